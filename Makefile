@@ -1,0 +1,59 @@
+# crdt_reconcile — PGXS build.
+#
+#   make demo    install what is missing, build, run the scripted demo
+#   make test    the same set-up, then core tests (ASan/UBSan) and pg_regress
+#   make bench   the benchmark against sum(bigint); see bench/RESULTS.md
+#   make unit    only the core unit and property tests
+#
+# The usual PGXS targets (all, install, installcheck) work as for any extension.
+
+EXTENSION = crdt_reconcile
+MODULE_big = crdt_reconcile
+PGFILEDESC = "crdt_reconcile - CRDT column types and merge aggregates"
+DATA = crdt_reconcile--0.1.sql
+
+CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/counters.c \
+	src/core/json.c src/core/table.c
+GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/aggregates.c
+OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
+
+REGRESS = vclock gcounter pncounter io_roundtrip merge_laws aggregates parallel \
+	replica_id input_errors
+
+PG_CPPFLAGS = -I$(srcdir)/src
+EXTRA_CLEAN = test/unit/run_unit
+
+PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
+	echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# PGXS does not track header dependencies.
+$(OBJS): src/core/crdt_core.h
+$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h
+
+# The core is pure C99 and is tested without a server, under sanitizers.
+UNIT_CC ?= clang
+UNIT_CFLAGS = -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
+	test/unit/test_ops.c test/unit/test_laws.c test/unit/test_table.c
+
+test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) src/core/crdt_core.h test/unit/unit.h
+	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
+
+.PHONY: unit test demo bench print-regress
+unit: test/unit/run_unit
+	test/unit/run_unit
+
+test:
+	test/run.sh
+
+demo:
+	test/demo.sh
+
+bench:
+	bench/run.sh
+
+print-regress:
+	@echo $(REGRESS)

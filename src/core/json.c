@@ -1,0 +1,572 @@
+/*
+ * json.c — the canonical JSON text form of vclock, gcounter and pncounter.
+ *
+ * Output is canonical: no whitespace, ids sorted by bytes, no zero entries,
+ * only '"' and '\' escaped.  Input accepts any whitespace and key order and
+ * the JSON escapes, and rejects everything else with the byte offset of the
+ * offending token.
+ */
+#include "crdt_core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ParsedEntry
+{
+	const uint8_t *id;			/* set once parsing is over */
+	size_t		id_offset;		/* into Parser.ids while parsing */
+	size_t		len;
+	uint64_t	count;
+	long		position;
+	int			half;
+} ParsedEntry;
+
+typedef struct Parser
+{
+	const uint8_t *s;
+	size_t		len;
+	size_t		i;
+	CrdtCounterKind kind;
+	CrdtError  *err;
+	CrdtBuf		ids;
+	CrdtBuf		entries;		/* ParsedEntry[] */
+	size_t		count;
+} Parser;
+
+static bool
+at_end(const Parser *p)
+{
+	return p->i >= p->len;
+}
+
+static void
+skip_ws(Parser *p)
+{
+	while (p->i < p->len)
+	{
+		uint8_t		c = p->s[p->i];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
+			break;
+		p->i++;
+	}
+}
+
+static CrdtStatus
+syntax(Parser *p, size_t at, const char *fmt, const char *arg)
+{
+	return crdt_fail(p->err, CRDT_ERR_SYNTAX, (long) at, fmt, arg);
+}
+
+static CrdtStatus
+expect_char(Parser *p, char c, const char *what)
+{
+	skip_ws(p);
+	if (at_end(p))
+		return syntax(p, p->i, "unexpected end of input, expected %s", what);
+	if (p->s[p->i] != (uint8_t) c)
+		return syntax(p, p->i, "expected %s", what);
+	p->i++;
+	return CRDT_OK;
+}
+
+static int
+hex_value(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool
+read_hex4(Parser *p, uint32_t *out)
+{
+	uint32_t	v = 0;
+
+	if (p->len - p->i < 4)
+		return false;
+	for (int k = 0; k < 4; k++)
+	{
+		int			h = hex_value(p->s[p->i + k]);
+
+		if (h < 0)
+			return false;
+		v = (v << 4) | (uint32_t) h;
+	}
+	p->i += 4;
+	*out = v;
+	return true;
+}
+
+static size_t
+utf8_encode(uint8_t *out, uint32_t cp)
+{
+	if (cp < 0x80)
+	{
+		out[0] = (uint8_t) cp;
+		return 1;
+	}
+	if (cp < 0x800)
+	{
+		out[0] = (uint8_t) (0xc0 | (cp >> 6));
+		out[1] = (uint8_t) (0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000)
+	{
+		out[0] = (uint8_t) (0xe0 | (cp >> 12));
+		out[1] = (uint8_t) (0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (uint8_t) (0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (uint8_t) (0xf0 | (cp >> 18));
+	out[1] = (uint8_t) (0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (uint8_t) (0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (uint8_t) (0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Parses a JSON string at p->i into out (capacity cap).  *len is the full
+ * decoded length even when it exceeds cap (then only cap bytes are kept),
+ * so callers can report "too long" without storing huge strings.
+ */
+static CrdtStatus
+parse_string(Parser *p, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t		n = 0;
+
+	skip_ws(p);
+	if (at_end(p) || p->s[p->i] != '"')
+		return syntax(p, p->i, "expected %s", "a replica id in double quotes");
+	p->i++;
+	for (;;)
+	{
+		uint8_t		c;
+		uint8_t		enc[4];
+		size_t		enc_len;
+		size_t		esc_at;
+
+		if (at_end(p))
+			return syntax(p, p->i, "unexpected end of input inside a %s", "string");
+		c = p->s[p->i];
+		if (c == '"')
+		{
+			p->i++;
+			break;
+		}
+		if (c < 0x20)
+			return syntax(p, p->i, "unescaped control character in a %s", "string");
+		if (c != '\\')
+		{
+			if (n < cap)
+				out[n] = c;
+			n++;
+			p->i++;
+			continue;
+		}
+		esc_at = p->i++;
+		if (at_end(p))
+			return syntax(p, esc_at, "unexpected end of input inside a %s", "string");
+		c = p->s[p->i++];
+		switch (c)
+		{
+			case '"':
+			case '\\':
+			case '/':
+				enc[0] = c;
+				enc_len = 1;
+				break;
+			case 'b':
+				enc[0] = '\b';
+				enc_len = 1;
+				break;
+			case 'f':
+				enc[0] = '\f';
+				enc_len = 1;
+				break;
+			case 'n':
+				enc[0] = '\n';
+				enc_len = 1;
+				break;
+			case 'r':
+				enc[0] = '\r';
+				enc_len = 1;
+				break;
+			case 't':
+				enc[0] = '\t';
+				enc_len = 1;
+				break;
+			case 'u':
+				{
+					uint32_t	cp;
+
+					if (!read_hex4(p, &cp))
+						return syntax(p, esc_at, "invalid %s escape: expected four hex digits", "\\u");
+					if (cp >= 0xdc00 && cp <= 0xdfff)
+						return syntax(p, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
+					if (cp >= 0xd800 && cp <= 0xdbff)
+					{
+						uint32_t	low;
+
+						if (p->len - p->i < 2 || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u')
+							return syntax(p, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+						p->i += 2;
+						if (!read_hex4(p, &low) || low < 0xdc00 || low > 0xdfff)
+							return syntax(p, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+						cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+					}
+					enc_len = utf8_encode(enc, cp);
+				}
+				break;
+			default:
+				return syntax(p, esc_at, "invalid escape sequence in a %s", "string");
+		}
+		for (size_t k = 0; k < enc_len; k++, n++)
+			if (n < cap)
+				out[n] = enc[k];
+	}
+	*len = n;
+	return CRDT_OK;
+}
+
+/* Parses a count for the replica described by shown. */
+static CrdtStatus
+parse_count(Parser *p, const char *shown, uint64_t *count)
+{
+	size_t		start;
+	bool		negative = false;
+	bool		overflow = false;
+	uint64_t	v = 0;
+
+	skip_ws(p);
+	start = p->i;
+	if (!at_end(p) && p->s[p->i] == '-')
+	{
+		negative = true;
+		p->i++;
+	}
+	if (at_end(p) || p->s[p->i] < '0' || p->s[p->i] > '9')
+		return syntax(p, start, "expected a count (a positive integer) for replica %s", shown);
+	if (p->s[p->i] == '0' && p->i + 1 < p->len && p->s[p->i + 1] >= '0' && p->s[p->i + 1] <= '9')
+		return syntax(p, start, "count for replica %s has a leading zero", shown);
+	while (!at_end(p) && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+	{
+		unsigned	d = (unsigned) (p->s[p->i] - '0');
+
+		if (v > ((uint64_t) INT64_MAX - d) / 10)
+			overflow = true;
+		else
+			v = v * 10 + d;
+		p->i++;
+	}
+	if (!at_end(p) && (p->s[p->i] == '.' || p->s[p->i] == 'e' || p->s[p->i] == 'E'))
+		return syntax(p, start, "count for replica %s must be a whole number", shown);
+	if (negative && (v != 0 || overflow))
+		return syntax(p, start, "count for replica %s must not be negative", shown);
+	if (overflow)
+		return crdt_fail(p->err, CRDT_ERR_OVERFLOW, (long) start,
+						 "count for replica %s is out of range for type bigint", shown);
+	if (v == 0 && p->kind == CRDT_VCLOCK)
+		return syntax(p, start, "count for replica %s must be positive (a vclock has no zero entries)", shown);
+	*count = v;
+	return CRDT_OK;
+}
+
+static CrdtStatus
+parse_map(Parser *p, int half)
+{
+	CrdtStatus	st;
+
+	if ((st = expect_char(p, '{', "\"{\"")) != CRDT_OK)
+		return st;
+	skip_ws(p);
+	if (!at_end(p) && p->s[p->i] == '}')
+	{
+		p->i++;
+		return CRDT_OK;
+	}
+	for (;;)
+	{
+		uint8_t		id[CRDT_REPLICA_ID_MAX];
+		char		shown[96];
+		size_t		len;
+		size_t		id_at;
+		const char *problem;
+		ParsedEntry e;
+
+		skip_ws(p);
+		id_at = p->i;
+		if ((st = parse_string(p, id, sizeof(id), &len)) != CRDT_OK)
+			return st;
+		crdt_describe_bytes(shown, sizeof(shown), id, len < sizeof(id) ? len : sizeof(id));
+		problem = len > sizeof(id) ? "is longer than 64 bytes"
+			: crdt_replica_id_problem(id, len);
+		if (problem != NULL)
+			return crdt_fail(p->err, CRDT_ERR_SYNTAX, (long) id_at,
+							 "replica id %s%s %s", shown,
+							 len > sizeof(id) ? "..." : "", problem);
+		if ((st = expect_char(p, ':', "\":\" after a replica id")) != CRDT_OK)
+			return st;
+
+		if (p->count >= CRDT_MAX_ENTRIES)
+			return crdt_fail(p->err, CRDT_ERR_TOO_LARGE, (long) id_at,
+							 "more than %d entries", CRDT_MAX_ENTRIES);
+		e.id = NULL;
+		e.id_offset = p->ids.len;
+		e.len = len;
+		e.position = (long) id_at;
+		e.half = half;
+		if ((st = parse_count(p, shown, &e.count)) != CRDT_OK)
+			return st;
+		crdt_buf_put(&p->ids, id, len);
+		crdt_buf_put(&p->entries, &e, sizeof(e));
+		if (p->ids.failed || p->entries.failed)
+			return crdt_fail(p->err, CRDT_ERR_NOMEM, -1, "out of memory");
+		p->count++;
+
+		skip_ws(p);
+		if (at_end(p))
+			return syntax(p, p->i, "unexpected end of input, expected %s", "\",\" or \"}\"");
+		if (p->s[p->i] == '}')
+		{
+			p->i++;
+			return CRDT_OK;
+		}
+		if (p->s[p->i] != ',')
+			return syntax(p, p->i, "expected %s", "\",\" or \"}\"");
+		p->i++;
+	}
+}
+
+/* {"p": map, "n": map}, each key at most once, either may be missing. */
+static CrdtStatus
+parse_pncounter(Parser *p)
+{
+	CrdtStatus	st;
+	bool		seen[2] = {false, false};
+
+	if ((st = expect_char(p, '{', "\"{\"")) != CRDT_OK)
+		return st;
+	skip_ws(p);
+	if (!at_end(p) && p->s[p->i] == '}')
+	{
+		p->i++;
+		return CRDT_OK;
+	}
+	for (;;)
+	{
+		uint8_t		key[8];
+		size_t		len;
+		size_t		key_at;
+		int			half;
+
+		skip_ws(p);
+		key_at = p->i;
+		if (at_end(p) || p->s[p->i] != '"')
+			return syntax(p, p->i, "expected %s", "\"p\" or \"n\"");
+		if ((st = parse_string(p, key, sizeof(key), &len)) != CRDT_OK)
+			return st;
+		if (len == 1 && key[0] == 'p')
+			half = 0;
+		else if (len == 1 && key[0] == 'n')
+			half = 1;
+		else
+			return syntax(p, key_at, "unknown key: expected %s", "\"p\" or \"n\"");
+		if (seen[half])
+			return syntax(p, key_at, "duplicate key \"%s\"", half == 0 ? "p" : "n");
+		seen[half] = true;
+		if ((st = expect_char(p, ':', "\":\"")) != CRDT_OK ||
+			(st = parse_map(p, half)) != CRDT_OK)
+			return st;
+		skip_ws(p);
+		if (at_end(p))
+			return syntax(p, p->i, "unexpected end of input, expected %s", "\",\" or \"}\"");
+		if (p->s[p->i] == '}')
+		{
+			p->i++;
+			return CRDT_OK;
+		}
+		if (p->s[p->i] != ',')
+			return syntax(p, p->i, "expected %s", "\",\" or \"}\"");
+		p->i++;
+	}
+}
+
+static int
+compare_parsed(const void *x, const void *y)
+{
+	const ParsedEntry *a = x;
+	const ParsedEntry *b = y;
+	int			c;
+
+	if (a->half != b->half)
+		return a->half < b->half ? -1 : 1;
+	c = crdt_bytes_cmp(a->id, a->len, b->id, b->len);
+	if (c != 0)
+		return c;
+	/* equal ids: order by position so the later duplicate is reported */
+	return a->position < b->position ? -1 : (a->position > b->position);
+}
+
+CrdtStatus
+crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *out,
+				   CrdtError *err)
+{
+	Parser		p;
+	CrdtStatus	st;
+	ParsedEntry *entries;
+
+	p.s = (const uint8_t *) text;
+	p.len = len;
+	p.i = 0;
+	p.kind = kind;
+	p.err = err;
+	p.count = 0;
+	crdt_buf_init(&p.ids, out->alloc, 0);
+	crdt_buf_init(&p.entries, out->alloc, 0);
+
+	st = kind == CRDT_PNCOUNTER ? parse_pncounter(&p) : parse_map(&p, 0);
+	if (st == CRDT_OK)
+	{
+		skip_ws(&p);
+		if (!at_end(&p))
+			st = syntax(&p, p.i, "unexpected characters after the closing %s", "\"}\"");
+	}
+	if (st == CRDT_OK && (p.ids.failed || p.entries.failed))
+		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+	if (st != CRDT_OK)
+		goto done;
+
+	entries = (ParsedEntry *) p.entries.data;
+	for (size_t k = 0; k < p.count; k++)
+		entries[k].id = p.ids.data + entries[k].id_offset;
+	if (p.count > 1)
+		qsort(entries, p.count, sizeof(ParsedEntry), compare_parsed);
+
+	for (size_t k = 1; k < p.count; k++)
+	{
+		if (entries[k].half == entries[k - 1].half &&
+			crdt_bytes_cmp(entries[k].id, entries[k].len,
+						   entries[k - 1].id, entries[k - 1].len) == 0)
+		{
+			char		shown[96];
+
+			crdt_describe_bytes(shown, sizeof(shown), entries[k].id, entries[k].len);
+			st = crdt_fail(err, CRDT_ERR_SYNTAX, entries[k].position,
+						   "duplicate replica id %s", shown);
+			goto done;
+		}
+	}
+
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	{
+		size_t		k = 0;
+
+		for (int half = 0; half < (kind == CRDT_PNCOUNTER ? 2 : 1); half++)
+		{
+			CrdtMapWriter w;
+
+			crdt_map_writer_init(&w, out);
+			for (; k < p.count && entries[k].half == half; k++)
+				crdt_map_writer_add(&w, entries[k].id, entries[k].len, entries[k].count);
+			crdt_map_writer_finish(&w);
+		}
+	}
+	if (out->failed)
+		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+
+done:
+	crdt_buf_free(&p.ids);
+	crdt_buf_free(&p.entries);
+	return st;
+}
+
+static void
+print_id(CrdtBuf *out, const uint8_t *id, size_t len)
+{
+	size_t		run = 0;
+
+	crdt_buf_put_byte(out, '"');
+	for (size_t k = 0; k < len; k++)
+	{
+		if (id[k] == '"' || id[k] == '\\')
+		{
+			crdt_buf_put(out, id + run, k - run);
+			crdt_buf_put_byte(out, '\\');
+			run = k;
+		}
+	}
+	crdt_buf_put(out, id + run, len - run);
+	crdt_buf_put_byte(out, '"');
+}
+
+static CrdtStatus
+print_map(CrdtSlice map, CrdtBuf *out, CrdtError *err)
+{
+	CrdtMapReader r;
+	CrdtMapEntry e;
+	int			rc;
+	bool		first = true;
+
+	crdt_map_reader_init(&r, map.data, map.len, 0);
+	crdt_buf_put_byte(out, '{');
+	while ((rc = crdt_map_reader_next(&r, &e, err)) > 0)
+	{
+		if (!first)
+			crdt_buf_put_byte(out, ',');
+		first = false;
+		print_id(out, e.id, e.len);
+		crdt_buf_put_byte(out, ':');
+		crdt_buf_put_u64_decimal(out, e.count);
+	}
+	crdt_buf_put_byte(out, '}');
+	return rc < 0 ? err->status : CRDT_OK;
+}
+
+static bool
+map_is_empty(CrdtSlice map)
+{
+	return map.len == 0 || map.data[0] == 0;
+}
+
+CrdtStatus
+crdt_counter_print(CrdtCounterKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
+{
+	CrdtSlice	half[2];
+	CrdtStatus	st;
+
+	if ((st = crdt_counter_halves(kind, value, half, err)) != CRDT_OK)
+		return st;
+	if (kind != CRDT_PNCOUNTER)
+		st = print_map(half[0], out, err);
+	else
+	{
+		bool		wrote = false;
+
+		crdt_buf_put_byte(out, '{');
+		if (!map_is_empty(half[0]))
+		{
+			crdt_buf_put_str(out, "\"p\":");
+			if ((st = print_map(half[0], out, err)) != CRDT_OK)
+				return st;
+			wrote = true;
+		}
+		if (!map_is_empty(half[1]))
+		{
+			if (wrote)
+				crdt_buf_put_byte(out, ',');
+			crdt_buf_put_str(out, "\"n\":");
+			if ((st = print_map(half[1], out, err)) != CRDT_OK)
+				return st;
+		}
+		crdt_buf_put_byte(out, '}');
+	}
+	if (st == CRDT_OK && out->failed)
+		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+	return st;
+}

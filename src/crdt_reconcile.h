@@ -1,0 +1,127 @@
+/*
+ * crdt_reconcile.h — shared declarations of the fmgr glue.
+ *
+ * The glue converts datums to and from the core's byte strings, supplies
+ * palloc as the core's allocator and turns CrdtError into ereport with the
+ * right SQLSTATE.  Nothing here knows an encoding; that is the core's job.
+ */
+#ifndef CRDT_RECONCILE_H
+#define CRDT_RECONCILE_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/memutils.h"
+
+#include "core/crdt_core.h"
+
+/* The GUC crdt.replica_id; "" when unset. */
+extern char *crdt_replica_id_setting;
+
+/* palloc in CurrentMemoryContext. */
+extern const CrdtAllocator crdt_palloc_allocator;
+
+/* An allocator that always uses cxt (for aggregate states). */
+void		crdt_context_allocator(CrdtAllocator *alloc, MemoryContext cxt);
+
+/*
+ * Raises the error err describes.  typname names the type involved; input,
+ * when not NULL, is the UTF-8 text that was parsed (shown, shortened, in the
+ * message and used to turn byte offsets into character positions).
+ */
+void		crdt_report(const CrdtError *err, const char *typname,
+						const char *input, size_t input_len) pg_attribute_noreturn();
+
+/* The bytes of a CRDT datum (detoasted, possibly with a short header). */
+static inline CrdtSlice
+crdt_slice_of(const struct varlena *v)
+{
+	CrdtSlice	s;
+
+	s.data = (const uint8_t *) VARDATA_ANY(v);
+	s.len = VARSIZE_ANY_EXHDR(v);
+	return s;
+}
+
+#define CRDT_GETARG_SLICE(n) crdt_slice_of(PG_GETARG_VARLENA_PP(n))
+
+/* A buffer whose first VARHDRSZ bytes are kept for the varlena header. */
+void		crdt_varlena_buf(CrdtBuf *buf);
+
+/* Turns such a buffer into a varlena datum without copying. */
+Datum		crdt_varlena_datum(CrdtBuf *buf);
+
+/* Server encoding <-> UTF-8 (no copy when the database is UTF-8). */
+const char *crdt_to_utf8(const char *s, size_t len, size_t *out_len);
+char	   *crdt_from_utf8(const char *s, size_t len);
+
+/*
+ * The replica a mutator acts for: argument argno when given and not NULL,
+ * else crdt.replica_id; converted to UTF-8 and validated.  Errors name the
+ * function and hint at the setting.
+ */
+typedef struct CrdtReplica
+{
+	const uint8_t *id;
+	size_t		len;
+} CrdtReplica;
+
+CrdtReplica crdt_resolve_replica(FunctionCallInfo fcinfo, int argno);
+
+/* Generic SQL functions shared by every CRDT type (crdt_type.c). */
+Datum		crdt_type_in(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_out(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_recv(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_send(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_merge(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_delta(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_to_jsonb(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_from_jsonb(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_to_json(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_from_json(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_cmp(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_sort_lt(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_sort_le(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_sort_ge(FunctionCallInfo fcinfo, const CrdtType *type);
+Datum		crdt_type_sort_gt(FunctionCallInfo fcinfo, const CrdtType *type);
+
+/* Defines T_in, T_out, T_recv, T_send, T_merge, T_delta, the json/jsonb casts and the btree order. */
+#define CRDT_TYPE_WRAPPER(type, fn) \
+	PG_FUNCTION_INFO_V1(type##_##fn); \
+	Datum type##_##fn(PG_FUNCTION_ARGS) { return crdt_type_##fn(fcinfo, &crdt_type_##type); }
+
+#define CRDT_TYPE_FUNCTIONS(type) \
+	CRDT_TYPE_WRAPPER(type, in) \
+	CRDT_TYPE_WRAPPER(type, out) \
+	CRDT_TYPE_WRAPPER(type, recv) \
+	CRDT_TYPE_WRAPPER(type, send) \
+	CRDT_TYPE_WRAPPER(type, merge) \
+	CRDT_TYPE_WRAPPER(type, delta) \
+	CRDT_TYPE_WRAPPER(type, to_jsonb) \
+	CRDT_TYPE_WRAPPER(type, from_jsonb) \
+	CRDT_TYPE_WRAPPER(type, to_json) \
+	CRDT_TYPE_WRAPPER(type, from_json) \
+	CRDT_TYPE_WRAPPER(type, cmp) \
+	CRDT_TYPE_WRAPPER(type, sort_lt) \
+	CRDT_TYPE_WRAPPER(type, sort_le) \
+	CRDT_TYPE_WRAPPER(type, sort_ge) \
+	CRDT_TYPE_WRAPPER(type, sort_gt)
+
+/*
+ * Equality and hashing work on the canonical bytes, so they are the same
+ * for every type.
+ */
+Datum		crdt_bytes_eq(FunctionCallInfo fcinfo);
+Datum		crdt_bytes_ne(FunctionCallInfo fcinfo);
+Datum		crdt_bytes_hash(FunctionCallInfo fcinfo);
+Datum		crdt_bytes_hash_extended(FunctionCallInfo fcinfo);
+Datum		crdt_bytes_stable_hash(FunctionCallInfo fcinfo);
+
+/* What the counter family (vclock, gcounter, pncounter) shares (counters.c). */
+Datum		crdt_counter_add_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind,
+								   int64 delta, int replica_argno);
+Datum		crdt_counter_value_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
+Datum		crdt_counter_get_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
+Datum		crdt_counter_entries_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
+
+#endif							/* CRDT_RECONCILE_H */
