@@ -71,7 +71,7 @@ crdt_buf_free(CrdtBuf *buf)
 }
 
 bool
-crdt_buf_reserve(CrdtBuf *buf, size_t extra)
+crdt_buf_grow(CrdtBuf *buf, size_t extra)
 {
 	size_t		need;
 	size_t		cap;
@@ -164,7 +164,7 @@ crdt_varint_encode(uint8_t *out, uint64_t value)
 }
 
 CrdtVarintResult
-crdt_varint_decode(const uint8_t **pos, const uint8_t *end, uint64_t *value)
+crdt_varint_decode_long(const uint8_t **pos, const uint8_t *end, uint64_t *value)
 {
 	const uint8_t *p = *pos;
 	uint64_t	result = 0;

@@ -335,7 +335,8 @@ crdt_counter_add(CrdtCounterKind kind, CrdtSlice value, const uint8_t *id, size_
 			}
 			if (c == 0)
 			{
-				if (e.count > (uint64_t) INT64_MAX - magnitude)
+				/* e.count <= INT64_MAX: no wrap, even for INT64_MIN's 2^63 */
+				if (magnitude > (uint64_t) INT64_MAX - e.count)
 					goto overflow;
 				crdt_map_writer_add(&w, e.id, e.len, e.count + magnitude);
 				placed = true;

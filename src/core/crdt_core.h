@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define CRDT_FORMAT_V1 1
 
@@ -89,7 +90,16 @@ typedef struct CrdtBuf
 
 void		crdt_buf_init(CrdtBuf *buf, const CrdtAllocator *alloc, size_t headroom);
 void		crdt_buf_free(CrdtBuf *buf);
-bool		crdt_buf_reserve(CrdtBuf *buf, size_t extra);
+bool		crdt_buf_grow(CrdtBuf *buf, size_t extra);
+
+/* Makes room for extra more bytes; false (and buf->failed) if it cannot. */
+static inline bool
+crdt_buf_reserve(CrdtBuf *buf, size_t extra)
+{
+	if (!buf->failed && buf->cap - buf->len >= extra)
+		return true;
+	return crdt_buf_grow(buf, extra);
+}
 void		crdt_buf_put(CrdtBuf *buf, const void *bytes, size_t n);
 void		crdt_buf_put_byte(CrdtBuf *buf, uint8_t byte);
 void		crdt_buf_put_varint(CrdtBuf *buf, uint64_t value);
@@ -111,9 +121,35 @@ typedef enum CrdtVarintResult
 	CRDT_VARINT_OVERFLOW		/* more than 64 bits */
 } CrdtVarintResult;
 
-/* Decodes at *pos (advancing it) without reading at or past end. */
-CrdtVarintResult crdt_varint_decode(const uint8_t **pos, const uint8_t *end,
-									uint64_t *value);
+/* The general case of crdt_varint_decode. */
+CrdtVarintResult crdt_varint_decode_long(const uint8_t **pos, const uint8_t *end,
+										 uint64_t *value);
+
+/*
+ * Decodes at *pos (advancing it) without reading at or past end.  Inline,
+ * because nearly every number in a value is one byte and decoding sits on
+ * the aggregates' per-row path.
+ */
+static inline CrdtVarintResult
+crdt_varint_decode(const uint8_t **pos, const uint8_t *end, uint64_t *value)
+{
+	const uint8_t *p = *pos;
+
+	if (p < end && p[0] < 0x80)
+	{
+		*value = p[0];
+		*pos = p + 1;
+		return CRDT_VARINT_OK;
+	}
+	/* two bytes; a zero second byte would be padding: the long path says so */
+	if (end - p >= 2 && p[1] < 0x80 && p[1] != 0)
+	{
+		*value = (uint64_t) (p[0] & 0x7f) | (uint64_t) p[1] << 7;
+		*pos = p + 2;
+		return CRDT_VARINT_OK;
+	}
+	return crdt_varint_decode_long(pos, end, value);
+}
 
 /* ------------------------------------------------------------ replica ids */
 
@@ -122,6 +158,36 @@ CrdtVarintResult crdt_varint_decode(const uint8_t **pos, const uint8_t *end,
  * ("is empty", "is longer than 64 bytes", ...).
  */
 const char *crdt_replica_id_problem(const uint8_t *id, size_t len);
+
+/*
+ * The same check with an inline fast path for printable ASCII ids, eight
+ * bytes at a time: a word passes when no byte has the top bit set, none
+ * is below 0x20 and none is 0x7F.  Anything else takes the exact path.
+ */
+static inline const char *
+crdt_replica_id_check(const uint8_t *id, size_t len)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+	size_t		i = 0;
+
+	if (len == 0 || len > CRDT_REPLICA_ID_MAX)
+		return crdt_replica_id_problem(id, len);
+	for (; i + 8 <= len; i += 8)
+	{
+		uint64_t	w;
+		uint64_t	del;
+
+		memcpy(&w, id + i, 8);	/* byte order does not matter here */
+		del = w ^ (ones * 0x7f);
+		if (((w | ((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & highs) != 0)
+			return crdt_replica_id_problem(id, len);
+	}
+	for (; i < len; i++)
+		if (id[i] < 0x20 || id[i] >= 0x7f)
+			return crdt_replica_id_problem(id, len);
+	return NULL;
+}
 
 /* Byte order used everywhere: memcmp, then shorter first. */
 int			crdt_bytes_cmp(const uint8_t *a, size_t alen,
@@ -214,6 +280,8 @@ typedef struct CrdtMapWriter
 	uint8_t		prev[CRDT_REPLICA_ID_MAX];
 	size_t		prev_len;
 	size_t		entries;
+	size_t		last_count_at;	/* offset in out of the last entry's count */
+	uint64_t	last_count;
 } CrdtMapWriter;
 
 void		crdt_map_writer_init(CrdtMapWriter *w, CrdtBuf *out);
@@ -221,6 +289,15 @@ void		crdt_map_writer_init(CrdtMapWriter *w, CrdtBuf *out);
 /* Entries must come in strictly increasing id order; count 0 is skipped. */
 void		crdt_map_writer_add(CrdtMapWriter *w, const uint8_t *id, size_t len,
 								uint64_t count);
+
+/*
+ * For building a map from entries that are usually in order: appends the
+ * entry and returns 1 when id sorts after the last one; when id equals
+ * it, keeps the larger count and returns 0; when id sorts before it,
+ * writes nothing and returns -1.  count must not be 0.
+ */
+int			crdt_map_writer_merge_next(CrdtMapWriter *w, const uint8_t *id, size_t len,
+									   uint64_t count);
 void		crdt_map_writer_finish(CrdtMapWriter *w);
 
 /* Validates one map at the front of bytes and returns its length. */
@@ -372,28 +449,47 @@ CrdtStatus	crdt_vclock_distance(CrdtSlice a, CrdtSlice b, int64_t *result,
 
 /* --------------------------------------------- aggregate transition table
  *
- * The in-memory state of crdt_merge(T): a hash table from replica id to a
- * (p, n) pair merged by pointwise max, so each input entry costs O(1)
- * expected and the final sort O(n log n).  vclock and gcounter use p only.
+ * The in-memory state of crdt_merge(T).  It starts in run mode: while the
+ * entries of each map arrive in increasing id order (typical when rows
+ * come in (key, replica) order), each is appended to the encoded map being
+ * built, so a row costs a decode, a compare and an append, the state is as
+ * compact as the stored value, and the final function sorts nothing; a
+ * repeat of the last id only raises its count.  The first entry that
+ * arrives out of order moves everything
+ * into a hash table from (map, id) to count (16 bytes per entry, a 4-byte
+ * index slot, the id bytes once), which takes any order at O(1) expected
+ * per entry and sorts once at the end.
  */
 
-typedef struct CrdtCounterSlot
+typedef struct CrdtTableEntry
 {
-	const uint8_t *id;			/* NULL: empty slot */
-	uint64_t	p;
-	uint64_t	n;
-	uint32_t	hash;
+	uint64_t	count;
+	uint32_t	id_offset;		/* into CrdtCounterTable.ids */
 	uint8_t		len;
-} CrdtCounterSlot;
+	uint8_t		half;			/* 0: the map of vclock/gcounter or P; 1: N */
+} CrdtTableEntry;
 
-typedef struct CrdtArenaChunk CrdtArenaChunk;
+typedef struct CrdtTableRun
+{
+	CrdtBuf		body;			/* encoded entries, without the terminator */
+	CrdtMapWriter writer;		/* appends to body; remembers the last id */
+} CrdtTableRun;
 
 typedef struct CrdtCounterTable
 {
-	CrdtCounterSlot *slots;
-	size_t		capacity;		/* a power of two */
+	bool		run_mode;
+	CrdtTableRun run[2];		/* one per map, in run mode */
+	/* hash mode */
+	uint32_t   *index;			/* 0 empty, else hash tag << 25 | entry + 1 */
+	size_t		index_size;		/* a power of two, at most 3/4 used */
+	CrdtTableEntry *entries;
 	size_t		used;
-	CrdtArenaChunk *chunks;		/* id bytes live here */
+	size_t		capacity;
+	uint8_t    *ids;
+	size_t		ids_len;
+	size_t		ids_capacity;
+	bool		in_order;		/* entries still sorted: no final sort */
+	size_t		per_half[2];	/* entries in each map, for the size limit */
 	const CrdtAllocator *alloc;
 } CrdtCounterTable;
 
@@ -401,9 +497,9 @@ CrdtStatus	crdt_table_init(CrdtCounterTable *t, const CrdtAllocator *alloc,
 							CrdtError *err);
 void		crdt_table_free(CrdtCounterTable *t);
 
-/* Merges one (id, p, n) triple by pointwise max. */
+/* Merges one count into map half (0 or 1) of id, by maximum. */
 CrdtStatus	crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len,
-						   uint64_t p, uint64_t n, CrdtError *err);
+						   int half, uint64_t count, CrdtError *err);
 
 /* Merges a whole value of the given kind (validated while read). */
 CrdtStatus	crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind,

@@ -234,9 +234,20 @@ parse_string(Parser *p, uint8_t *out, size_t cap, size_t *len)
 	return CRDT_OK;
 }
 
-/* Parses a count for the replica described by shown. */
+/* Fails with a message about the count of replica id (described only now). */
 static CrdtStatus
-parse_count(Parser *p, const char *shown, uint64_t *count)
+count_problem(Parser *p, size_t at, CrdtStatus status, const char *fmt,
+			  const uint8_t *id, size_t len)
+{
+	char		shown[96];
+
+	crdt_describe_bytes(shown, sizeof(shown), id, len);
+	return crdt_fail(p->err, status, (long) at, fmt, shown);
+}
+
+/* Parses the count of replica id. */
+static CrdtStatus
+parse_count(Parser *p, const uint8_t *id, size_t len, uint64_t *count)
 {
 	size_t		start;
 	bool		negative = false;
@@ -251,9 +262,9 @@ parse_count(Parser *p, const char *shown, uint64_t *count)
 		p->i++;
 	}
 	if (at_end(p) || p->s[p->i] < '0' || p->s[p->i] > '9')
-		return syntax(p, start, "expected a count (a positive integer) for replica %s", shown);
+		return count_problem(p, start, CRDT_ERR_SYNTAX, "expected a count (a positive integer) for replica %s", id, len);
 	if (p->s[p->i] == '0' && p->i + 1 < p->len && p->s[p->i + 1] >= '0' && p->s[p->i + 1] <= '9')
-		return syntax(p, start, "count for replica %s has a leading zero", shown);
+		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s has a leading zero", id, len);
 	while (!at_end(p) && p->s[p->i] >= '0' && p->s[p->i] <= '9')
 	{
 		unsigned	d = (unsigned) (p->s[p->i] - '0');
@@ -265,14 +276,14 @@ parse_count(Parser *p, const char *shown, uint64_t *count)
 		p->i++;
 	}
 	if (!at_end(p) && (p->s[p->i] == '.' || p->s[p->i] == 'e' || p->s[p->i] == 'E'))
-		return syntax(p, start, "count for replica %s must be a whole number", shown);
+		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must be a whole number", id, len);
 	if (negative && (v != 0 || overflow))
-		return syntax(p, start, "count for replica %s must not be negative", shown);
+		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must not be negative", id, len);
 	if (overflow)
-		return crdt_fail(p->err, CRDT_ERR_OVERFLOW, (long) start,
-						 "count for replica %s is out of range for type bigint", shown);
+		return count_problem(p, start, CRDT_ERR_OVERFLOW,
+							 "count for replica %s is out of range for type bigint", id, len);
 	if (v == 0 && p->kind == CRDT_VCLOCK)
-		return syntax(p, start, "count for replica %s must be positive (a vclock has no zero entries)", shown);
+		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must be positive (a vclock has no zero entries)", id, len);
 	*count = v;
 	return CRDT_OK;
 }
@@ -303,13 +314,15 @@ parse_map(Parser *p, int half)
 		id_at = p->i;
 		if ((st = parse_string(p, id, sizeof(id), &len)) != CRDT_OK)
 			return st;
-		crdt_describe_bytes(shown, sizeof(shown), id, len < sizeof(id) ? len : sizeof(id));
 		problem = len > sizeof(id) ? "is longer than 64 bytes"
-			: crdt_replica_id_problem(id, len);
+			: crdt_replica_id_check(id, len);
 		if (problem != NULL)
+		{
+			crdt_describe_bytes(shown, sizeof(shown), id, len < sizeof(id) ? len : sizeof(id));
 			return crdt_fail(p->err, CRDT_ERR_SYNTAX, (long) id_at,
 							 "replica id %s%s %s", shown,
 							 len > sizeof(id) ? "..." : "", problem);
+		}
 		if ((st = expect_char(p, ':', "\":\" after a replica id")) != CRDT_OK)
 			return st;
 
@@ -321,7 +334,7 @@ parse_map(Parser *p, int half)
 		e.len = len;
 		e.position = (long) id_at;
 		e.half = half;
-		if ((st = parse_count(p, shown, &e.count)) != CRDT_OK)
+		if ((st = parse_count(p, id, len, &e.count)) != CRDT_OK)
 			return st;
 		crdt_buf_put(&p->ids, id, len);
 		crdt_buf_put(&p->entries, &e, sizeof(e));

@@ -123,7 +123,7 @@ crdt_map_reader_next(CrdtMapReader *r, CrdtMapEntry *entry, CrdtError *err)
 		memcpy(r->key + shared, suffix, (size_t) suffix_len);
 		id = r->key;
 	}
-	if ((problem = crdt_replica_id_problem(id, len)) != NULL)
+	if ((problem = crdt_replica_id_check(id, len)) != NULL)
 	{
 		char		msg[64];
 
@@ -155,25 +155,92 @@ crdt_map_writer_init(CrdtMapWriter *w, CrdtBuf *out)
 	w->out = out;
 	w->prev_len = 0;
 	w->entries = 0;
+	w->last_count_at = 0;
+	w->last_count = 0;
+}
+
+/* Length of the common prefix of a and b, a word at a time while it can. */
+static size_t
+common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t		limit = alen < blen ? alen : blen;
+	size_t		n = 0;
+
+	while (n + 8 <= limit)
+	{
+		uint64_t	wa;
+		uint64_t	wb;
+
+		memcpy(&wa, a + n, 8);
+		memcpy(&wb, b + n, 8);
+		if (wa != wb)
+			break;
+		n += 8;
+	}
+	while (n < limit && a[n] == b[n])
+		n++;
+	return n;
+}
+
+/* Appends an entry whose id shares exactly "shared" bytes with the last. */
+static void
+append_entry(CrdtMapWriter *w, const uint8_t *id, size_t len, size_t shared,
+			 uint64_t count)
+{
+	CrdtBuf    *out = w->out;
+	uint8_t    *p;
+
+	/* both lengths are at most 64, so each is one varint byte */
+	if (!crdt_buf_reserve(out, 2 + (len - shared) + CRDT_VARINT_MAX))
+		return;
+	p = out->data + out->len;
+	*p++ = (uint8_t) (len - shared);
+	*p++ = (uint8_t) shared;
+	memcpy(p, id + shared, len - shared);
+	p += len - shared;
+	w->last_count_at = (size_t) (p - out->data);
+	w->last_count = count;
+	p += crdt_varint_encode(p, count);
+	out->len = (size_t) (p - out->data);
+	memcpy(w->prev + shared, id + shared, len - shared);
+	w->prev_len = len;
+	w->entries++;
 }
 
 void
 crdt_map_writer_add(CrdtMapWriter *w, const uint8_t *id, size_t len, uint64_t count)
 {
-	size_t		shared = 0;
-	size_t		limit = len < w->prev_len ? len : w->prev_len;
+	if (count != 0)
+		append_entry(w, id, len, common_prefix(w->prev, w->prev_len, id, len), count);
+}
 
-	if (count == 0)
-		return;
-	while (shared < limit && w->prev[shared] == id[shared])
-		shared++;
-	crdt_buf_put_varint(w->out, len - shared);
-	crdt_buf_put_varint(w->out, shared);
-	crdt_buf_put(w->out, id + shared, len - shared);
-	crdt_buf_put_varint(w->out, count);
-	memcpy(w->prev + shared, id + shared, len - shared);
-	w->prev_len = len;
-	w->entries++;
+int
+crdt_map_writer_merge_next(CrdtMapWriter *w, const uint8_t *id, size_t len,
+						   uint64_t count)
+{
+	size_t		shared;
+
+	if (w->entries == 0)
+	{
+		append_entry(w, id, len, 0, count);
+		return 1;
+	}
+	shared = common_prefix(w->prev, w->prev_len, id, len);
+	if (shared == len && shared == w->prev_len)
+	{
+		/* the same id: rewrite its count in place if it grew */
+		if (count > w->last_count && !w->out->failed)
+		{
+			w->out->len = w->last_count_at;
+			crdt_buf_put_varint(w->out, count);
+			w->last_count = count;
+		}
+		return 0;
+	}
+	if (shared == len || (shared < w->prev_len && id[shared] < w->prev[shared]))
+		return -1;
+	append_entry(w, id, len, shared, count);
+	return 1;
 }
 
 void
