@@ -149,20 +149,6 @@ crdt_buf_put_u64_decimal(CrdtBuf *buf, uint64_t value)
 	crdt_buf_put(buf, digits + sizeof(digits) - n, n);
 }
 
-size_t
-crdt_varint_encode(uint8_t *out, uint64_t value)
-{
-	size_t		n = 0;
-
-	while (value >= 0x80)
-	{
-		out[n++] = (uint8_t) (value | 0x80);
-		value >>= 7;
-	}
-	out[n++] = (uint8_t) value;
-	return n;
-}
-
 CrdtVarintResult
 crdt_varint_decode_long(const uint8_t **pos, const uint8_t *end, uint64_t *value)
 {

@@ -111,7 +111,19 @@ void		crdt_buf_put_u64_decimal(CrdtBuf *buf, uint64_t value);
 #define CRDT_VARINT_MAX 10
 
 /* Unsigned LEB128; returns the number of bytes written (1..10). */
-size_t		crdt_varint_encode(uint8_t *out, uint64_t value);
+static inline size_t
+crdt_varint_encode(uint8_t *out, uint64_t value)
+{
+	size_t		n = 0;
+
+	while (value >= 0x80)
+	{
+		out[n++] = (uint8_t) (value | 0x80);
+		value >>= 7;
+	}
+	out[n++] = (uint8_t) value;
+	return n;
+}
 
 typedef enum CrdtVarintResult
 {
