@@ -1,0 +1,42 @@
+-- bench/load.sql: the data set for bench/run.sh (deterministic, no random()).
+CREATE EXTENSION crdt_reconcile;
+
+-- 10,000 keys x 100 replicas named like agent-042; v is the same amount as
+-- the gcounter entry, so sum(v) and crdt_merge(c) do comparable work.
+CREATE TABLE replica_rows (
+	key int,
+	replica text,
+	v bigint,
+	c gcounter,
+	clock vclock,
+	budget pncounter
+);
+INSERT INTO replica_rows
+SELECT k, r.name, amount,
+       crdt_increment('{}'::gcounter, amount, r.name),
+       crdt_tick('{}'::vclock, r.name),
+       crdt_decrement(crdt_increment('{}'::pncounter, 2 * amount, r.name), amount, r.name)
+FROM generate_series(1, 10000) k,
+     LATERAL (SELECT i, 'agent-' || lpad(i::text, 3, '0') AS name FROM generate_series(0, 99) i) r,
+     LATERAL (SELECT 1 + (k * 7919 + r.i * 104729) % 1000 AS amount) a;
+
+-- The same rows in a random (but fixed) physical order.
+CREATE TABLE shuffled_rows AS SELECT * FROM replica_rows ORDER BY md5(key || '/' || replica);
+
+-- One key, N rows: every row a new replica (in id order, or in random
+-- order), or 100 replicas over and over; the benchmark reads the first N.
+CREATE TABLE one_key_distinct AS
+SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || lpad(n::text, 6, '0')) AS c
+FROM generate_series(1, 800000) n;
+CREATE TABLE one_key_shuffled AS
+SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || md5(n::text)) AS c
+FROM generate_series(1, 800000) n;
+CREATE TABLE one_key_repeated AS
+SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || lpad((n % 100)::text, 3, '0')) AS c
+FROM generate_series(1, 800000) n;
+
+VACUUM FREEZE ANALYZE;
+CREATE EXTENSION pg_prewarm;
+SELECT sum(pg_prewarm(relname::regclass)) > 0 AS prewarmed
+FROM (VALUES ('replica_rows'), ('shuffled_rows'), ('one_key_distinct'), ('one_key_shuffled'),
+             ('one_key_repeated')) t(relname);
