@@ -19,7 +19,8 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 if [ "$(id -u)" -eq 0 ]; then
 	SERVER_USER=postgres
 	as_root() { "$@"; }
-	as_server() { runuser -u "$SERVER_USER" -- "$@"; }
+	# from /, since the server user may not be allowed into the checkout
+	as_server() { (cd / && runuser -u "$SERVER_USER" -- "$@"); }
 else
 	SERVER_USER=$(id -un)
 	as_root() { sudo "$@"; }
