@@ -18,7 +18,7 @@ GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/aggrega
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = vclock gcounter pncounter io_roundtrip merge_laws aggregates parallel \
-	replica_id input_errors
+	replica_id input_errors encoding
 
 PG_CPPFLAGS = -I$(srcdir)/src
 EXTRA_CLEAN = test/unit/run_unit

@@ -33,7 +33,11 @@ crdt_type_in(FunctionCallInfo fcinfo, const CrdtType *type)
 	PG_RETURN_DATUM(parse_server_text(type, PG_GETARG_CSTRING(0)));
 }
 
-/* The canonical text of value, in the server encoding. */
+/*
+ * The canonical text of value, in the server encoding: UTF-8 as it is in a
+ * UTF8 (or SQL_ASCII) database, with non-ASCII characters as \u escapes in
+ * any other, so that every value can be printed there.
+ */
 static char *
 print_value(const CrdtType *type, CrdtSlice value)
 {
@@ -43,12 +47,17 @@ print_value(const CrdtType *type, CrdtSlice value)
 	crdt_buf_init(&buf, &crdt_palloc_allocator, 0);
 	if (type->print(value, &buf, &err) != CRDT_OK)
 		crdt_report(&err, type->name, NULL, 0);
-	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
+	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
 	{
-		crdt_buf_put_byte(&buf, '\0');
-		return (char *) buf.data;
+		/* the database encoding may not hold every id: print pure ASCII */
+		CrdtBuf		ascii;
+
+		crdt_buf_init(&ascii, &crdt_palloc_allocator, 0);
+		crdt_json_escape_non_ascii((const char *) buf.data, buf.len, &ascii);
+		buf = ascii;
 	}
-	return crdt_from_utf8((const char *) buf.data, buf.len);
+	crdt_buf_put_byte(&buf, '\0');
+	return (char *) buf.data;
 }
 
 Datum

@@ -382,6 +382,13 @@ CrdtStatus	crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len
 CrdtStatus	crdt_counter_print(CrdtCounterKind kind, CrdtSlice value, CrdtBuf *out,
 							   CrdtError *err);
 
+/*
+ * Rewrites JSON text (valid UTF-8) with every non-ASCII character as a \u
+ * escape (a surrogate pair above U+FFFF): the text form for databases whose
+ * encoding cannot hold every character.  It parses back to the same value.
+ */
+void		crdt_json_escape_non_ascii(const char *text, size_t len, CrdtBuf *out);
+
 /* Pointwise max per map: commutative, associative, idempotent. */
 CrdtStatus	crdt_counter_merge(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b,
 							   CrdtBuf *out, CrdtError *err);

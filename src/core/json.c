@@ -583,3 +583,51 @@ crdt_counter_print(CrdtCounterKind kind, CrdtSlice value, CrdtBuf *out, CrdtErro
 		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
 	return st;
 }
+
+static void
+put_u_escape(CrdtBuf *out, uint32_t unit)
+{
+	static const char hex[] = "0123456789abcdef";
+	char		esc[6] = {'\\', 'u', hex[(unit >> 12) & 15], hex[(unit >> 8) & 15],
+	hex[(unit >> 4) & 15], hex[unit & 15]};
+
+	crdt_buf_put(out, esc, sizeof(esc));
+}
+
+void
+crdt_json_escape_non_ascii(const char *text, size_t len, CrdtBuf *out)
+{
+	const uint8_t *s = (const uint8_t *) text;
+	size_t		run = 0;
+	size_t		k = 0;
+
+	while (k < len)
+	{
+		uint32_t	cp;
+		size_t		n;
+
+		if (s[k] < 0x80)
+		{
+			k++;
+			continue;
+		}
+		crdt_buf_put(out, s + run, k - run);
+		/* the printer only emits valid UTF-8, so the lead byte gives the length */
+		n = s[k] >= 0xf0 ? 4 : s[k] >= 0xe0 ? 3 : 2;
+		if (n > len - k)
+			n = len - k;
+		cp = s[k] & (0x7f >> n);
+		for (size_t i = 1; i < n; i++)
+			cp = (cp << 6) | (s[k + i] & 0x3f);
+		if (cp >= 0x10000)
+		{
+			put_u_escape(out, 0xd800 + ((cp - 0x10000) >> 10));
+			put_u_escape(out, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+		}
+		else
+			put_u_escape(out, cp);
+		k += n;
+		run = k;
+	}
+	crdt_buf_put(out, s + run, len - run);
+}

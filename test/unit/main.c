@@ -1159,6 +1159,7 @@ list_groups(void)
 		{"codec xxh64", test_codec_xxh64},
 		{"text format", test_text_format},
 		{"text escapes", test_text_escapes},
+		{"text ascii", test_text_ascii},
 		{"text errors", test_text_errors},
 		{"ops merge/delta", test_ops_merge_delta},
 		{"ops value", test_ops_value},

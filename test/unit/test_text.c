@@ -645,3 +645,79 @@ test_text_roundtrip(void)
 		crdt_buf_free(&c.again);
 	}
 }
+
+/*
+ * crdt_json_escape_non_ascii: the text form of non-UTF-8 databases.  Known
+ * outputs, then for random values: pure ASCII, and it parses back to the
+ * same bytes.
+ */
+static void
+check_ascii_escape(const char *in, const char *want)
+{
+	CrdtBuf		out;
+
+	buf_open(&out);
+	crdt_json_escape_non_ascii(in, strlen(in), &out);
+	CHECK_EQ_TEXT((const char *) out.data, out.len, want);
+	crdt_buf_free(&out);
+}
+
+void
+test_text_ascii(void)
+{
+	uint64_t	stream = rng_stream("text ascii");
+	long		cases = unit_cases_div(10);
+	CrdtBuf		value;
+	CrdtBuf		text;
+	CrdtBuf		ascii;
+	CrdtBuf		again;
+	Model		m;
+
+	check_ascii_escape("{}", "{}");
+	check_ascii_escape("{\"a\\\"b\":1}", "{\"a\\\"b\":1}");
+	check_ascii_escape("{\"\xC3\xA9\":1}", "{\"\\u00e9\":1}");
+	check_ascii_escape("{\"x\xE6\x97\xA5y\":2}", "{\"x\\u65e5y\":2}");
+	check_ascii_escape("{\"\xF0\x9F\x98\x80\":3}", "{\"\\ud83d\\ude00\":3}");
+	check_ascii_escape("{\"\xC2\xA0\xF4\x8F\xBF\xBF\":4}", "{\"\\u00a0\\udbff\\udfff\":4}");
+
+	buf_open(&value);
+	buf_open(&text);
+	buf_open(&ascii);
+	buf_open(&again);
+	for (int kind = CRDT_VCLOCK; kind <= CRDT_PNCOUNTER; kind++)
+	{
+		model_init(&m, (CrdtCounterKind) kind, 64);
+		for (long index = 0; index < cases; index++)
+		{
+			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) index);
+			CrdtError	err;
+			bool		ascii_only = true;
+
+			model_random(&m, &rng, 12);
+			buf_reset(&value);
+			buf_reset(&text);
+			buf_reset(&ascii);
+			buf_reset(&again);
+			model_encode(&m, &value);
+			if (!CHECK_OK(crdt_counter_print((CrdtCounterKind) kind, buf_slice(&value), &text, &err), &err))
+				break;
+			crdt_json_escape_non_ascii((const char *) text.data, text.len, &ascii);
+			for (size_t k = 0; k < ascii.len; k++)
+				ascii_only &= ascii.data[k] < 0x80;
+			CHECK(ascii_only);
+			if (!CHECK_OK(crdt_counter_parse((CrdtCounterKind) kind, (const char *) ascii.data,
+											 ascii.len, &again, &err), &err) ||
+				!CHECK(slice_equal(buf_slice(&again), buf_slice(&value))))
+			{
+				unit_note("kind %d case %ld: %.*s", kind, index, (int) ascii.len,
+						  (const char *) ascii.data);
+				break;
+			}
+		}
+		model_free(&m);
+	}
+	crdt_buf_free(&value);
+	crdt_buf_free(&text);
+	crdt_buf_free(&ascii);
+	crdt_buf_free(&again);
+}

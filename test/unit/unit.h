@@ -207,6 +207,7 @@ void		test_codec_hostile(void);
 
 void		test_text_format(void);
 void		test_text_escapes(void);
+void		test_text_ascii(void);
 void		test_text_errors(void);
 void		test_text_roundtrip(void);
 
