@@ -82,4 +82,19 @@ SELECT count(*) AS joined FROM samples a JOIN samples_copy b ON a.v = b.v;
 RESET enable_mergejoin;
 RESET enable_nestloop;
 
+-- The btree opclass (a fixed total order, no causal meaning): indexes,
+-- merge joins, ORDER BY.
+CREATE INDEX samples_copy_v ON samples_copy (v);
+SET enable_hashjoin = off;
+SET enable_nestloop = off;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM samples a JOIN samples_copy b ON a.v = b.v;
+SELECT count(*) AS merge_joined FROM samples a JOIN samples_copy b ON a.v = b.v;
+EXPLAIN (COSTS OFF) SELECT id FROM samples_copy WHERE v = '{"a":1}';
+SELECT id FROM samples_copy WHERE v = '{"a":1}';
+RESET enable_hashjoin;
+RESET enable_nestloop;
+RESET enable_seqscan;
+SELECT id, v FROM samples ORDER BY v, id;
+
 DROP TABLE samples, samples_copy, from_json;
