@@ -10,11 +10,13 @@
 EXTENSION = crdt_reconcile
 MODULE_big = crdt_reconcile
 PGFILEDESC = "crdt_reconcile - CRDT column types and merge aggregates"
-DATA = crdt_reconcile--0.1.sql
+DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql
 
-CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/counters.c \
+CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c src/core/jsonlex.c \
+	src/core/sets.c src/core/dotted.c src/core/lww.c src/core/keyset.c \
 	src/core/json.c src/core/table.c
-GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/aggregates.c
+GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
+	src/registers.c src/aggregates.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = vclock gcounter pncounter io_roundtrip merge_laws aggregates parallel \
@@ -29,7 +31,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track header dependencies.
-$(OBJS): src/core/crdt_core.h
+$(OBJS): $(wildcard src/core/*.h)
 $(GLUE_SRCS:.c=.o): src/crdt_reconcile.h
 
 # The core is pure C99 and is tested without a server, under sanitizers.
@@ -39,7 +41,7 @@ UNIT_CFLAGS = -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 \
 UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 	test/unit/test_ops.c test/unit/test_laws.c test/unit/test_table.c
 
-test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) src/core/crdt_core.h test/unit/unit.h
+test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
 .PHONY: unit test demo bench print-regress

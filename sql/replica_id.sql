@@ -47,8 +47,11 @@ ALTER DATABASE :"db" RESET crdt.replica_id;
 \c
 SELECT crdt_replica_id() IS NULL AS unset_again;
 
--- A mutator is STABLE (it reads the setting); reading functions are IMMUTABLE.
+-- A mutator that may read the setting is STABLE; crdt_set(lwwreg, value)
+-- reads the clock, so it is VOLATILE; mutators without a replica and all
+-- reading functions are IMMUTABLE.  Everything is PARALLEL SAFE.
 SELECT proname, provolatile, proparallel, count(*)
 FROM pg_proc WHERE proname IN ('crdt_tick', 'crdt_increment', 'crdt_decrement', 'crdt_value',
-                               'crdt_merge', 'crdt_replica_id')
+                               'crdt_merge', 'crdt_replica_id', 'crdt_add', 'crdt_remove',
+                               'crdt_set')
 GROUP BY 1, 2, 3 ORDER BY 1, 2;

@@ -124,4 +124,8 @@ Datum		crdt_counter_value_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
 Datum		crdt_counter_get_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
 Datum		crdt_counter_entries_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
 
+/* The canonical text of a JSON value, by way of jsonb (registers.c). */
+CrdtStatus	crdt_jsonb_canonicalizer(const char *json, size_t len, CrdtBuf *out,
+									 CrdtError *err);
+
 #endif							/* CRDT_RECONCILE_H */

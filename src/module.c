@@ -58,6 +58,10 @@ _PG_init(void)
 							   0,
 							   check_replica_id, NULL, NULL);
 	MarkGUCPrefixReserved("crdt");
+
+	/* core temporaries in palloc memory; JSON values canonical as jsonb prints them */
+	crdt_set_default_allocator(&crdt_palloc_allocator);
+	crdt_set_json_canonicalizer(crdt_jsonb_canonicalizer);
 }
 
 static void

@@ -49,6 +49,20 @@ const CrdtAllocator crdt_malloc_allocator = {
 	malloc_alloc, malloc_resize, malloc_release, NULL
 };
 
+static const CrdtAllocator *default_allocator = &crdt_malloc_allocator;
+
+void
+crdt_set_default_allocator(const CrdtAllocator *alloc)
+{
+	default_allocator = alloc != NULL ? alloc : &crdt_malloc_allocator;
+}
+
+const CrdtAllocator *
+crdt_default_allocator(void)
+{
+	return default_allocator;
+}
+
 void
 crdt_buf_init(CrdtBuf *buf, const CrdtAllocator *alloc, size_t headroom)
 {
@@ -245,6 +259,28 @@ utf8_sequence(const uint8_t *s, size_t avail, uint32_t *cp)
 		return 0;
 	*cp = c;
 	return n;
+}
+
+bool
+crdt_utf8_valid(const uint8_t *bytes, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		uint32_t	cp;
+		size_t		n;
+
+		if (bytes[i] < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if ((n = utf8_sequence(bytes + i, len - i, &cp)) == 0)
+			return false;
+		i += n;
+	}
+	return true;
 }
 
 static bool

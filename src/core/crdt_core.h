@@ -76,6 +76,14 @@ typedef struct CrdtAllocator
 extern const CrdtAllocator crdt_malloc_allocator;
 
 /*
+ * The allocator for temporaries of functions that take none (validation,
+ * for instance): malloc unless the host sets another (PostgreSQL: palloc,
+ * so that memory is reclaimed even when an error unwinds the stack).
+ */
+void		crdt_set_default_allocator(const CrdtAllocator *alloc);
+const CrdtAllocator *crdt_default_allocator(void);
+
+/*
  * A growable byte buffer.  "headroom" bytes are reserved at the front so
  * the glue can place a varlena header there and return data without a copy.
  */
@@ -201,6 +209,9 @@ crdt_replica_id_check(const uint8_t *id, size_t len)
 	return NULL;
 }
 
+/* True when bytes are well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
+bool		crdt_utf8_valid(const uint8_t *bytes, size_t len);
+
 /* Byte order used everywhere: memcmp, then shorter first. */
 int			crdt_bytes_cmp(const uint8_t *a, size_t alen,
 						   const uint8_t *b, size_t blen);
@@ -221,6 +232,9 @@ void		crdt_describe_bytes(char *out, size_t outsize,
  * same on every platform and release.
  */
 uint64_t	crdt_xxh64(const void *data, size_t len, uint64_t seed);
+
+/* A fast 32-bit hash for in-memory tables only (it may differ by host). */
+uint32_t	crdt_fast_hash(const uint8_t *key, size_t len, uint64_t seed);
 
 /* ---------------------------------------------------------- value kinds */
 
@@ -425,6 +439,73 @@ CrdtStatus	crdt_counter_get(CrdtCounterKind kind, CrdtSlice value,
 							 const uint8_t *id, size_t len, int64_t *result,
 							 CrdtError *err);
 
+/* ----------------------------------------------------------- key lists
+ *
+ * A key list is a sequence of byte-string keys in strictly increasing byte
+ * order, each followed by a payload its type defines, ended by a zero
+ * byte.  Set elements are front-coded like replica ids: varint
+ * (suffix length + 1), varint shared prefix length (exactly the longest
+ * common prefix with the previous key), suffix.  Register values are long
+ * and rarely share prefixes, so they are plain: varint (length + 1), bytes.
+ * (The +1 keeps 0 free for the terminator, so the empty string is a key.)
+ */
+
+#define CRDT_ELEMENT_MAX 4096					/* bytes in a set element */
+#define CRDT_VALUE_MAX (16 * 1024 * 1024)		/* bytes in a register value */
+
+typedef enum CrdtKeyStyle
+{
+	CRDT_KEYS_FRONT_CODED,		/* set elements */
+	CRDT_KEYS_PLAIN				/* register values */
+} CrdtKeyStyle;
+
+typedef struct CrdtKeyReader
+{
+	const uint8_t *pos;			/* after a key: its payload; the caller moves on */
+	const uint8_t *end;
+	const uint8_t *start;
+	size_t		offset;			/* of start within the whole value */
+	CrdtKeyStyle style;
+	const uint8_t *prev;
+	size_t		prev_len;
+	size_t		entries;
+	bool		done;
+	uint8_t		key[CRDT_ELEMENT_MAX];
+} CrdtKeyReader;
+
+void		crdt_keys_reader_init(CrdtKeyReader *r, CrdtKeyStyle style,
+								  const uint8_t *bytes, size_t len, size_t offset);
+
+/*
+ * Returns 1 with the next key (valid until the next call; r->pos is at its
+ * payload, which the caller reads and steps over), 0 after the terminator,
+ * -1 on malformed bytes (CRDT_ERR_BINARY, or CRDT_ERR_TOO_LARGE).
+ */
+int			crdt_keys_reader_next(CrdtKeyReader *r, const uint8_t **key, size_t *len,
+								  CrdtError *err);
+
+/* Reads a whole key list whose keys carry no payload; returns its length. */
+CrdtStatus	crdt_keys_span(CrdtKeyStyle style, const uint8_t *bytes, size_t len,
+						   size_t offset, size_t *span, CrdtError *err);
+
+typedef struct CrdtKeyWriter
+{
+	CrdtBuf    *out;
+	CrdtKeyStyle style;
+	size_t		prev_len;
+	size_t		entries;
+	uint8_t		prev[CRDT_ELEMENT_MAX];
+} CrdtKeyWriter;
+
+void		crdt_keys_writer_init(CrdtKeyWriter *w, CrdtKeyStyle style, CrdtBuf *out);
+
+/* Writes a key (strictly after the previous one); its payload follows. */
+void		crdt_keys_writer_add(CrdtKeyWriter *w, const uint8_t *key, size_t len);
+void		crdt_keys_writer_finish(CrdtKeyWriter *w);
+
+/* NULL if key is a valid set element (UTF-8, no NUL, at most 4096 bytes). */
+const char *crdt_element_problem(const uint8_t *key, size_t len);
+
 /* ------------------------------------------------------- type descriptors
  *
  * What every CRDT type offers, so that the generic SQL machinery (I/O,
@@ -446,6 +527,175 @@ typedef struct CrdtType
 extern const CrdtType crdt_type_vclock;
 extern const CrdtType crdt_type_gcounter;
 extern const CrdtType crdt_type_pncounter;
+extern const CrdtType crdt_type_gset;
+extern const CrdtType crdt_type_twopset;
+extern const CrdtType crdt_type_orset;
+extern const CrdtType crdt_type_mvreg;
+extern const CrdtType crdt_type_lwwreg;
+
+/* ------------------------------------------------------------------ sets
+ *
+ * gset: version, key list of elements.  twopset: version, key list P of
+ * present elements, key list R of removed ones (disjoint from P).
+ */
+typedef enum CrdtSetKind
+{
+	CRDT_GSET,
+	CRDT_TWOPSET
+} CrdtSetKind;
+
+const char *crdt_set_kind_name(CrdtSetKind kind);
+
+/* The key lists of a value (structure checked); list[1] is empty for gset. */
+CrdtStatus	crdt_set_lists(CrdtSetKind kind, CrdtSlice value, CrdtSlice list[2],
+						   CrdtError *err);
+CrdtStatus	crdt_set_validate(CrdtSetKind kind, CrdtSlice value, CrdtError *err);
+CrdtStatus	crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out,
+						   CrdtError *err);
+CrdtStatus	crdt_set_print(CrdtSetKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err);
+void		crdt_set_write_empty(CrdtSetKind kind, CrdtBuf *out);
+CrdtStatus	crdt_set_merge(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, CrdtBuf *out,
+						   CrdtError *err);
+CrdtStatus	crdt_set_delta(CrdtSetKind kind, CrdtSlice newer, CrdtSlice since,
+						   CrdtBuf *out, CrdtError *err);
+CrdtStatus	crdt_set_compare(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, int *result,
+							 CrdtError *err);
+
+/* Mutators: add is a no-op for a removed twopset element; remove of an absent one too. */
+CrdtStatus	crdt_set_add(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
+						 CrdtBuf *out, CrdtError *err);
+CrdtStatus	crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key,
+							size_t len, CrdtBuf *out, CrdtError *err);
+
+/* Queries on the present elements. */
+CrdtStatus	crdt_set_contains(CrdtSetKind kind, CrdtSlice value, const uint8_t *key,
+							  size_t len, bool *found, CrdtError *err);
+CrdtStatus	crdt_set_cardinality(CrdtSetKind kind, CrdtSlice value, size_t *count,
+								 CrdtError *err);
+
+/* ------------------------------------------------------- JSON values
+ *
+ * Register values are JSON, kept in one canonical text per value so that
+ * equal values have equal bytes.  Which text is canonical is the host's
+ * choice (PostgreSQL: jsonb's output); the default canonicalizer only
+ * checks the syntax and trims surrounding whitespace.
+ */
+typedef CrdtStatus (*CrdtJsonCanonicalizer) (const char *json, size_t len, CrdtBuf *out,
+											 CrdtError *err);
+
+void		crdt_set_json_canonicalizer(CrdtJsonCanonicalizer fn);	/* NULL: default */
+CrdtStatus	crdt_json_canonical(const char *json, size_t len, CrdtBuf *out, CrdtError *err);
+
+/* CRDT_OK when value is exactly the canonical text of a JSON value. */
+CrdtStatus	crdt_json_check_canonical(const uint8_t *value, size_t len, CrdtError *err);
+
+/* ---------------------------------------------------------------- lwwreg
+ *
+ * Layout: version, then nothing (the empty register) or: varint of the
+ * zigzag-encoded timestamp (microseconds since 2000-01-01 UTC, as
+ * PostgreSQL's timestamptz), replica id (varint length, bytes), value
+ * (varint length, canonical JSON bytes).  Merge keeps the greatest
+ * (timestamp, replica bytes, value bytes).
+ */
+typedef struct CrdtLww
+{
+	bool		empty;
+	int64_t		at;
+	const uint8_t *replica;
+	size_t		replica_len;
+	const uint8_t *value;
+	size_t		value_len;
+} CrdtLww;
+
+/* Timestamps in years 1 to 9999 only. */
+#define CRDT_LWW_MIN_AT INT64_C(-63082281600000000)		/* 0001-01-01 */
+#define CRDT_LWW_MAX_AT INT64_C(252455615999999999)		/* 9999-12-31 23:59:59.999999 */
+
+CrdtStatus	crdt_lww_read(CrdtSlice value, CrdtLww *lww, CrdtError *err);
+void		crdt_lww_write(const CrdtLww *lww, CrdtBuf *out);
+
+/* The register after a write of (at, replica, json), which wins only if greater. */
+CrdtStatus	crdt_lww_set(CrdtSlice value, int64_t at, const uint8_t *replica,
+						 size_t replica_len, const uint8_t *json, size_t json_len,
+						 CrdtBuf *out, CrdtError *err);
+
+/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" (27 characters and a NUL). */
+void		crdt_lww_format_time(int64_t at, char out[28]);
+
+/* ------------------------------------------------------- dotted stores
+ *
+ * orset and mvreg: keys (orset elements, front-coded; mvreg values, plain)
+ * each carrying the dots (replica, counter) of the writes that made them,
+ * plus a causal context: the dots this state has seen.  Layout: version,
+ * context, keys.  The context is a key list of replica ids, each with its
+ * seen counters as sorted, disjoint, non-adjacent ranges (a version vector
+ * is the range that starts at 1, the dot cloud the rest; adjacent ranges
+ * are always joined).  Range payload: varint range count, then per range
+ * varint (lo - 1) for the first or (lo - previous hi - 2) after it, and
+ * varint (hi - lo).  Key payload: varint dot count (>= 1), then per dot
+ * varint replica index (into the context's replicas), varint counter,
+ * sorted by (index, counter).  Every dot lies in the context and belongs
+ * to one key only.
+ */
+typedef enum CrdtDottedKind
+{
+	CRDT_ORSET,
+	CRDT_MVREG
+} CrdtDottedKind;
+
+const char *crdt_dotted_kind_name(CrdtDottedKind kind);
+
+CrdtStatus	crdt_dotted_validate(CrdtDottedKind kind, CrdtSlice value, CrdtError *err);
+CrdtStatus	crdt_dotted_parse(CrdtDottedKind kind, const char *text, size_t len,
+							  CrdtBuf *out, CrdtError *err);
+CrdtStatus	crdt_dotted_print(CrdtDottedKind kind, CrdtSlice value, CrdtBuf *out,
+							  CrdtError *err);
+void		crdt_dotted_write_empty(CrdtDottedKind kind, CrdtBuf *out);
+
+/*
+ * Merge: the union of the contexts; a dot survives when both sides have
+ * it, or one has it and the other's context has not seen it.
+ */
+CrdtStatus	crdt_dotted_merge(CrdtDottedKind kind, CrdtSlice a, CrdtSlice b, CrdtBuf *out,
+							  CrdtError *err);
+
+/*
+ * The smallest d with merge(since, d) = merge(since, newer): the dots
+ * since lacks, and as context the dots since has not seen plus the dots
+ * of since that newer removed.
+ */
+CrdtStatus	crdt_dotted_delta(CrdtDottedKind kind, CrdtSlice newer, CrdtSlice since,
+							  CrdtBuf *out, CrdtError *err);
+CrdtStatus	crdt_dotted_compare(CrdtDottedKind kind, CrdtSlice a, CrdtSlice b, int *result,
+								CrdtError *err);
+
+/*
+ * orset add: a new dot for replica, e's older dots dropped.  orset remove:
+ * e's dots dropped (the context keeps them).  mvreg set (key = canonical
+ * JSON of the value): a new dot, every value seen dropped.
+ */
+CrdtStatus	crdt_orset_add(CrdtSlice value, const uint8_t *element, size_t len,
+						   const uint8_t *replica, size_t replica_len, CrdtBuf *out,
+						   CrdtError *err);
+CrdtStatus	crdt_orset_remove(CrdtSlice value, const uint8_t *element, size_t len,
+							  CrdtBuf *out, CrdtError *err);
+CrdtStatus	crdt_mvreg_set(CrdtSlice value, const uint8_t *json, size_t len,
+						   const uint8_t *replica, size_t replica_len, CrdtBuf *out,
+						   CrdtError *err);
+
+/* Present keys: orset elements or mvreg values, in byte order. */
+typedef struct CrdtDottedKeys
+{
+	CrdtKeyReader keys;
+	CrdtDottedKind kind;
+} CrdtDottedKeys;
+
+CrdtStatus	crdt_dotted_keys_init(CrdtDottedKeys *it, CrdtDottedKind kind, CrdtSlice value,
+								  CrdtError *err);
+
+/* 1 with the next key, 0 at the end, -1 on error. */
+int			crdt_dotted_keys_next(CrdtDottedKeys *it, const uint8_t **key, size_t *len,
+								  CrdtError *err);
 
 /* --------------------------------------------------------------- vclocks */
 
@@ -531,5 +781,71 @@ CrdtStatus	crdt_table_absorb_table(CrdtCounterTable *t, const CrdtCounterTable *
 /* Writes the canonical value of the given kind (sorted by id). */
 CrdtStatus	crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind,
 							 CrdtBuf *out, CrdtError *err);
+
+/* ------------------------------------------ set and dotted aggregates
+ *
+ * crdt_merge over gset/twopset: a hash set of (list, element), sorted once
+ * at the end.  Over orset/mvreg: a log.  A dot survives the merge of many
+ * states exactly when every state whose context has seen it also has it,
+ * so the log counts, per dot, the states holding it and keeps every
+ * state's context ranges; the final step counts, per dot, the ranges
+ * covering it (a sweep over sorted ranges) and keeps the dots whose two
+ * counts agree.  That is O(n log n) in the total size of the input however
+ * much the states overlap; the log is compacted into one merged state
+ * whenever it has doubled, so memory follows the merged state, not the
+ * number of rows.
+ */
+
+typedef struct CrdtKeySetEntry
+{
+	uint32_t	offset;			/* into CrdtKeySet.bytes */
+	uint32_t	len;
+	uint32_t	hash;
+	uint32_t	extra;			/* the list (sets), or the caller's data */
+} CrdtKeySetEntry;
+
+typedef struct CrdtKeySet
+{
+	uint32_t   *index;			/* 0 empty, else entry + 1 */
+	size_t		index_size;
+	CrdtKeySetEntry *entries;
+	size_t		used;
+	size_t		capacity;
+	CrdtBuf		bytes;
+	const CrdtAllocator *alloc;
+} CrdtKeySet;
+
+CrdtStatus	crdt_keyset_init(CrdtKeySet *s, const CrdtAllocator *alloc, CrdtError *err);
+void		crdt_keyset_free(CrdtKeySet *s);
+
+/* Finds or inserts (key, tag); *entry is its index. */
+CrdtStatus	crdt_keyset_put(CrdtKeySet *s, const uint8_t *key, size_t len, uint32_t tag,
+							size_t *entry, CrdtError *err);
+
+/* gset/twopset aggregate state: tags are the list numbers. */
+CrdtStatus	crdt_keyset_absorb_set(CrdtKeySet *s, CrdtSetKind kind, CrdtSlice value,
+								   CrdtError *err);
+CrdtStatus	crdt_keyset_absorb_keyset(CrdtKeySet *s, const CrdtKeySet *src, CrdtError *err);
+CrdtStatus	crdt_keyset_write_set(const CrdtKeySet *s, CrdtSetKind kind, CrdtBuf *out,
+								  CrdtError *err);
+
+typedef struct CrdtDotLog
+{
+	CrdtDottedKind kind;
+	CrdtKeySet	replicas;		/* ids -> replica numbers */
+	CrdtKeySet	keys;			/* elements or values -> key numbers */
+	uint32_t   *dot_index;		/* hash of (replica, counter) -> dot + 1 */
+	size_t		dot_index_size;
+	CrdtBuf		dots;			/* LogDot[] */
+	CrdtBuf		ranges;			/* LogRange[] */
+	size_t		compacted_ranges;	/* ranges right after the last compaction */
+	const CrdtAllocator *alloc;
+} CrdtDotLog;
+
+CrdtStatus	crdt_dotlog_init(CrdtDotLog *log, CrdtDottedKind kind, const CrdtAllocator *alloc,
+							 CrdtError *err);
+void		crdt_dotlog_free(CrdtDotLog *log);
+CrdtStatus	crdt_dotlog_absorb(CrdtDotLog *log, CrdtSlice value, CrdtError *err);
+CrdtStatus	crdt_dotlog_write(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err);
 
 #endif							/* CRDT_CORE_H */

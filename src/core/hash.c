@@ -7,6 +7,8 @@
  */
 #include "crdt_core.h"
 
+#include <string.h>
+
 #define PRIME64_1 UINT64_C(0x9E3779B185EBCA87)
 #define PRIME64_2 UINT64_C(0xC2B2AE3D27D4EB4F)
 #define PRIME64_3 UINT64_C(0x165667B19E3779F9)
@@ -108,4 +110,38 @@ crdt_xxh64(const void *data, size_t len, uint64_t seed)
 	h *= PRIME64_3;
 	h ^= h >> 32;
 	return h;
+}
+
+/*
+ * The hash of in-memory tables.  It never leaves the process, so unlike
+ * crdt_hash it may depend on the host; keys are short, so a word-at-a-time
+ * multiply mix beats a general-purpose hash here.
+ */
+uint32_t
+crdt_fast_hash(const uint8_t *key, size_t len, uint64_t seed)
+{
+	const uint64_t mul = UINT64_C(0x9E3779B97F4A7C15);
+	uint64_t	h = seed ^ ((uint64_t) len * mul);
+
+	while (len >= 8)
+	{
+		uint64_t	word;
+
+		memcpy(&word, key, 8);
+		h = (h ^ word) * mul;
+		h ^= h >> 29;
+		key += 8;
+		len -= 8;
+	}
+	if (len > 0)
+	{
+		uint64_t	word = 0;
+
+		for (size_t k = 0; k < len; k++)
+			word |= (uint64_t) key[k] << (8 * k);
+		h = (h ^ word) * mul;
+	}
+	h ^= h >> 32;
+	h *= mul;
+	return (uint32_t) (h >> 32);
 }

@@ -6,7 +6,7 @@
  * the JSON escapes, and rejects everything else with the byte offset of the
  * offending token.
  */
-#include "crdt_core.h"
+#include "jsonlex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,216 +23,13 @@ typedef struct ParsedEntry
 
 typedef struct Parser
 {
-	const uint8_t *s;
-	size_t		len;
-	size_t		i;
+	JsonLex		lex;
 	CrdtCounterKind kind;
 	CrdtError  *err;
 	CrdtBuf		ids;
 	CrdtBuf		entries;		/* ParsedEntry[] */
 	size_t		count;
 } Parser;
-
-static bool
-at_end(const Parser *p)
-{
-	return p->i >= p->len;
-}
-
-static void
-skip_ws(Parser *p)
-{
-	while (p->i < p->len)
-	{
-		uint8_t		c = p->s[p->i];
-
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
-			break;
-		p->i++;
-	}
-}
-
-static CrdtStatus
-syntax(Parser *p, size_t at, const char *fmt, const char *arg)
-{
-	return crdt_fail(p->err, CRDT_ERR_SYNTAX, (long) at, fmt, arg);
-}
-
-static CrdtStatus
-expect_char(Parser *p, char c, const char *what)
-{
-	skip_ws(p);
-	if (at_end(p))
-		return syntax(p, p->i, "unexpected end of input, expected %s", what);
-	if (p->s[p->i] != (uint8_t) c)
-		return syntax(p, p->i, "expected %s", what);
-	p->i++;
-	return CRDT_OK;
-}
-
-static int
-hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool
-read_hex4(Parser *p, uint32_t *out)
-{
-	uint32_t	v = 0;
-
-	if (p->len - p->i < 4)
-		return false;
-	for (int k = 0; k < 4; k++)
-	{
-		int			h = hex_value(p->s[p->i + k]);
-
-		if (h < 0)
-			return false;
-		v = (v << 4) | (uint32_t) h;
-	}
-	p->i += 4;
-	*out = v;
-	return true;
-}
-
-static size_t
-utf8_encode(uint8_t *out, uint32_t cp)
-{
-	if (cp < 0x80)
-	{
-		out[0] = (uint8_t) cp;
-		return 1;
-	}
-	if (cp < 0x800)
-	{
-		out[0] = (uint8_t) (0xc0 | (cp >> 6));
-		out[1] = (uint8_t) (0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000)
-	{
-		out[0] = (uint8_t) (0xe0 | (cp >> 12));
-		out[1] = (uint8_t) (0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (uint8_t) (0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (uint8_t) (0xf0 | (cp >> 18));
-	out[1] = (uint8_t) (0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (uint8_t) (0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (uint8_t) (0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/*
- * Parses a JSON string at p->i into out (capacity cap).  *len is the full
- * decoded length even when it exceeds cap (then only cap bytes are kept),
- * so callers can report "too long" without storing huge strings.
- */
-static CrdtStatus
-parse_string(Parser *p, uint8_t *out, size_t cap, size_t *len)
-{
-	size_t		n = 0;
-
-	skip_ws(p);
-	if (at_end(p) || p->s[p->i] != '"')
-		return syntax(p, p->i, "expected %s", "a replica id in double quotes");
-	p->i++;
-	for (;;)
-	{
-		uint8_t		c;
-		uint8_t		enc[4];
-		size_t		enc_len;
-		size_t		esc_at;
-
-		if (at_end(p))
-			return syntax(p, p->i, "unexpected end of input inside a %s", "string");
-		c = p->s[p->i];
-		if (c == '"')
-		{
-			p->i++;
-			break;
-		}
-		if (c < 0x20)
-			return syntax(p, p->i, "unescaped control character in a %s", "string");
-		if (c != '\\')
-		{
-			if (n < cap)
-				out[n] = c;
-			n++;
-			p->i++;
-			continue;
-		}
-		esc_at = p->i++;
-		if (at_end(p))
-			return syntax(p, esc_at, "unexpected end of input inside a %s", "string");
-		c = p->s[p->i++];
-		switch (c)
-		{
-			case '"':
-			case '\\':
-			case '/':
-				enc[0] = c;
-				enc_len = 1;
-				break;
-			case 'b':
-				enc[0] = '\b';
-				enc_len = 1;
-				break;
-			case 'f':
-				enc[0] = '\f';
-				enc_len = 1;
-				break;
-			case 'n':
-				enc[0] = '\n';
-				enc_len = 1;
-				break;
-			case 'r':
-				enc[0] = '\r';
-				enc_len = 1;
-				break;
-			case 't':
-				enc[0] = '\t';
-				enc_len = 1;
-				break;
-			case 'u':
-				{
-					uint32_t	cp;
-
-					if (!read_hex4(p, &cp))
-						return syntax(p, esc_at, "invalid %s escape: expected four hex digits", "\\u");
-					if (cp >= 0xdc00 && cp <= 0xdfff)
-						return syntax(p, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
-					if (cp >= 0xd800 && cp <= 0xdbff)
-					{
-						uint32_t	low;
-
-						if (p->len - p->i < 2 || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u')
-							return syntax(p, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
-						p->i += 2;
-						if (!read_hex4(p, &low) || low < 0xdc00 || low > 0xdfff)
-							return syntax(p, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
-						cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-					}
-					enc_len = utf8_encode(enc, cp);
-				}
-				break;
-			default:
-				return syntax(p, esc_at, "invalid escape sequence in a %s", "string");
-		}
-		for (size_t k = 0; k < enc_len; k++, n++)
-			if (n < cap)
-				out[n] = enc[k];
-	}
-	*len = n;
-	return CRDT_OK;
-}
 
 /* Fails with a message about the count of replica id (described only now). */
 static CrdtStatus
@@ -254,28 +51,28 @@ parse_count(Parser *p, const uint8_t *id, size_t len, uint64_t *count)
 	bool		overflow = false;
 	uint64_t	v = 0;
 
-	skip_ws(p);
-	start = p->i;
-	if (!at_end(p) && p->s[p->i] == '-')
+	json_skip_ws(&p->lex);
+	start = p->lex.i;
+	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '-')
 	{
 		negative = true;
-		p->i++;
+		p->lex.i++;
 	}
-	if (at_end(p) || p->s[p->i] < '0' || p->s[p->i] > '9')
+	if (json_at_end(&p->lex) || p->lex.s[p->lex.i] < '0' || p->lex.s[p->lex.i] > '9')
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "expected a count (a positive integer) for replica %s", id, len);
-	if (p->s[p->i] == '0' && p->i + 1 < p->len && p->s[p->i + 1] >= '0' && p->s[p->i + 1] <= '9')
+	if (p->lex.s[p->lex.i] == '0' && p->lex.i + 1 < p->lex.len && p->lex.s[p->lex.i + 1] >= '0' && p->lex.s[p->lex.i + 1] <= '9')
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s has a leading zero", id, len);
-	while (!at_end(p) && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+	while (!json_at_end(&p->lex) && p->lex.s[p->lex.i] >= '0' && p->lex.s[p->lex.i] <= '9')
 	{
-		unsigned	d = (unsigned) (p->s[p->i] - '0');
+		unsigned	d = (unsigned) (p->lex.s[p->lex.i] - '0');
 
 		if (v > ((uint64_t) INT64_MAX - d) / 10)
 			overflow = true;
 		else
 			v = v * 10 + d;
-		p->i++;
+		p->lex.i++;
 	}
-	if (!at_end(p) && (p->s[p->i] == '.' || p->s[p->i] == 'e' || p->s[p->i] == 'E'))
+	if (!json_at_end(&p->lex) && (p->lex.s[p->lex.i] == '.' || p->lex.s[p->lex.i] == 'e' || p->lex.s[p->lex.i] == 'E'))
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must be a whole number", id, len);
 	if (negative && (v != 0 || overflow))
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must not be negative", id, len);
@@ -293,12 +90,12 @@ parse_map(Parser *p, int half)
 {
 	CrdtStatus	st;
 
-	if ((st = expect_char(p, '{', "\"{\"")) != CRDT_OK)
+	if ((st = json_expect(&p->lex, '{', "\"{\"")) != CRDT_OK)
 		return st;
-	skip_ws(p);
-	if (!at_end(p) && p->s[p->i] == '}')
+	json_skip_ws(&p->lex);
+	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '}')
 	{
-		p->i++;
+		p->lex.i++;
 		return CRDT_OK;
 	}
 	for (;;)
@@ -310,9 +107,9 @@ parse_map(Parser *p, int half)
 		const char *problem;
 		ParsedEntry e;
 
-		skip_ws(p);
-		id_at = p->i;
-		if ((st = parse_string(p, id, sizeof(id), &len)) != CRDT_OK)
+		json_skip_ws(&p->lex);
+		id_at = p->lex.i;
+		if ((st = json_string(&p->lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
 			return st;
 		problem = len > sizeof(id) ? "is longer than 64 bytes"
 			: crdt_replica_id_check(id, len);
@@ -323,7 +120,7 @@ parse_map(Parser *p, int half)
 							 "replica id %s%s %s", shown,
 							 len > sizeof(id) ? "..." : "", problem);
 		}
-		if ((st = expect_char(p, ':', "\":\" after a replica id")) != CRDT_OK)
+		if ((st = json_expect(&p->lex, ':', "\":\" after a replica id")) != CRDT_OK)
 			return st;
 
 		if (p->count >= CRDT_MAX_ENTRIES)
@@ -342,17 +139,17 @@ parse_map(Parser *p, int half)
 			return crdt_fail(p->err, CRDT_ERR_NOMEM, -1, "out of memory");
 		p->count++;
 
-		skip_ws(p);
-		if (at_end(p))
-			return syntax(p, p->i, "unexpected end of input, expected %s", "\",\" or \"}\"");
-		if (p->s[p->i] == '}')
+		json_skip_ws(&p->lex);
+		if (json_at_end(&p->lex))
+			return json_syntax(&p->lex, p->lex.i, "unexpected end of input, expected %s", "\",\" or \"}\"");
+		if (p->lex.s[p->lex.i] == '}')
 		{
-			p->i++;
+			p->lex.i++;
 			return CRDT_OK;
 		}
-		if (p->s[p->i] != ',')
-			return syntax(p, p->i, "expected %s", "\",\" or \"}\"");
-		p->i++;
+		if (p->lex.s[p->lex.i] != ',')
+			return json_syntax(&p->lex, p->lex.i, "expected %s", "\",\" or \"}\"");
+		p->lex.i++;
 	}
 }
 
@@ -363,12 +160,12 @@ parse_pncounter(Parser *p)
 	CrdtStatus	st;
 	bool		seen[2] = {false, false};
 
-	if ((st = expect_char(p, '{', "\"{\"")) != CRDT_OK)
+	if ((st = json_expect(&p->lex, '{', "\"{\"")) != CRDT_OK)
 		return st;
-	skip_ws(p);
-	if (!at_end(p) && p->s[p->i] == '}')
+	json_skip_ws(&p->lex);
+	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '}')
 	{
-		p->i++;
+		p->lex.i++;
 		return CRDT_OK;
 	}
 	for (;;)
@@ -378,35 +175,35 @@ parse_pncounter(Parser *p)
 		size_t		key_at;
 		int			half;
 
-		skip_ws(p);
-		key_at = p->i;
-		if (at_end(p) || p->s[p->i] != '"')
-			return syntax(p, p->i, "expected %s", "\"p\" or \"n\"");
-		if ((st = parse_string(p, key, sizeof(key), &len)) != CRDT_OK)
+		json_skip_ws(&p->lex);
+		key_at = p->lex.i;
+		if (json_at_end(&p->lex) || p->lex.s[p->lex.i] != '"')
+			return json_syntax(&p->lex, p->lex.i, "expected %s", "\"p\" or \"n\"");
+		if ((st = json_string(&p->lex, "a replica id in double quotes", key, sizeof(key), &len)) != CRDT_OK)
 			return st;
 		if (len == 1 && key[0] == 'p')
 			half = 0;
 		else if (len == 1 && key[0] == 'n')
 			half = 1;
 		else
-			return syntax(p, key_at, "unknown key: expected %s", "\"p\" or \"n\"");
+			return json_syntax(&p->lex, key_at, "unknown key: expected %s", "\"p\" or \"n\"");
 		if (seen[half])
-			return syntax(p, key_at, "duplicate key \"%s\"", half == 0 ? "p" : "n");
+			return json_syntax(&p->lex, key_at, "duplicate key \"%s\"", half == 0 ? "p" : "n");
 		seen[half] = true;
-		if ((st = expect_char(p, ':', "\":\"")) != CRDT_OK ||
+		if ((st = json_expect(&p->lex, ':', "\":\"")) != CRDT_OK ||
 			(st = parse_map(p, half)) != CRDT_OK)
 			return st;
-		skip_ws(p);
-		if (at_end(p))
-			return syntax(p, p->i, "unexpected end of input, expected %s", "\",\" or \"}\"");
-		if (p->s[p->i] == '}')
+		json_skip_ws(&p->lex);
+		if (json_at_end(&p->lex))
+			return json_syntax(&p->lex, p->lex.i, "unexpected end of input, expected %s", "\",\" or \"}\"");
+		if (p->lex.s[p->lex.i] == '}')
 		{
-			p->i++;
+			p->lex.i++;
 			return CRDT_OK;
 		}
-		if (p->s[p->i] != ',')
-			return syntax(p, p->i, "expected %s", "\",\" or \"}\"");
-		p->i++;
+		if (p->lex.s[p->lex.i] != ',')
+			return json_syntax(&p->lex, p->lex.i, "expected %s", "\",\" or \"}\"");
+		p->lex.i++;
 	}
 }
 
@@ -434,9 +231,7 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 	CrdtStatus	st;
 	ParsedEntry *entries;
 
-	p.s = (const uint8_t *) text;
-	p.len = len;
-	p.i = 0;
+	json_lex_init(&p.lex, text, len, err);
 	p.kind = kind;
 	p.err = err;
 	p.count = 0;
@@ -446,9 +241,9 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 	st = kind == CRDT_PNCOUNTER ? parse_pncounter(&p) : parse_map(&p, 0);
 	if (st == CRDT_OK)
 	{
-		skip_ws(&p);
-		if (!at_end(&p))
-			st = syntax(&p, p.i, "unexpected characters after the closing %s", "\"}\"");
+		json_skip_ws(&p.lex);
+		if (!json_at_end(&p.lex))
+			st = json_syntax(&p.lex, p.lex.i, "unexpected characters after the closing %s", "\"}\"");
 	}
 	if (st == CRDT_OK && (p.ids.failed || p.entries.failed))
 		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");

@@ -71,38 +71,10 @@ crdt_table_free(CrdtCounterTable *t)
 
 /* ------------------------------------------------------------ hash mode */
 
-/*
- * The index hash.  It never leaves the process, so unlike crdt_hash it may
- * depend on the host; ids are short, so a word-at-a-time multiply mix beats
- * a general-purpose hash here.
- */
 static uint32_t
 entry_hash(const uint8_t *id, size_t len, int half)
 {
-	const uint64_t mul = UINT64_C(0x9E3779B97F4A7C15);
-	uint64_t	h = ID_HASH_SEED ^ ((uint64_t) len << 8 | (uint64_t) half);
-
-	while (len >= 8)
-	{
-		uint64_t	word;
-
-		memcpy(&word, id, 8);
-		h = (h ^ word) * mul;
-		h ^= h >> 29;
-		id += 8;
-		len -= 8;
-	}
-	if (len > 0)
-	{
-		uint64_t	word = 0;
-
-		for (size_t k = 0; k < len; k++)
-			word |= (uint64_t) id[k] << (8 * k);
-		h = (h ^ word) * mul;
-	}
-	h ^= h >> 32;
-	h *= mul;
-	return (uint32_t) (h >> 32);
+	return crdt_fast_hash(id, len, ID_HASH_SEED ^ (uint64_t) half);
 }
 
 /* Grows *array (of elem bytes each) so it holds at least need elements. */

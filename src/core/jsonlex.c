@@ -1,0 +1,536 @@
+/*
+ * jsonlex.c — the JSON lexer shared by the text forms of all types.
+ *
+ * Whitespace is JSON's four characters plus \f and \v (any ASCII space).
+ * Strings take every JSON escape, surrogate pairs included; a lone
+ * surrogate is an error.
+ */
+#include "jsonlex.h"
+
+#include <string.h>
+
+void
+json_lex_init(JsonLex *lex, const char *text, size_t len, CrdtError *err)
+{
+	lex->s = (const uint8_t *) text;
+	lex->len = len;
+	lex->i = 0;
+	lex->err = err;
+}
+
+bool
+json_at_end(const JsonLex *lex)
+{
+	return lex->i >= lex->len;
+}
+
+void
+json_skip_ws(JsonLex *lex)
+{
+	while (lex->i < lex->len)
+	{
+		uint8_t		c = lex->s[lex->i];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
+			break;
+		lex->i++;
+	}
+}
+
+CrdtStatus
+json_syntax(JsonLex *lex, size_t at, const char *fmt, const char *arg)
+{
+	return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, fmt, arg);
+}
+
+CrdtStatus
+json_expect(JsonLex *lex, char c, const char *what)
+{
+	json_skip_ws(lex);
+	if (json_at_end(lex))
+		return json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
+	if (lex->s[lex->i] != (uint8_t) c)
+		return json_syntax(lex, lex->i, "expected %s", what);
+	lex->i++;
+	return CRDT_OK;
+}
+
+bool
+json_accept(JsonLex *lex, char c)
+{
+	json_skip_ws(lex);
+	if (!json_at_end(lex) && lex->s[lex->i] == (uint8_t) c)
+	{
+		lex->i++;
+		return true;
+	}
+	return false;
+}
+
+CrdtStatus
+json_next_member(JsonLex *lex, char close, bool *more)
+{
+	const char *what = close == '}' ? "\",\" or \"}\"" : "\",\" or \"]\"";
+
+	json_skip_ws(lex);
+	if (json_at_end(lex))
+		return json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
+	if (lex->s[lex->i] == (uint8_t) close || lex->s[lex->i] == ',')
+	{
+		*more = lex->s[lex->i] == ',';
+		lex->i++;
+		return CRDT_OK;
+	}
+	return json_syntax(lex, lex->i, "expected %s", what);
+}
+
+CrdtStatus
+json_end(JsonLex *lex)
+{
+	json_skip_ws(lex);
+	if (!json_at_end(lex))
+		return json_syntax(lex, lex->i, "unexpected characters after the closing %s",
+						   "\"}\" or \"]\"");
+	return CRDT_OK;
+}
+
+static int
+hex_value(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool
+read_hex4(JsonLex *lex, uint32_t *out)
+{
+	uint32_t	v = 0;
+
+	if (lex->len - lex->i < 4)
+		return false;
+	for (int k = 0; k < 4; k++)
+	{
+		int			h = hex_value(lex->s[lex->i + k]);
+
+		if (h < 0)
+			return false;
+		v = (v << 4) | (uint32_t) h;
+	}
+	lex->i += 4;
+	*out = v;
+	return true;
+}
+
+size_t
+json_utf8_encode(uint8_t *out, uint32_t cp)
+{
+	if (cp < 0x80)
+	{
+		out[0] = (uint8_t) cp;
+		return 1;
+	}
+	if (cp < 0x800)
+	{
+		out[0] = (uint8_t) (0xc0 | (cp >> 6));
+		out[1] = (uint8_t) (0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000)
+	{
+		out[0] = (uint8_t) (0xe0 | (cp >> 12));
+		out[1] = (uint8_t) (0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (uint8_t) (0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (uint8_t) (0xf0 | (cp >> 18));
+	out[1] = (uint8_t) (0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (uint8_t) (0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (uint8_t) (0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Decodes the escape after a backslash at esc_at into enc; returns its length or 0. */
+static size_t
+decode_escape(JsonLex *lex, size_t esc_at, uint8_t enc[4], CrdtStatus *st)
+{
+	uint8_t		c = lex->s[lex->i++];
+	uint32_t	cp;
+	uint32_t	low;
+
+	*st = CRDT_OK;
+	switch (c)
+	{
+		case '"':
+		case '\\':
+		case '/':
+			enc[0] = c;
+			return 1;
+		case 'b':
+			enc[0] = '\b';
+			return 1;
+		case 'f':
+			enc[0] = '\f';
+			return 1;
+		case 'n':
+			enc[0] = '\n';
+			return 1;
+		case 'r':
+			enc[0] = '\r';
+			return 1;
+		case 't':
+			enc[0] = '\t';
+			return 1;
+		case 'u':
+			if (!read_hex4(lex, &cp))
+				*st = json_syntax(lex, esc_at, "invalid %s escape: expected four hex digits", "\\u");
+			else if (cp >= 0xdc00 && cp <= 0xdfff)
+				*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
+			else if (cp >= 0xd800 && cp <= 0xdbff)
+			{
+				if (lex->len - lex->i < 2 || lex->s[lex->i] != '\\' || lex->s[lex->i + 1] != 'u')
+					*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+				else
+				{
+					lex->i += 2;
+					if (!read_hex4(lex, &low) || low < 0xdc00 || low > 0xdfff)
+						*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+					else
+						cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+				}
+			}
+			return *st == CRDT_OK ? json_utf8_encode(enc, cp) : 0;
+		default:
+			*st = json_syntax(lex, esc_at, "invalid escape sequence in a %s", "string");
+			return 0;
+	}
+}
+
+CrdtStatus
+json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t		n = 0;
+
+	json_skip_ws(lex);
+	if (json_at_end(lex) || lex->s[lex->i] != '"')
+		return json_syntax(lex, lex->i, "expected %s", what);
+	lex->i++;
+	for (;;)
+	{
+		uint8_t		c;
+		uint8_t		enc[4];
+		size_t		enc_len;
+		size_t		esc_at;
+		CrdtStatus	st;
+
+		if (json_at_end(lex))
+			return json_syntax(lex, lex->i, "unexpected end of input inside a %s", "string");
+		c = lex->s[lex->i];
+		if (c == '"')
+		{
+			lex->i++;
+			break;
+		}
+		if (c < 0x20)
+			return json_syntax(lex, lex->i, "unescaped control character in a %s", "string");
+		if (c != '\\')
+		{
+			if (n < cap)
+				out[n] = c;
+			n++;
+			lex->i++;
+			continue;
+		}
+		esc_at = lex->i++;
+		if (json_at_end(lex))
+			return json_syntax(lex, esc_at, "unexpected end of input inside a %s", "string");
+		enc_len = decode_escape(lex, esc_at, enc, &st);
+		if (st != CRDT_OK)
+			return st;
+		for (size_t k = 0; k < enc_len; k++, n++)
+			if (n < cap)
+				out[n] = enc[k];
+	}
+	*len = n;
+	return CRDT_OK;
+}
+
+CrdtStatus
+json_positive(JsonLex *lex, const char *what, uint64_t *value)
+{
+	size_t		start;
+	uint64_t	v = 0;
+	bool		overflow = false;
+
+	json_skip_ws(lex);
+	start = lex->i;
+	if (json_at_end(lex) || lex->s[lex->i] < '1' || lex->s[lex->i] > '9')
+		return json_syntax(lex, start, "expected %s (a positive integer)", what);
+	while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+	{
+		unsigned	d = (unsigned) (lex->s[lex->i] - '0');
+
+		if (v > ((uint64_t) INT64_MAX - d) / 10)
+			overflow = true;
+		else
+			v = v * 10 + d;
+		lex->i++;
+	}
+	if (!json_at_end(lex) && (lex->s[lex->i] == '.' || lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
+		return json_syntax(lex, start, "%s must be a whole number", what);
+	if (overflow)
+		return crdt_fail(lex->err, CRDT_ERR_OVERFLOW, (long) start,
+						 "%s is out of range for type bigint", what);
+	*value = v;
+	return CRDT_OK;
+}
+
+static CrdtStatus
+json_number(JsonLex *lex)
+{
+	size_t		start = lex->i;
+	size_t		digits;
+
+	if (lex->s[lex->i] == '-')
+		lex->i++;
+	digits = lex->i;
+	while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+		lex->i++;
+	if (lex->i == digits || (lex->s[digits] == '0' && lex->i - digits > 1))
+		return json_syntax(lex, start, "invalid %s", "number");
+	if (!json_at_end(lex) && lex->s[lex->i] == '.')
+	{
+		digits = ++lex->i;
+		while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+			lex->i++;
+		if (lex->i == digits)
+			return json_syntax(lex, start, "invalid %s", "number");
+	}
+	if (!json_at_end(lex) && (lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
+	{
+		lex->i++;
+		if (!json_at_end(lex) && (lex->s[lex->i] == '+' || lex->s[lex->i] == '-'))
+			lex->i++;
+		digits = lex->i;
+		while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+			lex->i++;
+		if (lex->i == digits)
+			return json_syntax(lex, start, "invalid %s", "number");
+	}
+	return CRDT_OK;
+}
+
+static CrdtStatus
+json_literal(JsonLex *lex, const char *word)
+{
+	size_t		n = strlen(word);
+
+	if (lex->len - lex->i < n || memcmp(lex->s + lex->i, word, n) != 0)
+		return json_syntax(lex, lex->i, "expected %s", "a JSON value");
+	lex->i += n;
+	return CRDT_OK;
+}
+
+/*
+ * Iterative, with an explicit stack of open containers, so that no input
+ * can exhaust the C stack.
+ */
+CrdtStatus
+json_value(JsonLex *lex, size_t *start, size_t *end)
+{
+	char		open[CRDT_JSON_MAX_DEPTH];
+	int			depth = 0;
+	CrdtStatus	st;
+
+	json_skip_ws(lex);
+	*start = lex->i;
+	for (;;)
+	{
+		uint8_t		scratch[1];
+		size_t		ignored;
+		uint8_t		c;
+
+		/* a value */
+		json_skip_ws(lex);
+		if (json_at_end(lex))
+			return json_syntax(lex, lex->i, "unexpected end of input, expected %s", "a JSON value");
+		c = lex->s[lex->i];
+		if (c == '{' || c == '[')
+		{
+			if (depth == CRDT_JSON_MAX_DEPTH)
+				return json_syntax(lex, lex->i, "JSON value nested more than %s levels deep", "512");
+			open[depth++] = (char) c;
+			lex->i++;
+			if (json_accept(lex, c == '{' ? '}' : ']'))
+				depth--;
+			else
+			{
+				if (c == '{')
+				{
+					if ((st = json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
+						(st = json_expect(lex, ':', "\":\"")) != CRDT_OK)
+						return st;
+				}
+				continue;
+			}
+		}
+		else if (c == '"')
+		{
+			if ((st = json_string(lex, "a string", scratch, 0, &ignored)) != CRDT_OK)
+				return st;
+		}
+		else if (c == '-' || (c >= '0' && c <= '9'))
+		{
+			if ((st = json_number(lex)) != CRDT_OK)
+				return st;
+		}
+		else if ((st = json_literal(lex, c == 't' ? "true" : c == 'f' ? "false" : "null")) != CRDT_OK)
+			return st;
+
+		/* after a value: close containers, or go on to the next member */
+		for (;;)
+		{
+			bool		more;
+
+			if (depth == 0)
+			{
+				*end = lex->i;
+				return CRDT_OK;
+			}
+			if ((st = json_next_member(lex, open[depth - 1] == '{' ? '}' : ']', &more)) != CRDT_OK)
+				return st;
+			if (!more)
+			{
+				depth--;
+				continue;
+			}
+			if (open[depth - 1] == '{' &&
+				((st = json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
+				 (st = json_expect(lex, ':', "\":\"")) != CRDT_OK))
+				return st;
+			break;
+		}
+	}
+}
+
+void
+json_put_string(CrdtBuf *out, const uint8_t *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		run = 0;
+
+	crdt_buf_put_byte(out, '"');
+	for (size_t k = 0; k < len; k++)
+	{
+		uint8_t		c = s[k];
+		char		esc[6];
+		size_t		n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		crdt_buf_put(out, s + run, k - run);
+		run = k + 1;
+		esc[0] = '\\';
+		switch (c)
+		{
+			case '"':
+			case '\\':
+				esc[1] = (char) c;
+				break;
+			case '\b':
+				esc[1] = 'b';
+				break;
+			case '\f':
+				esc[1] = 'f';
+				break;
+			case '\n':
+				esc[1] = 'n';
+				break;
+			case '\r':
+				esc[1] = 'r';
+				break;
+			case '\t':
+				esc[1] = 't';
+				break;
+			default:
+				esc[1] = 'u';
+				esc[2] = '0';
+				esc[3] = '0';
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				n = 6;
+		}
+		crdt_buf_put(out, esc, n);
+	}
+	crdt_buf_put(out, s + run, len - run);
+	crdt_buf_put_byte(out, '"');
+}
+
+/* ------------------------------------------------ canonical JSON values */
+
+static CrdtJsonCanonicalizer canonicalizer = NULL;
+
+void
+crdt_set_json_canonicalizer(CrdtJsonCanonicalizer fn)
+{
+	canonicalizer = fn;
+}
+
+/* The default: any valid JSON value, kept as written minus outer whitespace. */
+static CrdtStatus
+default_canonical(const char *json, size_t len, CrdtBuf *out, CrdtError *err)
+{
+	JsonLex		lex;
+	size_t		start;
+	size_t		end;
+	CrdtStatus	st;
+
+	json_lex_init(&lex, json, len, err);
+	if ((st = json_value(&lex, &start, &end)) != CRDT_OK)
+		return st;
+	json_skip_ws(&lex);
+	if (!json_at_end(&lex))
+		return json_syntax(&lex, lex.i, "unexpected characters after the %s", "JSON value");
+	crdt_buf_put(out, json + start, end - start);
+	return out->failed ? crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory") : CRDT_OK;
+}
+
+CrdtStatus
+crdt_json_canonical(const char *json, size_t len, CrdtBuf *out, CrdtError *err)
+{
+	CrdtStatus	st;
+
+	if (len > CRDT_VALUE_MAX)
+		return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "a register value over 16 MB");
+	st = (canonicalizer != NULL ? canonicalizer : default_canonical) (json, len, out, err);
+	if (st == CRDT_OK && out->len > CRDT_VALUE_MAX)
+		return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "a register value over 16 MB");
+	return st;
+}
+
+CrdtStatus
+crdt_json_check_canonical(const uint8_t *value, size_t len, CrdtError *err)
+{
+	CrdtBuf		canon;
+	CrdtStatus	st;
+
+	if (!crdt_utf8_valid(value, len))
+		return crdt_fail(err, CRDT_ERR_BINARY, -1, "a register value is not valid UTF-8");
+	crdt_buf_init(&canon, crdt_default_allocator(), 0);
+	st = crdt_json_canonical((const char *) value, len, &canon, err);
+	if (st == CRDT_OK && (canon.len != len || memcmp(canon.data, value, len) != 0))
+		st = crdt_fail(err, CRDT_ERR_BINARY, -1, "a register value is not in canonical JSON form");
+	else if (st != CRDT_OK && st != CRDT_ERR_NOMEM)
+	{
+		char		detail[sizeof(err->message)];
+
+		memcpy(detail, err->message, sizeof(detail));
+		st = crdt_fail(err, CRDT_ERR_BINARY, -1, "a register value is not valid JSON: %s", detail);
+	}
+	crdt_buf_free(&canon);
+	return st;
+}

@@ -1,0 +1,181 @@
+/*
+ * keys.c — key lists: the sorted keys of sets (front-coded elements) and
+ * multi-value registers (plain values), each followed by a payload.
+ *
+ * As for maps, reading checks every structural rule (bounds, strictly
+ * increasing keys, maximal shared prefixes, lengths), so no input can make
+ * a reader go past its end or accept a second byte form of a state.
+ * Checks of what a key contains (UTF-8, JSON) are the types' business.
+ */
+#include "crdt_core.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static size_t
+key_max(CrdtKeyStyle style)
+{
+	return style == CRDT_KEYS_FRONT_CODED ? CRDT_ELEMENT_MAX : CRDT_VALUE_MAX;
+}
+
+void
+crdt_keys_reader_init(CrdtKeyReader *r, CrdtKeyStyle style, const uint8_t *bytes,
+					  size_t len, size_t offset)
+{
+	r->pos = bytes;
+	r->end = bytes + len;
+	r->start = bytes;
+	r->offset = offset;
+	r->style = style;
+	r->prev = r->key;
+	r->prev_len = 0;
+	r->entries = 0;
+	r->done = false;
+}
+
+static int
+reader_fail(CrdtKeyReader *r, const uint8_t *at, CrdtError *err, CrdtStatus status,
+			const char *what)
+{
+	crdt_fail(err, status, (long) (r->offset + (size_t) (at - r->start)), "%s", what);
+	return -1;
+}
+
+int
+crdt_keys_reader_next(CrdtKeyReader *r, const uint8_t **key, size_t *len, CrdtError *err)
+{
+	const uint8_t *p = r->pos;
+	const uint8_t *entry_start = p;
+	const uint8_t *suffix;
+	uint64_t	header;
+	uint64_t	shared = 0;
+	uint64_t	suffix_len;
+
+	if (r->done)
+		return 0;
+	if (crdt_varint_decode(&p, r->end, &header) != CRDT_VARINT_OK)
+		return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
+						   p >= r->end ? "key list is not terminated" : "malformed key length");
+	if (header == 0)
+	{
+		r->pos = p;
+		r->done = true;
+		return 0;
+	}
+	if (r->entries >= CRDT_MAX_ENTRIES)
+		return reader_fail(r, entry_start, err, CRDT_ERR_TOO_LARGE, "more than 10000000 keys");
+	suffix_len = header - 1;
+	if (r->style == CRDT_KEYS_FRONT_CODED &&
+		crdt_varint_decode(&p, r->end, &shared) != CRDT_VARINT_OK)
+		return reader_fail(r, entry_start, err, CRDT_ERR_BINARY, "malformed shared prefix length");
+	if (suffix_len > key_max(r->style) || shared > key_max(r->style) - suffix_len)
+		return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
+						   r->style == CRDT_KEYS_FRONT_CODED
+						   ? "element is longer than 4096 bytes"
+						   : "value is longer than 16 MB");
+	if (shared > r->prev_len)
+		return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
+						   "shared prefix is longer than the previous key");
+	if ((uint64_t) (r->end - p) < suffix_len)
+		return reader_fail(r, entry_start, err, CRDT_ERR_BINARY, "value is truncated");
+	suffix = p;
+	p += suffix_len;
+
+	/* the key is prev[0..shared) + suffix: it must sort after prev */
+	if (r->entries > 0)
+	{
+		int			c = crdt_bytes_cmp(suffix, (size_t) suffix_len, r->prev + shared,
+									   r->prev_len - (size_t) shared);
+
+		if (c <= 0)
+			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
+							   c == 0 ? "duplicate key" : "keys are not in increasing byte order");
+		if (shared < r->prev_len && suffix_len > 0 && suffix[0] == r->prev[shared])
+			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
+							   "shared prefix is not the longest common prefix");
+	}
+
+	*len = (size_t) (shared + suffix_len);
+	if (shared == 0)
+		*key = suffix;
+	else
+	{
+		if (r->prev != r->key)
+			memmove(r->key, r->prev, (size_t) shared);
+		memcpy(r->key + shared, suffix, (size_t) suffix_len);
+		*key = r->key;
+	}
+	r->prev = *key;
+	r->prev_len = *len;
+	r->pos = p;
+	r->entries++;
+	return 1;
+}
+
+CrdtStatus
+crdt_keys_span(CrdtKeyStyle style, const uint8_t *bytes, size_t len, size_t offset,
+			   size_t *span, CrdtError *err)
+{
+	CrdtKeyReader r;
+	const uint8_t *key;
+	size_t		key_len;
+	int			rc;
+
+	crdt_keys_reader_init(&r, style, bytes, len, offset);
+	while ((rc = crdt_keys_reader_next(&r, &key, &key_len, err)) > 0)
+		;
+	if (rc < 0)
+		return err->status;
+	*span = (size_t) (r.pos - bytes);
+	return CRDT_OK;
+}
+
+void
+crdt_keys_writer_init(CrdtKeyWriter *w, CrdtKeyStyle style, CrdtBuf *out)
+{
+	w->out = out;
+	w->style = style;
+	w->prev_len = 0;
+	w->entries = 0;
+}
+
+void
+crdt_keys_writer_add(CrdtKeyWriter *w, const uint8_t *key, size_t len)
+{
+	size_t		shared = 0;
+
+	if (w->style == CRDT_KEYS_FRONT_CODED)
+	{
+		size_t		limit = len < w->prev_len ? len : w->prev_len;
+
+		while (shared < limit && w->prev[shared] == key[shared])
+			shared++;
+		/* the shared prefix must be the longest, and the suffix then differs */
+		crdt_buf_put_varint(w->out, len - shared + 1);
+		crdt_buf_put_varint(w->out, shared);
+		memcpy(w->prev + shared, key + shared, len - shared);
+		w->prev_len = len;
+	}
+	else
+		crdt_buf_put_varint(w->out, len + 1);
+	crdt_buf_put(w->out, key + shared, len - shared);
+	w->entries++;
+}
+
+void
+crdt_keys_writer_finish(CrdtKeyWriter *w)
+{
+	crdt_buf_put_byte(w->out, 0);
+}
+
+const char *
+crdt_element_problem(const uint8_t *key, size_t len)
+{
+	if (len > CRDT_ELEMENT_MAX)
+		return "is longer than 4096 bytes";
+	if (memchr(key, 0, len) != NULL)
+		return "contains a NUL character";
+	if (!crdt_utf8_valid(key, len))
+		return "is not valid UTF-8";
+	return NULL;
+}

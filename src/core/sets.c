@@ -1,0 +1,717 @@
+/*
+ * sets.c — gset (grow-only set) and twopset (two-phase set).
+ *
+ * gset:    version, key list of elements.  Merge is union.
+ * twopset: version, key list P of present elements, key list R of removed
+ *          ones (tombstones), P and R disjoint.  The added set of the
+ *          literature is P ∪ R.  Merge: R = R1 ∪ R2, P = (P1 ∪ P2) \ R; an
+ *          element once removed never comes back.
+ *
+ * Text: gset ["a","b"]; twopset {"elements":["a"],"removed":["b"]}, empty
+ * parts left out.  '{}' (and for gset '[]') is the empty set.
+ */
+#include "jsonlex.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Up to four key lists walked together in key order. */
+typedef struct KeyWalk
+{
+	int			n;
+	CrdtKeyReader r[4];
+	const uint8_t *key[4];
+	size_t		len[4];
+	int			has[4];			/* 1: key[i] is current, 0: list i is done */
+	unsigned	advance;		/* lists whose current key was handed out */
+} KeyWalk;
+
+static void
+walk_init(KeyWalk *w, int n, const CrdtSlice *lists)
+{
+	w->n = n;
+	w->advance = (1u << n) - 1;
+	for (int i = 0; i < n; i++)
+	{
+		crdt_keys_reader_init(&w->r[i], CRDT_KEYS_FRONT_CODED, lists[i].data, lists[i].len, 0);
+		w->has[i] = 1;
+	}
+}
+
+/* Returns 1 with the smallest key and the mask of lists holding it, 0 at the end, -1 on error. */
+static int
+walk_next(KeyWalk *w, const uint8_t **key, size_t *len, unsigned *mask, CrdtError *err)
+{
+	int			best = -1;
+
+	for (int i = 0; i < w->n; i++)
+	{
+		if ((w->advance & (1u << i)) && w->has[i])
+			if ((w->has[i] = crdt_keys_reader_next(&w->r[i], &w->key[i], &w->len[i], err)) < 0)
+				return -1;
+	}
+	*mask = 0;
+	for (int i = 0; i < w->n; i++)
+	{
+		int			c;
+
+		if (!w->has[i])
+			continue;
+		c = best < 0 ? -1 : crdt_bytes_cmp(w->key[i], w->len[i], w->key[best], w->len[best]);
+		if (c < 0)
+		{
+			best = i;
+			*mask = 1u << i;
+		}
+		else if (c == 0)
+			*mask |= 1u << i;
+	}
+	w->advance = *mask;
+	if (best < 0)
+		return 0;
+	*key = w->key[best];
+	*len = w->len[best];
+	return 1;
+}
+
+static int
+list_count(CrdtSetKind kind)
+{
+	return kind == CRDT_TWOPSET ? 2 : 1;
+}
+
+const char *
+crdt_set_kind_name(CrdtSetKind kind)
+{
+	return kind == CRDT_TWOPSET ? "twopset" : "gset";
+}
+
+/* Splits a value into its key lists (validating their structure). */
+CrdtStatus
+crdt_set_lists(CrdtSetKind kind, CrdtSlice value, CrdtSlice list[2], CrdtError *err)
+{
+	static const uint8_t empty_list[1] = {0};
+	size_t		offset = 1;
+	CrdtStatus	st;
+
+	if (value.len == 0)
+		return crdt_fail(err, CRDT_ERR_BINARY, 0, "value is empty");
+	if (value.data[0] != CRDT_FORMAT_V1)
+		return crdt_fail(err, CRDT_ERR_BINARY, 0,
+						 "unsupported format version %u (this build reads version %d)",
+						 (unsigned) value.data[0], CRDT_FORMAT_V1);
+	list[1].data = empty_list;
+	list[1].len = 1;
+	for (int i = 0; i < list_count(kind); i++)
+	{
+		size_t		span;
+
+		if ((st = crdt_keys_span(CRDT_KEYS_FRONT_CODED, value.data + offset,
+								 value.len - offset, offset, &span, err)) != CRDT_OK)
+			return st;
+		list[i].data = value.data + offset;
+		list[i].len = span;
+		offset += span;
+	}
+	if (offset != value.len)
+		return crdt_fail(err, CRDT_ERR_BINARY, (long) offset,
+						 "unexpected trailing bytes (%zu)", value.len - offset);
+	return CRDT_OK;
+}
+
+CrdtStatus
+crdt_set_validate(CrdtSetKind kind, CrdtSlice value, CrdtError *err)
+{
+	CrdtSlice	list[2];
+	KeyWalk		w;
+	const uint8_t *key;
+	size_t		len;
+	unsigned	mask;
+	int			rc;
+	CrdtStatus	st;
+
+	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
+		return st;
+	walk_init(&w, list_count(kind), list);
+	while ((rc = walk_next(&w, &key, &len, &mask, err)) > 0)
+	{
+		const char *problem = crdt_element_problem(key, len);
+
+		if (problem != NULL)
+			return crdt_fail(err, CRDT_ERR_BINARY, -1, "element %s", problem);
+		if (mask == 3)
+			return crdt_fail(err, CRDT_ERR_BINARY, -1,
+							 "an element is both present and removed");
+	}
+	return rc < 0 ? err->status : CRDT_OK;
+}
+
+void
+crdt_set_write_empty(CrdtSetKind kind, CrdtBuf *out)
+{
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	for (int i = 0; i < list_count(kind); i++)
+		crdt_buf_put_byte(out, 0);
+}
+
+static CrdtStatus
+finish(CrdtBuf *out, CrdtError *err)
+{
+	return out->failed ? crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory") : CRDT_OK;
+}
+
+/*
+ * Writes one output list from a walk over lists, keeping the keys whose
+ * mask passes keep().  Each operation below is one or two such passes.
+ */
+typedef bool (*KeepFn) (unsigned mask);
+
+static CrdtStatus
+write_list(int n, const CrdtSlice *lists, KeepFn keep, CrdtBuf *out, CrdtError *err)
+{
+	KeyWalk		w;
+	CrdtKeyWriter kw;
+	const uint8_t *key;
+	size_t		len;
+	unsigned	mask;
+	int			rc;
+
+	walk_init(&w, n, lists);
+	crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, out);
+	while ((rc = walk_next(&w, &key, &len, &mask, err)) > 0)
+		if (keep(mask))
+			crdt_keys_writer_add(&kw, key, len);
+	if (rc < 0)
+		return err->status;
+	crdt_keys_writer_finish(&kw);
+	return CRDT_OK;
+}
+
+/* masks over (a.P, b.P, a.R, b.R) for merge, (new.P, since.P, new.R, since.R) for delta */
+static bool keep_any(unsigned m) { return m != 0; }
+static bool keep_first_only(unsigned m) { return m == 1; }
+static bool keep_merged_present(unsigned m) { return (m & 3) && !(m & 12); }
+static bool keep_merged_removed(unsigned m) { return (m & 12) != 0; }
+static bool keep_delta_present(unsigned m) { return m == 1; }
+static bool keep_delta_removed(unsigned m) { return (m & 12) == 4; }
+
+static CrdtStatus
+combine(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, bool delta, CrdtBuf *out,
+		CrdtError *err)
+{
+	CrdtSlice	la[2];
+	CrdtSlice	lb[2];
+	CrdtSlice	four[4];
+	CrdtStatus	st;
+
+	if ((st = crdt_set_lists(kind, a, la, err)) != CRDT_OK ||
+		(st = crdt_set_lists(kind, b, lb, err)) != CRDT_OK)
+		return st;
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	if (kind == CRDT_GSET)
+	{
+		four[0] = la[0];
+		four[1] = lb[0];
+		st = write_list(2, four, delta ? keep_first_only : keep_any, out, err);
+	}
+	else
+	{
+		four[0] = la[0];
+		four[1] = lb[0];
+		four[2] = la[1];
+		four[3] = lb[1];
+		if ((st = write_list(4, four, delta ? keep_delta_present : keep_merged_present, out, err)) == CRDT_OK)
+			st = write_list(4, four, delta ? keep_delta_removed : keep_merged_removed, out, err);
+	}
+	return st != CRDT_OK ? st : finish(out, err);
+}
+
+CrdtStatus
+crdt_set_merge(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, CrdtBuf *out, CrdtError *err)
+{
+	return combine(kind, a, b, false, out, err);
+}
+
+/*
+ * gset: the elements newer has and since lacks.  twopset: removals since
+ * lacks, and present elements since has neither as present nor removed.
+ */
+CrdtStatus
+crdt_set_delta(CrdtSetKind kind, CrdtSlice newer, CrdtSlice since, CrdtBuf *out,
+			   CrdtError *err)
+{
+	return combine(kind, newer, since, true, out, err);
+}
+
+/* Finds key in list: *found set; lists are short-circuited on the first greater key. */
+static CrdtStatus
+list_contains(CrdtSlice list, const uint8_t *key, size_t len, bool *found, CrdtError *err)
+{
+	CrdtKeyReader r;
+	const uint8_t *k;
+	size_t		klen;
+	int			rc;
+
+	*found = false;
+	crdt_keys_reader_init(&r, CRDT_KEYS_FRONT_CODED, list.data, list.len, 0);
+	while ((rc = crdt_keys_reader_next(&r, &k, &klen, err)) > 0)
+	{
+		int			c = crdt_bytes_cmp(k, klen, key, len);
+
+		if (c >= 0)
+		{
+			*found = c == 0;
+			return CRDT_OK;
+		}
+	}
+	return rc < 0 ? err->status : CRDT_OK;
+}
+
+static CrdtStatus
+check_element_argument(const uint8_t *key, size_t len, CrdtError *err)
+{
+	const char *problem = crdt_element_problem(key, len);
+
+	if (problem != NULL)
+		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a set element %s", problem);
+	return CRDT_OK;
+}
+
+CrdtStatus
+crdt_set_contains(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
+				  bool *found, CrdtError *err)
+{
+	CrdtSlice	list[2];
+	CrdtStatus	st;
+
+	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
+		return st;
+	return list_contains(list[0], key, len, found, err);
+}
+
+CrdtStatus
+crdt_set_cardinality(CrdtSetKind kind, CrdtSlice value, size_t *count, CrdtError *err)
+{
+	CrdtSlice	list[2];
+	CrdtKeyReader r;
+	const uint8_t *k;
+	size_t		klen;
+	CrdtStatus	st;
+	int			rc;
+
+	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
+		return st;
+	crdt_keys_reader_init(&r, CRDT_KEYS_FRONT_CODED, list[0].data, list[0].len, 0);
+	while ((rc = crdt_keys_reader_next(&r, &k, &klen, err)) > 0)
+		;
+	*count = r.entries;
+	return rc < 0 ? err->status : CRDT_OK;
+}
+
+/*
+ * Adding is a merge with the one-element set, removing a merge with the
+ * one-tombstone twopset: the same code path as replication, and the same
+ * guarantees.  A removed element cannot be added back, and removing an
+ * element that is not present changes nothing.
+ */
+CrdtStatus
+crdt_set_add(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
+			 CrdtBuf *out, CrdtError *err)
+{
+	CrdtBuf		single;
+	CrdtKeyWriter kw;
+	CrdtSlice	s;
+	CrdtStatus	st;
+
+	if ((st = check_element_argument(key, len, err)) != CRDT_OK)
+		return st;
+	crdt_buf_init(&single, out->alloc, 0);
+	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
+	crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &single);
+	crdt_keys_writer_add(&kw, key, len);
+	crdt_keys_writer_finish(&kw);
+	if (kind == CRDT_TWOPSET)
+		crdt_buf_put_byte(&single, 0);
+	s.data = single.data;
+	s.len = single.len;
+	st = single.failed ? finish(&single, err) : crdt_set_merge(kind, value, s, out, err);
+	crdt_buf_free(&single);
+	return st;
+}
+
+CrdtStatus
+crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
+				CrdtBuf *out, CrdtError *err)
+{
+	CrdtBuf		single;
+	CrdtKeyWriter kw;
+	CrdtSlice	s;
+	CrdtStatus	st;
+	bool		present;
+
+	if ((st = check_element_argument(key, len, err)) != CRDT_OK)
+		return st;
+	if (kind != CRDT_TWOPSET)
+		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a gset cannot remove elements");
+	if ((st = crdt_set_contains(kind, value, key, len, &present, err)) != CRDT_OK)
+		return st;
+	if (!present)
+	{
+		crdt_buf_put(out, value.data, value.len);
+		return finish(out, err);
+	}
+	crdt_buf_init(&single, out->alloc, 0);
+	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
+	crdt_buf_put_byte(&single, 0);
+	crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &single);
+	crdt_keys_writer_add(&kw, key, len);
+	crdt_keys_writer_finish(&kw);
+	s.data = single.data;
+	s.len = single.len;
+	st = single.failed ? finish(&single, err) : crdt_set_merge(kind, value, s, out, err);
+	crdt_buf_free(&single);
+	return st;
+}
+
+/* The btree order: (list, element) sequences compared in order, a prefix first. */
+CrdtStatus
+crdt_set_compare(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
+{
+	CrdtSlice	la[2];
+	CrdtSlice	lb[2];
+	CrdtStatus	st;
+
+	if ((st = crdt_set_lists(kind, a, la, err)) != CRDT_OK ||
+		(st = crdt_set_lists(kind, b, lb, err)) != CRDT_OK)
+		return st;
+	for (int i = 0; i < list_count(kind); i++)
+	{
+		CrdtKeyReader ra;
+		CrdtKeyReader rb;
+
+		crdt_keys_reader_init(&ra, CRDT_KEYS_FRONT_CODED, la[i].data, la[i].len, 0);
+		crdt_keys_reader_init(&rb, CRDT_KEYS_FRONT_CODED, lb[i].data, lb[i].len, 0);
+		for (;;)
+		{
+			const uint8_t *ka;
+			const uint8_t *kb;
+			size_t		lena;
+			size_t		lenb;
+			int			rca = crdt_keys_reader_next(&ra, &ka, &lena, err);
+			int			rcb;
+			int			c;
+
+			if (rca < 0 || (rcb = crdt_keys_reader_next(&rb, &kb, &lenb, err)) < 0)
+				return err->status;
+			if (rca == 0 || rcb == 0)
+			{
+				if (rca != rcb)
+				{
+					*result = rca == 0 ? -1 : 1;
+					return CRDT_OK;
+				}
+				break;
+			}
+			if ((c = crdt_bytes_cmp(ka, lena, kb, lenb)) != 0)
+			{
+				*result = c;
+				return CRDT_OK;
+			}
+		}
+	}
+	*result = 0;
+	return CRDT_OK;
+}
+
+/* ---------------------------------------------------------------- text */
+
+typedef struct ParsedKey
+{
+	const uint8_t *key;			/* set once parsing is over */
+	size_t		offset;			/* into the bytes buffer while parsing */
+	size_t		len;
+	long		position;
+	int			list;
+} ParsedKey;
+
+typedef struct KeyBag
+{
+	CrdtBuf		bytes;
+	CrdtBuf		items;			/* ParsedKey[] */
+	size_t		count;
+} KeyBag;
+
+static int
+compare_parsed(const void *x, const void *y)
+{
+	const ParsedKey *a = x;
+	const ParsedKey *b = y;
+	int			c;
+
+	if (a->list != b->list)
+		return a->list < b->list ? -1 : 1;
+	c = crdt_bytes_cmp(a->key, a->len, b->key, b->len);
+	if (c != 0)
+		return c;
+	return a->position < b->position ? -1 : (a->position > b->position);
+}
+
+/* Parses ["e", ...] into list number `list` of the bag. */
+static CrdtStatus
+parse_elements(JsonLex *lex, KeyBag *bag, int list)
+{
+	CrdtStatus	st;
+	bool		more = true;
+
+	if ((st = json_expect(lex, '[', "\"[\"")) != CRDT_OK)
+		return st;
+	if (json_accept(lex, ']'))
+		return CRDT_OK;
+	while (more)
+	{
+		uint8_t		element[CRDT_ELEMENT_MAX + 1];
+		size_t		len;
+		size_t		at;
+		const char *problem;
+		ParsedKey	k;
+
+		json_skip_ws(lex);
+		at = lex->i;
+		if ((st = json_string(lex, "an element in double quotes", element, sizeof(element), &len)) != CRDT_OK)
+			return st;
+		problem = crdt_element_problem(element, len > CRDT_ELEMENT_MAX ? CRDT_ELEMENT_MAX + 1 : len);
+		if (problem != NULL)
+			return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, "element %s", problem);
+		if (bag->count >= CRDT_MAX_ENTRIES)
+			return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
+							 "more than %d elements", CRDT_MAX_ENTRIES);
+		k.key = NULL;
+		k.offset = bag->bytes.len;
+		k.len = len;
+		k.position = (long) at;
+		k.list = list;
+		crdt_buf_put(&bag->bytes, element, len);
+		crdt_buf_put(&bag->items, &k, sizeof(k));
+		bag->count++;
+		if ((st = json_next_member(lex, ']', &more)) != CRDT_OK)
+			return st;
+	}
+	return CRDT_OK;
+}
+
+static CrdtStatus
+parse_twopset(JsonLex *lex, KeyBag *bag)
+{
+	static const char *const names[2] = {"elements", "removed"};
+	bool		seen[2] = {false, false};
+	bool		more = true;
+	CrdtStatus	st;
+
+	if ((st = json_expect(lex, '{', "\"{\"")) != CRDT_OK)
+		return st;
+	if (json_accept(lex, '}'))
+		return CRDT_OK;
+	while (more)
+	{
+		uint8_t		name[16];
+		size_t		len;
+		size_t		at;
+		int			list = -1;
+
+		json_skip_ws(lex);
+		at = lex->i;
+		if ((st = json_string(lex, "\"elements\" or \"removed\"", name, sizeof(name), &len)) != CRDT_OK)
+			return st;
+		for (int i = 0; i < 2; i++)
+			if (len == strlen(names[i]) && memcmp(name, names[i], len) == 0)
+				list = i;
+		if (list < 0)
+			return json_syntax(lex, at, "unknown key: expected %s", "\"elements\" or \"removed\"");
+		if (seen[list])
+			return json_syntax(lex, at, "duplicate key \"%s\"", names[list]);
+		seen[list] = true;
+		if ((st = json_expect(lex, ':', "\":\"")) != CRDT_OK ||
+			(st = parse_elements(lex, bag, list)) != CRDT_OK ||
+			(st = json_next_member(lex, '}', &more)) != CRDT_OK)
+			return st;
+	}
+	return CRDT_OK;
+}
+
+CrdtStatus
+crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, CrdtError *err)
+{
+	JsonLex		lex;
+	KeyBag		bag;
+	ParsedKey  *items;
+	CrdtStatus	st;
+	size_t		k = 0;
+
+	json_lex_init(&lex, text, len, err);
+	crdt_buf_init(&bag.bytes, out->alloc, 0);
+	crdt_buf_init(&bag.items, out->alloc, 0);
+	bag.count = 0;
+
+	json_skip_ws(&lex);
+	if (kind == CRDT_GSET && !json_at_end(&lex) && lex.s[lex.i] == '{')
+	{
+		/* '{}' is the empty value of every type */
+		lex.i++;
+		st = json_expect(&lex, '}', "\"}\" (a gset is a JSON array)");
+	}
+	else
+		st = kind == CRDT_GSET ? parse_elements(&lex, &bag, 0) : parse_twopset(&lex, &bag);
+	if (st == CRDT_OK)
+		st = json_end(&lex);
+	if (st == CRDT_OK && (bag.bytes.failed || bag.items.failed))
+		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+	if (st != CRDT_OK)
+		goto done;
+
+	items = (ParsedKey *) bag.items.data;
+	for (size_t i = 0; i < bag.count; i++)
+		items[i].key = bag.bytes.data + items[i].offset;
+	if (bag.count > 1)
+		qsort(items, bag.count, sizeof(ParsedKey), compare_parsed);
+	for (size_t i = 1; i < bag.count; i++)
+	{
+		if (items[i].list == items[i - 1].list &&
+			crdt_bytes_cmp(items[i].key, items[i].len, items[i - 1].key, items[i - 1].len) == 0)
+		{
+			char		shown[96];
+
+			crdt_describe_bytes(shown, sizeof(shown), items[i].key, items[i].len);
+			st = crdt_fail(err, CRDT_ERR_SYNTAX, items[i].position, "duplicate element %s", shown);
+			goto done;
+		}
+	}
+
+	/*
+	 * twopset: an element listed as removed counts as added and removed,
+	 * so it goes to R only; the walk below drops it from P.
+	 */
+	{
+		CrdtBuf		lists;
+		CrdtSlice	slices[2];
+		size_t		mid = 0;
+
+		crdt_buf_init(&lists, out->alloc, 0);
+		for (int list = 0; list < list_count(kind); list++)
+		{
+			CrdtKeyWriter kw;
+
+			crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &lists);
+			for (; k < bag.count && items[k].list == list; k++)
+				crdt_keys_writer_add(&kw, items[k].key, items[k].len);
+			crdt_keys_writer_finish(&kw);
+			if (list == 0)
+				mid = lists.len;
+		}
+		if (lists.failed)
+			st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+		else if (kind == CRDT_GSET)
+		{
+			crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+			crdt_buf_put(out, lists.data, lists.len);
+			st = finish(out, err);
+		}
+		else
+		{
+			CrdtSlice	four[4];
+
+			slices[0].data = lists.data;
+			slices[0].len = mid;
+			slices[1].data = lists.data + mid;
+			slices[1].len = lists.len - mid;
+			four[0] = slices[0];
+			four[1] = slices[1];
+			crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+			/* P minus R, then R */
+			if ((st = write_list(2, four, keep_first_only, out, err)) == CRDT_OK)
+			{
+				crdt_buf_put(out, slices[1].data, slices[1].len);
+				st = finish(out, err);
+			}
+		}
+		crdt_buf_free(&lists);
+	}
+
+done:
+	crdt_buf_free(&bag.bytes);
+	crdt_buf_free(&bag.items);
+	return st;
+}
+
+static CrdtStatus
+print_list(CrdtSlice list, CrdtBuf *out, CrdtError *err)
+{
+	CrdtKeyReader r;
+	const uint8_t *key;
+	size_t		len;
+	int			rc;
+
+	crdt_keys_reader_init(&r, CRDT_KEYS_FRONT_CODED, list.data, list.len, 0);
+	crdt_buf_put_byte(out, '[');
+	while ((rc = crdt_keys_reader_next(&r, &key, &len, err)) > 0)
+	{
+		if (r.entries > 1)
+			crdt_buf_put_byte(out, ',');
+		json_put_string(out, key, len);
+	}
+	crdt_buf_put_byte(out, ']');
+	return rc < 0 ? err->status : CRDT_OK;
+}
+
+CrdtStatus
+crdt_set_print(CrdtSetKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
+{
+	CrdtSlice	list[2];
+	CrdtStatus	st;
+
+	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
+		return st;
+	if (kind == CRDT_GSET)
+		st = print_list(list[0], out, err);
+	else
+	{
+		bool		wrote = false;
+
+		crdt_buf_put_byte(out, '{');
+		for (int i = 0; i < 2 && st == CRDT_OK; i++)
+		{
+			if (list[i].len <= 1)
+				continue;
+			if (wrote)
+				crdt_buf_put_byte(out, ',');
+			crdt_buf_put_str(out, i == 0 ? "\"elements\":" : "\"removed\":");
+			st = print_list(list[i], out, err);
+			wrote = true;
+		}
+		crdt_buf_put_byte(out, '}');
+	}
+	return st != CRDT_OK ? st : finish(out, err);
+}
+
+/* The descriptors, as for the counters. */
+#define SET_TYPE(ident, KIND) \
+static CrdtStatus ident##_validate(CrdtSlice v, CrdtError *err) \
+{ return crdt_set_validate(KIND, v, err); } \
+static CrdtStatus ident##_parse(const char *t, size_t n, CrdtBuf *o, CrdtError *err) \
+{ return crdt_set_parse(KIND, t, n, o, err); } \
+static CrdtStatus ident##_print(CrdtSlice v, CrdtBuf *o, CrdtError *err) \
+{ return crdt_set_print(KIND, v, o, err); } \
+static CrdtStatus ident##_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *o, CrdtError *err) \
+{ return crdt_set_merge(KIND, a, b, o, err); } \
+static CrdtStatus ident##_delta(CrdtSlice a, CrdtSlice b, CrdtBuf *o, CrdtError *err) \
+{ return crdt_set_delta(KIND, a, b, o, err); } \
+static CrdtStatus ident##_compare(CrdtSlice a, CrdtSlice b, int *r, CrdtError *err) \
+{ return crdt_set_compare(KIND, a, b, r, err); } \
+static void ident##_write_empty(CrdtBuf *o) \
+{ crdt_set_write_empty(KIND, o); } \
+const CrdtType crdt_type_##ident = { \
+	#ident, ident##_validate, ident##_parse, ident##_print, \
+	ident##_merge, ident##_delta, ident##_compare, ident##_write_empty \
+}
+
+SET_TYPE(gset, CRDT_GSET);
+SET_TYPE(twopset, CRDT_TWOPSET);

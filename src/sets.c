@@ -1,0 +1,282 @@
+/*
+ * sets.c — gset, twopset and orset: add, remove, contains, cardinality,
+ * elements, value, and the text[] -> gset cast.
+ *
+ * Elements are text; they are compared and stored as UTF-8 bytes, so
+ * every node orders them alike whatever its collation or encoding.
+ */
+#include "crdt_reconcile.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+CRDT_TYPE_FUNCTIONS(gset)
+CRDT_TYPE_FUNCTIONS(twopset)
+CRDT_TYPE_FUNCTIONS(orset)
+
+typedef enum SetType
+{
+	GSET,
+	TWOPSET,
+	ORSET
+} SetType;
+
+static const CrdtType *
+set_type(SetType t)
+{
+	return t == GSET ? &crdt_type_gset : t == TWOPSET ? &crdt_type_twopset : &crdt_type_orset;
+}
+
+/* The state argument, or the empty state when it is NULL (as for every mutator). */
+static CrdtSlice
+state_or_empty(FunctionCallInfo fcinfo, SetType t)
+{
+	CrdtBuf		buf;
+
+	if (!PG_ARGISNULL(0))
+		return CRDT_GETARG_SLICE(0);
+	crdt_buf_init(&buf, &crdt_palloc_allocator, 0);
+	set_type(t)->write_empty(&buf);
+	return (CrdtSlice) {buf.data, buf.len};
+}
+
+/* The element argument in UTF-8; never NULL. */
+static CrdtSlice
+element_argument(FunctionCallInfo fcinfo, int argno)
+{
+	text	   *t;
+	CrdtSlice	s;
+	size_t		len;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a set element must not be NULL")));
+	t = PG_GETARG_TEXT_PP(argno);
+	s.data = (const uint8_t *) crdt_to_utf8(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &len);
+	s.len = len;
+	return s;
+}
+
+static Datum
+set_mutate(FunctionCallInfo fcinfo, SetType t, bool add)
+{
+	CrdtSlice	state = state_or_empty(fcinfo, t);
+	CrdtSlice	element = element_argument(fcinfo, 1);
+	CrdtBuf		buf;
+	CrdtError	err;
+	CrdtStatus	st;
+
+	crdt_varlena_buf(&buf);
+	if (t == ORSET)
+	{
+		if (add)
+		{
+			CrdtReplica replica = crdt_resolve_replica(fcinfo, 2);
+
+			st = crdt_orset_add(state, element.data, element.len, replica.id, replica.len, &buf, &err);
+		}
+		else
+			st = crdt_orset_remove(state, element.data, element.len, &buf, &err);
+	}
+	else
+	{
+		CrdtSetKind kind = t == GSET ? CRDT_GSET : CRDT_TWOPSET;
+
+		st = add ? crdt_set_add(kind, state, element.data, element.len, &buf, &err)
+			: crdt_set_remove(kind, state, element.data, element.len, &buf, &err);
+	}
+	if (st != CRDT_OK)
+		crdt_report(&err, set_type(t)->name, NULL, 0);
+	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+}
+
+/*
+ * Calls fn for each present element, in byte order; stops early when fn
+ * returns false.
+ */
+typedef bool (*ElementFn) (void *ctx, const uint8_t *element, size_t len);
+
+static void
+for_each_element(SetType t, CrdtSlice value, ElementFn fn, void *ctx)
+{
+	CrdtError	err;
+	const uint8_t *key;
+	size_t		len;
+	int			rc;
+
+	if (t == ORSET)
+	{
+		CrdtDottedKeys *it = palloc(sizeof(CrdtDottedKeys));
+
+		if (crdt_dotted_keys_init(it, CRDT_ORSET, value, &err) != CRDT_OK)
+			crdt_report(&err, "orset", NULL, 0);
+		while ((rc = crdt_dotted_keys_next(it, &key, &len, &err)) > 0)
+			if (!fn(ctx, key, len))
+				return;
+	}
+	else
+	{
+		CrdtSlice	list[2];
+		CrdtKeyReader *r = palloc(sizeof(CrdtKeyReader));
+
+		if (crdt_set_lists(t == GSET ? CRDT_GSET : CRDT_TWOPSET, value, list, &err) != CRDT_OK)
+			crdt_report(&err, set_type(t)->name, NULL, 0);
+		crdt_keys_reader_init(r, CRDT_KEYS_FRONT_CODED, list[0].data, list[0].len, 0);
+		while ((rc = crdt_keys_reader_next(r, &key, &len, &err)) > 0)
+			if (!fn(ctx, key, len))
+				return;
+	}
+	if (rc < 0)
+		crdt_report(&err, set_type(t)->name, NULL, 0);
+}
+
+typedef struct Search
+{
+	CrdtSlice	wanted;
+	bool		found;
+} Search;
+
+static bool
+search_step(void *ctx, const uint8_t *element, size_t len)
+{
+	Search	   *s = ctx;
+	int			c = crdt_bytes_cmp(element, len, s->wanted.data, s->wanted.len);
+
+	s->found = c == 0;
+	return c < 0;				/* elements come in order: stop at the first not smaller */
+}
+
+static Datum
+set_contains(FunctionCallInfo fcinfo, SetType t)
+{
+	Search		s = {element_argument(fcinfo, 1), false};
+
+	for_each_element(t, CRDT_GETARG_SLICE(0), search_step, &s);
+	PG_RETURN_BOOL(s.found);
+}
+
+static bool
+count_step(void *ctx, const uint8_t *element, size_t len)
+{
+	(void) element;
+	(void) len;
+	(*(int64 *) ctx)++;
+	return true;
+}
+
+static Datum
+set_cardinality(FunctionCallInfo fcinfo, SetType t)
+{
+	int64		n = 0;
+
+	for_each_element(t, CRDT_GETARG_SLICE(0), count_step, &n);
+	PG_RETURN_INT32((int32) n);
+}
+
+static bool
+collect_step(void *ctx, const uint8_t *element, size_t len)
+{
+	ArrayBuildState *astate = ctx;
+
+	accumArrayResult(astate, PointerGetDatum(cstring_to_text(crdt_from_utf8((const char *) element, len))),
+					 false, TEXTOID, CurrentMemoryContext);
+	return true;
+}
+
+/* crdt_value(set): the present elements as text[], in byte order. */
+static Datum
+set_value(FunctionCallInfo fcinfo, SetType t)
+{
+	ArrayBuildState *astate = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+
+	for_each_element(t, CRDT_GETARG_SLICE(0), collect_step, astate);
+	PG_RETURN_DATUM(makeArrayResult(astate, CurrentMemoryContext));
+}
+
+static bool
+row_step(void *ctx, const uint8_t *element, size_t len)
+{
+	ReturnSetInfo *rsinfo = ctx;
+	Datum		value = PointerGetDatum(cstring_to_text(crdt_from_utf8((const char *) element, len)));
+	bool		isnull = false;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	return true;
+}
+
+static Datum
+set_elements(FunctionCallInfo fcinfo, SetType t)
+{
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	for_each_element(t, CRDT_GETARG_SLICE(0), row_step, fcinfo->resultinfo);
+	return (Datum) 0;
+}
+
+#define SET_FUNCTION(name, body) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum name(PG_FUNCTION_ARGS) { return body; }
+
+SET_FUNCTION(gset_add, set_mutate(fcinfo, GSET, true))
+SET_FUNCTION(twopset_add, set_mutate(fcinfo, TWOPSET, true))
+SET_FUNCTION(twopset_remove, set_mutate(fcinfo, TWOPSET, false))
+SET_FUNCTION(orset_add, set_mutate(fcinfo, ORSET, true))
+SET_FUNCTION(orset_remove, set_mutate(fcinfo, ORSET, false))
+SET_FUNCTION(gset_contains, set_contains(fcinfo, GSET))
+SET_FUNCTION(twopset_contains, set_contains(fcinfo, TWOPSET))
+SET_FUNCTION(orset_contains, set_contains(fcinfo, ORSET))
+SET_FUNCTION(gset_cardinality, set_cardinality(fcinfo, GSET))
+SET_FUNCTION(twopset_cardinality, set_cardinality(fcinfo, TWOPSET))
+SET_FUNCTION(orset_cardinality, set_cardinality(fcinfo, ORSET))
+SET_FUNCTION(gset_value, set_value(fcinfo, GSET))
+SET_FUNCTION(twopset_value, set_value(fcinfo, TWOPSET))
+SET_FUNCTION(orset_value, set_value(fcinfo, ORSET))
+SET_FUNCTION(gset_elements, set_elements(fcinfo, GSET))
+SET_FUNCTION(twopset_elements, set_elements(fcinfo, TWOPSET))
+SET_FUNCTION(orset_elements, set_elements(fcinfo, ORSET))
+
+/* text[] -> gset: every element once, in byte order; NULL elements refused. */
+PG_FUNCTION_INFO_V1(gset_from_text_array);
+Datum
+gset_from_text_array(PG_FUNCTION_ARGS)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	CrdtKeySet	set;
+	CrdtError	err;
+	CrdtBuf		buf;
+
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (crdt_keyset_init(&set, &crdt_palloc_allocator, &err) != CRDT_OK)
+		crdt_report(&err, "gset", NULL, 0);
+	for (int i = 0; i < n; i++)
+	{
+		text	   *t;
+		const char *utf8;
+		size_t		len;
+		size_t		entry;
+		const char *problem;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a set element must not be NULL")));
+		t = DatumGetTextPP(elems[i]);
+		utf8 = crdt_to_utf8(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &len);
+		if ((problem = crdt_element_problem((const uint8_t *) utf8, len)) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a set element %s", problem)));
+		if (crdt_keyset_put(&set, (const uint8_t *) utf8, len, 0, &entry, &err) != CRDT_OK)
+			crdt_report(&err, "gset", NULL, 0);
+	}
+	crdt_varlena_buf(&buf);
+	if (crdt_keyset_write_set(&set, CRDT_GSET, &buf, &err) != CRDT_OK)
+		crdt_report(&err, "gset", NULL, 0);
+	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+}
