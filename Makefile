@@ -19,8 +19,8 @@ GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c 
 	src/registers.c src/aggregates.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
-REGRESS = vclock gcounter pncounter io_roundtrip merge_laws aggregates parallel \
-	replica_id input_errors encoding
+REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
+	aggregates parallel replica_id input_errors encoding
 
 PG_CPPFLAGS = -I$(srcdir)/src
 EXTRA_CLEAN = test/unit/run_unit

@@ -97,6 +97,62 @@ FROM (VALUES ('valid', '\x01010061010000'::bytea),
 -- What got in is exactly the valid rows.
 SELECT v, g, p FROM binary_target ORDER BY v, p;
 
+-- Sets and registers: text input.
+SELECT typ, left(input, 60) AS input, pg_temp.outcome(format('SELECT %L::%s', input, typ)) AS outcome
+FROM (VALUES ('gset', '["a",'), ('gset', '["a","a"]'), ('gset', '["\u0000"]'), ('gset', '[1]'),
+             ('gset', '{"a":1}'), ('gset', format('["%s"]', repeat('x', 4097))),
+             ('twopset', '{"elements":["a"],"elements":[]}'), ('twopset', '{"x":[]}'),
+             ('orset', '{"elements":{"x":[["a",9]]},"context":{"a":3}}'),
+             ('orset', '{"elements":{"x":[["a",1]],"y":[["a",1]]},"context":{"a":1}}'),
+             ('orset', '{"elements":{"x":[["a",1],["a",1]]},"context":{"a":1}}'),
+             ('orset', '{"elements":{"x":[["a",0]]},"context":{"a":1}}'),
+             ('orset', '{"context":{"a":[[0,1]]}}'), ('orset', '{"context":{"a":9223372036854775808}}'),
+             ('orset', '{"context":{"":1}}'), ('orset', '{"context":{"a":[]}}'),
+             ('mvreg', '{"values":[{"value":{"a":},"dots":[["a",1]]}],"context":{"a":1}}'),
+             ('mvreg', '{"values":[{"value":"\u0000","dots":[["a",1]]}],"context":{"a":1}}'),
+             ('mvreg', format('{"values":[{"value":%s1%s,"dots":[["a",1]]}],"context":{"a":1}}', repeat('[', 600), repeat(']', 600))),
+             ('lwwreg', '{"value":1,"at":"10000-01-01T00:00:00Z","replica":"a"}'),
+             ('lwwreg', '{"value":1,"at":"2026-13-01T00:00:00Z","replica":"a"}'),
+             ('lwwreg', '{"value":1,"at":"2026-01-01T00:00:00Z","replica":""}'),
+             ('lwwreg', '{"value":,"at":"2026-01-01T00:00:00Z","replica":"a"}')) AS t(typ, input);
+
+-- Sets and registers: binary input through COPY, as above.
+CREATE TABLE binary_target2 (g gset, t twopset, o orset, l lwwreg, m mvreg);
+CREATE FUNCTION pg_temp.recv_outcome2(col text, bytes bytea, file text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format('COPY (SELECT %L::bytea) TO %L (FORMAT binary)', bytes, file);
+	RETURN pg_temp.outcome(format('COPY binary_target2 (%s) FROM %L (FORMAT binary)', col, file));
+END $$;
+SELECT col, what, pg_temp.recv_outcome2(col, bytes, :'binfile') AS outcome
+FROM (VALUES ('g', 'valid ["a"]', '\x0102006100'::bytea),
+             ('g', 'elements out of order', '\x0102006202006100'),
+             ('g', 'duplicate element', '\x0102006102006100'),
+             ('g', 'element with NUL', '\x0102000000'),
+             ('g', 'invalid UTF-8', '\x010200ff00'),
+             ('g', 'no terminator', '\x01020061'),
+             ('t', 'present and removed', '\x010200610002006100'),
+             ('t', 'second list missing', '\x0102006100'),
+             ('o', 'valid', '\x010200610100000002007801000100'),
+             ('o', 'dot outside context', '\x010200610100000002007801000500'),
+             ('o', 'dot of unknown replica', '\x010200610100000002007801010100'),
+             ('o', 'dot in two elements', '\x010200610100000002007801000102007901000100'),
+             ('o', 'key without dots', '\x01020061010000000200780000'),
+             ('o', 'dots out of order', '\x0102006101000100020078020002000100'),
+             ('o', 'counter past bigint', '\x01020061018080808080808080800100000000'),
+             ('o', 'context replica id empty', '\x0101000100000000'),
+             ('l', 'valid', '\x010001610131'),
+             ('l', 'value not canonical JSON', '\x01000161022031'),
+             ('l', 'value not JSON', '\x0100016102317d'),
+             ('l', 'value with NUL', '\x01000161020031'),
+             ('l', 'replica empty', '\x0100000131'),
+             ('l', 'trailing bytes', '\x01000161013100'),
+             ('m', 'valid', '\x0102006101000000023101000100'),
+             ('m', 'valid, two values', '\x01020061010001000231010001023201000200'),
+             ('m', 'value not JSON', '\x0102006101000000027b01000100')) AS t(col, what, bytes);
+SELECT count(*) AS valid_rows FROM binary_target2;
+DROP TABLE binary_target2;
+
 -- Bad arguments.
 SELECT pg_temp.outcome($$SELECT crdt_increment('{}'::gcounter, 0, 'a')$$) AS zero_increment,
        pg_temp.outcome($$SELECT crdt_increment('{}'::gcounter, -3, 'a')$$) AS negative_increment,

@@ -78,3 +78,90 @@ SELECT bool_and(('{}'::gcounter || crdt_delta(gb, ga) || crdt_delta(ga, '{}') ||
 FROM states;
 
 DROP TABLE states;
+
+-- Sets and registers: states made by random operations on five replicas.
+CREATE FUNCTION pg_temp.random_gset() RETURNS gset LANGUAGE sql VOLATILE AS $$
+	SELECT coalesce(array_agg('e' || floor(random() * 12)::int), '{}')::gset
+	FROM generate_series(1, floor(random() * 6)::int)
+$$;
+CREATE FUNCTION pg_temp.random_twopset() RETURNS twopset LANGUAGE plpgsql VOLATILE AS $$
+DECLARE s twopset := '{}';
+BEGIN
+	FOR i IN 1..floor(random() * 8)::int LOOP
+		IF random() < 0.7 THEN s := crdt_add(s, 'e' || floor(random() * 8)::int);
+		ELSE s := crdt_remove(s, 'e' || floor(random() * 8)::int); END IF;
+	END LOOP;
+	RETURN s;
+END $$;
+-- orset and mvreg states must come from one history (a replica id is one
+-- sequence of events), so each state is a shared base plus operations by
+-- replicas of its own branch.
+CREATE FUNCTION pg_temp.orset_ops(s orset, branch text) RETURNS orset LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	FOR i IN 1..floor(random() * 6)::int LOOP
+		IF random() < 0.6 THEN s := crdt_add(s, 'e' || floor(random() * 6)::int, branch || floor(random() * 3)::int);
+		ELSE s := crdt_remove(s, 'e' || floor(random() * 6)::int); END IF;
+	END LOOP;
+	RETURN s;
+END $$;
+CREATE FUNCTION pg_temp.mvreg_ops(s mvreg, branch text) RETURNS mvreg LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	FOR i IN 1..floor(random() * 3)::int LOOP
+		s := crdt_set(s, to_jsonb(floor(random() * 5)::int), branch || floor(random() * 3)::int);
+	END LOOP;
+	RETURN s;
+END $$;
+CREATE FUNCTION pg_temp.random_lwwreg() RETURNS lwwreg LANGUAGE sql VOLATILE AS $$
+	SELECT CASE WHEN random() < 0.1 THEN '{}'::lwwreg
+	       ELSE crdt_set('{}'::lwwreg, to_jsonb(floor(random() * 3)::int),
+	                     '2026-01-01 00:00+00'::timestamptz + floor(random() * 3)::int * interval '1 us',
+	                     'r' || floor(random() * 3)::int) END
+$$;
+
+CREATE TEMP TABLE states2 AS
+SELECT i,
+       pg_temp.random_gset() AS ga, pg_temp.random_gset() AS gb, pg_temp.random_gset() AS gc,
+       pg_temp.random_twopset() AS ta, pg_temp.random_twopset() AS tb, pg_temp.random_twopset() AS tc,
+       pg_temp.orset_ops(ob, 'a') AS oa, pg_temp.orset_ops(ob, 'b') AS ob, pg_temp.orset_ops(ob, 'c') AS oc,
+       pg_temp.mvreg_ops(mb, 'a') AS ma, pg_temp.mvreg_ops(mb, 'b') AS mb, pg_temp.mvreg_ops(mb, 'c') AS mc,
+       pg_temp.random_lwwreg() AS la, pg_temp.random_lwwreg() AS lb, pg_temp.random_lwwreg() AS lc
+FROM generate_series(1, 1000) i,
+     LATERAL (SELECT pg_temp.orset_ops('{}', 'base') AS ob, pg_temp.mvreg_ops('{}', 'base') AS mb
+              WHERE i IS NOT NULL) base;  -- correlated: a new base per case
+
+SELECT 'gset' AS type, count(*) AS cases,
+       bool_and(ga || gb = gb || ga) AS commutative, bool_and((ga || gb) || gc = ga || (gb || gc)) AS associative,
+       bool_and(ga || ga = ga) AS idempotent, bool_and(gb || crdt_delta(ga, gb) = gb || ga) AS delta_law
+FROM states2
+UNION ALL
+SELECT 'twopset', count(*),
+       bool_and(ta || tb = tb || ta), bool_and((ta || tb) || tc = ta || (tb || tc)),
+       bool_and(ta || ta = ta), bool_and(tb || crdt_delta(ta, tb) = tb || ta)
+FROM states2
+UNION ALL
+SELECT 'orset', count(*),
+       bool_and(oa || ob = ob || oa), bool_and((oa || ob) || oc = oa || (ob || oc)),
+       bool_and(oa || oa = oa), bool_and(ob || crdt_delta(oa, ob) = ob || oa)
+FROM states2
+UNION ALL
+SELECT 'mvreg', count(*),
+       bool_and(ma || mb = mb || ma), bool_and((ma || mb) || mc = ma || (mb || mc)),
+       bool_and(ma || ma = ma), bool_and(mb || crdt_delta(ma, mb) = mb || ma)
+FROM states2
+UNION ALL
+SELECT 'lwwreg', count(*),
+       bool_and(la || lb = lb || la), bool_and((la || lb) || lc = la || (lb || lc)),
+       bool_and(la || la = la), bool_and(lb || crdt_delta(la, lb) = lb || la)
+FROM states2;
+
+-- The aggregates equal the fold of ||, in any row order.
+SELECT bool_and(x.g = ga || gb || gc) AS gset, bool_and(x.t = ta || tb || tc) AS twopset,
+       bool_and(x.o = oa || ob || oc) AS orset, bool_and(x.m = ma || mb || mc) AS mvreg,
+       bool_and(x.l = la || lb || lc) AS lwwreg
+FROM states2 s,
+     LATERAL (SELECT crdt_merge(v.g) AS g, crdt_merge(v.t) AS t, crdt_merge(v.o) AS o,
+                     crdt_merge(v.m) AS m, crdt_merge(v.l) AS l
+              FROM (VALUES (s.gc, s.tb, s.oc, s.mb, s.lc), (s.ga, s.tc, s.ob, s.mc, s.la),
+                           (s.gb, s.ta, s.oa, s.ma, s.lb), (s.ga, s.ta, s.oa, s.ma, s.la)) v(g, t, o, m, l)) x;
+
+DROP TABLE states2;

@@ -65,4 +65,36 @@ BEGIN
 END $$;
 SELECT pg_temp.workers_launched('SELECT crdt_merge(g) FROM par') > 0 AS workers_ran;
 
-DROP TABLE par;
+-- The same for the set and register aggregates (their own state shapes).
+RESET max_parallel_workers_per_gather;
+CREATE TABLE par2 (key int, g gset, t twopset, o orset, l lwwreg, m mvreg);
+INSERT INTO par2
+SELECT i % 40,
+       crdt_add('{}'::gset, 'element-' || (i % 97)),
+       crdt_remove(crdt_add(crdt_add('{}'::twopset, 'a' || (i % 13)), 'b' || (i % 11)), 'a' || (i % 26)),
+       crdt_add('{}'::orset, 'element-' || (i % 89), 'r' || i),
+       crdt_set('{}'::lwwreg, to_jsonb(i), '2026-01-01 00:00+00'::timestamptz + (i % 1000) * interval '1 s', 'r' || (i % 7)),
+       crdt_set('{}'::mvreg, to_jsonb(i % 5), 'r' || i)
+FROM generate_series(1, 20000) i;
+ANALYZE par2;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial2 AS
+SELECT key, crdt_merge(g) AS g, crdt_merge(t) AS t, crdt_merge(o) AS o, crdt_merge(l) AS l,
+       crdt_merge(m) AS m
+FROM par2 GROUP BY key;
+SET max_parallel_workers_per_gather = 2;
+SELECT jsonb_path_exists(plan, '$.** ? (@."Partial Mode" == "Partial")') AS has_partial_aggregate
+FROM pg_temp.plan_of('SELECT key, crdt_merge(g), crdt_merge(t), crdt_merge(o), crdt_merge(l), crdt_merge(m) FROM par2 GROUP BY key') AS plan;
+SELECT count(*) AS keys,
+       count(*) FILTER (WHERE s.g = x.g AND s.t = x.t AND s.o = x.o AND s.l = x.l AND s.m = x.m) AS identical
+FROM serial2 s
+JOIN (SELECT key, crdt_merge(g) AS g, crdt_merge(t) AS t, crdt_merge(o) AS o, crdt_merge(l) AS l,
+             crdt_merge(m) AS m
+      FROM par2 GROUP BY key) x USING (key);
+SELECT pg_temp.workers_launched('SELECT crdt_merge(o), crdt_merge(m), crdt_merge(g), crdt_merge(t), crdt_merge(l) FROM par2') > 0
+       AS workers_ran;
+SELECT crdt_cardinality(crdt_merge(o)) AS orset_elements, crdt_cardinality(crdt_merge(g)) AS gset_elements,
+       crdt_value(crdt_merge(l)) AS lww_winner, array_length(crdt_value(crdt_merge(m)), 1) AS mvreg_values
+FROM par2;
+
+DROP TABLE par, par2;

@@ -518,10 +518,16 @@ crdt_json_check_canonical(const uint8_t *value, size_t len, CrdtError *err)
 	CrdtBuf		canon;
 	CrdtStatus	st;
 
-	if (!crdt_utf8_valid(value, len))
-		return crdt_fail(err, CRDT_ERR_BINARY, -1, "a register value is not valid UTF-8");
+	if (!crdt_utf8_valid(value, len) || memchr(value, 0, len) != NULL)
+		return crdt_fail(err, CRDT_ERR_BINARY, -1, "a register value is not valid UTF-8 text");
+	/* the syntax first, so the host canonicalizer only ever sees valid JSON */
 	crdt_buf_init(&canon, crdt_default_allocator(), 0);
-	st = crdt_json_canonical((const char *) value, len, &canon, err);
+	st = default_canonical((const char *) value, len, &canon, err);
+	if (st == CRDT_OK && canonicalizer != NULL)
+	{
+		canon.len = 0;
+		st = crdt_json_canonical((const char *) value, len, &canon, err);
+	}
 	if (st == CRDT_OK && (canon.len != len || memcmp(canon.data, value, len) != 0))
 		st = crdt_fail(err, CRDT_ERR_BINARY, -1, "a register value is not in canonical JSON form");
 	else if (st != CRDT_OK && st != CRDT_ERR_NOMEM)

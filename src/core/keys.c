@@ -90,7 +90,9 @@ crdt_keys_reader_next(CrdtKeyReader *r, const uint8_t **key, size_t *len, CrdtEr
 		if (c <= 0)
 			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
 							   c == 0 ? "duplicate key" : "keys are not in increasing byte order");
-		if (shared < r->prev_len && suffix_len > 0 && suffix[0] == r->prev[shared])
+		/* front coding: the shared prefix must be the longest (plain keys share none) */
+		if (r->style == CRDT_KEYS_FRONT_CODED && shared < r->prev_len && suffix_len > 0 &&
+			suffix[0] == r->prev[shared])
 			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
 							   "shared prefix is not the longest common prefix");
 	}
