@@ -170,25 +170,23 @@ counter_merge_deserialize(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------ gset, twopset
  *
- * A hash set of (list, element); the serialized state is a twopset value
- * (a gset's second list is empty), so both types share combine, serialize
- * and deserialize.
+ * The rows' encoded lists appended (CrdtSetRuns); the serialized state is
+ * a kind byte and the merged value, so both types share combine,
+ * serialize and deserialize.
  */
 typedef struct SetAggState
 {
 	CrdtAllocator alloc;
-	CrdtKeySet	set;
+	CrdtSetRuns runs;
 } SetAggState;
 
 static SetAggState *
-set_state_create(MemoryContext cxt)
+set_state_create(MemoryContext cxt, CrdtSetKind kind)
 {
 	SetAggState *state = MemoryContextAlloc(cxt, sizeof(SetAggState));
-	CrdtError	err;
 
 	crdt_context_allocator(&state->alloc, cxt);
-	if (crdt_keyset_init(&state->set, &state->alloc, &err) != CRDT_OK)
-		crdt_report(&err, "crdt_merge state", NULL, 0);
+	crdt_setruns_init(&state->runs, kind, &state->alloc);
 	return state;
 }
 
@@ -206,23 +204,31 @@ set_merge_trans(FunctionCallInfo fcinfo, CrdtSetKind kind, const char *fn)
 		PG_RETURN_POINTER(state);
 	}
 	if (state == NULL)
-		state = set_state_create(cxt);
-	if (crdt_keyset_absorb_set(&state->set, kind, CRDT_GETARG_SLICE(1), &err) != CRDT_OK)
+		state = set_state_create(cxt, kind);
+	if (crdt_setruns_absorb(&state->runs, CRDT_GETARG_SLICE(1), &err) != CRDT_OK)
 		crdt_report(&err, crdt_set_kind_name(kind), NULL, 0);
 	PG_RETURN_POINTER(state);
 }
 
+/* Shared by the final and serialize functions: the merged value. */
+static void
+set_state_write(SetAggState *state, CrdtBuf *buf)
+{
+	CrdtError	err;
+
+	if (crdt_setruns_write(&state->runs, buf, &err) != CRDT_OK)
+		crdt_report(&err, crdt_set_kind_name(state->runs.kind), NULL, 0);
+}
+
 static Datum
-set_merge_final(FunctionCallInfo fcinfo, CrdtSetKind kind)
+set_merge_final(FunctionCallInfo fcinfo)
 {
 	CrdtBuf		buf;
-	CrdtError	err;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	crdt_varlena_buf(&buf);
-	if (crdt_keyset_write_set(&((SetAggState *) PG_GETARG_POINTER(0))->set, kind, &buf, &err) != CRDT_OK)
-		crdt_report(&err, crdt_set_kind_name(kind), NULL, 0);
+	set_state_write((SetAggState *) PG_GETARG_POINTER(0), &buf);
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
 
@@ -244,14 +250,14 @@ PG_FUNCTION_INFO_V1(gset_merge_final);
 Datum
 gset_merge_final(PG_FUNCTION_ARGS)
 {
-	return set_merge_final(fcinfo, CRDT_GSET);
+	return set_merge_final(fcinfo);
 }
 
 PG_FUNCTION_INFO_V1(twopset_merge_final);
 Datum
 twopset_merge_final(PG_FUNCTION_ARGS)
 {
-	return set_merge_final(fcinfo, CRDT_TWOPSET);
+	return set_merge_final(fcinfo);
 }
 
 PG_FUNCTION_INFO_V1(set_merge_combine);
@@ -270,8 +276,8 @@ set_merge_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(left);
 	}
 	if (left == NULL)
-		left = set_state_create(cxt);
-	if (crdt_keyset_absorb_keyset(&left->set, &right->set, &err) != CRDT_OK)
+		left = set_state_create(cxt, right->runs.kind);
+	if (crdt_setruns_absorb_runs(&left->runs, &right->runs, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	PG_RETURN_POINTER(left);
 }
@@ -280,14 +286,13 @@ PG_FUNCTION_INFO_V1(set_merge_serialize);
 Datum
 set_merge_serialize(PG_FUNCTION_ARGS)
 {
+	SetAggState *state = (SetAggState *) PG_GETARG_POINTER(0);
 	CrdtBuf		buf;
-	CrdtError	err;
 
 	(void) aggregate_context(fcinfo, "set_merge_serialize");
 	crdt_varlena_buf(&buf);
-	if (crdt_keyset_write_set(&((SetAggState *) PG_GETARG_POINTER(0))->set, CRDT_TWOPSET,
-							  &buf, &err) != CRDT_OK)
-		crdt_report(&err, "crdt_merge state", NULL, 0);
+	crdt_buf_put_byte(&buf, (uint8_t) state->runs.kind);
+	set_state_write(state, &buf);
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
 
@@ -295,12 +300,21 @@ PG_FUNCTION_INFO_V1(set_merge_deserialize);
 Datum
 set_merge_deserialize(PG_FUNCTION_ARGS)
 {
-	SetAggState *state = set_state_create(aggregate_context(fcinfo, "set_merge_deserialize"));
-	CrdtSlice	value = CRDT_GETARG_SLICE(0);
+	MemoryContext cxt = aggregate_context(fcinfo, "set_merge_deserialize");
+	CrdtSlice	bytes = CRDT_GETARG_SLICE(0);
+	CrdtSlice	value;
+	SetAggState *state;
 	CrdtError	err;
 
-	if (crdt_set_validate(CRDT_TWOPSET, value, &err) != CRDT_OK ||
-		crdt_keyset_absorb_set(&state->set, CRDT_TWOPSET, value, &err) != CRDT_OK)
+	if (bytes.len < 1 || (bytes.data[0] != CRDT_GSET && bytes.data[0] != CRDT_TWOPSET))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid crdt_merge state")));
+	value.data = bytes.data + 1;
+	value.len = bytes.len - 1;
+	state = set_state_create(cxt, (CrdtSetKind) bytes.data[0]);
+	if (crdt_set_validate(state->runs.kind, value, &err) != CRDT_OK ||
+		crdt_setruns_absorb(&state->runs, value, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	PG_RETURN_POINTER(state);
 }

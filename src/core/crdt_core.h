@@ -503,6 +503,23 @@ void		crdt_keys_writer_init(CrdtKeyWriter *w, CrdtKeyStyle style, CrdtBuf *out);
 void		crdt_keys_writer_add(CrdtKeyWriter *w, const uint8_t *key, size_t len);
 void		crdt_keys_writer_finish(CrdtKeyWriter *w);
 
+/*
+ * A key prepared for sorting many keys fast: its first 16 bytes as two
+ * big-endian integers, so most comparisons never touch the bytes.  Keys
+ * must contain no NUL (true of set elements and JSON text), so zero
+ * padding never ties with a real byte.
+ */
+typedef struct CrdtSortKey
+{
+	uint64_t	w0;
+	uint64_t	w1;
+	const uint8_t *key;
+	uint32_t	len;
+} CrdtSortKey;
+
+void		crdt_sort_key_init(CrdtSortKey *k, const uint8_t *key, size_t len);
+int			crdt_sort_key_cmp(const CrdtSortKey *a, const CrdtSortKey *b);
+
 /* NULL if key is a valid set element (UTF-8, no NUL, at most 4096 bytes). */
 const char *crdt_element_problem(const uint8_t *key, size_t len);
 
@@ -784,16 +801,14 @@ CrdtStatus	crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind,
 
 /* ------------------------------------------ set and dotted aggregates
  *
- * crdt_merge over gset/twopset: a hash set of (list, element), sorted once
- * at the end.  Over orset/mvreg: a log.  A dot survives the merge of many
- * states exactly when every state whose context has seen it also has it,
- * so the log counts, per dot, the states holding it and keeps every
- * state's context ranges; the final step counts, per dot, the ranges
- * covering it (a sweep over sorted ranges) and keeps the dots whose two
- * counts agree.  That is O(n log n) in the total size of the input however
- * much the states overlap; the log is compacted into one merged state
- * whenever it has doubled, so memory follows the merged state, not the
- * number of rows.
+ * crdt_merge over orset/mvreg: a log of the input values.  A dot survives
+ * the merge of many states exactly when every state whose context has seen
+ * it also has it, so the merge counts, per dot, the states holding it (a
+ * sort of all dots) and the context ranges covering it (a sweep over the
+ * sorted ranges), and keeps the dots whose two counts agree.  That is
+ * O(n log n) in the total size of the input however much the states
+ * overlap; the log is merged early whenever it has doubled, so memory
+ * follows the merged state, not the number of rows.
  */
 
 typedef struct CrdtKeySetEntry
@@ -822,23 +837,35 @@ void		crdt_keyset_free(CrdtKeySet *s);
 CrdtStatus	crdt_keyset_put(CrdtKeySet *s, const uint8_t *key, size_t len, uint32_t tag,
 							size_t *entry, CrdtError *err);
 
-/* gset/twopset aggregate state: tags are the list numbers. */
-CrdtStatus	crdt_keyset_absorb_set(CrdtKeySet *s, CrdtSetKind kind, CrdtSlice value,
-								   CrdtError *err);
-CrdtStatus	crdt_keyset_absorb_keyset(CrdtKeySet *s, const CrdtKeySet *src, CrdtError *err);
+/* Writes the keys (tag = list) as a gset or twopset value, sorted. */
 CrdtStatus	crdt_keyset_write_set(const CrdtKeySet *s, CrdtSetKind kind, CrdtBuf *out,
 								  CrdtError *err);
+
+/*
+ * The gset/twopset aggregate state: the rows' encoded element lists,
+ * appended as they come (a row costs a copy), merged at the end by one
+ * sort of all elements; merged early whenever the lists have doubled, so
+ * memory follows the merged set rather than the number of rows.
+ */
+typedef struct CrdtSetRuns
+{
+	CrdtSetKind kind;
+	CrdtBuf		lists[2];		/* terminated key lists, back to back: P (or all), R */
+	size_t		merged[2];		/* their size right after the last merge */
+	const CrdtAllocator *alloc;
+} CrdtSetRuns;
+
+void		crdt_setruns_init(CrdtSetRuns *r, CrdtSetKind kind, const CrdtAllocator *alloc);
+void		crdt_setruns_free(CrdtSetRuns *r);
+CrdtStatus	crdt_setruns_absorb(CrdtSetRuns *r, CrdtSlice value, CrdtError *err);
+CrdtStatus	crdt_setruns_absorb_runs(CrdtSetRuns *r, const CrdtSetRuns *src, CrdtError *err);
+CrdtStatus	crdt_setruns_write(const CrdtSetRuns *r, CrdtBuf *out, CrdtError *err);
 
 typedef struct CrdtDotLog
 {
 	CrdtDottedKind kind;
-	CrdtKeySet	replicas;		/* ids -> replica numbers */
-	CrdtKeySet	keys;			/* elements or values -> key numbers */
-	uint32_t   *dot_index;		/* hash of (replica, counter) -> dot + 1 */
-	size_t		dot_index_size;
-	CrdtBuf		dots;			/* LogDot[] */
-	CrdtBuf		ranges;			/* LogRange[] */
-	size_t		compacted_ranges;	/* ranges right after the last compaction */
+	CrdtBuf		values;			/* absorbed values, each after its varint length */
+	size_t		merged;			/* bytes right after the last early merge */
 	const CrdtAllocator *alloc;
 } CrdtDotLog;
 

@@ -2078,223 +2078,56 @@ DOTTED_TYPE(mvreg, CRDT_MVREG);
 
 /* ---------------------------------------------------- aggregate: the log */
 
-typedef struct LogDot
-{
-	uint64_t	counter;
-	uint32_t	replica;		/* replica number (CrdtDotLog.replicas entry) */
-	uint32_t	key;			/* key number (CrdtDotLog.keys entry) */
-	uint32_t	holders;		/* states whose keys hold this dot */
-} LogDot;
+#define LOG_MERGE_MIN (4 * 1024 * 1024)
 
 typedef struct LogRange
 {
 	uint64_t	lo;
 	uint64_t	hi;
-	uint32_t	replica;
+	uint32_t	replica;		/* number in the merge's replica dictionary */
 } LogRange;
 
-#define LOG_COMPACT_MIN 4096
-
-static uint32_t
-dot_hash(uint32_t replica, uint64_t counter)
+/* 16 bytes, so that the big sorts move little memory and compare integers */
+typedef struct LogDot
 {
-	uint64_t	h = counter * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t) replica * UINT64_C(0xC2B2AE3D27D4EB4F);
+	uint64_t	counter;
+	uint32_t	replica;		/* number in the replica dictionary */
+	uint32_t	key;			/* its key occurrence's index, then the key's rank */
+} LogDot;
 
-	h ^= h >> 32;
-	return (uint32_t) (h * UINT64_C(0xD6E8FEB86659FD93) >> 32);
-}
+/* One occurrence of a key in one logged value. */
+typedef struct LogKey
+{
+	CrdtSortKey sort;			/* bytes: set once decoding is over */
+	size_t		offset;			/* into the key arena while decoding */
+	uint32_t	index;			/* its place in the occurrence array */
+} LogKey;
+
+/* A surviving dot in output order: (key rank, replica rank, counter). */
+typedef struct Survivor
+{
+	uint32_t	key_rank;
+	uint32_t	replica_rank;
+	uint64_t	counter;
+} Survivor;
 
 CrdtStatus
 crdt_dotlog_init(CrdtDotLog *log, CrdtDottedKind kind, const CrdtAllocator *alloc,
 				 CrdtError *err)
 {
-	CrdtStatus	st;
-
-	memset(log, 0, sizeof(*log));
+	(void) err;
 	log->kind = kind;
 	log->alloc = alloc;
-	crdt_buf_init(&log->dots, alloc, 0);
-	crdt_buf_init(&log->ranges, alloc, 0);
-	log->dot_index_size = 16;
-	log->dot_index = alloc->alloc(alloc->ctx, log->dot_index_size * sizeof(uint32_t));
-	if (log->dot_index == NULL)
-		return nomem(err);
-	memset(log->dot_index, 0, log->dot_index_size * sizeof(uint32_t));
-	if ((st = crdt_keyset_init(&log->replicas, alloc, err)) != CRDT_OK ||
-		(st = crdt_keyset_init(&log->keys, alloc, err)) != CRDT_OK)
-		return st;
+	log->merged = 0;
+	memset(&log->values, 0, sizeof(CrdtBuf));
+	log->values.alloc = alloc;
 	return CRDT_OK;
 }
 
 void
 crdt_dotlog_free(CrdtDotLog *log)
 {
-	crdt_keyset_free(&log->replicas);
-	crdt_keyset_free(&log->keys);
-	crdt_buf_free(&log->dots);
-	crdt_buf_free(&log->ranges);
-	if (log->dot_index != NULL)
-		log->alloc->release(log->alloc->ctx, log->dot_index);
-	log->dot_index = NULL;
-}
-
-/* Finds or adds the dot; returns it, or NULL when out of memory. */
-static LogDot *
-log_dot(CrdtDotLog *log, uint32_t replica, uint64_t counter, uint32_t key)
-{
-	uint32_t	hash = dot_hash(replica, counter);
-	size_t		mask = log->dot_index_size - 1;
-	size_t		n = log->dots.len / sizeof(LogDot);
-	LogDot		fresh = {counter, replica, key, 0};
-
-	for (size_t pos = hash & mask; log->dot_index[pos] != 0; pos = (pos + 1) & mask)
-	{
-		LogDot	   *d = (LogDot *) log->dots.data + (log->dot_index[pos] - 1);
-
-		if (d->counter == counter && d->replica == replica)
-			return d;
-	}
-	if ((n + 1) * 4 > log->dot_index_size * 3)
-	{
-		size_t		size = log->dot_index_size * 2;
-		uint32_t   *index = log->alloc->alloc(log->alloc->ctx, size * sizeof(uint32_t));
-
-		if (index == NULL)
-			return NULL;
-		memset(index, 0, size * sizeof(uint32_t));
-		for (size_t k = 0; k < n; k++)
-		{
-			const LogDot *d = (const LogDot *) log->dots.data + k;
-			size_t		pos = dot_hash(d->replica, d->counter) & (size - 1);
-
-			while (index[pos] != 0)
-				pos = (pos + 1) & (size - 1);
-			index[pos] = (uint32_t) (k + 1);
-		}
-		log->alloc->release(log->alloc->ctx, log->dot_index);
-		log->dot_index = index;
-		log->dot_index_size = size;
-		mask = size - 1;
-	}
-	crdt_buf_put(&log->dots, &fresh, sizeof(fresh));
-	if (log->dots.failed)
-		return NULL;
-	{
-		size_t		pos = hash & mask;
-
-		while (log->dot_index[pos] != 0)
-			pos = (pos + 1) & mask;
-		log->dot_index[pos] = (uint32_t) (n + 1);
-	}
-	return (LogDot *) log->dots.data + n;
-}
-
-static CrdtStatus log_absorb_value(CrdtDotLog *log, CrdtSlice value, CrdtError *err);
-
-/* Replaces the log by the one state it merges to. */
-static CrdtStatus
-log_compact(CrdtDotLog *log, CrdtError *err)
-{
-	CrdtBuf		merged;
-	CrdtStatus	st;
-
-	crdt_buf_init(&merged, log->alloc, 0);
-	if ((st = crdt_dotlog_write(log, &merged, err)) == CRDT_OK)
-	{
-		CrdtDottedKind kind = log->kind;
-		CrdtSlice	s = {merged.data, merged.len};
-		const CrdtAllocator *alloc = log->alloc;
-
-		crdt_dotlog_free(log);
-		if ((st = crdt_dotlog_init(log, kind, alloc, err)) == CRDT_OK &&
-			(st = log_absorb_value(log, s, err)) == CRDT_OK)
-			log->compacted_ranges = log->ranges.len / sizeof(LogRange);
-	}
-	crdt_buf_free(&merged);
-	return st;
-}
-
-static CrdtStatus
-log_absorb_value(CrdtDotLog *log, CrdtSlice value, CrdtError *err)
-{
-	Context		c;
-	CrdtKeyReader *keys = log->alloc->alloc(log->alloc->ctx, sizeof(CrdtKeyReader));
-	CrdtBuf		numbers;		/* uint32[c.n]: replica numbers */
-	CrdtBuf		dots;
-	const uint8_t *key;
-	size_t		len;
-	CrdtStatus	st;
-	int			rc = 0;
-
-	if (keys == NULL)
-		return nomem(err);
-	crdt_buf_init(&numbers, log->alloc, 0);
-	crdt_buf_init(&dots, log->alloc, 0);
-	if ((st = open_value(log->kind, value, &c, keys, log->alloc, err)) != CRDT_OK)
-		goto done;
-	for (size_t i = 0; i < c.n && st == CRDT_OK; i++)
-	{
-		size_t		number;
-
-		if ((st = crdt_keyset_put(&log->replicas, CTX_ID(&c, i), CTX_ID_LEN(&c, i), 0,
-								  &number, err)) != CRDT_OK)
-			break;
-		{
-			uint32_t	n32 = (uint32_t) number;
-
-			crdt_buf_put(&numbers, &n32, sizeof(n32));
-		}
-		for (size_t k = CTX_FIRST(&c, i); k < CTX_FIRST(&c, i + 1); k++)
-		{
-			LogRange	r = {CTX_RANGES(&c)[k].lo, CTX_RANGES(&c)[k].hi, (uint32_t) number};
-
-			crdt_buf_put(&log->ranges, &r, sizeof(r));
-		}
-	}
-	if (st != CRDT_OK)
-		goto done;
-	while ((rc = crdt_keys_reader_next(keys, &key, &len, err)) > 0)
-	{
-		size_t		key_number;
-		const Dot  *d;
-
-		if ((st = read_dots(&keys->pos, keys->end, c.n, U32(numbers), &dots, err)) != CRDT_OK ||
-			(st = crdt_keyset_put(&log->keys, key, len, 0, &key_number, err)) != CRDT_OK)
-			goto done;
-		d = (const Dot *) dots.data;
-		for (size_t k = 0; k < dots.len / sizeof(Dot); k++)
-		{
-			LogDot	   *entry = log_dot(log, d[k].replica, d[k].counter, (uint32_t) key_number);
-
-			if (entry == NULL)
-			{
-				st = nomem(err);
-				goto done;
-			}
-			entry->holders++;
-		}
-	}
-	if (rc < 0)
-		st = err->status;
-	else if (numbers.failed || log->ranges.failed)
-		st = nomem(err);
-done:
-	context_free(&c);
-	crdt_buf_free(&numbers);
-	crdt_buf_free(&dots);
-	log->alloc->release(log->alloc->ctx, keys);
-	return st;
-}
-
-CrdtStatus
-crdt_dotlog_absorb(CrdtDotLog *log, CrdtSlice value, CrdtError *err)
-{
-	CrdtStatus	st = log_absorb_value(log, value, err);
-	size_t		nranges = log->ranges.len / sizeof(LogRange);
-
-	if (st == CRDT_OK && nranges > LOG_COMPACT_MIN && nranges > 2 * log->compacted_ranges)
-		st = log_compact(log, err);
-	return st;
+	crdt_buf_free(&log->values);
 }
 
 static int
@@ -2319,6 +2152,7 @@ compare_log_ends(const void *x, const void *y)
 	return a->hi < b->hi ? -1 : (a->hi > b->hi);
 }
 
+/* by (replica, counter, key rank): see the grouping in log_merge */
 static int
 compare_log_dots(const void *x, const void *y)
 {
@@ -2327,10 +2161,30 @@ compare_log_dots(const void *x, const void *y)
 
 	if (a->replica != b->replica)
 		return a->replica < b->replica ? -1 : 1;
+	if (a->counter != b->counter)
+		return a->counter < b->counter ? -1 : 1;
+	return a->key < b->key ? -1 : (a->key > b->key);
+}
+
+static int
+compare_log_keys(const void *x, const void *y)
+{
+	return crdt_sort_key_cmp(&((const LogKey *) x)->sort, &((const LogKey *) y)->sort);
+}
+
+static int
+compare_survivors(const void *x, const void *y)
+{
+	const Survivor *a = x;
+	const Survivor *b = y;
+
+	if (a->key_rank != b->key_rank)
+		return a->key_rank < b->key_rank ? -1 : 1;
+	if (a->replica_rank != b->replica_rank)
+		return a->replica_rank < b->replica_rank ? -1 : 1;
 	return a->counter < b->counter ? -1 : (a->counter > b->counter);
 }
 
-/* qsort by byte order of the entries a key set holds (ranks are computed once). */
 typedef struct RankItem
 {
 	const uint8_t *bytes;
@@ -2347,7 +2201,7 @@ compare_rank_items(const void *x, const void *y)
 	return crdt_bytes_cmp(a->bytes, a->len, b->bytes, b->len);
 }
 
-/* rank[number] = position of entry number in byte order, or NULL when out of memory */
+/* rank[number]: the place of each id of s in byte order (NULL: no memory). */
 static uint32_t *
 byte_ranks(const CrdtKeySet *s, const CrdtAllocator *alloc)
 {
@@ -2376,178 +2230,306 @@ byte_ranks(const CrdtKeySet *s, const CrdtAllocator *alloc)
 	return rank;
 }
 
-typedef struct Survivor
+typedef struct Decoded
 {
-	uint32_t	key_rank;
-	uint32_t	replica_rank;	/* = context index: every replica has ranges */
-	uint64_t	counter;
-} Survivor;
+	CrdtKeySet	replicas;		/* ids -> numbers */
+	CrdtBuf		ranges;			/* LogRange[] */
+	CrdtBuf		dots;			/* LogDot[] */
+	CrdtBuf		keys;			/* LogKey[]: key occurrences */
+	CrdtBuf		arena;			/* key bytes */
+} Decoded;
 
-static int
-compare_survivors(const void *x, const void *y)
+/* Reads one value's context and dots into d. */
+static CrdtStatus
+decode_one(CrdtDottedKind kind, CrdtSlice value, Decoded *d, CrdtKeyReader *r,
+		   CrdtBuf *numbers, CrdtError *err)
 {
-	const Survivor *a = x;
-	const Survivor *b = y;
+	const uint8_t *p;
+	const uint8_t *end = value.data + value.len;
+	const uint8_t *key;
+	size_t		len;
+	int			rc;
+	CrdtStatus	st;
 
-	if (a->key_rank != b->key_rank)
-		return a->key_rank < b->key_rank ? -1 : 1;
-	if (a->replica_rank != b->replica_rank)
-		return a->replica_rank < b->replica_rank ? -1 : 1;
-	return a->counter < b->counter ? -1 : (a->counter > b->counter);
+	if ((st = check_header(value, err)) != CRDT_OK)
+		return st;
+	numbers->len = 0;
+	/* the context: replica ids (numbered through the dictionary) and ranges */
+	crdt_keys_reader_init(r, CRDT_KEYS_FRONT_CODED, value.data + 1, value.len - 1, 1);
+	while ((rc = crdt_keys_reader_next(r, &key, &len, err)) > 0)
+	{
+		size_t		number;
+		uint64_t	nranges;
+		uint64_t	prev_hi = 0;
+
+		if ((st = crdt_keyset_put(&d->replicas, key, len, 0, &number, err)) != CRDT_OK)
+			return st;
+		{
+			uint32_t	n32 = (uint32_t) number;
+
+			crdt_buf_put(numbers, &n32, sizeof(n32));
+		}
+		if (crdt_varint_decode(&r->pos, r->end, &nranges) != CRDT_VARINT_OK || nranges == 0 ||
+			nranges > (uint64_t) (r->end - r->pos) / 2)
+			return binary(err, -1, "malformed context ranges");
+		for (uint64_t k = 0; k < nranges; k++)
+		{
+			uint64_t	gap;
+			uint64_t	width;
+			uint64_t	base = k == 0 ? 1 : prev_hi + 2;
+			LogRange	range;
+
+			if (crdt_varint_decode(&r->pos, r->end, &gap) != CRDT_VARINT_OK ||
+				crdt_varint_decode(&r->pos, r->end, &width) != CRDT_VARINT_OK ||
+				gap > (uint64_t) INT64_MAX - base || width > (uint64_t) INT64_MAX - (base + gap))
+				return binary(err, -1, "malformed context range");
+			range.lo = base + gap;
+			range.hi = range.lo + width;
+			range.replica = (uint32_t) number;
+			prev_hi = range.hi;
+			crdt_buf_put(&d->ranges, &range, sizeof(range));
+		}
+	}
+	if (rc < 0)
+		return err->status;
+
+	/* the keys and their dots, with the dots' replicas renumbered */
+	p = r->pos;
+	crdt_keys_reader_init(r, key_style(kind), p, (size_t) (end - p), (size_t) (p - value.data));
+	while ((rc = crdt_keys_reader_next(r, &key, &len, err)) > 0)
+	{
+		LogKey		occurrence;
+		uint64_t	ndots;
+
+		crdt_sort_key_init(&occurrence.sort, key, len);
+		occurrence.sort.key = NULL;
+		occurrence.offset = d->arena.len;
+		occurrence.index = (uint32_t) (d->keys.len / sizeof(LogKey));
+		crdt_buf_put(&d->keys, &occurrence, sizeof(occurrence));
+		crdt_buf_put(&d->arena, key, len);
+		if (crdt_varint_decode(&r->pos, r->end, &ndots) != CRDT_VARINT_OK || ndots == 0 ||
+			ndots > (uint64_t) (r->end - r->pos) / 2)
+			return binary(err, -1, "malformed dot list");
+		for (uint64_t k = 0; k < ndots; k++)
+		{
+			uint64_t	index;
+			LogDot		dot;
+
+			if (crdt_varint_decode(&r->pos, r->end, &index) != CRDT_VARINT_OK ||
+				crdt_varint_decode(&r->pos, r->end, &dot.counter) != CRDT_VARINT_OK ||
+				index >= numbers->len / sizeof(uint32_t))
+				return binary(err, -1, "malformed dot");
+			dot.replica = U32(*numbers)[index];
+			dot.key = occurrence.index;
+			crdt_buf_put(&d->dots, &dot, sizeof(dot));
+		}
+	}
+	if (rc < 0)
+		return err->status;
+	if (d->ranges.failed || d->dots.failed || d->keys.failed || d->arena.failed || numbers->failed)
+		return nomem(err);
+	return CRDT_OK;
 }
 
-CrdtStatus
-crdt_dotlog_write(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
+/* Merges every logged value (see the header comment) into out. */
+static CrdtStatus
+log_merge(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 {
 	const CrdtAllocator *alloc = log->alloc;
-	size_t		ndots = log->dots.len / sizeof(LogDot);
-	size_t		nranges = log->ranges.len / sizeof(LogRange);
-	size_t		nreplicas = log->replicas.used;
-	CrdtBuf		dots;
-	CrdtBuf		starts;
+	Decoded		d;
+	CrdtBuf		numbers;
 	CrdtBuf		ends;
 	CrdtBuf		survivors;
 	CrdtBuf		joined;
-	uint32_t   *replica_rank = byte_ranks(&log->replicas, alloc);
-	uint32_t   *key_rank = byte_ranks(&log->keys, alloc);
-	uint32_t   *by_rank = alloc->alloc(alloc->ctx, (nreplicas + 1) * sizeof(uint32_t));
+	CrdtKeyReader *r = alloc->alloc(alloc->ctx, sizeof(CrdtKeyReader));
 	CrdtKeyWriter *w = alloc->alloc(alloc->ctx, sizeof(CrdtKeyWriter));
-	CrdtStatus	st = CRDT_OK;
+	uint32_t   *rank = NULL;
+	uint32_t   *by_rank = NULL;
+	uint32_t   *key_rank = NULL;
+	CrdtStatus	st;
 
-	crdt_buf_init(&dots, alloc, 0);
-	crdt_buf_init(&starts, alloc, 0);
+	crdt_buf_init(&d.ranges, alloc, 0);
+	crdt_buf_init(&d.dots, alloc, 0);
+	crdt_buf_init(&d.keys, alloc, 0);
+	crdt_buf_init(&d.arena, alloc, 0);
+	crdt_buf_init(&numbers, alloc, 0);
 	crdt_buf_init(&ends, alloc, 0);
 	crdt_buf_init(&survivors, alloc, 0);
 	crdt_buf_init(&joined, alloc, 0);
-	crdt_buf_put(&dots, log->dots.data, log->dots.len);
-	crdt_buf_put(&starts, log->ranges.data, log->ranges.len);
-	crdt_buf_put(&ends, log->ranges.data, log->ranges.len);
-	if (replica_rank == NULL || key_rank == NULL || by_rank == NULL || w == NULL ||
-		dots.failed || starts.failed || ends.failed)
+	if ((st = crdt_keyset_init(&d.replicas, alloc, err)) != CRDT_OK)
+		goto done;
+	if (r == NULL || w == NULL)
 	{
 		st = nomem(err);
 		goto done;
 	}
-	for (size_t k = 0; k < nreplicas; k++)
-		by_rank[replica_rank[k]] = (uint32_t) k;
-	if (ndots > 1)
-		qsort(dots.data, ndots, sizeof(LogDot), compare_log_dots);
-	if (nranges > 1)
-	{
-		qsort(starts.data, nranges, sizeof(LogRange), compare_log_ranges);
-		qsort(ends.data, nranges, sizeof(LogRange), compare_log_ends);
-	}
 
-	/*
-	 * Sweep each replica's dots in counter order: ranges started at or
-	 * before the counter minus ranges ended before it cover it.
-	 */
+	/* decode everything */
 	{
-		const LogDot *d = (const LogDot *) dots.data;
-		const LogRange *s = (const LogRange *) starts.data;
-		const LogRange *e = (const LogRange *) ends.data;
+		const uint8_t *p = log->values.data;
+		/* nothing absorbed yet: data is NULL, and NULL + 0 is undefined */
+		const uint8_t *end = p == NULL ? NULL : p + log->values.len;
+
+		while (p < end)
+		{
+			uint64_t	len;
+
+			if (crdt_varint_decode(&p, end, &len) != CRDT_VARINT_OK || len > (uint64_t) (end - p))
+			{
+				st = binary(err, -1, "corrupt aggregate log");
+				goto done;
+			}
+			if ((st = decode_one(log->kind, (CrdtSlice) {p, (size_t) len}, &d, r, &numbers, err)) != CRDT_OK)
+				goto done;
+			p += len;
+		}
+	}
+	rank = byte_ranks(&d.replicas, alloc);
+	by_rank = alloc->alloc(alloc->ctx, (d.replicas.used + 1) * sizeof(uint32_t));
+	crdt_buf_put(&ends, d.ranges.data, d.ranges.len);
+	if (rank == NULL || by_rank == NULL || ends.failed)
+	{
+		st = nomem(err);
+		goto done;
+	}
+	for (size_t k = 0; k < d.replicas.used; k++)
+		by_rank[rank[k]] = (uint32_t) k;
+
+	{
+		LogDot	   *dots = (LogDot *) d.dots.data;
+		size_t		ndots = d.dots.len / sizeof(LogDot);
+		LogRange   *starts = (LogRange *) d.ranges.data;
+		LogRange   *stops = (LogRange *) ends.data;
+		size_t		nranges = d.ranges.len / sizeof(LogRange);
 		size_t		si = 0;
 		size_t		ei = 0;
 
-		for (size_t k = 0; k < ndots; k++)
-		{
-			uint64_t	covering;
+		LogKey	   *keys = (LogKey *) d.keys.data;
+		size_t		nkeys = d.keys.len / sizeof(LogKey);
 
-			while (si < nranges && (s[si].replica < d[k].replica ||
-									(s[si].replica == d[k].replica && s[si].lo <= d[k].counter)))
+		/* rank the key occurrences by bytes; equal keys share a rank */
+		key_rank = alloc->alloc(alloc->ctx, (nkeys + 1) * sizeof(uint32_t));
+		if (key_rank == NULL)
+		{
+			st = nomem(err);
+			goto done;
+		}
+		for (size_t k = 0; k < nkeys; k++)
+			keys[k].sort.key = d.arena.data + keys[k].offset;
+		if (nkeys > 1)
+			qsort(keys, nkeys, sizeof(LogKey), compare_log_keys);
+		for (size_t k = 0, r = 0; k < nkeys; k++)
+		{
+			if (k > 0 && crdt_sort_key_cmp(&keys[k - 1].sort, &keys[k].sort) != 0)
+				r++;
+			key_rank[keys[k].index] = (uint32_t) r;
+		}
+		for (size_t k = 0; k < ndots; k++)
+			dots[k].key = key_rank[dots[k].key];
+		if (ndots > 1)
+			qsort(dots, ndots, sizeof(LogDot), compare_log_dots);
+		if (nranges > 1)
+		{
+			qsort(starts, nranges, sizeof(LogRange), compare_log_ranges);
+			qsort(stops, nranges, sizeof(LogRange), compare_log_ends);
+		}
+
+		/*
+		 * Each group of equal (dot, key) is the states holding that dot
+		 * for that key; the ranges started at or before its counter minus
+		 * those ended before it are the states whose context has seen it.
+		 * Grouping by key too keeps the merge independent of row order
+		 * even for invalid input that gives one dot to two keys: like
+		 * pairwise merges, it then keeps neither.
+		 */
+		for (size_t k = 0; k < ndots;)
+		{
+			size_t		group = k + 1;
+			uint32_t	rep = dots[k].replica;
+			uint64_t	c = dots[k].counter;
+
+			while (group < ndots && dots[group].replica == rep && dots[group].counter == c &&
+				   dots[group].key == dots[k].key)
+				group++;
+			while (si < nranges && (starts[si].replica < rep ||
+									(starts[si].replica == rep && starts[si].lo <= c)))
 				si++;
-			while (ei < nranges && (e[ei].replica < d[k].replica ||
-									(e[ei].replica == d[k].replica && e[ei].hi < d[k].counter)))
+			while (ei < nranges && (stops[ei].replica < rep ||
+									(stops[ei].replica == rep && stops[ei].hi < c)))
 				ei++;
-			/* both cursors have passed every range of earlier replicas alike */
-			covering = (uint64_t) si - (uint64_t) ei;
-			if (d[k].holders == covering)
+			if (group - k == si - ei)
 			{
-				Survivor	v = {key_rank[d[k].key], replica_rank[d[k].replica], d[k].counter};
+				Survivor	v = {dots[k].key, rank[rep], c};
 
 				crdt_buf_put(&survivors, &v, sizeof(v));
 			}
+			k = group;
 		}
-	}
-	if (survivors.failed)
-	{
-		st = nomem(err);
-		goto done;
-	}
-
-	/* the merged context, replicas in byte order, each one's ranges joined */
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	crdt_keys_writer_init(w, CRDT_KEYS_FRONT_CODED, out);
-	{
-		const LogRange *s = (const LogRange *) starts.data;
-		size_t		k = 0;
-
-		for (size_t r = 0; r < nreplicas; r++)
+		if (survivors.failed)
 		{
-			uint32_t	number = by_rank[r];
-			size_t		first;
-			size_t		last;
+			st = nomem(err);
+			goto done;
+		}
 
-			/* starts are grouped by replica number: find this one's group */
-			for (first = 0, last = nranges; first < last;)
+		/* the merged context, replicas in byte order, each one's ranges joined */
+		crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+		crdt_keys_writer_init(w, CRDT_KEYS_FRONT_CODED, out);
+		for (size_t rk = 0; rk < d.replicas.used; rk++)
+		{
+			uint32_t	number = by_rank[rk];
+			const CrdtKeySetEntry *id = &d.replicas.entries[number];
+			size_t		first = 0;
+			size_t		last = nranges;
+
+			while (first < last)
 			{
 				size_t		mid = first + (last - first) / 2;
 
-				if (s[mid].replica < number)
+				if (starts[mid].replica < number)
 					first = mid + 1;
 				else
 					last = mid;
 			}
 			joined.len = 0;
-			for (k = first; k < nranges && s[k].replica == number; k++)
+			for (size_t k = first; k < nranges && starts[k].replica == number; k++)
 			{
-				Range		x = {s[k].lo, s[k].hi};
+				Range		x = {starts[k].lo, starts[k].hi};
+				Range	   *cur = joined.len > 0 ? (Range *) (joined.data + joined.len - sizeof(Range)) : NULL;
 
-				/* coalesce on the fly: starts are sorted by lo */
-				if (joined.len > 0)
+				if (cur != NULL && (x.lo <= cur->hi || x.lo - cur->hi == 1))
 				{
-					Range	   *cur = (Range *) (joined.data + joined.len - sizeof(Range));
-
-					if (x.lo <= cur->hi || x.lo - cur->hi == 1)
-					{
-						if (x.hi > cur->hi)
-							cur->hi = x.hi;
-						continue;
-					}
+					if (x.hi > cur->hi)
+						cur->hi = x.hi;
 				}
-				crdt_buf_put(&joined, &x, sizeof(x));
+				else
+					crdt_buf_put(&joined, &x, sizeof(x));
 			}
-			crdt_keys_writer_add(w, log->replicas.bytes.data + log->replicas.entries[number].offset,
-								 log->replicas.entries[number].len);
+			crdt_keys_writer_add(w, d.replicas.bytes.data + id->offset, id->len);
 			write_ranges(out, (const Range *) joined.data, joined.len / sizeof(Range));
 		}
+		crdt_keys_writer_finish(w);
 	}
-	crdt_keys_writer_finish(w);
 
-	/* the surviving dots, key by key */
+	/* the surviving dots, key by key (keys are sorted: rank r is found in order) */
 	{
 		Survivor   *v = (Survivor *) survivors.data;
 		size_t		n = survivors.len / sizeof(Survivor);
-		uint32_t   *key_by_rank = alloc->alloc(alloc->ctx, (log->keys.used + 1) * sizeof(uint32_t));
+		const LogKey *keys = (const LogKey *) d.keys.data;
+		size_t		nkeys = d.keys.len / sizeof(LogKey);
+		size_t		at = 0;		/* the sorted occurrence holding the current rank */
 
-		if (key_by_rank == NULL)
-		{
-			st = nomem(err);
-			goto done;
-		}
-		for (size_t k = 0; k < log->keys.used; k++)
-			key_by_rank[key_rank[k]] = (uint32_t) k;
 		if (n > 1)
 			qsort(v, n, sizeof(Survivor), compare_survivors);
 		crdt_keys_writer_init(w, key_style(log->kind), out);
 		for (size_t k = 0; k < n;)
 		{
-			const CrdtKeySetEntry *key = &log->keys.entries[key_by_rank[v[k].key_rank]];
 			size_t		end = k;
 
 			while (end < n && v[end].key_rank == v[k].key_rank)
 				end++;
-			crdt_keys_writer_add(w, log->keys.bytes.data + key->offset, key->len);
+			while (at < nkeys && key_rank[keys[at].index] < v[k].key_rank)
+				at++;
+			crdt_keys_writer_add(w, keys[at].sort.key, keys[at].sort.len);
 			crdt_buf_put_varint(out, end - k);
 			for (; k < end; k++)
 			{
@@ -2556,24 +2538,62 @@ crdt_dotlog_write(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 			}
 		}
 		crdt_keys_writer_finish(w);
-		alloc->release(alloc->ctx, key_by_rank);
 	}
-	if (out->failed || joined.failed)
-		st = nomem(err);
+	st = out->failed || joined.failed ? nomem(err) : CRDT_OK;
 
 done:
-	crdt_buf_free(&dots);
-	crdt_buf_free(&starts);
+	crdt_keyset_free(&d.replicas);
+	crdt_buf_free(&d.ranges);
+	crdt_buf_free(&d.dots);
+	crdt_buf_free(&d.keys);
+	crdt_buf_free(&d.arena);
+	crdt_buf_free(&numbers);
 	crdt_buf_free(&ends);
 	crdt_buf_free(&survivors);
 	crdt_buf_free(&joined);
-	if (replica_rank != NULL)
-		alloc->release(alloc->ctx, replica_rank);
-	if (key_rank != NULL)
-		alloc->release(alloc->ctx, key_rank);
+	if (rank != NULL)
+		alloc->release(alloc->ctx, rank);
 	if (by_rank != NULL)
 		alloc->release(alloc->ctx, by_rank);
+	if (key_rank != NULL)
+		alloc->release(alloc->ctx, key_rank);
+	if (r != NULL)
+		alloc->release(alloc->ctx, r);
 	if (w != NULL)
 		alloc->release(alloc->ctx, w);
+	return st;
+}
+
+CrdtStatus
+crdt_dotlog_write(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
+{
+	return log_merge(log, out, err);
+}
+
+CrdtStatus
+crdt_dotlog_absorb(CrdtDotLog *log, CrdtSlice value, CrdtError *err)
+{
+	CrdtBuf		merged;
+	CrdtStatus	st;
+
+	crdt_buf_put_varint(&log->values, value.len);
+	crdt_buf_put(&log->values, value.data, value.len);
+	if (log->values.failed)
+		return nomem(err);
+	if (log->values.len <= LOG_MERGE_MIN || log->values.len <= 2 * log->merged)
+		return CRDT_OK;
+
+	/* the log has doubled since the last merge: replace it by its merge */
+	crdt_buf_init(&merged, log->alloc, 0);
+	if ((st = log_merge(log, &merged, err)) == CRDT_OK)
+	{
+		log->values.len = 0;
+		crdt_buf_put_varint(&log->values, merged.len);
+		crdt_buf_put(&log->values, merged.data, merged.len);
+		log->merged = log->values.len;
+		if (log->values.failed)
+			st = nomem(err);
+	}
+	crdt_buf_free(&merged);
 	return st;
 }

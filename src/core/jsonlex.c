@@ -506,6 +506,9 @@ crdt_json_canonical(const char *json, size_t len, CrdtBuf *out, CrdtError *err)
 
 	if (len > CRDT_VALUE_MAX)
 		return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "a register value over 16 MB");
+	/* values are UTF-8 (crdt_json_check_canonical insists); text input must be too */
+	if (!crdt_utf8_valid((const uint8_t *) json, len))
+		return crdt_fail(err, CRDT_ERR_SYNTAX, -1, "a register value is not valid UTF-8");
 	st = (canonicalizer != NULL ? canonicalizer : default_canonical) (json, len, out, err);
 	if (st == CRDT_OK && out->len > CRDT_VALUE_MAX)
 		return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "a register value over 16 MB");

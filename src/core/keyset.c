@@ -1,8 +1,8 @@
 /*
  * keyset.c — a hash set of byte-string keys, each with a small tag.
  *
- * The transition state of crdt_merge over gset and twopset (tag = list),
- * and the id and key dictionaries of the dotted-store log.  Entries live
+ * The id and key dictionaries of the dotted-store log, and the text[] ->
+ * gset cast (tag = list).  Entries live
  * in one array in arrival order, key bytes in one buffer by offset; an
  * open-addressing index (linear probing, at most 3/4 full) finds them.
  */
@@ -115,51 +115,6 @@ crdt_keyset_put(CrdtKeySet *s, const uint8_t *key, size_t len, uint32_t tag, siz
 		return nomem(err);
 	index_insert(s->index, s->index_size, hash, s->used);
 	*entry = s->used++;
-	return CRDT_OK;
-}
-
-CrdtStatus
-crdt_keyset_absorb_set(CrdtKeySet *s, CrdtSetKind kind, CrdtSlice value, CrdtError *err)
-{
-	CrdtSlice	list[2];
-	CrdtKeyReader *r;
-	CrdtStatus	st;
-
-	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
-		return st;
-	if ((r = s->alloc->alloc(s->alloc->ctx, sizeof(CrdtKeyReader))) == NULL)
-		return nomem(err);
-	for (uint32_t i = 0; i < 2 && st == CRDT_OK; i++)
-	{
-		const uint8_t *key;
-		size_t		len;
-		size_t		entry;
-		int			rc;
-
-		crdt_keys_reader_init(r, CRDT_KEYS_FRONT_CODED, list[i].data, list[i].len, 0);
-		while ((rc = crdt_keys_reader_next(r, &key, &len, err)) > 0)
-			if ((st = crdt_keyset_put(s, key, len, i, &entry, err)) != CRDT_OK)
-				break;
-		if (st == CRDT_OK && rc < 0)
-			st = err->status;
-	}
-	s->alloc->release(s->alloc->ctx, r);
-	return st;
-}
-
-CrdtStatus
-crdt_keyset_absorb_keyset(CrdtKeySet *s, const CrdtKeySet *src, CrdtError *err)
-{
-	for (size_t k = 0; k < src->used; k++)
-	{
-		const CrdtKeySetEntry *e = &src->entries[k];
-		size_t		entry;
-		CrdtStatus	st = crdt_keyset_put(s, src->bytes.data + e->offset, e->len, e->extra,
-										 &entry, err);
-
-		if (st != CRDT_OK)
-			return st;
-	}
 	return CRDT_OK;
 }
 
