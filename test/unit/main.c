@@ -1146,6 +1146,15 @@ list_groups(void)
 		const char *name;
 		void		(*run) (void);
 	}			plain[] = {
+		{"model orset (1/2 cases)", test_model_orset},
+		{"model mvreg (1/2 cases)", test_model_mvreg},
+		{"sets hostile", test_sets_hostile},
+		{"sets dotlog", test_sets_dotlog},
+		{"sets dotlog conflicts", test_sets_dotlog_conflicting_dots},
+		{"sets dotlog compaction", test_sets_dotlog_compaction},
+		{"sets runs", test_sets_runs},
+		{"sets runs growth", test_sets_runs_growth},
+		{"sets keyset", test_sets_keyset},
 		{"codec hostile", test_codec_hostile},
 		{"text roundtrip", test_text_roundtrip},
 		{"codec map", test_codec_map},
@@ -1165,6 +1174,10 @@ list_groups(void)
 		{"ops value", test_ops_value},
 		{"ops add/get", test_ops_add_get},
 		{"ops vclock", test_ops_vclock},
+		{"sets text", test_sets_text},
+		{"sets dotted text", test_sets_dotted_text},
+		{"sets lwwreg text", test_sets_lww_text},
+		{"sets ops", test_sets_ops},
 	};
 	const char *only = getenv("CRDT_TEST_ONLY");
 
@@ -1316,15 +1329,15 @@ main(void)
 
 		if (!r->done)
 		{
-			printf("FAIL %-22s did not finish (its worker died)\n", groups[g].name);
+			printf("FAIL %-24s did not finish (its worker died)\n", groups[g].name);
 			failures++;
 			continue;
 		}
 		if (r->failures == 0)
-			printf("ok   %-22s %9lld checks %6lld ms\n", groups[g].name,
+			printf("ok   %-24s %9lld checks %6lld ms\n", groups[g].name,
 				   (long long) r->checks, (long long) r->ms);
 		else
-			printf("FAIL %-22s %9lld checks %6lld ms, %lld failures\n", groups[g].name,
+			printf("FAIL %-24s %9lld checks %6lld ms, %lld failures\n", groups[g].name,
 				   (long long) r->checks, (long long) r->ms, (long long) r->failures);
 		checks += (long) r->checks;
 		failures += (long) r->failures;

@@ -2,6 +2,10 @@
  * test_laws.c — the algebraic laws every CRDT type must obey, checked on
  * random values through its CrdtType descriptor.  A new type joins by
  * adding a row to "subjects": a generator and, optionally, its own laws.
+ * The set and register types draw their values from a simulated run of
+ * replicas (test_model.c), shared by a few cases in a row, so that a, b
+ * and c are states of one system; their own laws check merge and delta
+ * against models.
  *
  * Equality is byte equality: values are canonical, so equal states have
  * equal bytes.
@@ -20,7 +24,25 @@ typedef struct LawSubject
 	/* laws of this type alone; may be NULL */
 	void		(*extra) (LawCase *c);
 	CrdtCounterKind kind;		/* for the counter family's generator and laws */
+	/* run once per case before generating; may be NULL */
+	void		(*prepare) (LawCase *c, Rng *rng);
+	/* CRDT_TEST_CASES / divisor cases, said in the group name (0: 1) */
+	int			divisor;
+	const char *label;
 } LawSubject;
+
+/* Cases in a row that share one run of simulated replicas (prepare_world). */
+#define WORLD_CASES 4
+
+/* Interned byte strings (elements, values, replica ids) of one case. */
+#define INTERN_MAX 16
+
+typedef struct Intern
+{
+	CrdtBuf		bytes;
+	size_t		at[INTERN_MAX + 1];
+	int			n;
+} Intern;
 
 /* Result slots; each law uses fixed ones so slices stay valid while needed. */
 enum
@@ -44,6 +66,9 @@ struct LawCase
 	Model		ma;				/* scratch models for generation and extra laws */
 	Model		mb;
 	Model		md;
+	World		world;			/* the run the set and register values come from */
+	Intern		keys;			/* for the set and dotted models */
+	Intern		ids;
 };
 
 /* The inputs of a failing case, so it can be reproduced and read. */
@@ -54,6 +79,8 @@ law_note(const LawCase *c)
 
 	unit_note("%s case %ld; reproduce with CRDT_TEST_SEED=%llu", t->name, c->index,
 			  (unsigned long long) unit_run.seed);
+	if (c->s->prepare != NULL)
+		unit_note("(its run of replicas began at case %ld)", c->index - c->index % WORLD_CASES);
 	unit_note("a = %s", show_typed(t, c->a));
 	unit_note("b = %s", show_typed(t, c->b));
 	unit_note("c = %s", show_typed(t, c->c));
@@ -329,10 +356,359 @@ vclock_laws(LawCase *c)
 	}
 }
 
+/* ------------------------------------------------------------ sets and registers */
+
+/*
+ * a, b and c are states of a run on 2..5 replicas.  Four cases in a row
+ * share a run, which goes on 0..8 steps per case after 0..16 at its
+ * start: richer states for less work (generation is half the cost).
+ */
+static void
+prepare_world(LawCase *c, Rng *rng)
+{
+	int			steps = (int) rng_below(rng, c->index % WORLD_CASES == 0 ? 17 : 9);
+
+	if (c->index % WORLD_CASES == 0)
+		world_reset(&c->world, rng);
+	for (int k = 0; k < steps; k++)
+		world_step(&c->world, rng);
+}
+
+static void
+generate_world(LawCase *c, Rng *rng, CrdtBuf *out)
+{
+	world_pick(&c->world, rng, out);
+}
+
+static void
+intern_clear(Intern *t)
+{
+	buf_reset(&t->bytes);
+	t->at[0] = 0;
+	t->n = 0;
+}
+
+/* The index of bytes in t, added if new; -1 when t is full. */
+static int
+intern(Intern *t, const uint8_t *bytes, size_t len)
+{
+	for (int i = 0; i < t->n; i++)
+		if (slice_equal(slice_of(t->bytes.data + t->at[i], t->at[i + 1] - t->at[i]),
+						slice_of(bytes, len)))
+			return i;
+	if (t->n == INTERN_MAX)
+		return -1;
+	crdt_buf_put(&t->bytes, bytes, len);
+	t->at[++t->n] = t->bytes.len;
+	return t->n - 1;
+}
+
+static const char *
+show_interned(const Intern *t, int i)
+{
+	return show_text((const char *) t->bytes.data + t->at[i], t->at[i + 1] - t->at[i]);
+}
+
+/* The empty value is the smallest: btree puts never-written rows first. */
+static void
+empty_first_law(LawCase *c)
+{
+	law(c, total_order(c, c->empty, c->a) <= 0, "the empty value sorts first");
+}
+
+/*
+ * gset and twopset as bit sets over the case's elements: list[0] present,
+ * list[1] removed.  Merge and delta are restated on them from the
+ * definitions, and the core's results must read back equal.
+ */
+typedef struct SetModel
+{
+	uint64_t	list[2];
+} SetModel;
+
+static bool
+set_model_read(LawCase *c, CrdtSetKind kind, CrdtSlice v, SetModel *m)
+{
+	CrdtSlice	lists[2];
+	CrdtKeyReader r;
+	CrdtError	err;
+
+	m->list[0] = m->list[1] = 0;
+	if (!CHECK_OK(crdt_set_lists(kind, v, lists, &err), &err))
+		return false;
+	for (int i = 0; i < 2; i++)
+	{
+		const uint8_t *key;
+		size_t		len;
+		int			rc;
+
+		crdt_keys_reader_init(&r, CRDT_KEYS_FRONT_CODED, lists[i].data, lists[i].len, 0);
+		while ((rc = crdt_keys_reader_next(&r, &key, &len, &err)) > 0)
+		{
+			int			k = intern(&c->keys, key, len);
+
+			if (k < 0)
+				return false;	/* more elements than the model holds: no verdict */
+			m->list[i] |= UINT64_C(1) << k;
+		}
+		if (!CHECK_MSG(rc == 0, "%s: reading list %d failed: %s", c->s->type->name, i,
+					   err.message))
+			return false;
+	}
+	return true;
+}
+
+static void
+set_model_law(LawCase *c, const char *name, const SetModel *got, const SetModel *want)
+{
+	if (law(c, got->list[0] == want->list[0] && got->list[1] == want->list[1], name))
+		return;
+	for (int k = 0; k < c->keys.n; k++)
+		for (int i = 0; i < 2; i++)
+			if ((got->list[i] ^ want->list[i]) >> k & 1)
+				unit_note("element %s: %s in list %d, expected %s", show_interned(&c->keys, k),
+						  got->list[i] >> k & 1 ? "present" : "absent", i,
+						  want->list[i] >> k & 1 ? "present" : "absent");
+}
+
+static void
+set_laws(LawCase *c)
+{
+	CrdtSetKind kind = c->s->type == &crdt_type_gset ? CRDT_GSET : CRDT_TWOPSET;
+	SetModel	a,
+				b,
+				ab,
+				d,
+				want;
+
+	empty_first_law(c);
+	intern_clear(&c->keys);
+	if (!set_model_read(c, kind, c->a, &a) || !set_model_read(c, kind, c->b, &b) ||
+		!set_model_read(c, kind, buf_slice(&c->r[R_AB]), &ab) ||
+		!set_model_read(c, kind, buf_slice(&c->r[R_DELTA]), &d))
+		return;
+
+	/* removed: the union; present: the union of the present, minus the removed */
+	want.list[1] = a.list[1] | b.list[1];
+	want.list[0] = (a.list[0] | b.list[0]) & ~want.list[1];
+	set_model_law(c, "merge is the model's", &ab, &want);
+
+	/* delta(b, a): what a lacks and would keep */
+	want.list[1] = b.list[1] & ~a.list[1];
+	want.list[0] = b.list[0] & ~a.list[0] & ~a.list[1];
+	set_model_law(c, "delta is the model's", &d, &want);
+}
+
+/*
+ * orset and mvreg: per replica the counters its context has seen, per key
+ * and replica the counters of its dots, as bit sets (counter c is bit
+ * c - 1; runs are short, so counters stay small).
+ */
+#define DM_REPLICAS 8
+#define DM_KEYS 8
+
+typedef struct DotModel
+{
+	uint64_t	seen[DM_REPLICAS];
+	uint64_t	dots[DM_KEYS][DM_REPLICAS];
+} DotModel;
+
+static bool
+read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	return crdt_varint_decode(p, end, v) == CRDT_VARINT_OK;
+}
+
+/* Reads the layout of crdt_core.h; false (with no verdict) past the model's limits. */
+static bool
+dot_model_read(LawCase *c, CrdtDottedKind kind, CrdtSlice v, DotModel *m)
+{
+	CrdtKeyReader r;
+	CrdtError	err;
+	const uint8_t *key;
+	size_t		len;
+	int			rid[DM_REPLICAS + 1];
+	int			nids = 0;
+	int			rc;
+	bool		ok = true;
+
+	memset(m, 0, sizeof(*m));
+	crdt_keys_reader_init(&r, CRDT_KEYS_FRONT_CODED, v.data + 1, v.len - 1, 1);
+	while ((rc = crdt_keys_reader_next(&r, &key, &len, &err)) > 0)
+	{
+		uint64_t	nranges;
+		uint64_t	hi = 0;
+		int			i = intern(&c->ids, key, len);
+
+		if (i < 0 || i >= DM_REPLICAS || nids == DM_REPLICAS)
+			return false;
+		rid[nids++] = i;
+		ok &= read_varint(&r.pos, r.end, &nranges);
+		for (uint64_t k = 0; ok && k < nranges; k++)
+		{
+			uint64_t	gap = 0,
+						width = 0,
+						lo;
+
+			ok &= read_varint(&r.pos, r.end, &gap) && read_varint(&r.pos, r.end, &width);
+			lo = k == 0 ? 1 + gap : hi + 2 + gap;
+			hi = lo + width;
+			if (hi > 64)
+				return false;
+			m->seen[i] |= (hi == 64 ? UINT64_MAX : (UINT64_C(1) << hi) - 1) &
+				~((UINT64_C(1) << (lo - 1)) - 1);
+		}
+	}
+	if (!CHECK_MSG(ok && rc == 0, "%s: cannot read the context", c->s->type->name))
+		return false;
+	crdt_keys_reader_init(&r, kind == CRDT_ORSET ? CRDT_KEYS_FRONT_CODED : CRDT_KEYS_PLAIN,
+						  r.pos, (size_t) (v.data + v.len - r.pos), 0);
+	while ((rc = crdt_keys_reader_next(&r, &key, &len, &err)) > 0)
+	{
+		uint64_t	ndots;
+		int			k = intern(&c->keys, key, len);
+
+		if (k < 0 || k >= DM_KEYS)
+			return false;
+		ok &= read_varint(&r.pos, r.end, &ndots);
+		for (uint64_t n = 0; ok && n < ndots; n++)
+		{
+			uint64_t	index = 0,
+						counter = 0;
+
+			ok &= read_varint(&r.pos, r.end, &index) && read_varint(&r.pos, r.end, &counter) &&
+				index < (uint64_t) nids && counter >= 1;
+			if (ok && counter > 64)
+				return false;
+			if (ok)
+				m->dots[k][rid[index]] |= UINT64_C(1) << (counter - 1);
+		}
+	}
+	return CHECK_MSG(ok && rc == 0, "%s: cannot read the keys", c->s->type->name);
+}
+
+static void
+dot_model_law(LawCase *c, const char *name, const DotModel *got, const DotModel *want)
+{
+	if (law(c, memcmp(got, want, sizeof(DotModel)) == 0, name))
+		return;
+	for (int i = 0; i < c->ids.n && i < DM_REPLICAS; i++)
+	{
+		if (got->seen[i] != want->seen[i])
+			unit_note("context of %s: counters 0x%llx, expected 0x%llx (bit c-1 = counter c)",
+					  show_interned(&c->ids, i), (unsigned long long) got->seen[i],
+					  (unsigned long long) want->seen[i]);
+		for (int k = 0; k < c->keys.n && k < DM_KEYS; k++)
+			if (got->dots[k][i] != want->dots[k][i])
+				unit_note("dots of %s on key %s: 0x%llx, expected 0x%llx",
+						  show_interned(&c->ids, i), show_interned(&c->keys, k),
+						  (unsigned long long) got->dots[k][i],
+						  (unsigned long long) want->dots[k][i]);
+	}
+}
+
+static void
+dotted_laws(LawCase *c)
+{
+	CrdtDottedKind kind = c->s->type == &crdt_type_orset ? CRDT_ORSET : CRDT_MVREG;
+	DotModel	a,
+				b,
+				ab,
+				d,
+				want;
+
+	empty_first_law(c);
+	intern_clear(&c->keys);
+	intern_clear(&c->ids);
+	if (!dot_model_read(c, kind, c->a, &a) || !dot_model_read(c, kind, c->b, &b) ||
+		!dot_model_read(c, kind, buf_slice(&c->r[R_AB]), &ab) ||
+		!dot_model_read(c, kind, buf_slice(&c->r[R_DELTA]), &d))
+		return;
+
+	/* merge: contexts unite; a dot stays if both have it or the other has not seen it */
+	memset(&want, 0, sizeof(want));
+	for (int i = 0; i < DM_REPLICAS; i++)
+	{
+		want.seen[i] = a.seen[i] | b.seen[i];
+		for (int k = 0; k < DM_KEYS; k++)
+			want.dots[k][i] = (a.dots[k][i] & b.dots[k][i]) | (a.dots[k][i] & ~b.seen[i]) |
+				(b.dots[k][i] & ~a.seen[i]);
+	}
+	dot_model_law(c, "merge is the model's", &ab, &want);
+
+	/*
+	 * delta(b, a): b's dots a has not seen; as context what a has not seen,
+	 * plus a's dots that b has seen and dropped (so that a drops them too)
+	 */
+	memset(&want, 0, sizeof(want));
+	for (int i = 0; i < DM_REPLICAS; i++)
+	{
+		want.seen[i] = b.seen[i] & ~a.seen[i];
+		for (int k = 0; k < DM_KEYS; k++)
+		{
+			want.dots[k][i] = b.dots[k][i] & ~a.seen[i];
+			want.seen[i] |= a.dots[k][i] & b.seen[i] & ~b.dots[k][i];
+		}
+	}
+	dot_model_law(c, "delta is the model's", &d, &want);
+}
+
+/* The lwwreg order restated: empty lowest, then (at, replica, value) bytes. */
+static int
+bytes_order(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int			c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c < 0 ? -1 : 1;
+	return alen == blen ? 0 : (alen < blen ? -1 : 1);
+}
+
+static int
+lww_order(const CrdtLww *x, const CrdtLww *y)
+{
+	int			c;
+
+	if (x->empty || y->empty)
+		return (int) y->empty - (int) x->empty;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	if ((c = bytes_order(x->replica, x->replica_len, y->replica, y->replica_len)) != 0)
+		return c;
+	return bytes_order(x->value, x->value_len, y->value, y->value_len);
+}
+
+static void
+lww_laws(LawCase *c)
+{
+	CrdtLww		a,
+				b;
+	CrdtError	err;
+	int			order;
+
+	empty_first_law(c);
+	if (!CHECK_OK(crdt_lww_read(c->a, &a, &err), &err) ||
+		!CHECK_OK(crdt_lww_read(c->b, &b, &err), &err))
+		return;
+	order = lww_order(&a, &b);
+	law_eq(c, "merge keeps the greater write", buf_slice(&c->r[R_AB]), order >= 0 ? c->a : c->b);
+	law_eq(c, "delta(b,a) is b when b wins, else empty", buf_slice(&c->r[R_DELTA]),
+		   order < 0 ? c->b : c->empty);
+	law(c, total_order(c, c->a, c->b) == order, "compare is the write order");
+}
+
 static const LawSubject subjects[] = {
-	{&crdt_type_vclock, generate_counter, vclock_laws, CRDT_VCLOCK},
-	{&crdt_type_gcounter, generate_counter, counter_laws, CRDT_GCOUNTER},
-	{&crdt_type_pncounter, generate_counter, counter_laws, CRDT_PNCOUNTER},
+	{&crdt_type_vclock, generate_counter, vclock_laws, CRDT_VCLOCK, NULL, 0, NULL},
+	{&crdt_type_gcounter, generate_counter, counter_laws, CRDT_GCOUNTER, NULL, 0, NULL},
+	{&crdt_type_pncounter, generate_counter, counter_laws, CRDT_PNCOUNTER, NULL, 0, NULL},
+	{&crdt_type_gset, generate_world, set_laws, CRDT_VCLOCK, prepare_world, 0, NULL},
+	{&crdt_type_twopset, generate_world, set_laws, CRDT_VCLOCK, prepare_world, 0, NULL},
+	/* each case runs ~35 merges and deltas of dotted stores, ~20 us each under ASan */
+	{&crdt_type_orset, generate_world, dotted_laws, CRDT_VCLOCK, prepare_world, 4,
+	"orset (1/4 cases)"},
+	{&crdt_type_mvreg, generate_world, dotted_laws, CRDT_VCLOCK, prepare_world, 4,
+	"mvreg (1/4 cases)"},
+	{&crdt_type_lwwreg, generate_world, lww_laws, CRDT_VCLOCK, prepare_world, 0, NULL},
 };
 
 int
@@ -344,7 +720,7 @@ law_subject_count(void)
 const char *
 law_subject_name(int index)
 {
-	return subjects[index].type->name;
+	return subjects[index].label != NULL ? subjects[index].label : subjects[index].type->name;
 }
 
 /*
@@ -358,6 +734,8 @@ generate_case(LawCase *c, Rng *rng)
 
 	/* until set, failure notes show the empty value, never stale bytes */
 	c->a = c->b = c->c = c->empty;
+	if (c->s->prepare != NULL)
+		c->s->prepare(c, rng);
 	buf_reset(&c->va);
 	c->s->generate(c, rng, &c->va);
 	c->a = buf_slice(&c->va);
@@ -409,13 +787,17 @@ test_laws(int index)
 	model_init(&c.ma, c.s->kind, 64);
 	model_init(&c.mb, c.s->kind, 64);
 	model_init(&c.md, c.s->kind, 64);
+	if (c.s->prepare != NULL)
+		world_open(&c.world, c.s->type);
+	buf_open(&c.keys.bytes);
+	buf_open(&c.ids.bytes);
 	c.s->type->write_empty(&c.vempty);
 	c.empty = buf_slice(&c.vempty);
 	c.a = c.b = c.c = c.empty;
 	c.index = -1;
 	law_valid(&c, "empty", c.empty);
 
-	for (c.index = 0; c.index < unit_run.cases; c.index++)
+	for (c.index = 0; c.index < unit_cases_div(c.s->divisor > 0 ? c.s->divisor : 1); c.index++)
 	{
 		Rng			rng = rng_for_case(stream, (uint64_t) c.index);
 
@@ -431,6 +813,10 @@ test_laws(int index)
 	model_free(&c.ma);
 	model_free(&c.mb);
 	model_free(&c.md);
+	if (c.s->prepare != NULL)
+		world_close(&c.world);
+	crdt_buf_free(&c.keys.bytes);
+	crdt_buf_free(&c.ids.bytes);
 	for (int k = 0; k < R_SLOTS; k++)
 		crdt_buf_free(&c.r[k]);
 	crdt_buf_free(&c.va);

@@ -196,6 +196,56 @@ size_t		utf8_put(uint8_t *out, uint32_t cp);
 typedef void (*HostileFn) (void *ctx, CrdtSlice bad);
 void		hostile_each(CrdtSlice value, Rng *rng, long garbage, HostileFn fn, void *ctx);
 
+/* ------------------------------------------------------------ simulated replicas
+ *
+ * Values of the set and register types are made the way real ones are:
+ * by operations on a few replicas that exchange full states and deltas.
+ * So they are valid and causally consistent (a dot names one write
+ * everywhere), as the aggregates assume, and deltas among them bring
+ * contexts with gaps.  test_model.c holds the simulation.
+ */
+
+/* Items that operations use: elements, JSON values, replica ids. */
+size_t		pool_elements(void);
+CrdtSlice	pool_element(size_t i);
+size_t		pool_jsons(void);
+CrdtSlice	pool_json(size_t i);
+size_t		pool_replicas(void);
+CrdtSlice	pool_replica(size_t i);
+
+/* Puts the result in tmp into *state (the buffers are swapped) and empties tmp. */
+void		buf_take(CrdtBuf *state, CrdtBuf *tmp);
+
+#define WORLD_MAX_REPLICAS 5
+#define WORLD_ITEMS 5
+
+typedef struct World
+{
+	const CrdtType *type;		/* any of the five set and register types */
+	bool		short_items;	/* no 4096-byte elements or long values */
+	int			replicas;		/* in use, 2..WORLD_MAX_REPLICAS */
+	CrdtBuf		state[WORLD_MAX_REPLICAS];
+	CrdtBuf		stale[WORLD_MAX_REPLICAS];	/* an earlier state of each replica */
+	size_t		id[WORLD_MAX_REPLICAS];		/* replica ids (pool indexes) */
+	size_t		item[WORLD_ITEMS];			/* the elements or values in play */
+	int64_t		clock;			/* lwwreg: the latest timestamp */
+	CrdtBuf		tmp;
+} World;
+
+void		world_open(World *w, const CrdtType *type);
+void		world_close(World *w);
+/*
+ * Starts over: 2..5 replicas, new ids and items.  They start empty, or
+ * (orset, mvreg, now and then) from a shared past with large counters.
+ */
+void		world_reset(World *w, Rng *rng);
+/* One random step: a local operation, a merge, a delta, a snapshot. */
+void		world_step(World *w, Rng *rng);
+/* One local operation (add, remove or set) at replica r. */
+void		world_operate(World *w, Rng *rng, int r);
+/* A state of the run into out (reset first): a replica's, an old one, a merge or a delta. */
+void		world_pick(World *w, Rng *rng, CrdtBuf *out);
+
 /* ------------------------------------------------------------ groups */
 
 void		test_codec_varint(void);
@@ -225,5 +275,20 @@ void		test_laws(int index);
 void		test_table_fold(void);
 void		test_table_growth(void);
 void		test_table_hostile(void);
+
+void		test_model_orset(void);
+void		test_model_mvreg(void);
+
+void		test_sets_text(void);
+void		test_sets_dotted_text(void);
+void		test_sets_lww_text(void);
+void		test_sets_ops(void);
+void		test_sets_hostile(void);
+void		test_sets_runs(void);
+void		test_sets_runs_growth(void);
+void		test_sets_keyset(void);
+void		test_sets_dotlog(void);
+void		test_sets_dotlog_conflicting_dots(void);
+void		test_sets_dotlog_compaction(void);
 
 #endif							/* UNIT_H */
