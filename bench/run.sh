@@ -10,6 +10,7 @@
 source "$(dirname "$0")/../test/lib.sh"
 
 RUNS=${BENCH_RUNS:-11}
+SET_RUNS=${BENCH_SET_RUNS:-5}		# the set queries take seconds each
 
 ensure_packages
 build_and_install
@@ -92,3 +93,37 @@ for n in 100000 200000 400000 800000; do
 	done
 	echo "$line"
 done
+
+echo
+printf '%-40s %13s %13s %9s\n' "sets: 1,000,000 rows x 10 elements (median of $SET_RUNS)" "crdt_merge" "array_agg" "speed-up"
+speedup() {
+	local label=$1 crdt_sql=$2 base_sql=$3
+	local crdt_med base_med
+	crdt_med=$(median_ms "$crdt_sql" "$SET_RUNS")
+	base_med=$(median_ms "$base_sql" "$SET_RUNS")
+	printf '%-40s %10.1f ms %10.1f ms %8.2fx\n' "$label" "$crdt_med" "$base_med" \
+		"$(awk "BEGIN { print $base_med / $crdt_med }")"
+}
+baseline="SELECT key, array_agg(DISTINCT e) FROM set_rows, unnest(arr) e GROUP BY key"
+speedup "gset, GROUP BY 10,000 keys" "SELECT key, crdt_merge(g) FROM set_rows GROUP BY key" "$baseline"
+speedup "orset, GROUP BY 10,000 keys" "SELECT key, crdt_merge(o) FROM set_rows GROUP BY key" "$baseline"
+
+echo
+echo "one key, N distinct elements (10 per row; the ratio must stay <= 2.3):"
+for type in g o; do
+	t200=$(median_ms "SELECT crdt_merge($type) FROM (SELECT $type FROM set_one_key LIMIT 20000) s" 5)
+	t400=$(median_ms "SELECT crdt_merge($type) FROM (SELECT $type FROM set_one_key LIMIT 40000) s" 5)
+	printf '  %-6s 200,000: %8.1f ms   400,000: %8.1f ms   ratio %.2f\n' \
+		"$([ "$type" = g ] && echo gset || echo orset)" "$t200" "$t400" "$(awk "BEGIN { print $t400 / $t200 }")"
+done
+
+echo
+psql_on bench -At -F ' ' -c "
+	SELECT round(pg_column_size(g)::numeric / crdt_cardinality(g), 2),
+	       round(pg_column_size(o)::numeric / crdt_cardinality(o), 2),
+	       round(pg_column_size(array_agg)::numeric / cardinality(array_agg), 2)
+	FROM (SELECT crdt_merge(g) AS g, crdt_merge(o) AS o FROM set_rows WHERE key = 1) m,
+	     (SELECT array_agg(DISTINCT e) FROM set_rows, unnest(arr) e WHERE key = 1) a" | {
+	read -r g o a
+	echo "bytes per element, merged state of one key (~630 elements 'element-NNN'): gset $g, orset $o (with its dots and context), text[] $a"
+}
