@@ -3,7 +3,7 @@
  * pncounter.  Each operation walks the input maps once, in id order, and
  * writes a canonical result, so all of them are O(n + m).
  */
-#include "crdt_core.h"
+#include "crdt_type_def.h"
 
 #include <string.h>
 
@@ -546,27 +546,7 @@ crdt_counter_compare(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, int *result
 	}
 }
 
-/* The three descriptors differ only in the kind they pass on. */
-#define COUNTER_TYPE(ident, KIND) \
-static CrdtStatus ident##_validate(CrdtSlice v, CrdtError *err) \
-{ return crdt_counter_validate(KIND, v, err); } \
-static CrdtStatus ident##_parse(const char *t, size_t n, CrdtBuf *o, CrdtError *err) \
-{ return crdt_counter_parse(KIND, t, n, o, err); } \
-static CrdtStatus ident##_print(CrdtSlice v, CrdtBuf *o, CrdtError *err) \
-{ return crdt_counter_print(KIND, v, o, err); } \
-static CrdtStatus ident##_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *o, CrdtError *err) \
-{ return crdt_counter_merge(KIND, a, b, o, err); } \
-static CrdtStatus ident##_delta(CrdtSlice a, CrdtSlice b, CrdtBuf *o, CrdtError *err) \
-{ return crdt_counter_delta(KIND, a, b, o, err); } \
-static CrdtStatus ident##_compare(CrdtSlice a, CrdtSlice b, int *r, CrdtError *err) \
-{ return crdt_counter_compare(KIND, a, b, r, err); } \
-static void ident##_write_empty(CrdtBuf *o) \
-{ crdt_counter_write_empty(KIND, o); } \
-const CrdtType crdt_type_##ident = { \
-	#ident, ident##_validate, ident##_parse, ident##_print, \
-	ident##_merge, ident##_delta, ident##_compare, ident##_write_empty \
-}
 
-COUNTER_TYPE(vclock, CRDT_VCLOCK);
-COUNTER_TYPE(gcounter, CRDT_GCOUNTER);
-COUNTER_TYPE(pncounter, CRDT_PNCOUNTER);
+CRDT_DEFINE_TYPE(vclock, counter, CRDT_VCLOCK);
+CRDT_DEFINE_TYPE(gcounter, counter, CRDT_GCOUNTER);
+CRDT_DEFINE_TYPE(pncounter, counter, CRDT_PNCOUNTER);

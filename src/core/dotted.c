@@ -12,6 +12,7 @@
  * Decoding a value means decoding its context into arrays (replica ids and
  * their counter ranges); keys and dots are then read in one pass.
  */
+#include "crdt_type_def.h"
 #include "jsonlex.h"
 
 #include <stdlib.h>
@@ -2053,28 +2054,9 @@ crdt_dotted_compare(CrdtDottedKind kind, CrdtSlice a, CrdtSlice b, int *result, 
 	return CRDT_OK;
 }
 
-#define DOTTED_TYPE(ident, KIND) \
-static CrdtStatus ident##_validate(CrdtSlice v, CrdtError *err) \
-{ return crdt_dotted_validate(KIND, v, err); } \
-static CrdtStatus ident##_parse(const char *t, size_t n, CrdtBuf *o, CrdtError *err) \
-{ return crdt_dotted_parse(KIND, t, n, o, err); } \
-static CrdtStatus ident##_print(CrdtSlice v, CrdtBuf *o, CrdtError *err) \
-{ return crdt_dotted_print(KIND, v, o, err); } \
-static CrdtStatus ident##_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *o, CrdtError *err) \
-{ return crdt_dotted_merge(KIND, a, b, o, err); } \
-static CrdtStatus ident##_delta(CrdtSlice a, CrdtSlice b, CrdtBuf *o, CrdtError *err) \
-{ return crdt_dotted_delta(KIND, a, b, o, err); } \
-static CrdtStatus ident##_compare(CrdtSlice a, CrdtSlice b, int *r, CrdtError *err) \
-{ return crdt_dotted_compare(KIND, a, b, r, err); } \
-static void ident##_write_empty(CrdtBuf *o) \
-{ crdt_dotted_write_empty(KIND, o); } \
-const CrdtType crdt_type_##ident = { \
-	#ident, ident##_validate, ident##_parse, ident##_print, \
-	ident##_merge, ident##_delta, ident##_compare, ident##_write_empty \
-}
 
-DOTTED_TYPE(orset, CRDT_ORSET);
-DOTTED_TYPE(mvreg, CRDT_MVREG);
+CRDT_DEFINE_TYPE(orset, dotted, CRDT_ORSET);
+CRDT_DEFINE_TYPE(mvreg, dotted, CRDT_MVREG);
 
 /* ---------------------------------------------------- aggregate: the log */
 

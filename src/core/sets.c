@@ -10,6 +10,7 @@
  * Text: gset ["a","b"]; twopset {"elements":["a"],"removed":["b"]}, empty
  * parts left out.  '{}' (and for gset '[]') is the empty set.
  */
+#include "crdt_type_def.h"
 #include "jsonlex.h"
 
 #include <stdlib.h>
@@ -692,26 +693,6 @@ crdt_set_print(CrdtSetKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
 	return st != CRDT_OK ? st : finish(out, err);
 }
 
-/* The descriptors, as for the counters. */
-#define SET_TYPE(ident, KIND) \
-static CrdtStatus ident##_validate(CrdtSlice v, CrdtError *err) \
-{ return crdt_set_validate(KIND, v, err); } \
-static CrdtStatus ident##_parse(const char *t, size_t n, CrdtBuf *o, CrdtError *err) \
-{ return crdt_set_parse(KIND, t, n, o, err); } \
-static CrdtStatus ident##_print(CrdtSlice v, CrdtBuf *o, CrdtError *err) \
-{ return crdt_set_print(KIND, v, o, err); } \
-static CrdtStatus ident##_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *o, CrdtError *err) \
-{ return crdt_set_merge(KIND, a, b, o, err); } \
-static CrdtStatus ident##_delta(CrdtSlice a, CrdtSlice b, CrdtBuf *o, CrdtError *err) \
-{ return crdt_set_delta(KIND, a, b, o, err); } \
-static CrdtStatus ident##_compare(CrdtSlice a, CrdtSlice b, int *r, CrdtError *err) \
-{ return crdt_set_compare(KIND, a, b, r, err); } \
-static void ident##_write_empty(CrdtBuf *o) \
-{ crdt_set_write_empty(KIND, o); } \
-const CrdtType crdt_type_##ident = { \
-	#ident, ident##_validate, ident##_parse, ident##_print, \
-	ident##_merge, ident##_delta, ident##_compare, ident##_write_empty \
-}
 
-SET_TYPE(gset, CRDT_GSET);
-SET_TYPE(twopset, CRDT_TWOPSET);
+CRDT_DEFINE_TYPE(gset, set, CRDT_GSET);
+CRDT_DEFINE_TYPE(twopset, set, CRDT_TWOPSET);
