@@ -1,20 +1,32 @@
 /*
- * aggregates.c — crdt_merge(T) for the counter family.
+ * aggregates.c — crdt_merge(T) for every type.
  *
- * The transition state is a CrdtCounterTable living in the aggregate
- * context; each input row is decoded straight into it (nothing is
- * re-encoded per row).  vclock, gcounter and pncounter share one state
- * shape, so combine, serialize and deserialize are shared as well; only
- * the transition function (its input type) and the final function (its
- * output type) are per type.  The serialized state is a pncounter value.
+ * The types fall into four families by the shape of their transition
+ * state, each kept in the aggregate context and merged into in place:
+ *   counters (vclock, gcounter, pncounter): a CrdtCounterTable;
+ *   sets (gset, twopset): a CrdtSetRuns, the rows' lists appended;
+ *   dotted (orset, mvreg): a CrdtDotLog, the rows logged;
+ *   lwwreg: a copy of the greatest value so far.
+ * A family is a small table of operations; transition, final, combine,
+ * serialize and deserialize are written once over it.  Every state knows
+ * its type's kind, and the serialized state is a kind byte followed by a
+ * value the family checks in full when it reads it back.
  */
 #include "crdt_reconcile.h"
 
-typedef struct CounterAggState
+typedef struct AggFamily
 {
-	CrdtAllocator alloc;		/* palloc in the aggregate context */
-	CrdtCounterTable table;
-} CounterAggState;
+	void	   *(*create) (MemoryContext cxt, int kind);
+	int			(*kind_of) (const void *state);
+	/* merge one input value of the state's type */
+	CrdtStatus	(*absorb) (void *state, CrdtSlice value, CrdtError *err);
+	/* merge another state of the same kind */
+	CrdtStatus	(*combine) (void *left, const void *right, CrdtError *err);
+	/* the merged value: of the state's type, or the serialized form */
+	CrdtStatus	(*write) (const void *state, bool serial, CrdtBuf *out, CrdtError *err);
+	/* check and merge a serialized form */
+	CrdtStatus	(*read_serial) (void *state, CrdtSlice value, CrdtError *err);
+} AggFamily;
 
 static MemoryContext
 aggregate_context(FunctionCallInfo fcinfo, const char *fn)
@@ -26,327 +38,279 @@ aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 	return cxt;
 }
 
-static CounterAggState *
-state_create(MemoryContext cxt)
+/* ------------------------------------------------------------- counters */
+
+typedef struct CounterAggState
 {
-	CounterAggState *state = MemoryContextAlloc(cxt, sizeof(CounterAggState));
+	CrdtAllocator alloc;		/* palloc in the aggregate context */
+	CrdtCounterKind kind;
+	CrdtCounterTable table;
+} CounterAggState;
+
+static void *
+counter_create(MemoryContext cxt, int kind)
+{
+	CounterAggState *s = MemoryContextAlloc(cxt, sizeof(CounterAggState));
 	CrdtError	err;
 
-	crdt_context_allocator(&state->alloc, cxt);
-	if (crdt_table_init(&state->table, &state->alloc, &err) != CRDT_OK)
+	crdt_context_allocator(&s->alloc, cxt);
+	s->kind = (CrdtCounterKind) kind;
+	if (crdt_table_init(&s->table, &s->alloc, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
-	return state;
+	return s;
 }
 
-static Datum
-merge_trans(FunctionCallInfo fcinfo, CrdtCounterKind kind, const char *fn)
+static int
+counter_kind(const void *state)
 {
-	MemoryContext cxt = aggregate_context(fcinfo, fn);
-	CounterAggState *state = PG_ARGISNULL(0) ? NULL : (CounterAggState *) PG_GETARG_POINTER(0);
-	CrdtError	err;
-
-	if (PG_ARGISNULL(1))
-	{
-		if (state == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(state);
-	}
-	if (state == NULL)
-		state = state_create(cxt);
-	if (crdt_table_absorb(&state->table, kind, CRDT_GETARG_SLICE(1), &err) != CRDT_OK)
-		crdt_report(&err, crdt_counter_kind_name(kind), NULL, 0);
-	PG_RETURN_POINTER(state);
+	return ((const CounterAggState *) state)->kind;
 }
 
-static Datum
-merge_final(FunctionCallInfo fcinfo, CrdtCounterKind kind)
+static CrdtStatus
+counter_absorb(void *state, CrdtSlice value, CrdtError *err)
 {
-	CounterAggState *state;
-	CrdtBuf		buf;
-	CrdtError	err;
+	CounterAggState *s = state;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	state = (CounterAggState *) PG_GETARG_POINTER(0);
-	crdt_varlena_buf(&buf);
-	if (crdt_table_write(&state->table, kind, &buf, &err) != CRDT_OK)
-		crdt_report(&err, crdt_counter_kind_name(kind), NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+	return crdt_table_absorb(&s->table, s->kind, value, err);
 }
 
-PG_FUNCTION_INFO_V1(vclock_merge_trans);
-Datum
-vclock_merge_trans(PG_FUNCTION_ARGS)
+static CrdtStatus
+counter_combine(void *left, const void *right, CrdtError *err)
 {
-	return merge_trans(fcinfo, CRDT_VCLOCK, "vclock_merge_trans");
+	return crdt_table_absorb_table(&((CounterAggState *) left)->table,
+								   &((const CounterAggState *) right)->table, err);
 }
 
-PG_FUNCTION_INFO_V1(gcounter_merge_trans);
-Datum
-gcounter_merge_trans(PG_FUNCTION_ARGS)
+/* serialized: a pncounter value (vclock and gcounter use only P) */
+static CrdtStatus
+counter_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
 {
-	return merge_trans(fcinfo, CRDT_GCOUNTER, "gcounter_merge_trans");
+	const CounterAggState *s = state;
+
+	return crdt_table_write(&s->table, serial ? CRDT_PNCOUNTER : s->kind, out, err);
 }
 
-PG_FUNCTION_INFO_V1(pncounter_merge_trans);
-Datum
-pncounter_merge_trans(PG_FUNCTION_ARGS)
+static CrdtStatus
+counter_read_serial(void *state, CrdtSlice value, CrdtError *err)
 {
-	return merge_trans(fcinfo, CRDT_PNCOUNTER, "pncounter_merge_trans");
+	return crdt_table_absorb(&((CounterAggState *) state)->table, CRDT_PNCOUNTER, value, err);
 }
 
-PG_FUNCTION_INFO_V1(vclock_merge_final);
-Datum
-vclock_merge_final(PG_FUNCTION_ARGS)
-{
-	return merge_final(fcinfo, CRDT_VCLOCK);
-}
+static const AggFamily counter_family = {
+	counter_create, counter_kind, counter_absorb, counter_combine, counter_write,
+	counter_read_serial
+};
 
-PG_FUNCTION_INFO_V1(gcounter_merge_final);
-Datum
-gcounter_merge_final(PG_FUNCTION_ARGS)
-{
-	return merge_final(fcinfo, CRDT_GCOUNTER);
-}
+/* ----------------------------------------------------------------- sets */
 
-PG_FUNCTION_INFO_V1(pncounter_merge_final);
-Datum
-pncounter_merge_final(PG_FUNCTION_ARGS)
-{
-	return merge_final(fcinfo, CRDT_PNCOUNTER);
-}
-
-/* The right state is deep-copied: it may live in another context. */
-PG_FUNCTION_INFO_V1(counter_merge_combine);
-Datum
-counter_merge_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = aggregate_context(fcinfo, "counter_merge_combine");
-	CounterAggState *left = PG_ARGISNULL(0) ? NULL : (CounterAggState *) PG_GETARG_POINTER(0);
-	CounterAggState *right = PG_ARGISNULL(1) ? NULL : (CounterAggState *) PG_GETARG_POINTER(1);
-	CrdtError	err;
-
-	if (right == NULL)
-	{
-		if (left == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(left);
-	}
-	if (left == NULL)
-		left = state_create(cxt);
-	if (crdt_table_absorb_table(&left->table, &right->table, &err) != CRDT_OK)
-		crdt_report(&err, "crdt_merge state", NULL, 0);
-	PG_RETURN_POINTER(left);
-}
-
-PG_FUNCTION_INFO_V1(counter_merge_serialize);
-Datum
-counter_merge_serialize(PG_FUNCTION_ARGS)
-{
-	CounterAggState *state = (CounterAggState *) PG_GETARG_POINTER(0);
-	CrdtBuf		buf;
-	CrdtError	err;
-
-	(void) aggregate_context(fcinfo, "counter_merge_serialize");
-	crdt_varlena_buf(&buf);
-	if (crdt_table_write(&state->table, CRDT_PNCOUNTER, &buf, &err) != CRDT_OK)
-		crdt_report(&err, "crdt_merge state", NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
-}
-
-/* The bytes are checked in full, as any binary input is. */
-PG_FUNCTION_INFO_V1(counter_merge_deserialize);
-Datum
-counter_merge_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = aggregate_context(fcinfo, "counter_merge_deserialize");
-	CounterAggState *state = state_create(cxt);
-	CrdtError	err;
-
-	if (crdt_table_absorb(&state->table, CRDT_PNCOUNTER, CRDT_GETARG_SLICE(0), &err) != CRDT_OK)
-		crdt_report(&err, "crdt_merge state", NULL, 0);
-	PG_RETURN_POINTER(state);
-}
-
-/* ------------------------------------------------------ gset, twopset
- *
- * The rows' encoded lists appended (CrdtSetRuns); the serialized state is
- * a kind byte and the merged value, so both types share combine,
- * serialize and deserialize.
- */
 typedef struct SetAggState
 {
 	CrdtAllocator alloc;
 	CrdtSetRuns runs;
 } SetAggState;
 
-static SetAggState *
-set_state_create(MemoryContext cxt, CrdtSetKind kind)
+static void *
+set_create(MemoryContext cxt, int kind)
 {
-	SetAggState *state = MemoryContextAlloc(cxt, sizeof(SetAggState));
+	SetAggState *s = MemoryContextAlloc(cxt, sizeof(SetAggState));
 
-	crdt_context_allocator(&state->alloc, cxt);
-	crdt_setruns_init(&state->runs, kind, &state->alloc);
-	return state;
+	crdt_context_allocator(&s->alloc, cxt);
+	crdt_setruns_init(&s->runs, (CrdtSetKind) kind, &s->alloc);
+	return s;
 }
 
-static Datum
-set_merge_trans(FunctionCallInfo fcinfo, CrdtSetKind kind, const char *fn)
+static int
+set_kind(const void *state)
 {
-	MemoryContext cxt = aggregate_context(fcinfo, fn);
-	SetAggState *state = PG_ARGISNULL(0) ? NULL : (SetAggState *) PG_GETARG_POINTER(0);
-	CrdtError	err;
-
-	if (PG_ARGISNULL(1))
-	{
-		if (state == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(state);
-	}
-	if (state == NULL)
-		state = set_state_create(cxt, kind);
-	if (crdt_setruns_absorb(&state->runs, CRDT_GETARG_SLICE(1), &err) != CRDT_OK)
-		crdt_report(&err, crdt_set_kind_name(kind), NULL, 0);
-	PG_RETURN_POINTER(state);
+	return ((const SetAggState *) state)->runs.kind;
 }
 
-/* Shared by the final and serialize functions: the merged value. */
-static void
-set_state_write(SetAggState *state, CrdtBuf *buf)
+static CrdtStatus
+set_absorb(void *state, CrdtSlice value, CrdtError *err)
 {
-	CrdtError	err;
-
-	if (crdt_setruns_write(&state->runs, buf, &err) != CRDT_OK)
-		crdt_report(&err, crdt_set_kind_name(state->runs.kind), NULL, 0);
+	return crdt_setruns_absorb(&((SetAggState *) state)->runs, value, err);
 }
 
-static Datum
-set_merge_final(FunctionCallInfo fcinfo)
+static CrdtStatus
+set_combine(void *left, const void *right, CrdtError *err)
 {
-	CrdtBuf		buf;
-
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	crdt_varlena_buf(&buf);
-	set_state_write((SetAggState *) PG_GETARG_POINTER(0), &buf);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+	return crdt_setruns_absorb_runs(&((SetAggState *) left)->runs,
+									&((const SetAggState *) right)->runs, err);
 }
 
-PG_FUNCTION_INFO_V1(gset_merge_trans);
-Datum
-gset_merge_trans(PG_FUNCTION_ARGS)
+static CrdtStatus
+set_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
 {
-	return set_merge_trans(fcinfo, CRDT_GSET, "gset_merge_trans");
+	(void) serial;
+	return crdt_setruns_write(&((const SetAggState *) state)->runs, out, err);
 }
 
-PG_FUNCTION_INFO_V1(twopset_merge_trans);
-Datum
-twopset_merge_trans(PG_FUNCTION_ARGS)
+static CrdtStatus
+set_read_serial(void *state, CrdtSlice value, CrdtError *err)
 {
-	return set_merge_trans(fcinfo, CRDT_TWOPSET, "twopset_merge_trans");
+	SetAggState *s = state;
+	CrdtStatus	st = crdt_set_validate(s->runs.kind, value, err);
+
+	return st != CRDT_OK ? st : crdt_setruns_absorb(&s->runs, value, err);
 }
 
-PG_FUNCTION_INFO_V1(gset_merge_final);
-Datum
-gset_merge_final(PG_FUNCTION_ARGS)
-{
-	return set_merge_final(fcinfo);
-}
+static const AggFamily set_family = {
+	set_create, set_kind, set_absorb, set_combine, set_write, set_read_serial
+};
 
-PG_FUNCTION_INFO_V1(twopset_merge_final);
-Datum
-twopset_merge_final(PG_FUNCTION_ARGS)
-{
-	return set_merge_final(fcinfo);
-}
+/* --------------------------------------------------------------- dotted */
 
-PG_FUNCTION_INFO_V1(set_merge_combine);
-Datum
-set_merge_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = aggregate_context(fcinfo, "set_merge_combine");
-	SetAggState *left = PG_ARGISNULL(0) ? NULL : (SetAggState *) PG_GETARG_POINTER(0);
-	SetAggState *right = PG_ARGISNULL(1) ? NULL : (SetAggState *) PG_GETARG_POINTER(1);
-	CrdtError	err;
-
-	if (right == NULL)
-	{
-		if (left == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(left);
-	}
-	if (left == NULL)
-		left = set_state_create(cxt, right->runs.kind);
-	if (crdt_setruns_absorb_runs(&left->runs, &right->runs, &err) != CRDT_OK)
-		crdt_report(&err, "crdt_merge state", NULL, 0);
-	PG_RETURN_POINTER(left);
-}
-
-PG_FUNCTION_INFO_V1(set_merge_serialize);
-Datum
-set_merge_serialize(PG_FUNCTION_ARGS)
-{
-	SetAggState *state = (SetAggState *) PG_GETARG_POINTER(0);
-	CrdtBuf		buf;
-
-	(void) aggregate_context(fcinfo, "set_merge_serialize");
-	crdt_varlena_buf(&buf);
-	crdt_buf_put_byte(&buf, (uint8_t) state->runs.kind);
-	set_state_write(state, &buf);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
-}
-
-PG_FUNCTION_INFO_V1(set_merge_deserialize);
-Datum
-set_merge_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = aggregate_context(fcinfo, "set_merge_deserialize");
-	CrdtSlice	bytes = CRDT_GETARG_SLICE(0);
-	CrdtSlice	value;
-	SetAggState *state;
-	CrdtError	err;
-
-	if (bytes.len < 1 || (bytes.data[0] != CRDT_GSET && bytes.data[0] != CRDT_TWOPSET))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid crdt_merge state")));
-	value.data = bytes.data + 1;
-	value.len = bytes.len - 1;
-	state = set_state_create(cxt, (CrdtSetKind) bytes.data[0]);
-	if (crdt_set_validate(state->runs.kind, value, &err) != CRDT_OK ||
-		crdt_setruns_absorb(&state->runs, value, &err) != CRDT_OK)
-		crdt_report(&err, "crdt_merge state", NULL, 0);
-	PG_RETURN_POINTER(state);
-}
-
-/* ------------------------------------------------------- orset, mvreg
- *
- * The log of crdt_dotlog_*.  The serialized state is a kind byte and the
- * merged value, so the two types share combine, serialize, deserialize.
- */
 typedef struct DotAggState
 {
 	CrdtAllocator alloc;
 	CrdtDotLog	log;
 } DotAggState;
 
-static DotAggState *
-dot_state_create(MemoryContext cxt, CrdtDottedKind kind)
+static void *
+dot_create(MemoryContext cxt, int kind)
 {
-	DotAggState *state = MemoryContextAlloc(cxt, sizeof(DotAggState));
+	DotAggState *s = MemoryContextAlloc(cxt, sizeof(DotAggState));
 	CrdtError	err;
 
-	crdt_context_allocator(&state->alloc, cxt);
-	if (crdt_dotlog_init(&state->log, kind, &state->alloc, &err) != CRDT_OK)
+	crdt_context_allocator(&s->alloc, cxt);
+	if (crdt_dotlog_init(&s->log, (CrdtDottedKind) kind, &s->alloc, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
-	return state;
+	return s;
 }
 
-static Datum
-dot_merge_trans(FunctionCallInfo fcinfo, CrdtDottedKind kind, const char *fn)
+static int
+dot_kind(const void *state)
 {
-	MemoryContext cxt = aggregate_context(fcinfo, fn);
-	DotAggState *state = PG_ARGISNULL(0) ? NULL : (DotAggState *) PG_GETARG_POINTER(0);
+	return ((const DotAggState *) state)->log.kind;
+}
+
+static CrdtStatus
+dot_absorb(void *state, CrdtSlice value, CrdtError *err)
+{
+	return crdt_dotlog_absorb(&((DotAggState *) state)->log, value, err);
+}
+
+static CrdtStatus
+dot_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
+{
+	(void) serial;
+	return crdt_dotlog_write(&((const DotAggState *) state)->log, out, err);
+}
+
+/* The right state's merged value goes into the left log like any input row. */
+static CrdtStatus
+dot_combine(void *left, const void *right, CrdtError *err)
+{
+	CrdtBuf		merged;
+	CrdtStatus	st;
+
+	crdt_buf_init(&merged, &crdt_palloc_allocator, 0);
+	if ((st = dot_write(right, true, &merged, err)) == CRDT_OK)
+		st = dot_absorb(left, (CrdtSlice) {merged.data, merged.len}, err);
+	crdt_buf_free(&merged);
+	return st;
+}
+
+static CrdtStatus
+dot_read_serial(void *state, CrdtSlice value, CrdtError *err)
+{
+	DotAggState *s = state;
+	CrdtStatus	st = crdt_dotted_validate(s->log.kind, value, err);
+
+	return st != CRDT_OK ? st : crdt_dotlog_absorb(&s->log, value, err);
+}
+
+static const AggFamily dotted_family = {
+	dot_create, dot_kind, dot_absorb, dot_combine, dot_write, dot_read_serial
+};
+
+/* --------------------------------------------------------------- lwwreg */
+
+typedef struct LwwAggState
+{
+	CrdtAllocator alloc;
+	CrdtBuf		best;			/* empty until the first value */
+} LwwAggState;
+
+static void *
+lww_create(MemoryContext cxt, int kind)
+{
+	LwwAggState *s = MemoryContextAlloc(cxt, sizeof(LwwAggState));
+
+	(void) kind;
+	crdt_context_allocator(&s->alloc, cxt);
+	crdt_buf_init(&s->best, &s->alloc, 0);
+	return s;
+}
+
+static int
+lww_kind(const void *state)
+{
+	(void) state;
+	return 0;
+}
+
+static CrdtStatus
+lww_absorb(void *state, CrdtSlice value, CrdtError *err)
+{
+	LwwAggState *s = state;
+	int			c = 1;
+	CrdtStatus	st;
+
+	if (s->best.len > 0 &&
+		(st = crdt_type_lwwreg.compare(value, (CrdtSlice) {s->best.data, s->best.len}, &c, err)) != CRDT_OK)
+		return st;
+	if (c > 0)
+	{
+		s->best.len = 0;
+		crdt_buf_put(&s->best, value.data, value.len);
+	}
+	return CRDT_OK;
+}
+
+static CrdtStatus
+lww_combine(void *left, const void *right, CrdtError *err)
+{
+	const LwwAggState *r = right;
+
+	return r->best.len == 0 ? CRDT_OK
+		: lww_absorb(left, (CrdtSlice) {r->best.data, r->best.len}, err);
+}
+
+static CrdtStatus
+lww_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
+{
+	const LwwAggState *s = state;
+
+	(void) serial;
+	(void) err;
+	if (s->best.len == 0)
+		crdt_type_lwwreg.write_empty(out);
+	else
+		crdt_buf_put(out, s->best.data, s->best.len);
+	return CRDT_OK;
+}
+
+static CrdtStatus
+lww_read_serial(void *state, CrdtSlice value, CrdtError *err)
+{
+	CrdtStatus	st = crdt_type_lwwreg.validate(value, err);
+
+	return st != CRDT_OK ? st : lww_absorb(state, value, err);
+}
+
+static const AggFamily lww_family = {
+	lww_create, lww_kind, lww_absorb, lww_combine, lww_write, lww_read_serial
+};
+
+/* ------------------------------------------- the aggregate support functions */
+
+/* NULL inputs are skipped; no non-NULL input leaves the state NULL. */
+static Datum
+agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char *name)
+{
+	MemoryContext cxt = aggregate_context(fcinfo, "crdt_merge transition");
+	void	   *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
 	CrdtError	err;
 
 	if (PG_ARGISNULL(1))
@@ -356,65 +320,34 @@ dot_merge_trans(FunctionCallInfo fcinfo, CrdtDottedKind kind, const char *fn)
 		PG_RETURN_POINTER(state);
 	}
 	if (state == NULL)
-		state = dot_state_create(cxt, kind);
-	if (crdt_dotlog_absorb(&state->log, CRDT_GETARG_SLICE(1), &err) != CRDT_OK)
-		crdt_report(&err, crdt_dotted_kind_name(kind), NULL, 0);
+		state = family->create(cxt, kind);
+	if (family->absorb(state, CRDT_GETARG_SLICE(1), &err) != CRDT_OK)
+		crdt_report(&err, name, NULL, 0);
 	PG_RETURN_POINTER(state);
 }
 
+/* Does not change the state: a final function may run more than once. */
 static Datum
-dot_merge_final(FunctionCallInfo fcinfo)
+agg_final(FunctionCallInfo fcinfo, const AggFamily *family, const char *name)
 {
 	CrdtBuf		buf;
 	CrdtError	err;
-	DotAggState *state;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = (DotAggState *) PG_GETARG_POINTER(0);
 	crdt_varlena_buf(&buf);
-	if (crdt_dotlog_write(&state->log, &buf, &err) != CRDT_OK)
-		crdt_report(&err, crdt_dotted_kind_name(state->log.kind), NULL, 0);
+	if (family->write(PG_GETARG_POINTER(0), false, &buf, &err) != CRDT_OK)
+		crdt_report(&err, name, NULL, 0);
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
 
-PG_FUNCTION_INFO_V1(orset_merge_trans);
-Datum
-orset_merge_trans(PG_FUNCTION_ARGS)
+/* The right state may live in another context: its contents are merged in. */
+static Datum
+agg_combine(FunctionCallInfo fcinfo, const AggFamily *family)
 {
-	return dot_merge_trans(fcinfo, CRDT_ORSET, "orset_merge_trans");
-}
-
-PG_FUNCTION_INFO_V1(mvreg_merge_trans);
-Datum
-mvreg_merge_trans(PG_FUNCTION_ARGS)
-{
-	return dot_merge_trans(fcinfo, CRDT_MVREG, "mvreg_merge_trans");
-}
-
-PG_FUNCTION_INFO_V1(orset_merge_final);
-Datum
-orset_merge_final(PG_FUNCTION_ARGS)
-{
-	return dot_merge_final(fcinfo);
-}
-
-PG_FUNCTION_INFO_V1(mvreg_merge_final);
-Datum
-mvreg_merge_final(PG_FUNCTION_ARGS)
-{
-	return dot_merge_final(fcinfo);
-}
-
-/* The right state's merged value goes into the left log like any input row. */
-PG_FUNCTION_INFO_V1(dotted_merge_combine);
-Datum
-dotted_merge_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = aggregate_context(fcinfo, "dotted_merge_combine");
-	DotAggState *left = PG_ARGISNULL(0) ? NULL : (DotAggState *) PG_GETARG_POINTER(0);
-	DotAggState *right = PG_ARGISNULL(1) ? NULL : (DotAggState *) PG_GETARG_POINTER(1);
-	CrdtBuf		merged;
+	MemoryContext cxt = aggregate_context(fcinfo, "crdt_merge combine");
+	void	   *left = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
+	void	   *right = PG_ARGISNULL(1) ? NULL : PG_GETARG_POINTER(1);
 	CrdtError	err;
 
 	if (right == NULL)
@@ -424,153 +357,79 @@ dotted_merge_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(left);
 	}
 	if (left == NULL)
-		left = dot_state_create(cxt, right->log.kind);
-	crdt_buf_init(&merged, &crdt_palloc_allocator, 0);
-	if (crdt_dotlog_write(&right->log, &merged, &err) != CRDT_OK ||
-		crdt_dotlog_absorb(&left->log, (CrdtSlice) {merged.data, merged.len}, &err) != CRDT_OK)
+		left = family->create(cxt, family->kind_of(right));
+	if (family->combine(left, right, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	PG_RETURN_POINTER(left);
 }
 
-PG_FUNCTION_INFO_V1(dotted_merge_serialize);
-Datum
-dotted_merge_serialize(PG_FUNCTION_ARGS)
+static Datum
+agg_serialize(FunctionCallInfo fcinfo, const AggFamily *family)
 {
-	DotAggState *state = (DotAggState *) PG_GETARG_POINTER(0);
+	void	   *state = PG_GETARG_POINTER(0);
 	CrdtBuf		buf;
 	CrdtError	err;
 
-	(void) aggregate_context(fcinfo, "dotted_merge_serialize");
+	(void) aggregate_context(fcinfo, "crdt_merge serialize");
 	crdt_varlena_buf(&buf);
-	crdt_buf_put_byte(&buf, (uint8_t) state->log.kind);
-	if (crdt_dotlog_write(&state->log, &buf, &err) != CRDT_OK)
+	crdt_buf_put_byte(&buf, (uint8_t) family->kind_of(state));
+	if (family->write(state, true, &buf, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
 
-PG_FUNCTION_INFO_V1(dotted_merge_deserialize);
-Datum
-dotted_merge_deserialize(PG_FUNCTION_ARGS)
+/* Bytes from another process: checked in full, as any binary input is. */
+static Datum
+agg_deserialize(FunctionCallInfo fcinfo, const AggFamily *family, int kinds)
 {
-	MemoryContext cxt = aggregate_context(fcinfo, "dotted_merge_deserialize");
+	MemoryContext cxt = aggregate_context(fcinfo, "crdt_merge deserialize");
 	CrdtSlice	bytes = CRDT_GETARG_SLICE(0);
-	CrdtSlice	value;
-	CrdtDottedKind kind;
-	DotAggState *state;
+	void	   *state;
 	CrdtError	err;
 
-	if (bytes.len < 1 || (bytes.data[0] != CRDT_ORSET && bytes.data[0] != CRDT_MVREG))
+	if (bytes.len < 1 || bytes.data[0] >= kinds)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid crdt_merge state")));
-	kind = (CrdtDottedKind) bytes.data[0];
-	value.data = bytes.data + 1;
-	value.len = bytes.len - 1;
-	state = dot_state_create(cxt, kind);
-	if (crdt_dotted_validate(kind, value, &err) != CRDT_OK ||
-		crdt_dotlog_absorb(&state->log, value, &err) != CRDT_OK)
+	state = family->create(cxt, bytes.data[0]);
+	if (family->read_serial(state, (CrdtSlice) {bytes.data + 1, bytes.len - 1}, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	PG_RETURN_POINTER(state);
 }
 
-/* ------------------------------------------------------------- lwwreg
- *
- * The state is a copy of the greatest value so far.
- */
-typedef struct LwwAggState
-{
-	CrdtBuf		best;
-	CrdtAllocator alloc;
-} LwwAggState;
+/* The transition and final functions of one type. */
+#define TYPE_AGGREGATE(type, family, KIND) \
+	PG_FUNCTION_INFO_V1(type##_merge_trans); \
+	Datum type##_merge_trans(PG_FUNCTION_ARGS) \
+	{ return agg_trans(fcinfo, &family, KIND, #type); } \
+	PG_FUNCTION_INFO_V1(type##_merge_final); \
+	Datum type##_merge_final(PG_FUNCTION_ARGS) \
+	{ return agg_final(fcinfo, &family, #type); }
 
-static LwwAggState *
-lww_keep(MemoryContext cxt, LwwAggState *state, CrdtSlice candidate)
-{
-	CrdtError	err;
-	int			c = 1;
+/* The combine, serialize and deserialize functions of one family. */
+#define FAMILY_AGGREGATE(prefix, family, KINDS) \
+	PG_FUNCTION_INFO_V1(prefix##_merge_combine); \
+	Datum prefix##_merge_combine(PG_FUNCTION_ARGS) \
+	{ return agg_combine(fcinfo, &family); } \
+	PG_FUNCTION_INFO_V1(prefix##_merge_serialize); \
+	Datum prefix##_merge_serialize(PG_FUNCTION_ARGS) \
+	{ return agg_serialize(fcinfo, &family); } \
+	PG_FUNCTION_INFO_V1(prefix##_merge_deserialize); \
+	Datum prefix##_merge_deserialize(PG_FUNCTION_ARGS) \
+	{ return agg_deserialize(fcinfo, &family, KINDS); }
 
-	if (state == NULL)
-	{
-		state = MemoryContextAlloc(cxt, sizeof(LwwAggState));
-		crdt_context_allocator(&state->alloc, cxt);
-		crdt_buf_init(&state->best, &state->alloc, 0);
-	}
-	else if (crdt_type_lwwreg.compare(candidate, (CrdtSlice) {state->best.data, state->best.len},
-									   &c, &err) != CRDT_OK)
-		crdt_report(&err, "lwwreg", NULL, 0);
-	if (c > 0)
-	{
-		state->best.len = 0;
-		crdt_buf_put(&state->best, candidate.data, candidate.len);
-	}
-	return state;
-}
+TYPE_AGGREGATE(vclock, counter_family, CRDT_VCLOCK)
+TYPE_AGGREGATE(gcounter, counter_family, CRDT_GCOUNTER)
+TYPE_AGGREGATE(pncounter, counter_family, CRDT_PNCOUNTER)
+FAMILY_AGGREGATE(counter, counter_family, 3)
 
-PG_FUNCTION_INFO_V1(lwwreg_merge_trans);
-Datum
-lwwreg_merge_trans(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = aggregate_context(fcinfo, "lwwreg_merge_trans");
-	LwwAggState *state = PG_ARGISNULL(0) ? NULL : (LwwAggState *) PG_GETARG_POINTER(0);
+TYPE_AGGREGATE(gset, set_family, CRDT_GSET)
+TYPE_AGGREGATE(twopset, set_family, CRDT_TWOPSET)
+FAMILY_AGGREGATE(set, set_family, 2)
 
-	if (PG_ARGISNULL(1))
-	{
-		if (state == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(state);
-	}
-	PG_RETURN_POINTER(lww_keep(cxt, state, CRDT_GETARG_SLICE(1)));
-}
+TYPE_AGGREGATE(orset, dotted_family, CRDT_ORSET)
+TYPE_AGGREGATE(mvreg, dotted_family, CRDT_MVREG)
+FAMILY_AGGREGATE(dotted, dotted_family, 2)
 
-PG_FUNCTION_INFO_V1(lwwreg_merge_final);
-Datum
-lwwreg_merge_final(PG_FUNCTION_ARGS)
-{
-	LwwAggState *state;
-	CrdtBuf		buf;
-
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	state = (LwwAggState *) PG_GETARG_POINTER(0);
-	crdt_varlena_buf(&buf);
-	crdt_buf_put(&buf, state->best.data, state->best.len);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
-}
-
-PG_FUNCTION_INFO_V1(lwwreg_merge_combine);
-Datum
-lwwreg_merge_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = aggregate_context(fcinfo, "lwwreg_merge_combine");
-	LwwAggState *left = PG_ARGISNULL(0) ? NULL : (LwwAggState *) PG_GETARG_POINTER(0);
-	LwwAggState *right = PG_ARGISNULL(1) ? NULL : (LwwAggState *) PG_GETARG_POINTER(1);
-
-	if (right == NULL)
-	{
-		if (left == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(left);
-	}
-	PG_RETURN_POINTER(lww_keep(cxt, left, (CrdtSlice) {right->best.data, right->best.len}));
-}
-
-PG_FUNCTION_INFO_V1(lwwreg_merge_serialize);
-Datum
-lwwreg_merge_serialize(PG_FUNCTION_ARGS)
-{
-	(void) aggregate_context(fcinfo, "lwwreg_merge_serialize");
-	return lwwreg_merge_final(fcinfo);
-}
-
-PG_FUNCTION_INFO_V1(lwwreg_merge_deserialize);
-Datum
-lwwreg_merge_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = aggregate_context(fcinfo, "lwwreg_merge_deserialize");
-	CrdtSlice	value = CRDT_GETARG_SLICE(0);
-	CrdtError	err;
-
-	if (crdt_type_lwwreg.validate(value, &err) != CRDT_OK)
-		crdt_report(&err, "crdt_merge state", NULL, 0);
-	PG_RETURN_POINTER(lww_keep(cxt, NULL, value));
-}
+TYPE_AGGREGATE(lwwreg, lww_family, 0)
+FAMILY_AGGREGATE(lwwreg, lww_family, 1)
