@@ -1502,15 +1502,9 @@ parse_elements(JsonLex *lex, Builder *b)
 		uint8_t		element[CRDT_ELEMENT_MAX + 1];
 		size_t		len;
 		size_t		at;
-		const char *problem;
 
-		json_skip_ws(lex);
-		at = lex->i;
-		if ((st = json_string(lex, "an element in double quotes", element, sizeof(element), &len)) != CRDT_OK)
+		if ((st = json_element(lex, element, &len, &at)) != CRDT_OK)
 			return st;
-		problem = crdt_element_problem(element, len > CRDT_ELEMENT_MAX ? CRDT_ELEMENT_MAX + 1 : len);
-		if (problem != NULL)
-			return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, "element %s", problem);
 		if ((st = json_expect(lex, ':', "\":\"")) != CRDT_OK ||
 			(st = parse_dots(lex, b, builder_key(b, element, len, (long) at))) != CRDT_OK ||
 			(st = json_next_member(lex, '}', &more)) != CRDT_OK)

@@ -260,6 +260,22 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 }
 
 CrdtStatus
+json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len, size_t *at)
+{
+	const char *problem;
+	CrdtStatus	st;
+
+	json_skip_ws(lex);
+	*at = lex->i;
+	if ((st = json_string(lex, "an element in double quotes", out, CRDT_ELEMENT_MAX + 1, len)) != CRDT_OK)
+		return st;
+	problem = crdt_element_problem(out, *len > CRDT_ELEMENT_MAX ? CRDT_ELEMENT_MAX + 1 : *len);
+	if (problem != NULL)
+		return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) *at, "element %s", problem);
+	return CRDT_OK;
+}
+
+CrdtStatus
 json_positive(JsonLex *lex, const char *what, uint64_t *value)
 {
 	size_t		start;

@@ -43,6 +43,13 @@ CrdtStatus	json_next_member(JsonLex *lex, char close, bool *more);
 CrdtStatus	json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap,
 						size_t *len);
 
+/*
+ * Parses a set element (a string of at most 4096 bytes of UTF-8 without
+ * NUL) into out; *at is where it started, for messages.
+ */
+CrdtStatus	json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len,
+						 size_t *at);
+
 /* Parses digits only (no sign, fraction or exponent) into 1..INT64_MAX. */
 CrdtStatus	json_positive(JsonLex *lex, const char *what, uint64_t *value);
 

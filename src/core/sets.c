@@ -473,16 +473,10 @@ parse_elements(JsonLex *lex, KeyBag *bag, int list)
 		uint8_t		element[CRDT_ELEMENT_MAX + 1];
 		size_t		len;
 		size_t		at;
-		const char *problem;
 		ParsedKey	k;
 
-		json_skip_ws(lex);
-		at = lex->i;
-		if ((st = json_string(lex, "an element in double quotes", element, sizeof(element), &len)) != CRDT_OK)
+		if ((st = json_element(lex, element, &len, &at)) != CRDT_OK)
 			return st;
-		problem = crdt_element_problem(element, len > CRDT_ELEMENT_MAX ? CRDT_ELEMENT_MAX + 1 : len);
-		if (problem != NULL)
-			return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, "element %s", problem);
 		if (bag->count >= CRDT_MAX_ENTRIES)
 			return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
 							 "more than %d elements", CRDT_MAX_ENTRIES);
