@@ -24,6 +24,30 @@ crdt_fail(CrdtError *err, CrdtStatus status, long position, const char *fmt,...)
 	return status;
 }
 
+CrdtStatus
+crdt_nomem(CrdtError *err)
+{
+	return crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+}
+
+CrdtStatus
+crdt_buf_status(const CrdtBuf *buf, CrdtError *err)
+{
+	return buf->failed ? crdt_nomem(err) : CRDT_OK;
+}
+
+CrdtStatus
+crdt_check_version(CrdtSlice value, CrdtError *err)
+{
+	if (value.len == 0)
+		return crdt_fail(err, CRDT_ERR_BINARY, 0, "value is empty");
+	if (value.data[0] != CRDT_FORMAT_V1)
+		return crdt_fail(err, CRDT_ERR_BINARY, 0,
+						 "unsupported format version %u (this build reads version %d)",
+						 (unsigned) value.data[0], CRDT_FORMAT_V1);
+	return CRDT_OK;
+}
+
 static void *
 malloc_alloc(void *ctx, size_t size)
 {

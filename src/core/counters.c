@@ -31,25 +31,13 @@ half_count(CrdtCounterKind kind)
 	return kind == CRDT_PNCOUNTER ? 2 : 1;
 }
 
-static CrdtStatus
-check_version(CrdtSlice value, CrdtError *err)
-{
-	if (value.len == 0)
-		return crdt_fail(err, CRDT_ERR_BINARY, 0, "value is empty");
-	if (value.data[0] != CRDT_FORMAT_V1)
-		return crdt_fail(err, CRDT_ERR_BINARY, 0,
-						 "unsupported format version %u (this build reads version %d)",
-						 (unsigned) value.data[0], CRDT_FORMAT_V1);
-	return CRDT_OK;
-}
-
 CrdtStatus
 crdt_counter_halves(CrdtCounterKind kind, CrdtSlice value, CrdtSlice half[2],
 					CrdtError *err)
 {
 	CrdtStatus	st;
 
-	if ((st = check_version(value, err)) != CRDT_OK)
+	if ((st = crdt_check_version(value, err)) != CRDT_OK)
 		return st;
 	half[0].data = value.data + 1;
 	half[0].len = value.len - 1;
@@ -74,7 +62,7 @@ crdt_counter_reader_init(CrdtCounterReader *r, CrdtCounterKind kind, CrdtSlice v
 {
 	CrdtStatus	st;
 
-	if ((st = check_version(value, err)) != CRDT_OK)
+	if ((st = crdt_check_version(value, err)) != CRDT_OK)
 		return st;
 	r->value = value;
 	r->offset = 1;
@@ -137,14 +125,6 @@ crdt_counter_write_empty(CrdtCounterKind kind, CrdtBuf *out)
 		crdt_buf_put_byte(out, 0);
 }
 
-static CrdtStatus
-out_status(CrdtBuf *out, CrdtError *err)
-{
-	if (out->failed)
-		return crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
-	return CRDT_OK;
-}
-
 /* How a binary operation combines the two counts of one id. */
 typedef enum PairRule
 {
@@ -190,7 +170,7 @@ combine_values(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, PairRule rule,
 			return err->status;
 		crdt_map_writer_finish(&w);
 	}
-	return out_status(out, err);
+	return crdt_buf_status(out, err);
 }
 
 CrdtStatus
@@ -354,7 +334,7 @@ crdt_counter_add(CrdtCounterKind kind, CrdtSlice value, const uint8_t *id, size_
 		}
 		crdt_map_writer_finish(&w);
 	}
-	return out_status(out, err);
+	return crdt_buf_status(out, err);
 
 overflow:
 	{

@@ -58,6 +58,9 @@ CrdtStatus	crdt_fail(CrdtError *err, CrdtStatus status, long position,
 #endif
 			;
 
+/* CRDT_ERR_NOMEM with its message. */
+CrdtStatus	crdt_nomem(CrdtError *err);
+
 /* ----------------------------------------------------- memory, buffers */
 
 /*
@@ -101,6 +104,9 @@ void		crdt_buf_free(CrdtBuf *buf);
 bool		crdt_buf_grow(CrdtBuf *buf, size_t extra);
 
 /* Makes room for extra more bytes; false (and buf->failed) if it cannot. */
+/* CRDT_OK, or CRDT_ERR_NOMEM when an allocation for buf failed. */
+CrdtStatus	crdt_buf_status(const CrdtBuf *buf, CrdtError *err);
+
 static inline bool
 crdt_buf_reserve(CrdtBuf *buf, size_t extra)
 {
@@ -257,6 +263,12 @@ typedef struct CrdtSlice
 	const uint8_t *data;
 	size_t		len;
 } CrdtSlice;
+
+/*
+ * Checks the first byte of a value: CRDT_ERR_BINARY for an empty value or
+ * a format version this build does not read.
+ */
+CrdtStatus	crdt_check_version(CrdtSlice value, CrdtError *err);
 
 /* ------------------------------------------------------------ maps (codec)
  *

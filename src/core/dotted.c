@@ -45,12 +45,6 @@ crdt_dotted_kind_name(CrdtDottedKind kind)
 }
 
 static CrdtStatus
-nomem(CrdtError *err)
-{
-	return crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
-}
-
-static CrdtStatus
 binary(CrdtError *err, long at, const char *what)
 {
 	return crdt_fail(err, CRDT_ERR_BINARY, at, "%s", what);
@@ -226,7 +220,7 @@ context_decode(Context *c, const uint8_t *bytes, size_t len, size_t offset, Crdt
 		}
 		c->n++;
 		if (context_failed(c))
-			return nomem(err);
+			return crdt_nomem(err);
 	}
 	if (rc < 0)
 		return err->status;
@@ -357,7 +351,7 @@ union_build(Union *u, const Context *a, const Context *b, const CrdtAllocator *a
 	crdt_buf_free(&scratch);
 	if (context_failed(&u->merged) || u->from_a.failed || u->from_b.failed ||
 		u->in_a.failed || u->in_b.failed || scratch.failed)
-		return nomem(err);
+		return crdt_nomem(err);
 	return CRDT_OK;
 }
 
@@ -407,7 +401,7 @@ read_dots(const uint8_t **pos, const uint8_t *end, size_t nreplicas, const uint3
 			d.replica = map[d.replica];
 		crdt_buf_put(out, &d, sizeof(d));
 	}
-	return out->failed ? nomem(err) : CRDT_OK;
+	return out->failed ? crdt_nomem(err) : CRDT_OK;
 }
 
 static void
@@ -423,18 +417,6 @@ write_dots(CrdtBuf *out, const Dot *dots, size_t n, const uint32_t *remap)
 
 /* ------------------------------------------------------------- reading */
 
-static CrdtStatus
-check_header(CrdtSlice value, CrdtError *err)
-{
-	if (value.len == 0)
-		return binary(err, 0, "value is empty");
-	if (value.data[0] != CRDT_FORMAT_V1)
-		return crdt_fail(err, CRDT_ERR_BINARY, 0,
-						 "unsupported format version %u (this build reads version %d)",
-						 (unsigned) value.data[0], CRDT_FORMAT_V1);
-	return CRDT_OK;
-}
-
 /* Decodes the context of value and positions a key reader after it. */
 static CrdtStatus
 open_value(CrdtDottedKind kind, CrdtSlice value, Context *c, CrdtKeyReader *keys,
@@ -443,7 +425,7 @@ open_value(CrdtDottedKind kind, CrdtSlice value, Context *c, CrdtKeyReader *keys
 	CrdtStatus	st;
 
 	context_init(c, alloc);
-	if ((st = check_header(value, err)) != CRDT_OK ||
+	if ((st = crdt_check_version(value, err)) != CRDT_OK ||
 		(st = context_decode(c, value.data + 1, value.len - 1, 1, err)) != CRDT_OK)
 		return st;
 	crdt_keys_reader_init(keys, key_style(kind), value.data + 1 + c->span,
@@ -480,7 +462,7 @@ crdt_dotted_validate(CrdtDottedKind kind, CrdtSlice value, CrdtError *err)
 	crdt_buf_init(&dots, alloc, 0);
 	crdt_buf_init(&all, alloc, 0);
 	if (keys == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	if ((st = open_value(kind, value, &c, keys, alloc, err)) != CRDT_OK)
 		goto done;
 	while ((rc = crdt_keys_reader_next(keys, &key, &len, err)) > 0)
@@ -512,7 +494,7 @@ crdt_dotted_validate(CrdtDottedKind kind, CrdtSlice value, CrdtError *err)
 	}
 	if (all.failed)
 	{
-		st = nomem(err);
+		st = crdt_nomem(err);
 		goto done;
 	}
 	/* a dot names one write, so it belongs to one key */
@@ -598,7 +580,7 @@ two_open(TwoValues *t, CrdtDottedKind kind, CrdtSlice a, CrdtSlice b,
 	t->ka = alloc->alloc(alloc->ctx, sizeof(CrdtKeyReader));
 	t->kb = alloc->alloc(alloc->ctx, sizeof(CrdtKeyReader));
 	if (t->ka == NULL || t->kb == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	if ((st = open_value(kind, a, &t->ca, t->ka, alloc, err)) != CRDT_OK ||
 		(st = open_value(kind, b, &t->cb, t->kb, alloc, err)) != CRDT_OK)
 		return st;
@@ -712,7 +694,7 @@ merge_visit(void *ctx, const uint8_t *key, size_t len, const Dot *da, size_t na,
 		crdt_keys_writer_add(m->w, key, len);
 		write_dots(m->out, (const Dot *) m->kept.data, n, NULL);
 	}
-	return m->kept.failed || m->out->failed ? nomem(err) : CRDT_OK;
+	return m->kept.failed || m->out->failed ? crdt_nomem(err) : CRDT_OK;
 }
 
 CrdtStatus
@@ -725,7 +707,7 @@ crdt_dotted_merge(CrdtDottedKind kind, CrdtSlice a, CrdtSlice b, CrdtBuf *out,
 
 	m.w = out->alloc->alloc(out->alloc->ctx, sizeof(CrdtKeyWriter));
 	if (m.w == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	crdt_buf_init(&m.kept, out->alloc, 0);
 	if ((st = two_open(&t, kind, a, b, out->alloc, err)) == CRDT_OK)
 	{
@@ -738,7 +720,7 @@ crdt_dotted_merge(CrdtDottedKind kind, CrdtSlice a, CrdtSlice b, CrdtBuf *out,
 		{
 			crdt_keys_writer_finish(m.w);
 			if (out->failed)
-				st = nomem(err);
+				st = crdt_nomem(err);
 		}
 	}
 	two_free(&t);
@@ -777,7 +759,7 @@ delta_visit(void *ctx, const uint8_t *key, size_t len, const Dot *da, size_t na,
 		crdt_keys_writer_add(d->w, key, len);
 		write_dots(&d->scratch, (const Dot *) d->fresh.data, d->fresh.len / sizeof(Dot), NULL);
 	}
-	return d->scratch.failed || d->killed.failed || d->fresh.failed ? nomem(err) : CRDT_OK;
+	return d->scratch.failed || d->killed.failed || d->fresh.failed ? crdt_nomem(err) : CRDT_OK;
 }
 
 /* a minus b for sorted, coalesced range lists, appended to out. */
@@ -839,7 +821,7 @@ crdt_dotted_delta(CrdtDottedKind kind, CrdtSlice newer, CrdtSlice since, CrdtBuf
 	crdt_buf_init(&d.killed, alloc, 0);
 	d.w = alloc->alloc(alloc->ctx, sizeof(CrdtKeyWriter));
 	if (d.w == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	if ((st = two_open(&t, kind, newer, since, alloc, err)) != CRDT_OK)
 		goto done;
 	d.t = &t;
@@ -905,7 +887,7 @@ crdt_dotted_delta(CrdtDottedKind kind, CrdtSlice newer, CrdtSlice since, CrdtBuf
 	}
 	if (context_failed(&dc) || remap.failed || scratch.failed)
 	{
-		st = nomem(err);
+		st = crdt_nomem(err);
 		goto done;
 	}
 
@@ -920,7 +902,7 @@ crdt_dotted_delta(CrdtDottedKind kind, CrdtSlice newer, CrdtSlice since, CrdtBuf
 
 		if (r == NULL)
 		{
-			st = nomem(err);
+			st = crdt_nomem(err);
 			goto done;
 		}
 		crdt_keys_reader_init(r, key_style(kind), d.scratch.data, d.scratch.len, 0);
@@ -939,7 +921,7 @@ crdt_dotted_delta(CrdtDottedKind kind, CrdtSlice newer, CrdtSlice since, CrdtBuf
 			goto done;
 		crdt_keys_writer_finish(d.w);
 	}
-	st = out->failed ? nomem(err) : CRDT_OK;
+	st = out->failed ? crdt_nomem(err) : CRDT_OK;
 
 done:
 	two_free(&t);
@@ -1157,7 +1139,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 	size_t		ranks = 0;
 
 	if (builder_failed(b))
-		return nomem(err);
+		return crdt_nomem(err);
 	crdt_buf_init(&order, b->alloc, 0);
 	crdt_buf_init(&ctx_index, b->alloc, 0);
 	crdt_buf_init(&key_rank, b->alloc, 0);
@@ -1173,7 +1155,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 	}
 	if (order.failed)
 	{
-		st = nomem(err);
+		st = crdt_nomem(err);
 		goto done;
 	}
 	if (nnames > 1)
@@ -1202,7 +1184,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 	}
 	if (ctx_index.failed)
 	{
-		st = nomem(err);
+		st = crdt_nomem(err);
 		goto done;
 	}
 	{
@@ -1293,7 +1275,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 				break;
 			}
 		if (flat.failed)
-			st = nomem(err);
+			st = crdt_nomem(err);
 		crdt_buf_free(&flat);
 		if (st != CRDT_OK)
 			goto done;
@@ -1332,7 +1314,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 		{
 			if (w != NULL)
 				b->alloc->release(b->alloc->ctx, w);
-			st = nomem(err);
+			st = crdt_nomem(err);
 			goto done;
 		}
 		first = (size_t *) key_rank.data;
@@ -1366,7 +1348,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 		b->alloc->release(b->alloc->ctx, w);
 	}
 	if (st == CRDT_OK && (out->failed || context_failed(&c)))
-		st = nomem(err);
+		st = crdt_nomem(err);
 
 done:
 	crdt_buf_free(&order);
@@ -1726,7 +1708,7 @@ crdt_dotted_print(CrdtDottedKind kind, CrdtSlice value, CrdtBuf *out, CrdtError 
 	int			rc = 0;
 
 	if (keys == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	crdt_buf_init(&dots, out->alloc, 0);
 	if ((st = open_value(kind, value, &c, keys, out->alloc, err)) != CRDT_OK)
 		goto done;
@@ -1769,7 +1751,7 @@ crdt_dotted_print(CrdtDottedKind kind, CrdtSlice value, CrdtBuf *out, CrdtError 
 		print_context(out, &c);
 	}
 	crdt_buf_put_byte(out, '}');
-	st = out->failed || dots.failed ? nomem(err) : CRDT_OK;
+	st = out->failed || dots.failed ? crdt_nomem(err) : CRDT_OK;
 done:
 	context_free(&c);
 	crdt_buf_free(&dots);
@@ -1802,7 +1784,7 @@ apply_operation(CrdtDottedKind kind, CrdtSlice value, const uint8_t *key, size_t
 	int			rc = 0;
 
 	if (keys == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	crdt_buf_init(&dots, alloc, 0);
 	crdt_buf_init(&delta, alloc, 0);
 	builder_init(&b, alloc);
@@ -1866,7 +1848,7 @@ apply_operation(CrdtDottedKind kind, CrdtSlice value, const uint8_t *key, size_t
 	{
 		/* removing what is not there changes nothing */
 		crdt_buf_put(out, value.data, value.len);
-		st = out->failed ? nomem(err) : CRDT_OK;
+		st = out->failed ? crdt_nomem(err) : CRDT_OK;
 		goto done;
 	}
 
@@ -1967,7 +1949,7 @@ context_skip(const uint8_t *bytes, size_t len, size_t offset, size_t *span, Crdt
 	CrdtStatus	st = CRDT_OK;
 
 	if (r == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	crdt_keys_reader_init(r, CRDT_KEYS_FRONT_CODED, bytes, len, offset);
 	while ((rc = crdt_keys_reader_next(r, &id, &id_len, err)) > 0)
 	{
@@ -2003,7 +1985,7 @@ crdt_dotted_keys_init(CrdtDottedKeys *it, CrdtDottedKind kind, CrdtSlice value, 
 	size_t		span = 0;
 
 	it->kind = kind;
-	if ((st = check_header(value, err)) != CRDT_OK ||
+	if ((st = crdt_check_version(value, err)) != CRDT_OK ||
 		(st = context_skip(value.data + 1, value.len - 1, 1, &span, err)) != CRDT_OK)
 		return st;
 	crdt_keys_reader_init(&it->keys, key_style(kind), value.data + 1 + span,
@@ -2227,7 +2209,7 @@ decode_one(CrdtDottedKind kind, CrdtSlice value, Decoded *d, CrdtKeyReader *r,
 	int			rc;
 	CrdtStatus	st;
 
-	if ((st = check_header(value, err)) != CRDT_OK)
+	if ((st = crdt_check_version(value, err)) != CRDT_OK)
 		return st;
 	numbers->len = 0;
 	/* the context: replica ids (numbered through the dictionary) and ranges */
@@ -2303,7 +2285,7 @@ decode_one(CrdtDottedKind kind, CrdtSlice value, Decoded *d, CrdtKeyReader *r,
 	if (rc < 0)
 		return err->status;
 	if (d->ranges.failed || d->dots.failed || d->keys.failed || d->arena.failed || numbers->failed)
-		return nomem(err);
+		return crdt_nomem(err);
 	return CRDT_OK;
 }
 
@@ -2336,7 +2318,7 @@ log_merge(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 		goto done;
 	if (r == NULL || w == NULL)
 	{
-		st = nomem(err);
+		st = crdt_nomem(err);
 		goto done;
 	}
 
@@ -2365,7 +2347,7 @@ log_merge(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 	crdt_buf_put(&ends, d.ranges.data, d.ranges.len);
 	if (rank == NULL || by_rank == NULL || ends.failed)
 	{
-		st = nomem(err);
+		st = crdt_nomem(err);
 		goto done;
 	}
 	for (size_t k = 0; k < d.replicas.used; k++)
@@ -2387,7 +2369,7 @@ log_merge(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 		key_rank = alloc->alloc(alloc->ctx, (nkeys + 1) * sizeof(uint32_t));
 		if (key_rank == NULL)
 		{
-			st = nomem(err);
+			st = crdt_nomem(err);
 			goto done;
 		}
 		for (size_t k = 0; k < nkeys; k++)
@@ -2443,7 +2425,7 @@ log_merge(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 		}
 		if (survivors.failed)
 		{
-			st = nomem(err);
+			st = crdt_nomem(err);
 			goto done;
 		}
 
@@ -2515,7 +2497,7 @@ log_merge(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 		}
 		crdt_keys_writer_finish(w);
 	}
-	st = out->failed || joined.failed ? nomem(err) : CRDT_OK;
+	st = out->failed || joined.failed ? crdt_nomem(err) : CRDT_OK;
 
 done:
 	crdt_keyset_free(&d.replicas);
@@ -2555,7 +2537,7 @@ crdt_dotlog_absorb(CrdtDotLog *log, CrdtSlice value, CrdtError *err)
 	crdt_buf_put_varint(&log->values, value.len);
 	crdt_buf_put(&log->values, value.data, value.len);
 	if (log->values.failed)
-		return nomem(err);
+		return crdt_nomem(err);
 	if (log->values.len <= LOG_MERGE_MIN || log->values.len <= 2 * log->merged)
 		return CRDT_OK;
 
@@ -2568,7 +2550,7 @@ crdt_dotlog_absorb(CrdtDotLog *log, CrdtSlice value, CrdtError *err)
 		crdt_buf_put(&log->values, merged.data, merged.len);
 		log->merged = log->values.len;
 		if (log->values.failed)
-			st = nomem(err);
+			st = crdt_nomem(err);
 	}
 	crdt_buf_free(&merged);
 	return st;

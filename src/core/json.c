@@ -136,7 +136,7 @@ parse_map(Parser *p, int half)
 		crdt_buf_put(&p->ids, id, len);
 		crdt_buf_put(&p->entries, &e, sizeof(e));
 		if (p->ids.failed || p->entries.failed)
-			return crdt_fail(p->err, CRDT_ERR_NOMEM, -1, "out of memory");
+			return crdt_nomem(p->err);
 		p->count++;
 
 		json_skip_ws(&p->lex);
@@ -246,7 +246,7 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 			st = json_syntax(&p.lex, p.lex.i, "unexpected characters after the closing %s", "\"}\"");
 	}
 	if (st == CRDT_OK && (p.ids.failed || p.entries.failed))
-		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+		st = crdt_nomem(err);
 	if (st != CRDT_OK)
 		goto done;
 
@@ -286,7 +286,7 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 		}
 	}
 	if (out->failed)
-		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+		st = crdt_nomem(err);
 
 done:
 	crdt_buf_free(&p.ids);
@@ -375,7 +375,7 @@ crdt_counter_print(CrdtCounterKind kind, CrdtSlice value, CrdtBuf *out, CrdtErro
 		crdt_buf_put_byte(out, '}');
 	}
 	if (st == CRDT_OK && out->failed)
-		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+		st = crdt_nomem(err);
 	return st;
 }
 

@@ -512,7 +512,7 @@ default_canonical(const char *json, size_t len, CrdtBuf *out, CrdtError *err)
 	if (!json_at_end(&lex))
 		return json_syntax(&lex, lex.i, "unexpected characters after the %s", "JSON value");
 	crdt_buf_put(out, json + start, end - start);
-	return out->failed ? crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory") : CRDT_OK;
+	return crdt_buf_status(out, err);
 }
 
 CrdtStatus

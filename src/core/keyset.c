@@ -13,12 +13,6 @@
 
 #define KEYSET_SEED UINT64_C(0x6b657973657431)
 
-static CrdtStatus
-nomem(CrdtError *err)
-{
-	return crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
-}
-
 CrdtStatus
 crdt_keyset_init(CrdtKeySet *s, const CrdtAllocator *alloc, CrdtError *err)
 {
@@ -30,7 +24,7 @@ crdt_keyset_init(CrdtKeySet *s, const CrdtAllocator *alloc, CrdtError *err)
 	s->index = alloc->alloc(alloc->ctx, s->index_size * sizeof(uint32_t));
 	s->entries = alloc->alloc(alloc->ctx, s->capacity * sizeof(CrdtKeySetEntry));
 	if (s->index == NULL || s->entries == NULL || s->bytes.failed)
-		return nomem(err);
+		return crdt_nomem(err);
 	memset(s->index, 0, s->index_size * sizeof(uint32_t));
 	return CRDT_OK;
 }
@@ -87,7 +81,7 @@ crdt_keyset_put(CrdtKeySet *s, const uint8_t *key, size_t len, uint32_t tag, siz
 		uint32_t   *index = s->alloc->alloc(s->alloc->ctx, size * sizeof(uint32_t));
 
 		if (index == NULL)
-			return nomem(err);
+			return crdt_nomem(err);
 		memset(index, 0, size * sizeof(uint32_t));
 		for (size_t k = 0; k < s->used; k++)
 			index_insert(index, size, s->entries[k].hash, k);
@@ -101,7 +95,7 @@ crdt_keyset_put(CrdtKeySet *s, const uint8_t *key, size_t len, uint32_t tag, siz
 												  2 * s->capacity * sizeof(CrdtKeySetEntry));
 
 		if (grown == NULL)
-			return nomem(err);
+			return crdt_nomem(err);
 		s->entries = grown;
 		s->capacity *= 2;
 	}
@@ -112,7 +106,7 @@ crdt_keyset_put(CrdtKeySet *s, const uint8_t *key, size_t len, uint32_t tag, siz
 	e->extra = tag;
 	crdt_buf_put(&s->bytes, key, len);
 	if (s->bytes.failed)
-		return nomem(err);
+		return crdt_nomem(err);
 	index_insert(s->index, s->index_size, hash, s->used);
 	*entry = s->used++;
 	return CRDT_OK;
@@ -153,7 +147,7 @@ crdt_keyset_write_set(const CrdtKeySet *s, CrdtSetKind kind, CrdtBuf *out, CrdtE
 			s->alloc->release(s->alloc->ctx, sorted);
 		if (w != NULL)
 			s->alloc->release(s->alloc->ctx, w);
-		return nomem(err);
+		return crdt_nomem(err);
 	}
 	for (size_t k = 0; k < s->used; k++)
 	{
@@ -184,5 +178,5 @@ crdt_keyset_write_set(const CrdtKeySet *s, CrdtSetKind kind, CrdtBuf *out, CrdtE
 	}
 	s->alloc->release(s->alloc->ctx, sorted);
 	s->alloc->release(s->alloc->ctx, w);
-	return out->failed ? nomem(err) : CRDT_OK;
+	return out->failed ? crdt_nomem(err) : CRDT_OK;
 }

@@ -35,14 +35,11 @@ crdt_lww_read(CrdtSlice value, CrdtLww *lww, CrdtError *err)
 	uint64_t	raw;
 	uint64_t	len;
 	const char *problem;
+	CrdtStatus	st;
 
 	memset(lww, 0, sizeof(*lww));
-	if (value.len == 0)
-		return crdt_fail(err, CRDT_ERR_BINARY, 0, "value is empty");
-	if (value.data[0] != CRDT_FORMAT_V1)
-		return crdt_fail(err, CRDT_ERR_BINARY, 0,
-						 "unsupported format version %u (this build reads version %d)",
-						 (unsigned) value.data[0], CRDT_FORMAT_V1);
+	if ((st = crdt_check_version(value, err)) != CRDT_OK)
+		return st;
 	if (value.len == 1)
 	{
 		lww->empty = true;
@@ -111,12 +108,6 @@ lww_validate(CrdtSlice value, CrdtError *err)
 }
 
 static CrdtStatus
-finish(CrdtBuf *out, CrdtError *err)
-{
-	return out->failed ? crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory") : CRDT_OK;
-}
-
-static CrdtStatus
 lww_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *out, CrdtError *err)
 {
 	CrdtLww		la;
@@ -127,7 +118,7 @@ lww_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *out, CrdtError *err)
 		(st = crdt_lww_read(b, &lb, err)) != CRDT_OK)
 		return st;
 	crdt_lww_write(lww_cmp(&la, &lb) >= 0 ? &la : &lb, out);
-	return finish(out, err);
+	return crdt_buf_status(out, err);
 }
 
 /* newer itself when it would change since, else the empty register. */
@@ -143,7 +134,7 @@ lww_delta(CrdtSlice newer, CrdtSlice since, CrdtBuf *out, CrdtError *err)
 		(st = crdt_lww_read(since, &ls, err)) != CRDT_OK)
 		return st;
 	crdt_lww_write(lww_cmp(&ln, &ls) > 0 ? &ln : &empty, out);
-	return finish(out, err);
+	return crdt_buf_status(out, err);
 }
 
 static CrdtStatus
@@ -187,7 +178,7 @@ crdt_lww_set(CrdtSlice value, int64_t at, const uint8_t *replica, size_t replica
 	if ((st = crdt_lww_read(value, &current, err)) != CRDT_OK)
 		return st;
 	crdt_lww_write(lww_cmp(&write, &current) > 0 ? &write : &current, out);
-	return finish(out, err);
+	return crdt_buf_status(out, err);
 }
 
 /* ------------------------------------------------------------ time text */
@@ -424,7 +415,7 @@ lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 	lww.value = value.data;
 	lww.value_len = value.len;
 	crdt_lww_write(&lww, out);
-	st = finish(out, err);
+	st = crdt_buf_status(out, err);
 done:
 	crdt_buf_free(&value);
 	return st;
@@ -442,7 +433,7 @@ lww_print(CrdtSlice value, CrdtBuf *out, CrdtError *err)
 	if (lww.empty)
 	{
 		crdt_buf_put_str(out, "{}");
-		return finish(out, err);
+		return crdt_buf_status(out, err);
 	}
 	crdt_lww_format_time(lww.at, stamp);
 	crdt_buf_put_str(out, "{\"value\":");
@@ -452,7 +443,7 @@ lww_print(CrdtSlice value, CrdtBuf *out, CrdtError *err)
 	crdt_buf_put_str(out, "\",\"replica\":");
 	json_put_string(out, lww.replica, lww.replica_len);
 	crdt_buf_put_byte(out, '}');
-	return finish(out, err);
+	return crdt_buf_status(out, err);
 }
 
 const CrdtType crdt_type_lwwreg = {

@@ -23,12 +23,6 @@ typedef struct RunItem
 	uint32_t	list;
 } RunItem;
 
-static CrdtStatus
-nomem(CrdtError *err)
-{
-	return crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
-}
-
 void
 crdt_setruns_init(CrdtSetRuns *r, CrdtSetKind kind, const CrdtAllocator *alloc)
 {
@@ -105,7 +99,7 @@ decode_runs(const CrdtSetRuns *r, CrdtBuf *items, CrdtBuf *arena, CrdtError *err
 	CrdtStatus	st = CRDT_OK;
 
 	if (reader == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	for (uint32_t list = 0; list < 2 && st == CRDT_OK; list++)
 	{
 		const uint8_t *p = r->lists[list].data;
@@ -132,7 +126,7 @@ decode_runs(const CrdtSetRuns *r, CrdtBuf *items, CrdtBuf *arena, CrdtError *err
 			if (rc < 0)
 				st = err->status;
 			else if (items->failed || arena->failed)
-				st = nomem(err);
+				st = crdt_nomem(err);
 			p = reader->pos;
 		}
 	}
@@ -158,7 +152,7 @@ merge_runs(const CrdtSetRuns *r, CrdtBuf *out, CrdtError *err)
 	size_t		n;
 
 	if (w == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	crdt_buf_init(&items, r->alloc, 0);
 	crdt_buf_init(&arena, r->alloc, 0);
 	if ((st = decode_runs(r, &items, &arena, err)) != CRDT_OK)
@@ -187,7 +181,7 @@ merge_runs(const CrdtSetRuns *r, CrdtBuf *out, CrdtError *err)
 		crdt_keys_writer_finish(w);
 	}
 	if (out->failed)
-		st = nomem(err);
+		st = crdt_nomem(err);
 done:
 	crdt_buf_free(&items);
 	crdt_buf_free(&arena);
@@ -226,7 +220,7 @@ after_append(CrdtSetRuns *r, CrdtError *err)
 	size_t		len = r->lists[0].len + r->lists[1].len;
 
 	if (r->lists[0].failed || r->lists[1].failed)
-		return nomem(err);
+		return crdt_nomem(err);
 	if (len > RUNS_MERGE_MIN && len > 2 * (r->merged[0] + r->merged[1]))
 		return merge_early(r, err);
 	return CRDT_OK;

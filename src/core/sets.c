@@ -95,12 +95,8 @@ crdt_set_lists(CrdtSetKind kind, CrdtSlice value, CrdtSlice list[2], CrdtError *
 	size_t		offset = 1;
 	CrdtStatus	st;
 
-	if (value.len == 0)
-		return crdt_fail(err, CRDT_ERR_BINARY, 0, "value is empty");
-	if (value.data[0] != CRDT_FORMAT_V1)
-		return crdt_fail(err, CRDT_ERR_BINARY, 0,
-						 "unsupported format version %u (this build reads version %d)",
-						 (unsigned) value.data[0], CRDT_FORMAT_V1);
+	if ((st = crdt_check_version(value, err)) != CRDT_OK)
+		return st;
 	list[1].data = empty_list;
 	list[1].len = 1;
 	for (int i = 0; i < list_count(kind); i++)
@@ -153,12 +149,6 @@ crdt_set_write_empty(CrdtSetKind kind, CrdtBuf *out)
 	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
 	for (int i = 0; i < list_count(kind); i++)
 		crdt_buf_put_byte(out, 0);
-}
-
-static CrdtStatus
-finish(CrdtBuf *out, CrdtError *err)
-{
-	return out->failed ? crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory") : CRDT_OK;
 }
 
 /*
@@ -224,7 +214,7 @@ combine(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, bool delta, CrdtBuf *out,
 		if ((st = write_list(4, four, delta ? keep_delta_present : keep_merged_present, out, err)) == CRDT_OK)
 			st = write_list(4, four, delta ? keep_delta_removed : keep_merged_removed, out, err);
 	}
-	return st != CRDT_OK ? st : finish(out, err);
+	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
 CrdtStatus
@@ -335,7 +325,7 @@ crdt_set_add(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
 		crdt_buf_put_byte(&single, 0);
 	s.data = single.data;
 	s.len = single.len;
-	st = single.failed ? finish(&single, err) : crdt_set_merge(kind, value, s, out, err);
+	st = single.failed ? crdt_buf_status(&single, err) : crdt_set_merge(kind, value, s, out, err);
 	crdt_buf_free(&single);
 	return st;
 }
@@ -359,7 +349,7 @@ crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t le
 	if (!present)
 	{
 		crdt_buf_put(out, value.data, value.len);
-		return finish(out, err);
+		return crdt_buf_status(out, err);
 	}
 	crdt_buf_init(&single, out->alloc, 0);
 	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
@@ -369,7 +359,7 @@ crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t le
 	crdt_keys_writer_finish(&kw);
 	s.data = single.data;
 	s.len = single.len;
-	st = single.failed ? finish(&single, err) : crdt_set_merge(kind, value, s, out, err);
+	st = single.failed ? crdt_buf_status(&single, err) : crdt_set_merge(kind, value, s, out, err);
 	crdt_buf_free(&single);
 	return st;
 }
@@ -559,7 +549,7 @@ crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, Crd
 	if (st == CRDT_OK)
 		st = json_end(&lex);
 	if (st == CRDT_OK && (bag.bytes.failed || bag.items.failed))
-		st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+		st = crdt_nomem(err);
 	if (st != CRDT_OK)
 		goto done;
 
@@ -603,12 +593,12 @@ crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, Crd
 				mid = lists.len;
 		}
 		if (lists.failed)
-			st = crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
+			st = crdt_nomem(err);
 		else if (kind == CRDT_GSET)
 		{
 			crdt_buf_put_byte(out, CRDT_FORMAT_V1);
 			crdt_buf_put(out, lists.data, lists.len);
-			st = finish(out, err);
+			st = crdt_buf_status(out, err);
 		}
 		else
 		{
@@ -625,7 +615,7 @@ crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, Crd
 			if ((st = write_list(2, four, keep_first_only, out, err)) == CRDT_OK)
 			{
 				crdt_buf_put(out, slices[1].data, slices[1].len);
-				st = finish(out, err);
+				st = crdt_buf_status(out, err);
 			}
 		}
 		crdt_buf_free(&lists);
@@ -684,7 +674,7 @@ crdt_set_print(CrdtSetKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
 		}
 		crdt_buf_put_byte(out, '}');
 	}
-	return st != CRDT_OK ? st : finish(out, err);
+	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
 

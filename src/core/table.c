@@ -24,12 +24,6 @@
 #define ID_HASH_SEED UINT64_C(0x5ca1ab1e0ddba11)
 
 static CrdtStatus
-nomem(CrdtError *err)
-{
-	return crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory");
-}
-
-static CrdtStatus
 too_many(CrdtError *err)
 {
 	return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1,
@@ -109,7 +103,7 @@ hash_init(CrdtCounterTable *t, CrdtError *err)
 	t->entries = alloc->alloc(alloc->ctx, t->capacity * sizeof(CrdtTableEntry));
 	t->ids = alloc->alloc(alloc->ctx, t->ids_capacity);
 	if (t->index == NULL || t->entries == NULL || t->ids == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	memset(t->index, 0, t->index_size * sizeof(uint32_t));
 	t->in_order = true;
 	return CRDT_OK;
@@ -137,7 +131,7 @@ grow_index(CrdtCounterTable *t, CrdtError *err)
 	uint32_t   *index = t->alloc->alloc(t->alloc->ctx, size * sizeof(uint32_t));
 
 	if (index == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	memset(index, 0, size * sizeof(uint32_t));
 	for (size_t k = 0; k < t->used; k++)
 	{
@@ -184,7 +178,7 @@ hash_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half, uint64_t 
 	if (!grow_array(t->alloc, (void **) &t->entries, &t->capacity, t->used + 1,
 					sizeof(CrdtTableEntry)) ||
 		!grow_array(t->alloc, (void **) &t->ids, &t->ids_capacity, t->ids_len + len, 1))
-		return nomem(err);
+		return crdt_nomem(err);
 
 	if (t->in_order && t->used > 0)
 	{
@@ -229,7 +223,7 @@ spill(CrdtCounterTable *t, CrdtError *err)
 		run->writer.out = &run->body;
 		crdt_map_writer_finish(&run->writer);
 		if (run->body.failed)
-			return nomem(err);
+			return crdt_nomem(err);
 		crdt_map_reader_init(&r, run->body.data, run->body.len, 0);
 		while ((rc = crdt_map_reader_next(&r, &e, err)) > 0)
 			if ((st = hash_put(t, e.id, e.len, h, e.count, err)) != CRDT_OK)
@@ -263,7 +257,7 @@ crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half,
 	{
 		case 1:
 		case 0:
-			return run->body.failed ? nomem(err) : CRDT_OK;
+			return run->body.failed ? crdt_nomem(err) : CRDT_OK;
 		default:
 			if ((st = spill(t, err)) != CRDT_OK)
 				return st;
@@ -375,7 +369,7 @@ crdt_table_absorb_table(CrdtCounterTable *t, const CrdtCounterTable *src, CrdtEr
 		for (int h = 0; h < 2; h++)
 			write_run(&src->run[h], &value);
 		if (value.failed)
-			st = nomem(err);
+			st = crdt_nomem(err);
 		else
 		{
 			CrdtSlice	s = {value.data, value.len};
@@ -423,7 +417,7 @@ write_hashed(const CrdtCounterTable *t, int halves, CrdtBuf *out, CrdtError *err
 
 	sorted = t->alloc->alloc(t->alloc->ctx, (t->used + 1) * sizeof(SortedEntry));
 	if (sorted == NULL)
-		return nomem(err);
+		return crdt_nomem(err);
 	for (size_t i = 0; i < t->used; i++)
 	{
 		sorted[i].id = t->ids + t->entries[i].id_offset;
@@ -464,6 +458,6 @@ crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
 	else
 		st = write_hashed(t, halves, out, err);
 	if (st == CRDT_OK && out->failed)
-		st = nomem(err);
+		st = crdt_nomem(err);
 	return st;
 }
