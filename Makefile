@@ -10,17 +10,18 @@
 EXTENSION = crdt_reconcile
 MODULE_big = crdt_reconcile
 PGFILEDESC = "crdt_reconcile - CRDT column types and merge aggregates"
-DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql
+DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql crdt_reconcile--0.2--0.3.sql
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c src/core/jsonlex.c \
 	src/core/sets.c src/core/dotted.c src/core/lww.c src/core/keyset.c src/core/runs.c \
 	src/core/json.c src/core/table.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
-	src/registers.c src/aggregates.c
+	src/registers.c src/aggregates.c src/reconcile.c src/merge_stats.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
-	aggregates parallel replica_id input_errors encoding
+	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence
+ISOLATION_SPECS = track_concurrency
 
 PG_CPPFLAGS = -I$(srcdir)/src
 EXTRA_CLEAN = test/unit/run_unit
@@ -32,7 +33,7 @@ include $(PGXS)
 
 # PGXS does not track header dependencies.
 $(OBJS): $(wildcard src/core/*.h)
-$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h
+$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h src/merge_stats.h
 
 # The core is pure C99 and is tested without a server, under sanitizers.
 UNIT_CC ?= clang
@@ -44,7 +45,7 @@ UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
-.PHONY: unit test demo bench print-regress
+.PHONY: unit test demo bench print-regress print-isolation
 unit: test/unit/run_unit
 	test/unit/run_unit
 
@@ -59,3 +60,6 @@ bench:
 
 print-regress:
 	@echo $(REGRESS)
+
+print-isolation:
+	@echo $(ISOLATION_SPECS)

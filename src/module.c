@@ -4,6 +4,7 @@
  * encoding conversion, replica resolution.
  */
 #include "crdt_reconcile.h"
+#include "merge_stats.h"
 
 #include "common/string.h"
 #include "mb/pg_wchar.h"
@@ -62,6 +63,7 @@ _PG_init(void)
 	/* core temporaries in palloc memory; JSON values canonical as jsonb prints them */
 	crdt_set_default_allocator(&crdt_palloc_allocator);
 	crdt_set_json_canonicalizer(crdt_jsonb_canonicalizer);
+	crdt_merge_stats_init();
 }
 
 static void

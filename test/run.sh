@@ -2,6 +2,7 @@
 # make test — everything a fresh Debian 12 machine needs, then every test:
 #   1. core unit and property tests, built with ASan + UBSan (no server)
 #   2. the pg_regress suite (sql/ + expected/) on a throwaway server
+#   3. the isolation specs (test/isolation/) with pg_isolation_regress
 # Prints one summary line and exits non-zero on any failure.
 source "$(dirname "$0")/lib.sh"
 
@@ -43,9 +44,26 @@ else
 	fi
 fi
 
-if [ "${#failed[@]}" -eq 0 ]; then
-	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary"
+log "isolation specs on a throwaway server"
+mkdir "$WORK/isolation"
+cp -r "$ROOT/test/isolation/specs" "$ROOT/test/isolation/expected" "$WORK/isolation/"
+[ "$(id -u)" -ne 0 ] || chown -R "$SERVER_USER" "$WORK/isolation"
+pg_isolation_regress="$(dirname "$($PG_CONFIG --pgxs)")/../test/isolation/pg_isolation_regress"
+specs=$(make -C "$ROOT" -s print-isolation)
+if as_server "$pg_isolation_regress" \
+	--inputdir="$WORK/isolation" --outputdir="$WORK/isolation" \
+	--bindir="$PG_BIN" --temp-instance="$WORK/isolation/instance" --port="$(free_port)" \
+	$specs 2>&1 | tee "$WORK/isolation.log" >&2 && [ "${PIPESTATUS[0]}" -eq 0 ]; then
+	isolation_summary=$(grep -Eo 'All [0-9]+ tests passed' "$WORK/isolation.log" || true)
 else
-	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary"
+	failed+=(isolation)
+	isolation_summary=$(grep -Eo '[0-9]+ of [0-9]+ tests failed' "$WORK/isolation.log" || echo "pg_isolation_regress failed")
+	[ ! -f "$WORK/isolation/regression.diffs" ] || head -n 200 "$WORK/isolation/regression.diffs" >&2
+fi
+
+if [ "${#failed[@]}" -eq 0 ]; then
+	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary; isolation: $isolation_summary"
+else
+	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary; isolation: ${isolation_summary:-}"
 	exit 1
 fi
