@@ -675,8 +675,19 @@ typedef struct Decision
 	TrackedTable *t;
 	TupleDesc	desc;
 	bool		applied;
+	bool		spi;			/* connected; a plain local write never needs it */
 	int			conflicts;
 } Decision;
+
+static void
+connect_spi(Decision *d)
+{
+	if (d->spi)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crdt_reconcile: SPI_connect failed");
+	d->spi = true;
+}
 
 static char *
 origin_text(bool applied)
@@ -711,6 +722,7 @@ record_conflict(Decision *d, const char *kind, int column, Row *key_row, Row *lo
 	int			rc;
 	bool		has_clock = t->clock >= 0;
 
+	connect_spi(d);
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = ObjectIdGetDatum(t->relid);
 	args[1] = row_datum(key_row, d->desc);
@@ -767,6 +779,7 @@ invariant_broken(Decision *d, Row *row)
 
 	if (t->invariant == NULL || row == NULL)
 		return false;
+	connect_spi(d);
 	arg = row_datum(row, d->desc);
 	/*
 	 * As the table's owner, who wrote the expression (a writer's rights must
@@ -873,6 +886,7 @@ siblings_clock(Decision *d, Row row, Datum *clock)
 	bool		isnull = true;
 	int			rc;
 
+	connect_spi(d);
 	for (int i = 0; i < d->desc->natts; i++)
 		nulls[i] = row.nulls[i] ? 'n' : ' ';
 	rc = SPI_execute_plan(siblings_plan(t, d->desc), row.values, nulls, true, 0);
@@ -936,6 +950,7 @@ compare_with_siblings(Decision *d, Row *arrived, Row *before)
 	uint64		count;
 	int			rc;
 
+	connect_spi(d);
 	for (int i = 0; i < desc->natts; i++)
 		nulls[i] = arrived->nulls[i] ? 'n' : ' ';
 	rc = SPI_execute_plan(siblings_plan(t, desc), arrived->values, nulls, true, 0);
@@ -1109,6 +1124,7 @@ merged_into_existing(Decision *d, Row row)
 	char	   *nulls = palloc(d->desc->natts);
 	int			rc;
 
+	connect_spi(d);
 	for (int i = 0; i < d->desc->natts; i++)
 		nulls[i] = row.nulls[i] ? 'n' : ' ';
 	merging_existing = &here;
@@ -1155,11 +1171,10 @@ crdt_track_trigger(PG_FUNCTION_ARGS)
 	d.desc = RelationGetDescr(td->tg_relation);
 	d.applied = write_is_applied();
 	d.conflicts = 0;
+	d.spi = false;
 	nested_merge = merging_existing != NULL && merging_existing->relid == d.t->relid &&
 		TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crdt_reconcile: SPI_connect failed");
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		Row			new = row_of(td->tg_trigtuple, d.desc);
@@ -1190,9 +1205,13 @@ crdt_track_trigger(PG_FUNCTION_ARGS)
 		else
 			out = local_write(fcinfo, &d, &old, new);
 	}
-	if (out != NULL && out != td->tg_trigtuple)
-		out = SPI_copytuple(out);
-	SPI_finish();
+	if (d.spi)
+	{
+		/* SPI_finish frees what was allocated since SPI_connect */
+		if (out != NULL && out != td->tg_trigtuple)
+			out = SPI_copytuple(out);
+		SPI_finish();
+	}
 	if (d.conflicts > 0)
 		crdt_merge_stats_count(d.t->relid, MERGE_STAT_CONFLICTS, d.conflicts);
 	return PointerGetDatum(out);
