@@ -3,6 +3,7 @@
 #   1. core unit and property tests, built with ASan + UBSan (no server)
 #   2. the pg_regress suite (sql/ + expected/) on a throwaway server
 #   3. the isolation specs (test/isolation/) with pg_isolation_regress
+#   4. dump and restore of every type and of a tracked table (test/dump_restore.sh)
 # Prints one summary line and exits non-zero on any failure.
 source "$(dirname "$0")/lib.sh"
 
@@ -61,9 +62,18 @@ else
 	[ ! -f "$WORK/isolation/regression.diffs" ] || head -n 200 "$WORK/isolation/regression.diffs" >&2
 fi
 
-if [ "${#failed[@]}" -eq 0 ]; then
-	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary; isolation: $isolation_summary"
+log "dump and restore (pg_dump custom and plain, COPY binary)"
+if "$ROOT/test/dump_restore.sh" > "$WORK/dump.log" 2>&1; then
+	dump_summary=$(tail -n 1 "$WORK/dump.log")
 else
-	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary; isolation: ${isolation_summary:-}"
+	failed+=(dump)
+	dump_summary="dump/restore FAILED"
+	tail -n 40 "$WORK/dump.log" >&2
+fi
+
+if [ "${#failed[@]}" -eq 0 ]; then
+	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary; isolation: $isolation_summary; $dump_summary"
+else
+	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary; isolation: ${isolation_summary:-}; ${dump_summary:-}"
 	exit 1
 fi
