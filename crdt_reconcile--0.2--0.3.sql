@@ -617,3 +617,169 @@ CROSS JOIN LATERAL crdt_reconcile.replica_lag(t.relation) l
 WHERE t.shape = 'replica_rows' AND t.clock_column IS NOT NULL
   AND coalesce(pg_catalog.has_table_privilege(t.relation, 'SELECT'), false);
 GRANT SELECT ON crdt_reconcile.reconciliation_lag TO PUBLIC;
+
+-- ------------------------------------------------------------ anti-entropy
+
+CREATE FUNCTION crdt_reconcile.stable_hash(pg_catalog.text) RETURNS pg_catalog.int8
+	AS 'MODULE_PATHNAME', 'crdt_stable_text_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION crdt_reconcile.stable_hash(pg_catalog.text) IS
+	'XXH64 of the text''s UTF-8 bytes: the same on every node, platform and database encoding';
+
+-- SQL expressions over a tracked table aliased t: its key as jsonb text
+-- (which names the bucket) and the hash of the whole row's canonical JSON.
+CREATE FUNCTION crdt_reconcile.key_expression(rel pg_catalog.regclass) RETURNS pg_catalog.text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	keys pg_catalog.name[];
+	expr pg_catalog.text;
+BEGIN
+	SELECT t.key_columns INTO keys FROM crdt_reconcile.tracked t WHERE t.relation = rel;
+	IF keys IS NULL THEN
+		RAISE EXCEPTION 'table % is not tracked', rel USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT pg_catalog.format('pg_catalog.jsonb_build_object(%s)::pg_catalog.text',
+		pg_catalog.string_agg(pg_catalog.format('%L, t.%I', k, k), ', ' ORDER BY n))
+	INTO expr FROM pg_catalog.unnest(keys) WITH ORDINALITY AS u(k, n);
+	RETURN expr;
+END
+$$;
+
+CREATE FUNCTION crdt_reconcile.digest(rel pg_catalog.regclass, buckets pg_catalog.int4 DEFAULT 256,
+		OUT bucket pg_catalog.int4, OUT rows pg_catalog.int8, OUT hash pg_catalog.int8)
+	RETURNS SETOF record
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF buckets IS NULL OR buckets < 1 OR buckets > 1048576 THEN
+		RAISE EXCEPTION 'buckets must be between 1 and 1048576' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- rows go to buckets by a stable hash of their key; a bucket's hash
+	-- XORs its rows' hashes, so it does not depend on row order
+	RETURN QUERY EXECUTE pg_catalog.format(
+		'SELECT b::pg_catalog.int4, pg_catalog.count(*), pg_catalog.bit_xor(h) FROM ('
+		'  SELECT ((crdt_reconcile.stable_hash(%1$s) OPERATOR(pg_catalog.&) 2147483647) OPERATOR(pg_catalog.%%) %2$s) AS b,'
+		'         crdt_reconcile.stable_hash(pg_catalog.to_jsonb(t)::pg_catalog.text) AS h'
+		'  FROM %3$s t) x GROUP BY b ORDER BY b',
+		crdt_reconcile.key_expression(rel), buckets, rel);
+END
+$$;
+COMMENT ON FUNCTION crdt_reconcile.digest(pg_catalog.regclass, pg_catalog.int4) IS
+	'per bucket of keys: rows and an order-independent hash of their canonical states; equal data, equal digests';
+
+-- Compares digests with a peer over dblink, fetches only the rows of the
+-- buckets that differ, and merges them in as replicated writes (the
+-- tracked-table trigger merges, never overwrites, and records conflicts).
+CREATE FUNCTION crdt_reconcile.repair(rel pg_catalog.regclass, peer_conninfo pg_catalog.text,
+		buckets pg_catalog.int4 DEFAULT 256,
+		OUT buckets_compared pg_catalog.int4, OUT buckets_differing pg_catalog.int4,
+		OUT rows_fetched pg_catalog.int8, OUT rows_changed pg_catalog.int8)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	dblink_schema pg_catalog.text;
+	remote_name pg_catalog.text := rel::pg_catalog.text;
+	differing pg_catalog.int4[];
+	key_expr pg_catalog.text := crdt_reconcile.key_expression(rel);
+	fetched pg_catalog.jsonb;
+	before_hash pg_catalog.int8;
+	after_hash pg_catalog.int8;
+	row_key pg_catalog.text;
+	saved_role pg_catalog.text := pg_catalog.current_setting('session_replication_role');
+BEGIN
+	SELECT n.nspname INTO dblink_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	WHERE e.extname = 'dblink';
+	IF dblink_schema IS NULL THEN
+		RAISE EXCEPTION 'crdt_reconcile.repair needs the dblink extension'
+			USING ERRCODE = 'undefined_function', HINT = 'CREATE EXTENSION dblink;';
+	END IF;
+	-- the same table on the peer, by its schema-qualified name
+	remote_name := pg_catalog.format('%I.%I', (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel),
+		(SELECT c.relname FROM pg_class c WHERE c.oid = rel));
+
+	EXECUTE pg_catalog.format(
+		'WITH here AS (SELECT * FROM crdt_reconcile.digest(%1$L::pg_catalog.regclass, %2$s)), '
+		'     there AS (SELECT * FROM %3$I.dblink(%4$L, %5$L) AS r(bucket pg_catalog.int4, rows pg_catalog.int8, hash pg_catalog.int8)) '
+		'SELECT pg_catalog.array_agg(COALESCE(h.bucket, r.bucket) ORDER BY COALESCE(h.bucket, r.bucket)) '
+		'FILTER (WHERE h.hash IS DISTINCT FROM r.hash OR h.rows IS DISTINCT FROM r.rows) '
+		'FROM here h FULL JOIN there r ON r.bucket = h.bucket',
+		rel, buckets, dblink_schema, peer_conninfo,
+		pg_catalog.format('SELECT * FROM crdt_reconcile.digest(%L::pg_catalog.regclass, %s)', remote_name, buckets))
+	INTO differing;
+	buckets_compared := buckets;
+	buckets_differing := coalesce(pg_catalog.cardinality(differing), 0);
+	rows_fetched := 0;
+	rows_changed := 0;
+	IF buckets_differing = 0 THEN
+		RETURN;
+	END IF;
+
+	-- merged in as the apply worker would: the trigger sees applied writes
+	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+	FOR fetched IN EXECUTE pg_catalog.format(
+		'SELECT r.row_json FROM %1$I.dblink(%2$L, %3$L) AS r(row_json pg_catalog.jsonb)',
+		dblink_schema, peer_conninfo,
+		pg_catalog.format('SELECT pg_catalog.to_jsonb(t) FROM %s t '
+			'WHERE ((crdt_reconcile.stable_hash(%s) OPERATOR(pg_catalog.&) 2147483647) OPERATOR(pg_catalog.%%) %s) '
+			'OPERATOR(pg_catalog.=) ANY (%L::pg_catalog.int4[])', remote_name, key_expr, buckets, differing))
+	LOOP
+		rows_fetched := rows_fetched + 1;
+		EXECUTE pg_catalog.format('SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) t', key_expr, rel)
+			INTO row_key USING fetched;
+		EXECUTE pg_catalog.format('SELECT crdt_reconcile.stable_hash(pg_catalog.to_jsonb(t)::pg_catalog.text) FROM %s t WHERE %s OPERATOR(pg_catalog.=) $1',
+			rel, key_expr) INTO before_hash USING row_key;
+		EXECUTE pg_catalog.format('INSERT INTO %s SELECT * FROM pg_catalog.jsonb_populate_record(NULL::%s, $1)', rel, rel)
+			USING fetched;
+		EXECUTE pg_catalog.format('SELECT crdt_reconcile.stable_hash(pg_catalog.to_jsonb(t)::pg_catalog.text) FROM %s t WHERE %s OPERATOR(pg_catalog.=) $1',
+			rel, key_expr) INTO after_hash USING row_key;
+		IF before_hash IS DISTINCT FROM after_hash THEN
+			rows_changed := rows_changed + 1;
+		END IF;
+	END LOOP;
+	PERFORM pg_catalog.set_config('session_replication_role', saved_role, true);
+END
+$$;
+COMMENT ON FUNCTION crdt_reconcile.repair(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4) IS
+	'anti-entropy: fetches from the peer only the rows of buckets whose digests differ and merges them in';
+REVOKE ALL ON FUNCTION crdt_reconcile.repair(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crdt_reconcile.repair(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4)
+	TO crdt_reconcile_admin;
+
+-- ------------------------------------------------------------ replication health
+
+-- Per subscription and tracked table on this (subscribing) node: the
+-- table's sync state, the apply worker, and how far behind it is.
+CREATE VIEW crdt_reconcile.replication_status AS
+SELECT s.subname AS subscription,
+       sr.srrelid::pg_catalog.regclass AS relation,
+       t.shape,
+       CASE sr.srsubstate WHEN 'i' THEN 'initialize' WHEN 'd' THEN 'copying' WHEN 'f' THEN 'copied'
+            WHEN 's' THEN 'synchronized' WHEN 'r' THEN 'ready' ELSE sr.srsubstate::pg_catalog.text END AS sync_state,
+       s.subenabled AS enabled,
+       st.pid AS worker_pid,
+       st.received_lsn,
+       st.latest_end_lsn,
+       st.last_msg_receipt_time,
+       pg_catalog.now() - st.last_msg_send_time AS apply_lag,
+       pg_catalog.now() - st.latest_end_time AS confirmed_lag
+FROM pg_catalog.pg_subscription s
+JOIN pg_catalog.pg_subscription_rel sr ON sr.srsubid = s.oid
+JOIN crdt_reconcile.tracked t ON t.relation = sr.srrelid
+LEFT JOIN pg_catalog.pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
+WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+GRANT SELECT ON crdt_reconcile.replication_status TO crdt_reconcile_admin;
+
+-- Per peer on this (publishing) node: how much WAL each subscriber's slot
+-- has not confirmed yet.
+CREATE VIEW crdt_reconcile.peer_status AS
+SELECT r.slot_name, r.active, r.active_pid,
+       pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), r.confirmed_flush_lsn) AS unconfirmed_bytes,
+       sr.application_name, sr.state, sr.replay_lag
+FROM pg_catalog.pg_replication_slots r
+LEFT JOIN pg_catalog.pg_stat_replication sr ON sr.pid = r.active_pid
+WHERE r.slot_type = 'logical'
+  AND r.database = pg_catalog.current_database();
+GRANT SELECT ON crdt_reconcile.peer_status TO crdt_reconcile_admin;

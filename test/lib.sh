@@ -32,6 +32,7 @@ ensure_packages() {
 	local missing=()
 	[ -f "$($PG_CONFIG --includedir-server)/postgres.h" ] || missing+=("postgresql-server-dev-$PG_MAJOR")
 	command -v clang >/dev/null || missing+=(clang)
+	perl -MIPC::Run -e 1 2>/dev/null || missing+=(libipc-run-perl)
 	[ -n "$(find /usr/lib/llvm-14/lib/clang -name 'libclang_rt.asan*.a' 2>/dev/null | head -n 1)" ] \
 		|| missing+=(libclang-rt-14-dev)
 	if [ "${#missing[@]}" -gt 0 ]; then

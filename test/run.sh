@@ -3,7 +3,8 @@
 #   1. core unit and property tests, built with ASan + UBSan (no server)
 #   2. the pg_regress suite (sql/ + expected/) on a throwaway server
 #   3. the isolation specs (test/isolation/) with pg_isolation_regress
-#   4. dump and restore of every type and of a tracked table (test/dump_restore.sh)
+#   4. multi-node TAP tests over logical replication (test/tap/t/*.pl)
+#   5. dump and restore of every type and of a tracked table (test/dump_restore.sh)
 # Prints one summary line and exits non-zero on any failure.
 source "$(dirname "$0")/lib.sh"
 
@@ -62,6 +63,24 @@ else
 	[ ! -f "$WORK/isolation/regression.diffs" ] || head -n 200 "$WORK/isolation/regression.diffs" >&2
 fi
 
+log "multi-node TAP tests (PostgreSQL::Test::Cluster, logical replication)"
+mkdir "$WORK/tap"
+cp -r "$ROOT/test/tap/t" "$WORK/tap/"
+[ "$(id -u)" -ne 0 ] || chown -R "$SERVER_USER" "$WORK/tap"
+pgxs_dir="$(dirname "$($PG_CONFIG --pgxs)")/.."
+if (cd "$WORK/tap" && as_server env PATH="$PG_BIN:$PATH" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
+	TESTDIR="$WORK/tap" PERL5LIB="$pgxs_dir/test/perl" \
+	prove -I "$pgxs_dir/test/perl" "$WORK/tap/t/"*.pl) > "$WORK/tap.log" 2>&1; then
+	tap_summary="TAP: $(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$WORK/tap.log") PASS"
+else
+	failed+=(tap)
+	tap_summary="TAP FAILED"
+	tail -n 60 "$WORK/tap.log" >&2
+	for f in "$WORK"/tap/tmp_check/log/regress_log_*; do
+		[ -f "$f" ] && { echo "== $f (last 80 lines)" >&2; tail -n 80 "$f" >&2; }
+	done
+fi
+
 log "dump and restore (pg_dump custom and plain, COPY binary)"
 if "$ROOT/test/dump_restore.sh" > "$WORK/dump.log" 2>&1; then
 	dump_summary=$(tail -n 1 "$WORK/dump.log")
@@ -72,8 +91,8 @@ else
 fi
 
 if [ "${#failed[@]}" -eq 0 ]; then
-	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary; isolation: $isolation_summary; $dump_summary"
+	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary; isolation: $isolation_summary; $tap_summary; $dump_summary"
 else
-	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary; isolation: ${isolation_summary:-}; ${dump_summary:-}"
+	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary; isolation: ${isolation_summary:-}; ${tap_summary:-}; ${dump_summary:-}"
 	exit 1
 fi
