@@ -328,7 +328,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CrdtSlice	raw = fuzz_exact(chunk.data, chunk.len);
 		CrdtSlice	v;
 
-		if (a.family == 0 && chunk.header % 3 == FUZZ_MODE_BINARY)
+		if (a.family == 0 && FUZZ_CHUNK_MODE(chunk.header) == FUZZ_MODE_BINARY)
 		{
 			table_raw(a.ck, raw);
 			table_raw(CRDT_PNCOUNTER, raw);		/* the serialized form */

@@ -423,7 +423,7 @@ fuzz_chunk_value(const CrdtType *t, const FuzzChunk *chunk, CrdtSlice prev, Crdt
 	CrdtStatus	st;
 
 	fuzz_buf_reset(out);
-	switch (chunk->header % 3)
+	switch (FUZZ_CHUNK_MODE(chunk->header))
 	{
 		case FUZZ_MODE_BINARY:
 			if (t->validate(in, &err) != CRDT_OK)
@@ -435,7 +435,7 @@ fuzz_chunk_value(const CrdtType *t, const FuzzChunk *chunk, CrdtSlice prev, Crdt
 				return false;
 			break;
 		default:
-			if (prev.data == NULL || (chunk->header & 0x10) == 0)
+			if (prev.data == NULL || (chunk->header & FUZZ_CHUNK_FORK) == 0)
 				prev = fuzz_empty(t);
 			if (!fuzz_run_ops(t, prev, in.data, in.len, out))
 				return false;
@@ -443,7 +443,7 @@ fuzz_chunk_value(const CrdtType *t, const FuzzChunk *chunk, CrdtSlice prev, Crdt
 	}
 	st = t->validate(fuzz_exact_buf(out), &err);
 	FUZZ_CHECK(st == CRDT_OK, "%s value made from a chunk (mode %d) does not validate: %s: %s",
-			   t->name, chunk->header % 3, fuzz_status_name(st), err.message);
+			   t->name, FUZZ_CHUNK_MODE(chunk->header), fuzz_status_name(st), err.message);
 	return true;
 }
 
@@ -484,4 +484,17 @@ fuzz_escape_round_trips(const CrdtType *t, CrdtSlice value)
 		return ascii;
 	}
 	return true;
+}
+
+void
+fuzz_chunk_value_or_ops(const CrdtType *t, const FuzzChunk *chunk, CrdtSlice prev,
+						CrdtBuf *out)
+{
+	FuzzChunk	as_ops = *chunk;
+
+	if (fuzz_chunk_value(t, chunk, prev, out))
+		return;
+	as_ops.header = (uint8_t) (FUZZ_MODE_OPS | (chunk->header & FUZZ_CHUNK_FORK));
+	if (!fuzz_chunk_value(t, &as_ops, prev, out))
+		fuzz_fail(__FILE__, __LINE__, "%s: an operation program gave no value", t->name);
 }

@@ -91,12 +91,20 @@ typedef struct FuzzChunk
 /* false when the input is used up */
 bool		fuzz_next_chunk(FuzzCursor *c, FuzzChunk *chunk);
 
+/*
+ * The chunk header: bits 0-1 the mode (0 binary, 1 text, 2 and 3 a
+ * program), bit 4 a program starts from the chunk before, bits 5 and 6
+ * are for the target (aggstate: the state side, the key set's list).
+ */
 enum
 {
 	FUZZ_MODE_BINARY = 0,
 	FUZZ_MODE_TEXT = 1,
 	FUZZ_MODE_OPS = 2
 };
+
+#define FUZZ_CHUNK_MODE(header) ((header) & 3)
+#define FUZZ_CHUNK_FORK 0x10
 
 /*
  * Makes the chunk a value of type t in out (reset first): its bytes when
@@ -107,6 +115,10 @@ enum
  */
 bool		fuzz_chunk_value(const CrdtType *t, const FuzzChunk *chunk, CrdtSlice prev,
 							 CrdtBuf *out);
+
+/* The same, but a chunk whose bytes or text are refused runs as a program. */
+void		fuzz_chunk_value_or_ops(const CrdtType *t, const FuzzChunk *chunk, CrdtSlice prev,
+									CrdtBuf *out);
 
 /*
  * Runs a program of operations (see fuzz_common.c) on value, the result

@@ -206,7 +206,7 @@ main(int argc, char **argv)
 			fuzz_buf_reset(&in);
 			crdt_buf_put_byte(&in, sel);
 			put_chunk(&in, FUZZ_MODE_BINARY, v.data, v.len);
-			put_chunk(&in, FUZZ_MODE_OPS | 0x10, programs[(p + 1) % NPROGRAMS], plen);
+			put_chunk(&in, FUZZ_MODE_OPS | FUZZ_CHUNK_FORK, programs[(p + 1) % NPROGRAMS], plen);
 			snprintf(name, sizeof(name), "%s-fork-%02zu", t->name, p);
 			write_file("laws", name, &in);
 
@@ -222,8 +222,8 @@ main(int argc, char **argv)
 			fuzz_buf_reset(&in);
 			crdt_buf_put_byte(&in, sel);
 			put_chunk(&in, FUZZ_MODE_BINARY, v.data, v.len);
-			put_chunk(&in, FUZZ_MODE_OPS | 0x10 | 0x20, programs[(p + 1) % NPROGRAMS], plen);
-			put_chunk(&in, FUZZ_MODE_OPS | 0x10, programs[(p + 3) % NPROGRAMS], plen);
+			put_chunk(&in, FUZZ_MODE_OPS | FUZZ_CHUNK_FORK | 0x20, programs[(p + 1) % NPROGRAMS], plen);
+			put_chunk(&in, FUZZ_MODE_OPS | FUZZ_CHUNK_FORK, programs[(p + 3) % NPROGRAMS], plen);
 			put_chunk(&in, FUZZ_MODE_TEXT | 0x20, text.data, text.len);
 			put_chunk(&in, FUZZ_MODE_BINARY | 0x40, (const uint8_t *) "milk", 4);
 			snprintf(name, sizeof(name), "%s-agg-%02zu", t->name, p);

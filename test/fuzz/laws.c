@@ -4,7 +4,8 @@
  * the fuzzer finds that validate).
  *
  * Input: a selector byte choosing the type, then chunks a, b and c
- * (fuzz_common.h); a and b must give valid values, c defaults to a.
+ * (fuzz_common.h); a chunk whose bytes or text do not validate is run as
+ * an operation program instead (always valid); c defaults to a.
  * Checked, each failure an abort():
  *   merge: valid, commutative, idempotent, associative, empty its identity;
  *   delta(a, b): valid, merge(b, delta(a, b)) = merge(b, a) (crdt_core.h:
@@ -15,7 +16,8 @@
  *   compare: a total order (-1/0/1, antisymmetric, 0 exactly on equal
  *     bytes, transitive), the empty value first;
  *   and per family what its merge is defined to be: pointwise max
- *   (counters), the union minus the removed (sets), the surviving dots
+ *   (counters; and the delta: the entries where a is ahead; for sets the
+ *   delta is what b lacks and would keep), the union minus the removed (sets), the surviving dots
  *   under the union of the contexts (orset, mvreg), the greater write
  *   (lwwreg); for vclock the causal order agrees with merge.
  */
@@ -153,6 +155,45 @@ counter_model(Laws *l, CrdtCounterKind kind, CrdtSlice ab)
 		}
 		FUZZ_CHECK(rc == 0, "pair walk of valid values: %s", err.message);
 		LAW(l, crdt_map_reader_next(&r, &e, &err) == 0, "merge has no entry of its own");
+	}
+}
+
+/* delta(a, b) has exactly a's entries that b lacks or has smaller (crdt_core.h) */
+static void
+counter_delta_model(Laws *l, CrdtCounterKind kind, CrdtSlice d)
+{
+	CrdtSlice	ha[2];
+	CrdtSlice	hb[2];
+	CrdtSlice	hd[2];
+	CrdtError	err;
+
+	FUZZ_CHECK(crdt_counter_halves(kind, l->a, ha, &err) == CRDT_OK &&
+			   crdt_counter_halves(kind, l->b, hb, &err) == CRDT_OK &&
+			   crdt_counter_halves(kind, d, hd, &err) == CRDT_OK, "halves of valid values");
+	for (int h = 0; h < (kind == CRDT_PNCOUNTER ? 2 : 1); h++)
+	{
+		CrdtMapPairWalk w;
+		CrdtMapReader r;
+		CrdtMapEntry e;
+		const uint8_t *id;
+		size_t		len;
+		uint64_t	ca;
+		uint64_t	cb;
+		int			rc;
+
+		FUZZ_CHECK(crdt_map_pair_init(&w, ha[h], hb[h], &err) == CRDT_OK, "pair init");
+		crdt_map_reader_init(&r, hd[h].data, hd[h].len, 0);
+		while ((rc = crdt_map_pair_next(&w, &id, &len, &ca, &cb, &err)) > 0)
+		{
+			if (ca <= cb)
+				continue;
+			LAW(l, crdt_map_reader_next(&r, &e, &err) == 1 && e.len == len &&
+				memcmp(e.id, id, len) == 0 && e.count == ca,
+				"delta(a,b) has each entry where a is ahead, with a's count");
+		}
+		FUZZ_CHECK(rc == 0, "pair walk of valid values: %s", err.message);
+		LAW(l, crdt_map_reader_next(&r, &e, &err) == 0,
+			"delta(a,b) has only entries where a is ahead");
 	}
 }
 
@@ -371,6 +412,35 @@ set_model(Laws *l, CrdtSetKind kind, CrdtSlice ab)
 	}
 	keys_sort(&want);
 	LAW(l, keys_equal(&m, &want), "set merge is the union minus the removed");
+	keys_free(&a);
+	keys_free(&b);
+	keys_free(&m);
+	keys_free(&want);
+}
+
+/* delta(a, b): a's removed that b has not removed; a's present that b has in neither list */
+static void
+set_delta_model(Laws *l, CrdtSetKind kind, CrdtSlice d)
+{
+	Keys		a = {0},
+				b = {0},
+				m = {0},
+				want = {0};
+
+	set_read(kind, l->a, &a);
+	set_read(kind, l->b, &b);
+	set_read(kind, d, &m);
+	for (size_t i = 0; i < a.n; i++)
+	{
+		const Key  *k = &a.k[i];
+		Key			w = {NULL, k->len, k->list, empty_replica, 0, 0};
+
+		if (set_has(&b, k, 1) || (k->list == 0 && set_has(&b, k, 0)))
+			continue;
+		w.bytes = copy_bytes(k->bytes, k->len);
+		keys_push(&want, &w);
+	}
+	LAW(l, keys_equal(&m, &want), "set delta(a,b) is what b lacks and would keep");
 	keys_free(&a);
 	keys_free(&b);
 	keys_free(&m);
@@ -671,11 +741,15 @@ check_laws(Laws *l)
 	if (fuzz_is_counter(l->t, &ck))
 	{
 		counter_model(l, ck, ab);
+		counter_delta_model(l, ck, d);
 		if (ck == CRDT_VCLOCK)
 			vclock_laws(l, ab, d);
 	}
 	else if (fuzz_is_set(l->t, &sk))
+	{
 		set_model(l, sk, ab);
+		set_delta_model(l, sk, d);
+	}
 	else if (fuzz_is_dotted(l->t, &dk))
 		dotted_model(l, dk, ab);
 	else
@@ -705,12 +779,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		CrdtSlice	prev = n > 0 ? v[n - 1] : (CrdtSlice) {NULL, 0};
 
-		if (!fuzz_chunk_value(l.t, &chunk, prev, &value))
-		{
-			if (n < 2)
-				goto done;		/* a and b must be valid */
-			break;
-		}
+		/* refused bytes or text run as a program, so that every input checks laws */
+		fuzz_chunk_value_or_ops(l.t, &chunk, prev, &value);
 		v[n++] = fuzz_exact_buf(&value);
 	}
 	if (n < 2)
