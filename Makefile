@@ -67,3 +67,60 @@ print-regress:
 
 print-isolation:
 	@echo $(ISOLATION_SPECS)
+
+# ------------------------------------------------------------------ fuzzing
+#
+#   make fuzz          build the libFuzzer targets in test/fuzz/ and run each
+#                      for FUZZ_SECONDS (FUZZ_JOBS at once) on the committed
+#                      corpus plus a scratch corpus in FUZZ_SCRATCH; crashes
+#                      are saved in test/fuzz/crashes/<target>/
+#   make fuzz-replay   build them and run the committed corpus and every
+#                      file in test/fuzz/crashes/ once (regression inputs)
+#   make fuzz-corpus   rewrite the seed corpus test/fuzz/corpus/ from the
+#                      generator test/fuzz/gen_corpus.c
+#
+# See test/fuzz/README.md.
+
+FUZZ_TARGETS = parse binary aggstate laws json
+FUZZ_SECONDS ?= 180
+FUZZ_JOBS ?= 1
+FUZZ_SCRATCH ?= /tmp/crdt_reconcile-fuzz
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_BUILD = test/fuzz/build
+FUZZ_CORE_OBJS = $(patsubst src/core/%.c,$(FUZZ_BUILD)/core/%.o,$(CORE_SRCS))
+FUZZ_BINS = $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
+EXTRA_CLEAN += $(FUZZ_BUILD)
+
+$(FUZZ_BUILD)/core/%.o: src/core/%.c $(wildcard src/core/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/core -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_common.o: test/fuzz/fuzz_common.c test/fuzz/fuzz_common.h $(wildcard src/core/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/core -c -o $@ $<
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: test/fuzz/%.c $(FUZZ_BUILD)/fuzz_common.o $(FUZZ_CORE_OBJS) \
+	test/fuzz/fuzz_common.h $(wildcard src/core/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/core -o $@ $< $(FUZZ_BUILD)/fuzz_common.o $(FUZZ_CORE_OBJS)
+
+# The corpus generator is a plain program (no libFuzzer), linked with the core.
+$(FUZZ_BUILD)/gen_corpus: test/fuzz/gen_corpus.c test/fuzz/fuzz_common.c test/fuzz/fuzz_common.h \
+	$(CORE_SRCS) $(wildcard src/core/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 -Isrc/core -o $@ \
+		test/fuzz/gen_corpus.c test/fuzz/fuzz_common.c $(CORE_SRCS)
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-corpus
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_SCRATCH) $(FUZZ_TARGETS)
+
+fuzz-replay: fuzz-build
+	test/fuzz/replay.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-corpus: $(FUZZ_BUILD)/gen_corpus
+	rm -rf test/fuzz/corpus
+	$(FUZZ_BUILD)/gen_corpus test/fuzz/corpus

@@ -23,6 +23,16 @@ else
 	unit_summary="unit tests FAILED"
 fi
 
+log "fuzz targets: replay of the seed corpus and regression inputs"
+if make -C "$ROOT" -s fuzz-replay >"$WORK/fuzz.log" 2>&1; then
+	fuzz_summary=$(grep '^fuzz replay:' "$WORK/fuzz.log" | tail -n 1)
+else
+	cat "$WORK/fuzz.log" >&2
+	failed+=(fuzz)
+	fuzz_summary=$(grep '^fuzz replay:' "$WORK/fuzz.log" | tail -n 1 || true)
+	fuzz_summary=${fuzz_summary:-"fuzz replay FAILED"}
+fi
+
 log "pg_regress suite on a throwaway server"
 # The server user may not be able to read the checkout (CI clones into a
 # private directory), so the suite runs from a copy it owns.
@@ -91,8 +101,8 @@ else
 fi
 
 if [ "${#failed[@]}" -eq 0 ]; then
-	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary; isolation: $isolation_summary; $tap_summary; $dump_summary"
+	echo "crdt_reconcile make test: PASS — $unit_summary; $fuzz_summary; regress: $regress_summary; isolation: $isolation_summary; $tap_summary; $dump_summary"
 else
-	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary; isolation: ${isolation_summary:-}; ${tap_summary:-}; ${dump_summary:-}"
+	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; ${fuzz_summary:-}; regress: $regress_summary; isolation: ${isolation_summary:-}; ${tap_summary:-}; ${dump_summary:-}"
 	exit 1
 fi
