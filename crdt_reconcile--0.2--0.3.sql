@@ -42,6 +42,7 @@ CREATE TABLE crdt_reconcile.tracked (
 	replica_column pg_catalog.name,
 	invariant pg_catalog.text,
 	log_merges pg_catalog.bool NOT NULL DEFAULT false,
+	record_stale pg_catalog.bool NOT NULL DEFAULT true,
 	tracked_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	tracked_by pg_catalog.name NOT NULL DEFAULT CURRENT_USER
 );
@@ -86,6 +87,8 @@ CREATE INDEX conflicts_open_newest ON crdt_reconcile.conflicts (relation, detect
 	WHERE status = 'open';
 CREATE INDEX conflicts_newest ON crdt_reconcile.conflicts (relation, detected_at DESC, id DESC);
 CREATE INDEX conflicts_detected ON crdt_reconcile.conflicts (detected_at);
+-- the trigger looks up earlier records of the same row and column (it keeps one per lost write)
+CREATE INDEX conflicts_row ON crdt_reconcile.conflicts (relation, column_name, row_key);
 SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.conflicts', '');
 SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.conflicts_id_seq', '');
 COMMENT ON TABLE crdt_reconcile.conflicts IS
@@ -150,7 +153,7 @@ COMMENT ON FUNCTION crdt_reconcile.track_trigger() IS
 CREATE FUNCTION crdt_reconcile.track_in_path(
 		rel pg_catalog.regclass, shape pg_catalog.text, clock_column pg_catalog.name,
 		writer_column pg_catalog.name, replica_column pg_catalog.name, invariant pg_catalog.text,
-		log_merges pg_catalog.bool, path pg_catalog.text)
+		log_merges pg_catalog.bool, record_stale pg_catalog.bool, path pg_catalog.text)
 	RETURNS crdt_reconcile.tracked
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
@@ -245,16 +248,17 @@ BEGIN
 
 	EXECUTE pg_catalog.format(
 		'CREATE TRIGGER crdt_reconcile_track BEFORE INSERT OR UPDATE ON %s FOR EACH ROW '
-		'EXECUTE FUNCTION crdt_reconcile.track_trigger(%L, %L, %L, %L, %L, %L, %L)',
+		'EXECUTE FUNCTION crdt_reconcile.track_trigger(%L, %L, %L, %L, %L, %L, %L, %L)',
 		rel, shape, coalesce(clock_column, ''), coalesce(writer_column, ''),
 		coalesce(replica_column, ''), log_merges::text, coalesce(invariant, ''),
-		CASE WHEN invariant IS NULL THEN '' ELSE path END);
+		CASE WHEN invariant IS NULL THEN '' ELSE path END, coalesce(record_stale, true)::text);
 	-- ALWAYS: the trigger must also fire in logical-replication apply workers.
 	EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER crdt_reconcile_track', rel);
 
 	INSERT INTO crdt_reconcile.tracked AS t (relation, shape, key_columns, clock_column, writer_column,
-		replica_column, invariant, log_merges)
-	VALUES (rel, shape, keys, clock_column, writer_column, replica_column, invariant, log_merges)
+		replica_column, invariant, log_merges, record_stale)
+	VALUES (rel, shape, keys, clock_column, writer_column, replica_column, invariant, log_merges,
+		coalesce(record_stale, true))
 	RETURNING t.* INTO result;
 	RETURN result;
 END
@@ -266,13 +270,15 @@ CREATE FUNCTION crdt_reconcile.track(
 		writer_column pg_catalog.name DEFAULT NULL,
 		replica_column pg_catalog.name DEFAULT NULL,
 		invariant pg_catalog.text DEFAULT NULL,
-		log_merges pg_catalog.bool DEFAULT false)
+		log_merges pg_catalog.bool DEFAULT false,
+		record_stale pg_catalog.bool DEFAULT true)
 	RETURNS crdt_reconcile.tracked
 	LANGUAGE sql
 	AS $$ SELECT crdt_reconcile.track_in_path(rel, shape, clock_column, writer_column, replica_column,
-	                                          invariant, log_merges, pg_catalog.current_setting('search_path')) $$;
+	                                          invariant, log_merges, record_stale,
+	                                          pg_catalog.current_setting('search_path')) $$;
 COMMENT ON FUNCTION crdt_reconcile.track(pg_catalog.regclass, pg_catalog.text, pg_catalog.name,
-	pg_catalog.name, pg_catalog.name, pg_catalog.text, pg_catalog.bool) IS
+	pg_catalog.name, pg_catalog.name, pg_catalog.text, pg_catalog.bool, pg_catalog.bool) IS
 	'makes a table a tracked table: CRDT columns merge on every write, conflicts are recorded';
 
 CREATE FUNCTION crdt_reconcile.untrack(rel pg_catalog.regclass) RETURNS pg_catalog.bool

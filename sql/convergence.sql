@@ -7,6 +7,7 @@
 -- end in identical rows, every column, and the counter must hold exactly
 -- the sum of all increments issued.
 --
+\set SHOW_CONTEXT never
 SET application_name = 'regress';
 SELECT setseed(0.4242);
 CREATE TABLE conv (k int PRIMARY KEY, hits gcounter, stock pncounter, tags orset, note lwwreg,

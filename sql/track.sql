@@ -7,6 +7,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS crdt_reconcile CASCADE;
 CREATE EXTENSION crdt_reconcile;
 RESET client_min_messages;
+\set SHOW_CONTEXT never
 SET application_name = 'regress';
 
 -- what track() refuses

@@ -6,7 +6,8 @@
  *
  * Settings come from the trigger's arguments (written by track()):
  *   shape, clock column, writer column, replica column, log_merges,
- *   invariant, the search_path the invariant's names resolve in.
+ *   invariant, the search_path the invariant's names resolve in,
+ *   record_stale.
  * They are parsed once per trigger and cached until the table's relcache
  * entry is invalidated.
  *
@@ -75,6 +76,7 @@ typedef struct TrackedTable
 	MemoryContext cxt;
 	bool		replica_rows;
 	bool		log_merges;
+	bool		record_stale;
 	int			natts;
 	ColumnRole *role;
 	const CrdtType **type;
@@ -229,7 +231,7 @@ load_tracked(TrackedTable *t, TriggerData *td)
 	Datum	   *names;
 	int			n = 0;
 
-	if (trigger->tgnargs != 7)
+	if (trigger->tgnargs != 8)
 		ereport(ERROR,
 				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
 				 errmsg("trigger \"%s\" was not created by crdt_reconcile.track", trigger->tgname)));
@@ -244,6 +246,7 @@ load_tracked(TrackedTable *t, TriggerData *td)
 	t->log_merges = strcmp(trigger->tgargs[4], "true") == 0;
 	t->invariant = trigger->tgargs[5][0] != '\0' ? pstrdup(trigger->tgargs[5]) : NULL;
 	t->invariant_path = pstrdup(trigger->tgargs[6]);
+	t->record_stale = strcmp(trigger->tgargs[7], "true") == 0;
 	t->qualified_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												   RelationGetRelationName(rel));
 	t->rowtype = rel->rd_rel->reltype;
@@ -477,7 +480,7 @@ check_plan(TrackedTable *t)
 static SPIPlanPtr
 record_plan(TrackedTable *t)
 {
-	Oid			types[13];
+	Oid			types[14];
 
 	if (t->record != NULL)
 		return t->record;
@@ -494,16 +497,28 @@ record_plan(TrackedTable *t)
 	types[10] = TEXTOID;
 	types[11] = TEXTOID;
 	types[12] = TEXTOID;
+	types[13] = BOOLOID;
+	/*
+	 * With $14, a record equal to one already kept (same row, column, kind
+	 * and the same two values, either way round) is not written again: in
+	 * a mesh one lost write reaches a node along several paths.
+	 */
 	t->record = prepare_kept(
 		"INSERT INTO crdt_reconcile.conflicts (relation, row_key, column_name, kind, local_clock, "
 		"remote_clock, local_value, remote_value, result_value, resolution, origin, status) "
-		"SELECT $1, (SELECT pg_catalog.jsonb_object_agg(k, pg_catalog.to_jsonb($2) OPERATOR(pg_catalog.->) k) "
-		"            FROM pg_catalog.unnest($3) AS k), $4, $5, $6, $7, "
-		"CASE WHEN $4 IS NULL THEN pg_catalog.to_jsonb($8) ELSE pg_catalog.to_jsonb($8) OPERATOR(pg_catalog.->) $4 END, "
-		"CASE WHEN $4 IS NULL THEN pg_catalog.to_jsonb($9) ELSE pg_catalog.to_jsonb($9) OPERATOR(pg_catalog.->) $4 END, "
-		"CASE WHEN $4 IS NULL THEN pg_catalog.to_jsonb($10) ELSE pg_catalog.to_jsonb($10) OPERATOR(pg_catalog.->) $4 END, "
-		"$11, $12, $13",
-		13, types);
+		"SELECT c.* FROM (SELECT $1::pg_catalog.regclass AS relation, "
+		"  (SELECT pg_catalog.jsonb_object_agg(k, pg_catalog.to_jsonb($2) OPERATOR(pg_catalog.->) k) "
+		"   FROM pg_catalog.unnest($3) AS k) AS row_key, $4::pg_catalog.name AS column_name, $5 AS kind, $6, $7, "
+		"  CASE WHEN $4 IS NULL THEN pg_catalog.to_jsonb($8) ELSE pg_catalog.to_jsonb($8) OPERATOR(pg_catalog.->) $4 END AS local_value, "
+		"  CASE WHEN $4 IS NULL THEN pg_catalog.to_jsonb($9) ELSE pg_catalog.to_jsonb($9) OPERATOR(pg_catalog.->) $4 END AS remote_value, "
+		"  CASE WHEN $4 IS NULL THEN pg_catalog.to_jsonb($10) ELSE pg_catalog.to_jsonb($10) OPERATOR(pg_catalog.->) $4 END, "
+		"  $11, $12, $13) AS c "
+		"WHERE NOT ($14 AND EXISTS (SELECT FROM crdt_reconcile.conflicts x "
+		"  WHERE x.relation OPERATOR(pg_catalog.=) c.relation AND x.column_name OPERATOR(pg_catalog.=) c.column_name "
+		"    AND x.row_key OPERATOR(pg_catalog.=) c.row_key AND x.kind OPERATOR(pg_catalog.=) c.kind "
+		"    AND ((x.local_value OPERATOR(pg_catalog.=) c.local_value AND x.remote_value OPERATOR(pg_catalog.=) c.remote_value) "
+		"      OR (x.local_value OPERATOR(pg_catalog.=) c.remote_value AND x.remote_value OPERATOR(pg_catalog.=) c.local_value))))",
+		14, types);
 	return t->record;
 }
 
@@ -646,6 +661,55 @@ clock_order(TrackedTable *t, Row local, Row remote)
 	return order;
 }
 
+/*
+ * Whether the row clock of seer covers the last write of row: that write's
+ * dot (its writer's replica and counter) is in the writer tag.  -1 when the
+ * tag carries no dot (written by hand), so nothing can be told.
+ */
+static int
+has_seen(TrackedTable *t, Row seer, Row row)
+{
+	CrdtLww		lww;
+	CrdtError	err;
+	char		digits[24];
+	char	   *end;
+	long long	counter;
+	int64		seen;
+
+	if (t->writer < 0 || row.nulls[t->writer] || t->clock < 0)
+		return -1;
+	if (crdt_lww_read(slice_of_datum(row.values[t->writer]), &lww, &err) != CRDT_OK)
+		crdt_report(&err, "lwwreg", NULL, 0);
+	if (lww.empty || lww.value_len == 0 || lww.value_len >= sizeof(digits))
+		return -1;
+	memcpy(digits, lww.value, lww.value_len);
+	digits[lww.value_len] = '\0';
+	counter = strtoll(digits, &end, 10);
+	if (*end != '\0' || counter <= 0)
+		return -1;
+	if (crdt_counter_get(CRDT_VCLOCK, slice_or_empty(&crdt_type_vclock, seer.values[t->clock], seer.nulls[t->clock]),
+						 lww.replica, lww.replica_len, &seen, &err) != CRDT_OK)
+		crdt_report(&err, "vclock", NULL, 0);
+	return seen >= counter ? 1 : 0;
+}
+
+/*
+ * Two rows whose last writes did not know of each other: a real conflict.
+ * Concurrent clocks alone are not enough: in a mesh a row often arrives
+ * carrying an old value its sender had not yet replaced, merged with other
+ * news; that value was already superseded here.
+ */
+static bool
+writes_concurrent(TrackedTable *t, Row a, Row b)
+{
+	int			a_saw_b = has_seen(t, a, b);
+	int			b_saw_a = has_seen(t, b, a);
+
+	if (a_saw_b < 0 || b_saw_a < 0)
+		return clock_order(t, a, b) == CRDT_ORDER_CONCURRENT;
+	return !a_saw_b && !b_saw_a;
+}
+
 static int
 mvreg_count(Datum d, bool isnull)
 {
@@ -715,8 +779,8 @@ record_conflict(Decision *d, const char *kind, int column, Row *key_row, Row *lo
 				Row *result, const char *resolution, const char *status)
 {
 	TrackedTable *t = d->t;
-	Datum		args[13];
-	char		nulls[13];
+	Datum		args[14];
+	char		nulls[14];
 	Oid			save_user;
 	int			save_sec;
 	int			rc;
@@ -755,6 +819,7 @@ record_conflict(Decision *d, const char *kind, int column, Row *key_row, Row *lo
 	args[10] = CStringGetTextDatum(resolution);
 	args[11] = CStringGetTextDatum(origin_text(d->applied));
 	args[12] = CStringGetTextDatum(status);
+	args[13] = BoolGetDatum(strcmp(kind, "concurrent_update") == 0 || strcmp(kind, "stale_update") == 0);
 
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(t->audit_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
@@ -762,7 +827,7 @@ record_conflict(Decision *d, const char *kind, int column, Row *key_row, Row *lo
 	SetUserIdAndSecContext(save_user, save_sec);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "crdt_reconcile: recording a conflict failed: %s", SPI_result_code_string(rc));
-	d->conflicts++;
+	d->conflicts += SPI_processed;
 }
 
 /* The invariant on a row: true, false, or NULL (unknown counts as kept). */
@@ -815,7 +880,8 @@ local_replica(FunctionCallInfo fcinfo)
 }
 
 static void
-stamp_local(FunctionCallInfo fcinfo, TrackedTable *t, Row *row, Datum observed_clock, bool observed_null)
+stamp_local(FunctionCallInfo fcinfo, TrackedTable *t, Row *row, Datum observed_clock, bool observed_null,
+			bool plain_written)
 {
 	CrdtReplica replica = local_replica(fcinfo);
 	CrdtBuf		buf;
@@ -835,18 +901,27 @@ stamp_local(FunctionCallInfo fcinfo, TrackedTable *t, Row *row, Datum observed_c
 		row->values[t->clock] = crdt_varlena_datum(&buf);
 		row->nulls[t->clock] = false;
 	}
-	if (t->writer >= 0)
+	/* the writer tag names the last write of the plain columns */
+	if (t->writer >= 0 && plain_written)
 	{
 		CrdtSlice	current = slice_or_empty(&crdt_type_lwwreg, row->values[t->writer], row->nulls[t->writer]);
 		CrdtLww		lww;
 		TimestampTz at = GetCurrentTimestamp();
+		int64		counter = 0;
+		char		dot[24];
 
 		if (crdt_lww_read(current, &lww, &err) != CRDT_OK)
 			crdt_report(&err, "lwwreg", NULL, 0);
 		if (!lww.empty && lww.at >= at)
 			at = lww.at + 1;
+		/* the tag's value is this write's dot: our entry in the row clock */
+		if (t->clock >= 0 &&
+			crdt_counter_get(CRDT_VCLOCK, slice_of_datum(row->values[t->clock]), replica.id, replica.len,
+							 &counter, &err) != CRDT_OK)
+			crdt_report(&err, "vclock", NULL, 0);
+		snprintf(dot, sizeof(dot), INT64_FORMAT, counter);
 		crdt_varlena_buf(&buf);
-		if (crdt_lww_set(current, at, replica.id, replica.len, (const uint8_t *) "null", 4, &buf, &err) != CRDT_OK)
+		if (crdt_lww_set(current, at, replica.id, replica.len, (const uint8_t *) dot, strlen(dot), &buf, &err) != CRDT_OK)
 			crdt_report(&err, "lwwreg", NULL, 0);
 		row->values[t->writer] = crdt_varlena_datum(&buf);
 		row->nulls[t->writer] = false;
@@ -903,6 +978,19 @@ siblings_clock(Decision *d, Row row, Datum *clock)
 	return !isnull;
 }
 
+/* An INSERT, or an UPDATE that changed a plain column. */
+static bool
+plain_written(TrackedTable *t, TupleDesc desc, Row *old, Row *new)
+{
+	if (old == NULL)
+		return true;
+	for (int i = 0; i < desc->natts; i++)
+		if (t->role[i] == COLUMN_PLAIN &&
+			!same_value(TupleDescAttr(desc, i), old->values[i], old->nulls[i], new->values[i], new->nulls[i]))
+			return true;
+	return false;
+}
+
 static HeapTuple
 local_write(FunctionCallInfo fcinfo, Decision *d, Row *old, Row new)
 {
@@ -924,8 +1012,12 @@ local_write(FunctionCallInfo fcinfo, Decision *d, Row *old, Row new)
 			}
 	if (t->replica_rows && t->clock >= 0)
 		observed_null = !siblings_clock(d, new, &observed);
-	stamp_local(fcinfo, t, &result, observed, observed_null);
-	if (invariant_broken(d, &result) && !invariant_broken(d, old))
+	stamp_local(fcinfo, t, &result, observed, observed_null, plain_written(t, d->desc, old, &result));
+	/*
+	 * Not on INSERT: the row may be the proposal of an INSERT ... ON
+	 * CONFLICT that never lands, and an inserted row merged nothing.
+	 */
+	if (old != NULL && invariant_broken(d, &result) && !invariant_broken(d, old))
 		record_conflict(d, "invariant_violation", -1, &result, old, &new, &result, "pending", "open");
 	crdt_merge_stats_count(t->relid, MERGE_STAT_LOCAL_WRITES, 1);
 	return heap_form_tuple(d->desc, result.values, result.nulls);
@@ -1018,6 +1110,7 @@ applied_update(Decision *d, Row local, Row remote, bool insert_exists)
 	CrdtOrder	order = t->clock >= 0 ? clock_order(t, local, remote) : CRDT_ORDER_BEFORE;
 	bool		remote_wins;
 	bool		stale = order == CRDT_ORDER_AFTER || order == CRDT_ORDER_EQUAL;
+	int			concurrent_writes = -1;	/* computed when first needed */
 
 	/* which side's plain columns stand */
 	if (t->clock < 0)
@@ -1058,9 +1151,14 @@ applied_update(Decision *d, Row local, Row remote, bool insert_exists)
 		if (!differs || t->clock < 0 || t->replica_rows)
 			continue;
 		if (order == CRDT_ORDER_CONCURRENT)
-			record_conflict(d, "concurrent_update", i, &local, &local, &remote, &result,
-							remote_wins ? "applied_remote" : "kept_local", "auto_resolved");
-		else if (stale)
+		{
+			if (concurrent_writes < 0)
+				concurrent_writes = writes_concurrent(t, local, remote);
+			if (concurrent_writes)
+				record_conflict(d, "concurrent_update", i, &local, &local, &remote, &result,
+								remote_wins ? "applied_remote" : "kept_local", "auto_resolved");
+		}
+		else if (stale && t->record_stale)
 			record_conflict(d, "stale_update", i, &local, &local, &remote, &result, "kept_local", "auto_resolved");
 	}
 	result.tuple = NULL;
@@ -1077,13 +1175,18 @@ applied_update(Decision *d, Row local, Row remote, bool insert_exists)
 			!same_crdt(local.values[i], false, remote.values[i], false) && !t->replica_rows)
 		{
 			if (order == CRDT_ORDER_CONCURRENT)
-				record_conflict(d, "concurrent_update", i, &local, &local, &remote, &result,
-								changed ? "applied_remote" : "kept_local", "auto_resolved");
+			{
+				if (concurrent_writes < 0)
+					concurrent_writes = writes_concurrent(t, local, remote);
+				if (concurrent_writes)
+					record_conflict(d, "concurrent_update", i, &local, &local, &remote, &result,
+									changed ? "applied_remote" : "kept_local", "auto_resolved");
+			}
 			else if (t->clock < 0 && !changed)
 				/* without a clock, an arriving write that loses is the one recorded */
 				record_conflict(d, "concurrent_update", i, &local, &local, &remote, &result,
 								"kept_local", "auto_resolved");
-			else if (stale && !changed)
+			else if (stale && !changed && t->record_stale)
 				record_conflict(d, "stale_update", i, &local, &local, &remote, &result,
 								"kept_local", "auto_resolved");
 		}

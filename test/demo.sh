@@ -1,31 +1,98 @@
 #!/usr/bin/env bash
-# make demo — three agents update shared state concurrently in replica rows
-# on a throwaway PostgreSQL, then the rows are merged with crdt_merge and
-# the clocks compared.  Installs what is missing, cleans up after itself.
+# make demo — a fleet of three PostgreSQL nodes on loopback, replicating
+# each other with logical replication, with one agent per node writing
+# shared state concurrently: a task list (orset), a budget (pncounter), a
+# plan (mvreg), a lead (lwwreg) and a status (plain column) in one tracked
+# row per board, plus each agent's own counter in replica rows.  Midway,
+# node_c is cut off from the others; the agents keep working; then the
+# partition heals.  Printed per node: the converged state, the digests
+# agreeing, the conflicts recorded and the replication status.
+# Installs what is missing; cleans up after itself.
 source "$(dirname "$0")/lib.sh"
 
-STEPS=${DEMO_STEPS:-300}
+STEPS=${DEMO_STEPS:-120}
+NODES=(node_a node_b node_c)
 
 ensure_packages
 build_and_install
 make_workdir
-log "starting a throwaway PostgreSQL $PG_MAJOR as $SERVER_USER in $WORK"
-start_cluster demo
-psql_on demo < "$ROOT/test/demo/setup.sql" >/dev/null
+started=$(date +%s)
 
-log "agents agent-a, agent-b and agent-c run $STEPS steps each, concurrently"
-started=$(date +%s%N)
+log "starting three throwaway PostgreSQL $PG_MAJOR nodes as $SERVER_USER in $WORK"
+for n in "${NODES[@]}"; do
+	start_cluster "$n" "wal_level = logical" "crdt.replica_id = '$n'" "max_logical_replication_workers = 8" \
+		"max_worker_processes = 16" "wal_receiver_status_interval = 1s"
+	psql_on "$n" < "$ROOT/test/demo/fleet_setup.sql" >/dev/null
+	psql_on "$n" -c "CREATE PUBLICATION fleet_shared FOR TABLE board" \
+		-c "CREATE PUBLICATION fleet_own FOR TABLE work WHERE (replica = '$n')" >/dev/null
+done
+conninfo() { local var="PORT_$1"; echo "host=$WORK port=${!var} dbname=postgres user=postgres"; }
+for to in "${NODES[@]}"; do
+	for from in "${NODES[@]}"; do
+		[ "$to" = "$from" ] && continue
+		psql_on "$to" -c "CREATE SUBSCRIPTION ${to}_from_${from} CONNECTION '$(conninfo "$from")'
+			PUBLICATION fleet_shared, fleet_own WITH (copy_data = false)" 2>/dev/null
+	done
+done
+log "full mesh: each node publishes board (all rows) and work (its own rows) and subscribes to the others"
+
+# partition NODE DISABLE|ENABLE: cut NODE off from the others, both ways
+partition() {
+	local other
+	for other in "${NODES[@]}"; do
+		[ "$other" = "$1" ] && continue
+		psql_on "$1" -c "ALTER SUBSCRIPTION ${1}_from_${other} $2" >/dev/null
+		psql_on "$other" -c "ALTER SUBSCRIPTION ${other}_from_${1} $2" >/dev/null
+	done
+}
+
+# headquarters (on node_a) grants each board 300 credits — less than the
+# agents will spend, so the budget invariant breaks and is recorded
+psql_on node_a -c "SET crdt.replica_id = 'hq'" -c "INSERT INTO board (name, budget)
+	SELECT b, crdt_increment(NULL::pncounter, 300) FROM unnest(ARRAY['launch', 'research']) b" >/dev/null
+for attempt in $(seq 60); do
+	[ "$(psql_on node_b -At -c "SELECT count(*) FROM board")$(psql_on node_c -At -c "SELECT count(*) FROM board")" = 22 ] && break
+	sleep 0.25
+done
+
+log "one agent per node runs $STEPS steps, concurrently"
 pids=()
 seed=0.1
-for agent in agent-a agent-b agent-c; do
-	PGOPTIONS="-c crdt.replica_id=$agent" psql_on demo -c "CALL agent_work($STEPS, $seed)" >/dev/null &
+for n in "${NODES[@]}"; do
+	psql_on "$n" -c "CALL agent_work($STEPS, $seed)" >/dev/null &
 	pids+=($!)
 	seed=$(awk "BEGIN { print $seed + 0.2 }")
 done
+sleep 0.5
+log "partition: node_c is cut off from node_a and node_b while the agents work"
+partition node_c DISABLE
 for pid in "${pids[@]}"; do
 	wait "$pid" || die "an agent failed"
 done
-log "done in $(( ($(date +%s%N) - started) / 1000000 )) ms: $((3 * STEPS)) transactions committed concurrently"
+log "the agents are done; healing the partition"
+partition node_c ENABLE
 
-psql_on demo < "$ROOT/test/demo/report.sql"
-log "stopping and removing the throwaway cluster"
+state() { psql_on "$1" -At -c "SELECT md5(string_agg(bucket || ':' || hash, ',' ORDER BY bucket)) FROM crdt_reconcile.digest('board')" \
+	-c "SELECT md5(string_agg(bucket || ':' || hash, ',' ORDER BY bucket)) FROM crdt_reconcile.digest('work')" | tr '\n' ' '; }
+for attempt in $(seq 120); do
+	a=$(state node_a); b=$(state node_b); c=$(state node_c)
+	[ "$a" = "$b" ] && [ "$b" = "$c" ] && break
+	sleep 0.5
+done
+[ "$a" = "$b" ] && [ "$b" = "$c" ] || die "the nodes did not converge"
+log "converged: the three nodes' digests agree"
+
+for n in "${NODES[@]}"; do
+	printf '\n==================== %s ====================\n' "$n"
+	psql_on "$n" < "$ROOT/test/demo/fleet_report.sql"
+done
+
+spent=0
+for n in "${NODES[@]}"; do
+	spent=$((spent + $(psql_on "$n" -At -c "SELECT coalesce(sum(credits), 0) FROM spent_here")))
+done
+left=$(psql_on node_a -At -c "SELECT sum(crdt_value(budget)) FROM board")
+printf '\nGranted 600 credits; the three agents spent %s (their own logs); budget left on every node: %s (%s)\n' \
+	"$spent" "$left" "$([ "$left" -eq $((600 - spent)) ] && echo "nothing lost, nothing counted twice" || echo MISMATCH)"
+[ "$left" -eq $((600 - spent)) ] || die "budget mismatch"
+log "demo finished in $(( $(date +%s) - started )) s; stopping and removing the three nodes"

@@ -20,5 +20,6 @@ SELECT relation FROM crdt_reconcile.track('inventory', clock_column => 'clk', wr
 INSERT INTO inventory AS t (sku, stock) VALUES ('apple', crdt_increment(NULL::pncounter, 5));
 UPDATE inventory SET tags = crdt_add(tags, 'fruit'), price = 2.5 WHERE sku = 'apple';
 SET session_replication_role = replica;
-UPDATE inventory SET price = 3, stock = '{"n":{"node_b":50}}', clk = '{"node_b":1}' WHERE sku = 'apple';
+UPDATE inventory SET price = 3, stock = '{"n":{"node_b":50}}', clk = '{"node_b":1}',
+       writer = crdt_set(NULL::lwwreg, '1', '2000-01-01', 'node_b') WHERE sku = 'apple';
 RESET session_replication_role;
