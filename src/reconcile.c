@@ -998,6 +998,7 @@ local_write(FunctionCallInfo fcinfo, Decision *d, Row *old, Row new)
 	Row			result = row_copy(new, d->desc);
 	Datum		observed = (Datum) 0;
 	bool		observed_null = true;
+	bool		merged_in = false;
 
 	check_own_row(fcinfo, t, new);
 	if (old != NULL)
@@ -1006,10 +1007,18 @@ local_write(FunctionCallInfo fcinfo, Decision *d, Row *old, Row new)
 			{
 				merge_into(t->type[i], old->values[i], old->nulls[i], new.values[i], new.nulls[i],
 						   &result.values[i], &result.nulls[i]);
-				if (t->log_merges && t->role[i] == COLUMN_LOSSLESS &&
-					!same_crdt(result.values[i], result.nulls[i], new.values[i], new.nulls[i]))
+				if (same_crdt(result.values[i], result.nulls[i], new.values[i], new.nulls[i]))
+					continue;
+				merged_in = true;
+				if (t->log_merges && t->role[i] == COLUMN_LOSSLESS)
 					record_conflict(d, "merge_logged", i, &result, old, &new, &result, "merged", "auto_resolved");
 			}
+	/* the common case (an increment written against the stored state): the row stands as written */
+	if (!merged_in && t->clock < 0 && t->writer < 0 && t->invariant == NULL)
+	{
+		crdt_merge_stats_count(t->relid, MERGE_STAT_LOCAL_WRITES, 1);
+		return new.tuple;
+	}
 	if (t->replica_rows && t->clock >= 0)
 		observed_null = !siblings_clock(d, new, &observed);
 	stamp_local(fcinfo, t, &result, observed, observed_null, plain_written(t, d->desc, old, &result));
