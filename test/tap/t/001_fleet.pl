@@ -194,7 +194,19 @@ set_subscriptions('DISABLE', 'n3');
 $node{n1}->safe_psql('postgres', q{UPDATE shared SET label = 'from n1', n = crdt_increment(n, 5), plan = crdt_set(plan, '"n1 plan"') WHERE k = 1});
 $node{n3}->safe_psql('postgres', q{UPDATE shared SET label = 'from n3', n = crdt_decrement(n, 2), plan = crdt_set(plan, '"n3 plan"') WHERE k = 1});
 $node{n2}->safe_psql('postgres', q{UPDATE shared SET tags = crdt_add(tags, 'during partition') WHERE k = 2});
-set_subscriptions('ENABLE', 'n3');
+# heal n1 <-> n3 first, so that each receives the other's write directly
+# (not already merged by n2), then n2 <-> n3
+for my $pair ([qw(n3 n1)], [qw(n1 n3)])
+{
+	my ($to, $from) = @$pair;
+	$node{$to}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${to}_from_$from ENABLE");
+}
+converge('n1 and n3 healed', qw(n1 n3));
+for my $pair ([qw(n3 n2)], [qw(n2 n3)])
+{
+	my ($to, $from) = @$pair;
+	$node{$to}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${to}_from_$from ENABLE");
+}
 converge('partition healed', @names);
 is_deeply([ map { totals($_) } @names ], [ ('453 450') x 3 ], 'increments and decrements from both sides of the partition count once');
 my @labels = query_all(q{SELECT label FROM shared WHERE k = 1}, @names);
