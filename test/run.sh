@@ -4,6 +4,7 @@
 #   2. the pg_regress suite (sql/ + expected/) on a throwaway server
 #   3. the isolation specs (test/isolation/) with pg_isolation_regress
 #   4. dump and restore of every type and of a tracked table (test/dump_restore.sh)
+#   5. pgbench stress on tracked tables, STRESS_SECONDS (default 60) (test/stress.sh)
 # Prints one summary line and exits non-zero on any failure.
 source "$(dirname "$0")/lib.sh"
 
@@ -71,9 +72,18 @@ else
 	tail -n 40 "$WORK/dump.log" >&2
 fi
 
-if [ "${#failed[@]}" -eq 0 ]; then
-	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary; isolation: $isolation_summary; $dump_summary"
+log "stress: pgbench on tracked tables for ${STRESS_SECONDS:-60} s (test/stress.sh)"
+if "$ROOT/test/stress.sh" > "$WORK/stress.log" 2>&1; then
+	stress_summary=$(tail -n 1 "$WORK/stress.log")
 else
-	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary; isolation: ${isolation_summary:-}; ${dump_summary:-}"
+	failed+=(stress)
+	stress_summary="stress FAILED"
+	tail -n 40 "$WORK/stress.log" >&2
+fi
+
+if [ "${#failed[@]}" -eq 0 ]; then
+	echo "crdt_reconcile make test: PASS — $unit_summary; regress: $regress_summary; isolation: $isolation_summary; $dump_summary; $stress_summary"
+else
+	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; regress: $regress_summary; isolation: ${isolation_summary:-}; ${dump_summary:-}; ${stress_summary:-}"
 	exit 1
 fi
