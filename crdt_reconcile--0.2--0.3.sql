@@ -49,11 +49,17 @@ CREATE TABLE crdt_reconcile.tracked (
 SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.tracked', '');
 ALTER TABLE crdt_reconcile.tracked ENABLE ROW LEVEL SECURITY;
 -- Everyone may read the settings; only a table's owner changes its row
--- (track() and untrack() run as the caller).
+-- (track() and untrack() run as the caller).  Policies, views, defaults and
+-- constraints are bound while this script runs, with @extschema@ (public,
+-- often) on the search_path: an operator between different types, such as
+-- oid = regclass, would bind to an exact match planted there, so such
+-- operators are qualified.
 CREATE POLICY tracked_read ON crdt_reconcile.tracked FOR SELECT USING (true);
 CREATE POLICY tracked_owner ON crdt_reconcile.tracked FOR ALL
-	USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = relation), 'USAGE'))
-	WITH CHECK (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = relation), 'USAGE'));
+	USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+	                               WHERE c.oid OPERATOR(pg_catalog.=) relation), 'USAGE'))
+	WITH CHECK (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+	                                    WHERE c.oid OPERATOR(pg_catalog.=) relation), 'USAGE'));
 GRANT SELECT, INSERT, UPDATE, DELETE ON crdt_reconcile.tracked TO PUBLIC;
 
 -- ------------------------------------------------------------ conflict audit

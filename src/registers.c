@@ -39,11 +39,21 @@ jsonb_canonical_text(Jsonb *jb)
 CrdtStatus
 crdt_jsonb_canonicalizer(const char *json, size_t len, CrdtBuf *out, CrdtError *err)
 {
+	/*
+	 * Called once per value while a whole mvreg is parsed: what jsonb
+	 * allocates (a few kB per value) is freed here, not with the statement,
+	 * so a state of a million values does not take gigabytes to read.
+	 */
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "crdt_reconcile JSON value",
+												  ALLOCSET_SMALL_SIZES);
+	MemoryContext caller = MemoryContextSwitchTo(scratch);
 	char	   *server = crdt_from_utf8(json, len);
 	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(server)));
 	CrdtSlice	canonical = jsonb_canonical_text(jb);
 
+	MemoryContextSwitchTo(caller);
 	crdt_buf_put(out, canonical.data, canonical.len);
+	MemoryContextDelete(scratch);
 	return out->failed ? crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory") : CRDT_OK;
 }
 

@@ -5,6 +5,7 @@
 #   3. the isolation specs (test/isolation/) with pg_isolation_regress
 #   4. multi-node TAP tests over logical replication (test/tap/t/*.pl)
 #   5. dump and restore of every type and of a tracked table (test/dump_restore.sh)
+#   6. pgbench stress on tracked tables, STRESS_SECONDS (default 60) (test/stress.sh)
 # Prints one summary line and exits non-zero on any failure.
 source "$(dirname "$0")/lib.sh"
 
@@ -100,9 +101,18 @@ else
 	tail -n 40 "$WORK/dump.log" >&2
 fi
 
-if [ "${#failed[@]}" -eq 0 ]; then
-	echo "crdt_reconcile make test: PASS — $unit_summary; $fuzz_summary; regress: $regress_summary; isolation: $isolation_summary; $tap_summary; $dump_summary"
+log "stress: pgbench on tracked tables for ${STRESS_SECONDS:-60} s (test/stress.sh)"
+if "$ROOT/test/stress.sh" > "$WORK/stress.log" 2>&1; then
+	stress_summary=$(tail -n 1 "$WORK/stress.log")
 else
-	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; ${fuzz_summary:-}; regress: $regress_summary; isolation: ${isolation_summary:-}; ${tap_summary:-}; ${dump_summary:-}"
+	failed+=(stress)
+	stress_summary="stress FAILED"
+	tail -n 40 "$WORK/stress.log" >&2
+fi
+
+if [ "${#failed[@]}" -eq 0 ]; then
+	echo "crdt_reconcile make test: PASS — $unit_summary; $fuzz_summary; regress: $regress_summary; isolation: $isolation_summary; $tap_summary; $dump_summary; $stress_summary"
+else
+	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; ${fuzz_summary:-}; regress: $regress_summary; isolation: ${isolation_summary:-}; ${tap_summary:-}; ${dump_summary:-}; ${stress_summary:-}"
 	exit 1
 fi

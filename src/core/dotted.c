@@ -1133,6 +1133,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 	size_t		ndots = b->dots.len / sizeof(BuildDot);
 	CrdtBuf		order;			/* NameRef *[] sorted, then int64 context index per rank */
 	CrdtBuf		ctx_index;		/* int64[ranks]: index in the context, or -1 */
+	CrdtBuf		rank_ref;		/* NameRef *[ranks]: one name of each rank */
 	CrdtBuf		key_rank;		/* size_t[nkeys]: arrival index -> sorted position */
 	Context		c;
 	CrdtStatus	st = CRDT_OK;
@@ -1142,6 +1143,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 		return crdt_nomem(err);
 	crdt_buf_init(&order, b->alloc, 0);
 	crdt_buf_init(&ctx_index, b->alloc, 0);
+	crdt_buf_init(&rank_ref, b->alloc, 0);
 	crdt_buf_init(&key_rank, b->alloc, 0);
 	context_init(&c, b->alloc);
 
@@ -1171,6 +1173,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 		{
 			ranks++;
 			crdt_buf_put(&ctx_index, &none, sizeof(none));
+			crdt_buf_put(&rank_ref, &p, sizeof(p));
 		}
 		p->rank = ranks - 1;
 		if (same && p->role == NAME_CONTEXT_KEY && q->role == NAME_CONTEXT_KEY)
@@ -1182,7 +1185,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 		if (p->role != NAME_IN_DOT)
 			I64(ctx_index)[p->rank] = 0;	/* marked; numbered below */
 	}
-	if (ctx_index.failed)
+	if (ctx_index.failed || rank_ref.failed)
 	{
 		st = crdt_nomem(err);
 		goto done;
@@ -1220,14 +1223,12 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 			joined.len = 0;
 			coalesce_into(&joined, (const Range *) plain.data, i - start);
 			crdt_buf_free(&plain);
-			/* find this rank's id through any of its refs */
-			for (size_t k = 0; k < nnames; k++)
-				if (names[k].rank == r)
-				{
-					context_add(&c, names[k].id, names[k].len, (const Range *) joined.data,
-								joined.len / sizeof(Range));
-					break;
-				}
+			{
+				/* this rank's id, through the first of its refs */
+				const NameRef *ref = ((NameRef **) rank_ref.data)[r];
+
+				context_add(&c, ref->id, ref->len, (const Range *) joined.data, joined.len / sizeof(Range));
+			}
 		}
 		crdt_buf_free(&joined);
 	}
@@ -1353,6 +1354,7 @@ builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out, Crd
 done:
 	crdt_buf_free(&order);
 	crdt_buf_free(&ctx_index);
+	crdt_buf_free(&rank_ref);
 	crdt_buf_free(&key_rank);
 	context_free(&c);
 	return st;
