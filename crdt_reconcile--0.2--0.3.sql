@@ -779,7 +779,7 @@ SELECT s.subname AS subscription,
        pg_catalog.now() - st.latest_end_time AS confirmed_lag
 FROM pg_catalog.pg_subscription s
 JOIN pg_catalog.pg_subscription_rel sr ON sr.srsubid = s.oid
-JOIN crdt_reconcile.tracked t ON t.relation = sr.srrelid
+JOIN crdt_reconcile.tracked t ON t.relation::pg_catalog.oid OPERATOR(pg_catalog.=) sr.srrelid
 LEFT JOIN pg_catalog.pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
 WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
 GRANT SELECT ON crdt_reconcile.replication_status TO crdt_reconcile_admin;
