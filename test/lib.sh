@@ -11,6 +11,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_MAJOR=15
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PG_CONFIG=$PG_BIN/pg_config
+# CRDT_PG_STAGE=DIR: build against the system PostgreSQL but install into, and
+# run servers from, a private copy of its tree under DIR (PostgreSQL finds
+# its files relative to its binaries), so that several checkouts can test
+# at once without replacing each other's installed library.
+PG_STAGE=${CRDT_PG_STAGE:-}
+[ -z "$PG_STAGE" ] || PG_BIN=$PG_STAGE/usr/lib/postgresql/$PG_MAJOR/bin
 export PATH="$PG_BIN:$PATH"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -45,6 +51,17 @@ ensure_packages() {
 build_and_install() {
 	log "building crdt_reconcile"
 	make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+	if [ -n "$PG_STAGE" ]; then
+		if [ ! -x "$PG_BIN/postgres" ]; then
+			log "copying the PostgreSQL tree into $PG_STAGE"
+			as_root mkdir -p "$PG_STAGE/usr/lib/postgresql" "$PG_STAGE/usr/share/postgresql"
+			as_root cp -a "/usr/lib/postgresql/$PG_MAJOR" "$PG_STAGE/usr/lib/postgresql/"
+			as_root cp -a "/usr/share/postgresql/$PG_MAJOR" "$PG_STAGE/usr/share/postgresql/"
+		fi
+		log "installing into $PG_STAGE$($PG_CONFIG --pkglibdir)"
+		as_root make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" DESTDIR="$PG_STAGE" install >/dev/null
+		return
+	fi
 	log "installing into $($PG_CONFIG --pkglibdir)"
 	as_root make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
