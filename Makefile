@@ -11,7 +11,8 @@
 EXTENSION = crdt_reconcile
 MODULE_big = crdt_reconcile
 PGFILEDESC = "crdt_reconcile - CRDT column types and merge aggregates"
-DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql crdt_reconcile--0.2--0.3.sql
+DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql crdt_reconcile--0.2--0.3.sql \
+	crdt_reconcile--0.3--0.4.sql
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c src/core/jsonlex.c \
 	src/core/sets.c src/core/dotted.c src/core/lww.c src/core/keyset.c src/core/runs.c \
