@@ -22,7 +22,7 @@ GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c 
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
-	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence \
+	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence antientropy \
 	hostile_input security
 ISOLATION_SPECS = track_concurrency
 
