@@ -4,6 +4,7 @@
 #   make test    the same set-up, then core tests (ASan/UBSan) and pg_regress
 #   make bench   the benchmark against sum(bigint); see bench/RESULTS.md
 #   make bench-track  the tracked-table trigger under pgbench upserts
+#   make bench-repair anti-entropy repair of 200,000 rows, 1% differing, between two nodes
 #   make unit    only the core unit and property tests
 #
 # The usual PGXS targets (all, install, installcheck) work as for any extension.
@@ -48,7 +49,7 @@ UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
-.PHONY: unit test demo bench bench-track print-regress print-isolation
+.PHONY: unit test demo bench bench-track bench-repair print-regress print-isolation
 unit: test/unit/run_unit
 	test/unit/run_unit
 
@@ -63,6 +64,9 @@ bench:
 
 bench-track:
 	bench/track.sh
+
+bench-repair:
+	bench/repair.sh
 
 print-regress:
 	@echo $(REGRESS)
