@@ -283,7 +283,9 @@ BEGIN
 	IF connected THEN
 		EXECUTE pg_catalog.format('SELECT %I.dblink_disconnect(%L)', db, conn);
 	END IF;
-	EXECUTE pg_catalog.format('SELECT %I.dblink_connect(%L, %L)', db, conn, peer_conninfo);
+	-- (the connection string, which may hold a password, is passed as a
+	-- parameter so that it does not appear in the statement's text)
+	EXECUTE pg_catalog.format('SELECT %I.dblink_connect($1, $2)', db) USING conn, peer_conninfo;
 
 	-- both snapshots at once: the peer's runs while this one is taken
 	EXECUTE pg_catalog.format('SELECT %I.dblink_send_query(%L, %L)', db, conn,
@@ -313,8 +315,8 @@ BEGIN
 	nodes_differing := 0;
 	WHILE pg_catalog.cardinality(frontier) > 0 LOOP
 		IF levels = 0 THEN
-			-- The first level has about 16 rows per node: the levels above
-			-- it would differ everywhere as soon as a few rows differ.
+			-- The first level has 16 to 256 rows per node: the levels
+			-- above it would differ everywhere once a few rows differ.
 			depth := 4 * GREATEST(1, LEAST(14, pg_catalog.floor(pg_catalog.ln(
 				GREATEST(rows_here, rows_peer, 16) / 16.0) / pg_catalog.ln(16.0))::pg_catalog.int4));
 		ELSE
