@@ -75,6 +75,17 @@ WHERE t.invariant IS NOT NULL;
 -- 0.3 could keep the row of a dropped table
 DELETE FROM crdt_reconcile.tracked t WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.relation);
 
+-- A table's settings (its invariant among them) are shown to those who
+-- may read the table.
+CREATE FUNCTION crdt_reconcile.may_see_table(rel pg_catalog.oid) RETURNS pg_catalog.bool
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT pg_catalog.pg_has_role('crdt_reconcile_admin', 'MEMBER')
+	             OR coalesce(pg_catalog.has_any_column_privilege(rel, 'SELECT'), false)
+	             OR crdt_reconcile.owns(rel) $$;
+DROP POLICY tracked_read ON crdt_reconcile.tracked;
+CREATE POLICY tracked_read ON crdt_reconcile.tracked FOR SELECT USING (crdt_reconcile.may_see_table(relation));
+
 -- Settings change only through untrack() and track() (an owner may still
 -- insert or delete its own tables' rows; the trigger checks every setting
 -- against the catalog anyway).
@@ -270,11 +281,11 @@ CREATE FUNCTION crdt_reconcile.untrack(rel pg_catalog.regclass) RETURNS pg_catal
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 BEGIN
+	IF EXISTS (SELECT FROM pg_class c WHERE c.oid = rel) AND NOT crdt_reconcile.owns(rel) THEN
+		RAISE EXCEPTION 'must be owner of table % to untrack it', rel USING ERRCODE = 'insufficient_privilege';
+	END IF;
 	IF NOT EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.relation = rel) THEN
 		RETURN false;			-- a dropped table's row went with it
-	END IF;
-	IF NOT crdt_reconcile.owns(rel) THEN
-		RAISE EXCEPTION 'must be owner of table % to untrack it', rel USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	-- dropping the trigger removes the settings row (the sql_drop event trigger)
 	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS crdt_reconcile_track ON %s', rel);

@@ -117,7 +117,7 @@ SELECT relation FROM crdt_reconcile.track('parts', clock_column => 'clk', writer
 SELECT crdt_reconcile.track('parts_eu');
 CREATE TABLE parts_asia PARTITION OF parts FOR VALUES IN ('asia');   -- added later: covered too
 SELECT tgrelid::regclass, tgenabled FROM pg_trigger WHERE tgname = 'crdt_reconcile_track'
-  AND tgrelid::regclass::text LIKE 'parts%' ORDER BY 1::text;
+  AND tgrelid::regclass::text LIKE 'parts%' ORDER BY tgrelid::regclass::text COLLATE "C";
 GRANT SELECT, UPDATE ON parts TO crdt_edges_clerk;
 INSERT INTO parts (k, region, n, price) VALUES (1, 'eu', '{"a":1}', 5), (2, 'asia', '{"a":1}', 5);
 SET session_replication_role = replica;

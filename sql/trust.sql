@@ -91,7 +91,7 @@ INSERT INTO crdt_reconcile.tracked (relation, shape, key_columns)
 VALUES ('trust_app.code_log', 'merge_in_place', '{what}');
 DELETE FROM crdt_reconcile.tracked WHERE relation = 'trust_app.moods'::regclass;
 RESET ROLE;
-SELECT relation, shape, clock_column FROM crdt_reconcile.tracked WHERE relation::text LIKE 'trust_%' ORDER BY 1::text;
+SELECT relation, shape, clock_column FROM crdt_reconcile.tracked WHERE relation::text LIKE 'trust_%' ORDER BY relation::text COLLATE "C";
 
 -- ---------------------------------------------------------------- 4. TRIGGER privilege
 -- A role with TRIGGER, INSERT and UPDATE on someone else's table must not
@@ -196,7 +196,9 @@ WHERE relation = 'trust_app.ledger'::regclass AND row_key = '{"id": 1}' AND colu
 SELECT id AS b_note FROM crdt_reconcile.conflicts
 WHERE relation = 'trust_app.ledger'::regclass AND row_key = '{"id": 2}' AND column_name = 'note' \gset
 SET ROLE crdt_trust_tenant_b;
-SELECT crdt_reconcile.resolve(:a_note, 'keep');
+SELECT set_config('trust.a_note', :'a_note', false) IS NOT NULL AS noted;
+DO $$ BEGIN PERFORM crdt_reconcile.resolve(current_setting('trust.a_note')::int8, 'keep');
+EXCEPTION WHEN no_data_found THEN RAISE NOTICE 'refused: SQLSTATE %', SQLSTATE; END $$;
 UPDATE crdt_reconcile.conflicts SET status = 'resolved' WHERE id = :a_note;
 SELECT status, resolved_by FROM crdt_reconcile.resolve(:b_note, '"settled by b"');
 RESET ROLE;
@@ -206,7 +208,7 @@ RESET ROLE;
 
 -- merge statistics: only relations of this database the caller may read
 SET ROLE crdt_trust_tenant_a;
-SELECT relation FROM crdt_reconcile.merge_stats ORDER BY 1::text;
+SELECT relation FROM crdt_reconcile.merge_stats ORDER BY relation::text COLLATE "C";
 RESET ROLE;
 SET ROLE crdt_trust_stranger;
 SELECT count(*) AS stranger_counters FROM crdt_reconcile.merge_counters();
