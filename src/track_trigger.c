@@ -111,31 +111,36 @@ tick_clock(CrdtReplica replica, TrackedTable *t, Row *row, Datum observed, bool 
 	row->nulls[t->clock] = false;
 }
 
-/* The writer tag names the last write of the plain columns: its time and its dot. */
+/*
+ * The writer tag: each plain column this write changed (all of them on an
+ * INSERT) gets this write's tag — its time, replica and dot (our entry in
+ * the row clock, just ticked).
+ */
 static void
-stamp_writer(CrdtReplica replica, TrackedTable *t, Row *row)
+stamp_writer(CrdtReplica replica, TrackedTable *t, TupleDesc desc, Row *old, Row *row)
 {
-	CrdtSlice	current = slice_or_empty(&crdt_type_lwwreg, row->values[t->writer], row->nulls[t->writer]);
-	CrdtBuf		buf;
-	CrdtError	err;
-	CrdtLww		lww;
-	TimestampTz at = GetCurrentTimestamp();
+	ColumnTag  *tags = column_tags(t, desc, *row);
+	int64		at = column_write_time(t, *row, tags, desc);
 	int64		counter = 0;
-	char		dot[24];
+	CrdtError	err;
+	bool		changed = false;
 
-	if (crdt_lww_read(current, &lww, &err) != CRDT_OK)
-		crdt_report(&err, "lwwreg", NULL, 0);
-	if (!lww.empty && lww.at >= at)
-		at = lww.at + 1;
 	if (crdt_counter_get(CRDT_VCLOCK, slice_of_datum(row->values[t->clock]), replica.id, replica.len,
 						 &counter, &err) != CRDT_OK)
 		crdt_report(&err, "vclock", NULL, 0);
-	snprintf(dot, sizeof(dot), INT64_FORMAT, counter);
-	crdt_varlena_buf(&buf);
-	if (crdt_lww_set(current, at, replica.id, replica.len, (const uint8_t *) dot, strlen(dot), &buf, &err) != CRDT_OK)
-		crdt_report(&err, "lwwreg", NULL, 0);
-	row->values[t->writer] = crdt_varlena_datum(&buf);
-	row->nulls[t->writer] = false;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		if (t->role[i] != COLUMN_PLAIN || (old != NULL && same_column(desc, i, *old, *row)))
+			continue;
+		tags[i].valid = true;
+		tags[i].at = at;
+		tags[i].replica = (const char *) replica.id;
+		tags[i].replica_len = replica.len;
+		tags[i].counter = counter;
+		changed = true;
+	}
+	if (changed)
+		column_tags_store(t, desc, row, tags, at, (const char *) replica.id, replica.len);
 }
 
 static void
@@ -162,18 +167,6 @@ check_own_row(FunctionCallInfo fcinfo, TrackedTable *t, Row row, bool stored)
 						  crdt_from_utf8((const char *) replica.id, replica.len), t->tracked_name,
 						  text_to_cstring(value)),
 				 errdetail("In a replica_rows table each replica writes only the rows whose replica column names it; the others arrive by replication.")));
-}
-
-/* An INSERT, or an UPDATE that changed a plain column. */
-static bool
-plain_written(TrackedTable *t, TupleDesc desc, Row *old, Row *new)
-{
-	if (old == NULL)
-		return true;
-	for (int i = 0; i < desc->natts; i++)
-		if (t->role[i] == COLUMN_PLAIN && !same_column(desc, i, *old, *new))
-			return true;
-	return false;
 }
 
 /* Merges the stored CRDT values into the written row; true when that changed it. */
@@ -228,8 +221,8 @@ local_write(FunctionCallInfo fcinfo, Decision *d, Row *old, Row new, HeapTuple w
 		if (t->replica_rows)
 			observed_null = !siblings_clock(d, new, &observed);
 		tick_clock(replica, t, &result, observed, observed_null);
-		if (t->writer >= 0 && plain_written(t, d->desc, old, &result))
-			stamp_writer(replica, t, &result);
+		if (t->writer >= 0)
+			stamp_writer(replica, t, d->desc, old, &result);
 	}
 	/*
 	 * Not on INSERT: the row may be the proposal of an INSERT ... ON
@@ -331,22 +324,15 @@ compare_with_siblings(Decision *d, Row *arrived, Row *before)
 	close_settled(d, arrived, settled, holds);
 }
 
-/* Which side's plain columns stand. */
+/*
+ * Which side's plain columns stand when there is no writer tag (a table
+ * without plain columns, or without a clock): the later row by its clock,
+ * the incoming one without a clock (as PostgreSQL applies it).
+ */
 static bool
-remote_wins(TrackedTable *t, Row local, Row remote, CrdtOrder order)
+remote_wins(TrackedTable *t, CrdtOrder order)
 {
-	Datum		w;
-	bool		wnull;
-
-	if (t->clock < 0)
-		return true;			/* no history: as PostgreSQL applies it */
-	if (order == CRDT_ORDER_BEFORE)
-		return true;
-	if (order != CRDT_ORDER_CONCURRENT || t->writer < 0)
-		return false;
-	merge_into(&crdt_type_lwwreg, local.values[t->writer], local.nulls[t->writer],
-			   remote.values[t->writer], remote.nulls[t->writer], &w, &wnull);
-	return !same_crdt(w, wnull, local.values[t->writer], local.nulls[t->writer]);
+	return t->clock < 0 || order == CRDT_ORDER_BEFORE;
 }
 
 typedef struct AppliedMerge
@@ -367,13 +353,78 @@ concurrent_writes(TrackedTable *t, AppliedMerge *m)
 	return m->concurrent_writes;
 }
 
-/* Plain columns: the winning side's values, and records of what lost. */
+/* A plain column's record, when the side that lost had a different value. */
+static void
+record_plain_loss(Decision *d, AppliedMerge *m, int i, bool remote, bool concurrent, bool stale)
+{
+	if (same_column(d->desc, i, m->local, m->remote) || d->t->replica_rows)
+		return;
+	if (concurrent)
+		record_column(d, "concurrent_update", i, &m->local, &m->local, &m->remote, &m->result,
+					  remote ? "applied_remote" : "kept_local", "auto_resolved");
+	else if (stale && d->t->record_stale)
+		record_column(d, "stale_update", i, &m->local, &m->local, &m->remote, &m->result,
+					  "kept_local", "auto_resolved");
+}
+
+/*
+ * Plain columns, each resolved by its own tag (see track_columns.c); the
+ * writer tag of the result holds the winning tags.
+ */
+static void
+merge_tagged_columns(Decision *d, AppliedMerge *m)
+{
+	TrackedTable *t = d->t;
+	TupleDesc	desc = d->desc;
+	ColumnTag  *lt = column_tags(t, desc, m->local);
+	ColumnTag  *rt = column_tags(t, desc, m->remote);
+	ColumnTag  *result = palloc0(sizeof(ColumnTag) * desc->natts);
+	Datum		w;
+	bool		wnull;
+	CrdtLww		lww;
+	CrdtError	err;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		TagVerdict	verdict;
+		TagWinner	winner;
+
+		if (t->role[i] != COLUMN_PLAIN)
+			continue;
+		winner = column_winner(t, m->local, m->remote, &lt[i], &rt[i], &verdict);
+		result[i] = winner == TAG_REMOTE ? rt[i] : lt[i];
+		if (winner == TAG_REMOTE)
+		{
+			m->result.values[i] = m->remote.values[i];
+			m->result.nulls[i] = m->remote.nulls[i];
+		}
+		record_plain_loss(d, m, i, winner == TAG_REMOTE, verdict == TAG_CONCURRENT,
+						  verdict == TAG_ORDERED && winner == TAG_LOCAL);
+	}
+	/* the tag's own time and replica: the greater of the two, as an lwwreg merge */
+	merge_into(&crdt_type_lwwreg, m->local.values[t->writer], m->local.nulls[t->writer],
+			   m->remote.values[t->writer], m->remote.nulls[t->writer], &w, &wnull);
+	if (wnull)
+		return;
+	if (crdt_lww_read(slice_of_datum(w), &lww, &err) != CRDT_OK)
+		crdt_report(&err, "lwwreg", NULL, 0);
+	if (lww.empty)
+		return;
+	column_tags_store(t, desc, &m->result, result, lww.at, (const char *) lww.replica, lww.replica_len);
+}
+
+/* Plain columns without a writer tag: the winning side's values, as a row. */
 static void
 merge_plain_columns(Decision *d, AppliedMerge *m)
 {
 	TrackedTable *t = d->t;
-	bool		remote = remote_wins(t, m->local, m->remote, m->order);
+	bool		remote = remote_wins(t, m->order);
 
+	if (t->writer >= 0)
+	{
+		merge_tagged_columns(d, m);
+		return;
+	}
 	for (int i = 0; i < d->desc->natts; i++)
 	{
 		if (t->role[i] != COLUMN_PLAIN)
@@ -383,17 +434,9 @@ merge_plain_columns(Decision *d, AppliedMerge *m)
 			m->result.values[i] = m->remote.values[i];
 			m->result.nulls[i] = m->remote.nulls[i];
 		}
-		if (same_column(d->desc, i, m->local, m->remote) || t->clock < 0 || t->replica_rows)
+		if (t->clock < 0)
 			continue;
-		if (m->order == CRDT_ORDER_CONCURRENT)
-		{
-			if (concurrent_writes(t, m))
-				record_column(d, "concurrent_update", i, &m->local, &m->local, &m->remote, &m->result,
-							  remote ? "applied_remote" : "kept_local", "auto_resolved");
-		}
-		else if (m->stale && t->record_stale)
-			record_column(d, "stale_update", i, &m->local, &m->local, &m->remote, &m->result,
-						  "kept_local", "auto_resolved");
+		record_plain_loss(d, m, i, remote, m->order == CRDT_ORDER_CONCURRENT && concurrent_writes(t, m), m->stale);
 	}
 }
 
@@ -428,10 +471,11 @@ merge_crdt_columns(Decision *d, AppliedMerge *m, bool *settled)
 	{
 		bool		changed;
 
-		if (t->type[i] == NULL || t->role[i] == COLUMN_KEY || t->role[i] == COLUMN_REPLICA)
+		if (t->type[i] == NULL || t->role[i] == COLUMN_KEY || t->role[i] == COLUMN_REPLICA ||
+			t->role[i] == COLUMN_WRITER)
 			continue;
 		merge_column(t, i, &m->result, m->remote);
-		if (t->role[i] == COLUMN_CLOCK || t->role[i] == COLUMN_WRITER)
+		if (t->role[i] == COLUMN_CLOCK)
 			continue;
 		changed = !same_column(d->desc, i, m->result, m->local);
 		/* replica rows: registers are compared across the key's rows (compare_with_siblings) */

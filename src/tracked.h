@@ -136,6 +136,36 @@ CrdtOrder	clock_order(TrackedTable *t, Row local, Row remote);
 bool		writes_concurrent(TrackedTable *t, Row a, Row b);
 int			mvreg_count(Datum d, bool isnull);
 
+/* track_columns.c — the tag of the last write of each plain column. */
+typedef struct ColumnTag
+{
+	bool		valid;
+	int64		at;
+	const char *replica;
+	int			replica_len;
+	int64		counter;
+} ColumnTag;
+
+typedef enum TagWinner
+{
+	TAG_LOCAL,
+	TAG_REMOTE
+} TagWinner;
+
+typedef enum TagVerdict
+{
+	TAG_SAME,					/* the same write on both sides */
+	TAG_ORDERED,				/* one side had seen the other's write */
+	TAG_CONCURRENT				/* neither had: the greater tag won */
+} TagVerdict;
+
+ColumnTag  *column_tags(TrackedTable *t, TupleDesc desc, Row row);
+TagWinner	column_winner(TrackedTable *t, Row local, Row remote, const ColumnTag *lt, const ColumnTag *rt,
+						  TagVerdict *verdict);
+void		column_tags_store(TrackedTable *t, TupleDesc desc, Row *row, const ColumnTag *tags, int64 at,
+							  const char *replica, int replica_len);
+int64		column_write_time(TrackedTable *t, Row row, const ColumnTag *tags, TupleDesc desc);
+
 /* The state of one trigger call. */
 typedef struct Decision
 {
