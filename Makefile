@@ -19,12 +19,14 @@ CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/c
 	src/core/sets.c src/core/dotted.c src/core/lww.c src/core/keyset.c src/core/runs.c \
 	src/core/json.c src/core/table.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
-	src/registers.c src/aggregates.c src/reconcile.c src/merge_stats.c src/antientropy.c
+	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/audit.c \
+	src/track_trigger.c \
+	src/merge_stats.c src/antientropy.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
-	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence antientropy \
-	hostile_input security
+	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
+	antientropy hostile_input security
 ISOLATION_SPECS = track_concurrency
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -37,7 +39,7 @@ include $(PGXS)
 
 # PGXS does not track header dependencies.
 $(OBJS): $(wildcard src/core/*.h)
-$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h src/merge_stats.h
+$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h src/merge_stats.h src/tracked.h
 
 # The core is pure C99 and is tested without a server, under sanitizers.
 UNIT_CC ?= clang

@@ -5,6 +5,699 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION crdt_reconcile UPDATE TO '0.4'" to load this file. \quit
 
+-- ------------------------------------------------------------ registers
+
+-- A write at an explicit time has its own name: crdt_set(r, $1, $2) with
+-- untyped parameters could silently mean either form.
+DROP FUNCTION @extschema@.crdt_set(@extschema@.lwwreg, pg_catalog.jsonb, pg_catalog.timestamptz, pg_catalog.text);
+CREATE FUNCTION @extschema@.crdt_set_at(r @extschema@.lwwreg, value pg_catalog.jsonb,
+		at pg_catalog.timestamptz, replica pg_catalog.text DEFAULT NULL)
+	RETURNS @extschema@.lwwreg
+	AS 'MODULE_PATHNAME', 'lwwreg_set_at' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- ------------------------------------------------------------ helpers
+
+-- The type a domain (over domains ...) is based on; the type itself otherwise.
+CREATE FUNCTION crdt_reconcile.base_type(typ pg_catalog.oid) RETURNS pg_catalog.oid
+	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH RECURSIVE chain(oid, base, depth) AS (
+		SELECT t.oid, t.typbasetype, 0 FROM pg_type t WHERE t.oid = typ
+		UNION ALL
+		SELECT t.oid, t.typbasetype, c.depth + 1 FROM chain c JOIN pg_type t ON t.oid = c.base
+		WHERE c.base <> 0 AND c.depth < 64)
+	SELECT c.oid FROM chain c ORDER BY c.depth DESC LIMIT 1
+$$;
+
+-- left.k1 OPERATOR(s.=) right.k1 AND ...: the primary key's own equality
+-- operators, qualified, so the match works with any search_path and any
+-- key type.  columns, when given, limits it to those key columns.
+CREATE FUNCTION crdt_reconcile.key_match(rel pg_catalog.regclass, left_alias pg_catalog.text,
+		right_alias pg_catalog.text, columns pg_catalog.name[] DEFAULT NULL)
+	RETURNS pg_catalog.text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s.%I OPERATOR(%I.%s) %s.%I', left_alias, a.attname,
+	                                               opn.nspname, op.oprname, right_alias, a.attname), ' AND ' ORDER BY k.n)
+	FROM pg_index i
+	CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(i.indkey::pg_catalog.int2[]),
+	                              pg_catalog.unnest(i.indclass::pg_catalog.oid[])) WITH ORDINALITY AS k(attnum, opclass, n)
+	JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+	JOIN pg_opclass oc ON oc.oid = k.opclass
+	JOIN pg_amop ao ON ao.amopfamily = oc.opcfamily AND ao.amoplefttype = oc.opcintype
+	                AND ao.amoprighttype = oc.opcintype AND ao.amopstrategy = 3 AND ao.amopmethod = oc.opcmethod
+	JOIN pg_operator op ON op.oid = ao.amopopr
+	JOIN pg_namespace opn ON opn.oid = op.oprnamespace
+	WHERE i.indrelid = rel AND i.indisprimary AND (columns IS NULL OR a.attname = ANY (columns))
+$$;
+
+-- Whether the current role owns rel (is a member of its owner).
+CREATE FUNCTION crdt_reconcile.owns(rel pg_catalog.oid) RETURNS pg_catalog.bool
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_class c WHERE c.oid = rel), false) $$;
+
+-- ------------------------------------------------------------ tracked tables
+
+-- The invariant's names resolve in this path, recorded by track(); the
+-- trigger reads every setting from this table, never from its arguments.
+ALTER TABLE crdt_reconcile.tracked ADD COLUMN invariant_search_path pg_catalog.text;
+-- 0.3 kept the path in the trigger's 7th argument
+UPDATE crdt_reconcile.tracked t
+SET invariant_search_path = (
+	SELECT pg_catalog.convert_from(pg_catalog.decode(
+	           (pg_catalog.string_to_array(pg_catalog.encode(g.tgargs, 'escape'), '\000'))[7], 'escape'), 'UTF8')
+	FROM pg_trigger g
+	WHERE g.tgrelid = t.relation AND g.tgname = 'crdt_reconcile_track' AND g.tgnargs = 8)
+WHERE t.invariant IS NOT NULL;
+-- 0.3 could keep the row of a dropped table
+DELETE FROM crdt_reconcile.tracked t WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.relation);
+
+-- A table's settings (its invariant among them) are shown to those who
+-- may read the table.
+CREATE FUNCTION crdt_reconcile.may_see_table(rel pg_catalog.oid) RETURNS pg_catalog.bool
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT pg_catalog.pg_has_role('crdt_reconcile_admin', 'MEMBER')
+	             OR coalesce(pg_catalog.has_any_column_privilege(rel, 'SELECT'), false)
+	             OR crdt_reconcile.owns(rel) $$;
+DROP POLICY tracked_read ON crdt_reconcile.tracked;
+CREATE POLICY tracked_read ON crdt_reconcile.tracked FOR SELECT USING (crdt_reconcile.may_see_table(relation));
+
+-- Settings change only through untrack() and track() (an owner may still
+-- insert or delete its own tables' rows; the trigger checks every setting
+-- against the catalog anyway).
+DROP POLICY tracked_owner ON crdt_reconcile.tracked;
+CREATE POLICY tracked_insert ON crdt_reconcile.tracked FOR INSERT
+	WITH CHECK (crdt_reconcile.owns(relation));
+CREATE POLICY tracked_delete ON crdt_reconcile.tracked FOR DELETE
+	USING (crdt_reconcile.owns(relation));
+REVOKE UPDATE ON crdt_reconcile.tracked FROM PUBLIC;
+
+-- Why a tracking setting no longer fits its table (NULL when it does):
+-- what the trigger would refuse, checked when the table changes.
+CREATE FUNCTION crdt_reconcile.tracking_problem(rel pg_catalog.regclass, shape pg_catalog.text,
+		key_columns pg_catalog.name[], clock_column pg_catalog.name, writer_column pg_catalog.name,
+		replica_column pg_catalog.name)
+	RETURNS pg_catalog.text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	crdt_types pg_catalog.oid[] := ARRAY(SELECT t.oid FROM pg_type t
+		WHERE t.typnamespace = '@extschema@'::pg_catalog.regnamespace
+		  AND t.typname IN ('vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg'));
+	pkey pg_catalog.name[];
+	col record;
+	bad pg_catalog.name;
+BEGIN
+	SELECT pg_catalog.array_agg(a.attname ORDER BY k.n) INTO pkey
+	FROM pg_index i
+	CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+	JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+	WHERE i.indrelid = rel AND i.indisprimary;
+	IF pkey IS NULL THEN
+		RETURN 'it has no primary key (the key names the row a replicated write merges into)';
+	END IF;
+	IF key_columns IS NOT NULL AND pkey IS DISTINCT FROM key_columns THEN
+		RETURN pg_catalog.format('its primary key (%s) is not the one it is tracked with (%s)',
+			pg_catalog.array_to_string(pkey, ', '), pg_catalog.array_to_string(key_columns, ', '));
+	END IF;
+	FOR col IN
+		SELECT c.name, c.role, c.wanted, a.attname, a.attgenerated, crdt_reconcile.base_type(a.atttypid) AS base
+		FROM (VALUES (clock_column, 'clock', '@extschema@.vclock'::pg_catalog.regtype::pg_catalog.oid),
+		             (writer_column, 'writer', '@extschema@.lwwreg'::pg_catalog.regtype::pg_catalog.oid),
+		             (replica_column, 'replica', 'pg_catalog.text'::pg_catalog.regtype::pg_catalog.oid))
+		     AS c(name, role, wanted)
+		LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE c.name IS NOT NULL
+	LOOP
+		IF col.attname IS NULL THEN
+			RETURN pg_catalog.format('its %s column "%s" does not exist', col.role, col.name);
+		ELSIF col.attgenerated <> '' THEN
+			RETURN pg_catalog.format('its %s column "%s" is generated', col.role, col.name);
+		ELSIF col.base IS DISTINCT FROM col.wanted THEN
+			RETURN pg_catalog.format('its %s column "%s" must have type %s', col.role, col.name,
+				col.wanted::pg_catalog.regtype);
+		END IF;
+	END LOOP;
+	IF writer_column IS NOT NULL AND clock_column IS NULL THEN
+		RETURN 'a writer column needs a clock column';
+	END IF;
+	IF shape = 'replica_rows' AND (replica_column IS NULL OR NOT replica_column = ANY (pkey)) THEN
+		RETURN 'a replica_rows table needs replica_column, a column of its primary key';
+	ELSIF shape <> 'replica_rows' AND replica_column IS NOT NULL THEN
+		RETURN 'replica_column applies only to shape replica_rows';
+	END IF;
+	-- plain (non-CRDT, non-key) columns written on several replicas are resolved by the writer tag
+	IF shape = 'merge_in_place' AND clock_column IS NOT NULL AND writer_column IS NULL AND EXISTS (
+			SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+			  AND a.attgenerated = '' AND NOT crdt_reconcile.base_type(a.atttypid) = ANY (crdt_types)
+			  AND NOT a.attname = ANY (pkey)) THEN
+		RETURN 'it has plain columns, so a clock column needs a writer column (an lwwreg column that resolves concurrent writes to them)';
+	END IF;
+	-- nothing re-checks a domain's constraint on a merged value
+	SELECT a.attname INTO bad FROM pg_attribute a
+	WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+	  AND crdt_reconcile.base_type(a.atttypid) = ANY (crdt_types) AND a.atttypid <> crdt_reconcile.base_type(a.atttypid)
+	  AND EXISTS (SELECT FROM pg_constraint k WHERE k.contypid IN (
+	          WITH RECURSIVE chain(oid) AS (SELECT a.atttypid UNION ALL
+	              SELECT t.typbasetype FROM chain c JOIN pg_type t ON t.oid = c.oid WHERE t.typbasetype <> 0)
+	          SELECT oid FROM chain))
+	LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RETURN pg_catalog.format('column "%s" has a domain with constraints, which a merge could break; express the rule as an invariant instead', bad);
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+DROP FUNCTION crdt_reconcile.track(pg_catalog.regclass, pg_catalog.text, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.text, pg_catalog.bool, pg_catalog.bool);
+DROP FUNCTION crdt_reconcile.track_in_path(pg_catalog.regclass, pg_catalog.text, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.text);
+
+-- track() hands the caller's effective search_path (which resolves the
+-- invariant's names) to the worker below, whose own search_path is pinned.
+-- Both run as the caller, who must own the table.
+CREATE FUNCTION crdt_reconcile.track_in_path(
+		rel pg_catalog.regclass, shape pg_catalog.text, clock_column pg_catalog.name,
+		writer_column pg_catalog.name, replica_column pg_catalog.name, invariant pg_catalog.text,
+		log_merges pg_catalog.bool, record_stale pg_catalog.bool, path pg_catalog.name[])
+	RETURNS crdt_reconcile.tracked
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	keys pg_catalog.name[];
+	problem pg_catalog.text;
+	invariant_path pg_catalog.text;
+	result crdt_reconcile.tracked;
+BEGIN
+	IF shape IS NULL OR shape NOT IN ('merge_in_place', 'replica_rows') THEN
+		RAISE EXCEPTION 'shape must be ''merge_in_place'' or ''replica_rows'', not %', coalesce(shape, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF (SELECT c.relkind FROM pg_class c WHERE c.oid = rel) NOT IN ('r', 'p') THEN
+		RAISE EXCEPTION '% is not a table', rel USING ERRCODE = 'wrong_object_type';
+	END IF;
+	IF NOT crdt_reconcile.owns(rel) THEN
+		RAISE EXCEPTION 'must be owner of table % to track it', rel USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.relation = rel) THEN
+		RAISE EXCEPTION 'table % is already tracked', rel
+			USING ERRCODE = 'duplicate_object', HINT = 'Call crdt_reconcile.untrack first to change its settings.';
+	END IF;
+	IF EXISTS (SELECT FROM pg_catalog.pg_partition_ancestors(rel) p JOIN crdt_reconcile.tracked t
+	           ON t.relation OPERATOR(pg_catalog.=) p.relid WHERE p.relid <> rel) THEN
+		RAISE EXCEPTION 'table % is a partition of a tracked table', rel
+			USING ERRCODE = 'duplicate_object', HINT = 'Its partitioned table''s tracking covers it.';
+	END IF;
+	SELECT pg_catalog.array_agg(a.attname ORDER BY k.n) INTO keys
+	FROM pg_index i
+	CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+	JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+	WHERE i.indrelid = rel AND i.indisprimary;
+	problem := crdt_reconcile.tracking_problem(rel, shape, keys, clock_column, writer_column, replica_column);
+	IF problem LIKE 'it has plain columns%' THEN
+		RAISE EXCEPTION 'table % cannot be tracked: %', rel, problem
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Add a column of type lwwreg (ALTER TABLE ... ADD COLUMN writer lwwreg) and pass writer_column => ''writer''.';
+	ELSIF problem IS NOT NULL THEN
+		RAISE EXCEPTION 'table % cannot be tracked: %', rel, problem
+			USING ERRCODE = CASE WHEN keys IS NULL THEN 'invalid_table_definition' ELSE 'invalid_parameter_value' END;
+	END IF;
+
+	IF invariant IS NOT NULL THEN
+		-- pg_catalog first, pg_temp last: a look-alike in a schema of the path
+		-- or a temporary function can never stand in for a built-in
+		invariant_path := pg_catalog.array_to_string(ARRAY['pg_catalog']
+			|| ARRAY(SELECT pg_catalog.quote_ident(s) FROM pg_catalog.unnest(path) WITH ORDINALITY AS u(s, n)
+			         WHERE s <> 'pg_catalog' AND s NOT LIKE 'pg\_temp%' ORDER BY n)
+			|| ARRAY['pg_temp'], ', ');
+		-- names resolve now, as the caller; the trigger prepares the check with the same path
+		PERFORM pg_catalog.set_config('search_path', invariant_path, true);
+		EXECUTE pg_catalog.format('SELECT (%s)::pg_catalog.bool FROM %s AS t LIMIT 0', invariant, rel);
+		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	END IF;
+
+	EXECUTE pg_catalog.format(
+		'CREATE TRIGGER crdt_reconcile_track BEFORE INSERT OR UPDATE ON %s FOR EACH ROW '
+		'EXECUTE FUNCTION crdt_reconcile.track_trigger()', rel);
+	-- ALWAYS: the trigger must also fire in logical-replication apply workers.
+	EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER crdt_reconcile_track', rel);
+
+	INSERT INTO crdt_reconcile.tracked AS t (relation, shape, key_columns, clock_column, writer_column,
+		replica_column, invariant, log_merges, record_stale, invariant_search_path)
+	VALUES (rel, shape, keys, clock_column, writer_column, replica_column, invariant,
+		coalesce(log_merges, false), coalesce(record_stale, true), invariant_path)
+	RETURNING t.* INTO result;
+	RETURN result;
+END
+$$;
+CREATE FUNCTION crdt_reconcile.track(
+		rel pg_catalog.regclass,
+		shape pg_catalog.text DEFAULT 'merge_in_place',
+		clock_column pg_catalog.name DEFAULT NULL,
+		writer_column pg_catalog.name DEFAULT NULL,
+		replica_column pg_catalog.name DEFAULT NULL,
+		invariant pg_catalog.text DEFAULT NULL,
+		log_merges pg_catalog.bool DEFAULT false,
+		record_stale pg_catalog.bool DEFAULT true)
+	RETURNS crdt_reconcile.tracked
+	LANGUAGE sql
+	AS $$ SELECT crdt_reconcile.track_in_path(rel, shape, clock_column, writer_column, replica_column,
+	                                          invariant, log_merges, record_stale,
+	                                          pg_catalog.current_schemas(false)) $$;
+COMMENT ON FUNCTION crdt_reconcile.track(pg_catalog.regclass, pg_catalog.text, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.text, pg_catalog.bool, pg_catalog.bool) IS
+	'makes a table a tracked table: CRDT columns merge on every write, conflicts are recorded';
+
+DROP FUNCTION crdt_reconcile.untrack(pg_catalog.regclass);
+CREATE FUNCTION crdt_reconcile.untrack(rel pg_catalog.regclass) RETURNS pg_catalog.bool
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF EXISTS (SELECT FROM pg_class c WHERE c.oid = rel) AND NOT crdt_reconcile.owns(rel) THEN
+		RAISE EXCEPTION 'must be owner of table % to untrack it', rel USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF NOT EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.relation = rel) THEN
+		RETURN false;			-- a dropped table's row went with it
+	END IF;
+	-- dropping the trigger removes the settings row (the sql_drop event trigger)
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS crdt_reconcile_track ON %s', rel);
+	DELETE FROM crdt_reconcile.tracked t WHERE t.relation = rel;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION crdt_reconcile.untrack(pg_catalog.regclass) IS
+	'stops tracking a table; its conflict records are kept';
+
+-- ------------------------------------------------------------ DDL on tracked tables
+
+CREATE FUNCTION crdt_reconcile.forget_merge_stats(rel pg_catalog.oid) RETURNS pg_catalog.void
+	AS 'MODULE_PATHNAME', 'crdt_forget_merge_stats' LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION crdt_reconcile.forget_merge_stats(pg_catalog.oid) FROM PUBLIC;
+
+-- Follows a renamed column into the settings: a configured name that no
+-- longer exists is replaced by the renamed column's new name.  Called by
+-- the event trigger below only.
+CREATE FUNCTION crdt_reconcile.follow_rename(rel pg_catalog.oid, attnum pg_catalog.int2) RETURNS pg_catalog.void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	new_name pg_catalog.name;
+	live pg_catalog.name[];
+BEGIN
+	SELECT a.attname INTO new_name FROM pg_attribute a
+	WHERE a.attrelid = rel AND a.attnum = follow_rename.attnum AND NOT a.attisdropped;
+	live := ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped);
+	IF new_name IS NULL THEN
+		RETURN;
+	END IF;
+	UPDATE crdt_reconcile.tracked t SET
+		clock_column = CASE WHEN t.clock_column IS NULL OR t.clock_column = ANY (live) THEN t.clock_column ELSE new_name END,
+		writer_column = CASE WHEN t.writer_column IS NULL OR t.writer_column = ANY (live) THEN t.writer_column ELSE new_name END,
+		replica_column = CASE WHEN t.replica_column IS NULL OR t.replica_column = ANY (live) THEN t.replica_column ELSE new_name END,
+		key_columns = ARRAY(SELECT CASE WHEN k = ANY (live) THEN k ELSE new_name END
+		                    FROM pg_catalog.unnest(t.key_columns) WITH ORDINALITY AS u(k, n) ORDER BY n)
+	WHERE t.relation OPERATOR(pg_catalog.=) rel;
+END
+$$;
+REVOKE ALL ON FUNCTION crdt_reconcile.follow_rename(pg_catalog.oid, pg_catalog.int2) FROM PUBLIC;
+
+-- After ALTER TABLE (or ALTER DOMAIN): a tracked table must still fit its
+-- settings, else the change is refused; renamed columns are followed; the
+-- tracking trigger stays ENABLE ALWAYS (ENABLE TRIGGER ALL, as a data-only
+-- restore runs it, would make it skip apply workers).  As the extension's
+-- owner (the renaming role may not update crdt_reconcile.tracked): it
+-- reads catalogs and runs no code a user wrote.
+CREATE FUNCTION crdt_reconcile.on_ddl_command_end() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	c record;
+	t crdt_reconcile.tracked;
+	affected pg_catalog.oid[] := '{}';
+	problem pg_catalog.text;
+	state pg_catalog.char;
+BEGIN
+	IF NOT EXISTS (SELECT FROM crdt_reconcile.tracked) THEN
+		RETURN;
+	END IF;
+	FOR c IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands() LOOP
+		IF c.command_tag = 'ALTER DOMAIN' THEN
+			affected := affected || ARRAY(SELECT x.relation::pg_catalog.oid FROM crdt_reconcile.tracked x);
+		ELSIF c.command_tag = 'ALTER TABLE' AND c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+			-- the table itself and, for a partition, the tables above it
+			affected := affected || c.objid
+				|| ARRAY(SELECT p.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(c.objid) p);
+			IF c.objsubid > 0 AND EXISTS (SELECT FROM crdt_reconcile.tracked x WHERE x.relation OPERATOR(pg_catalog.=) c.objid) THEN
+				PERFORM crdt_reconcile.follow_rename(c.objid, c.objsubid::pg_catalog.int2);
+			END IF;
+		END IF;
+	END LOOP;
+	FOR t IN SELECT * FROM crdt_reconcile.tracked x WHERE x.relation OPERATOR(pg_catalog.=) ANY (affected) LOOP
+		problem := crdt_reconcile.tracking_problem(t.relation, t.shape, t.key_columns, t.clock_column,
+			t.writer_column, t.replica_column);
+		IF problem IS NOT NULL THEN
+			RAISE EXCEPTION 'cannot change tracked table %: %', t.relation, problem
+				USING ERRCODE = 'invalid_table_definition',
+				      HINT = 'Untrack it first (crdt_reconcile.untrack), change it, and track it again.';
+		END IF;
+		SELECT g.tgenabled INTO state FROM pg_trigger g
+		WHERE g.tgrelid = t.relation AND g.tgname = 'crdt_reconcile_track';
+		IF state IN ('O', 'R') THEN
+			RAISE NOTICE 'the tracking trigger of % fires in apply workers too: set back to ENABLE ALWAYS', t.relation;
+			EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER crdt_reconcile_track', t.relation);
+		ELSIF state = 'D' THEN
+			RAISE WARNING 'tracking of % is suspended while its trigger crdt_reconcile_track is disabled', t.relation
+				USING HINT = pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER crdt_reconcile_track', t.relation);
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- DROP TABLE, or DROP TRIGGER crdt_reconcile_track: the settings row goes
+-- (crdt_reconcile.tracked never names a table that is gone).  Dropping a
+-- configured column (DROP TYPE ... CASCADE, say) is refused.  As the
+-- extension's owner: the table's owner can no longer be looked up.
+CREATE FUNCTION crdt_reconcile.on_sql_drop() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	o record;
+	gone pg_catalog.oid[];
+	rel pg_catalog.oid;
+	t crdt_reconcile.tracked;
+BEGIN
+	gone := ARRAY(SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE d.object_type = 'table');
+	FOR o IN SELECT * FROM pg_catalog.pg_event_trigger_dropped_objects() LOOP
+		rel := NULL;
+		IF o.object_type = 'table' THEN
+			rel := o.objid;
+		ELSIF o.object_type = 'trigger' AND o.address_names[3] = 'crdt_reconcile_track' THEN
+			rel := pg_catalog.to_regclass(pg_catalog.format('%I.%I', o.address_names[1], o.address_names[2]));
+		ELSIF o.object_type = 'table column' AND NOT o.objid = ANY (gone) THEN
+			SELECT * INTO t FROM crdt_reconcile.tracked x WHERE x.relation OPERATOR(pg_catalog.=) o.objid;
+			IF FOUND AND (o.address_names[3] IN (t.clock_column, t.writer_column, t.replica_column)
+			              OR o.address_names[3] = ANY (t.key_columns)) THEN
+				RAISE EXCEPTION 'cannot drop column % of tracked table %: tracking uses it', o.address_names[3], t.relation
+					USING ERRCODE = 'dependent_objects_still_exist',
+					      HINT = 'Untrack the table first (crdt_reconcile.untrack).';
+			END IF;
+		END IF;
+		IF rel IS NOT NULL THEN
+			DELETE FROM crdt_reconcile.tracked x WHERE x.relation OPERATOR(pg_catalog.=) rel;
+			IF FOUND THEN
+				PERFORM crdt_reconcile.forget_merge_stats(rel);
+			END IF;
+		END IF;
+	END LOOP;
+END
+$$;
+
+CREATE EVENT TRIGGER crdt_reconcile_ddl ON ddl_command_end
+	WHEN TAG IN ('ALTER TABLE', 'ALTER DOMAIN')
+	EXECUTE FUNCTION crdt_reconcile.on_ddl_command_end();
+CREATE EVENT TRIGGER crdt_reconcile_drop ON sql_drop
+	EXECUTE FUNCTION crdt_reconcile.on_sql_drop();
+
+-- ------------------------------------------------------------ conflict audit
+
+-- A role sees a record only when it could read, in the table itself,
+-- everything the record shows: the row (the table's row-level security
+-- must let it see the row with that key), and the key, the column (every
+-- column, for a record about the whole row) and the clock — each a column
+-- it may SELECT.  Members of crdt_reconcile_admin see all.  Runs as the
+-- reader, so the table's policies apply to it.
+CREATE FUNCTION crdt_reconcile.may_read_conflict(rel pg_catalog.regclass, col pg_catalog.name,
+		row_key pg_catalog.jsonb)
+	RETURNS pg_catalog.bool
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	shown pg_catalog.name[];
+	visible pg_catalog.bool;
+BEGIN
+	IF pg_catalog.pg_has_role('crdt_reconcile_admin', 'MEMBER') THEN
+		RETURN true;
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = rel) THEN
+		RETURN false;			-- the table is gone: admins only
+	END IF;
+	shown := ARRAY(SELECT pg_catalog.jsonb_object_keys(row_key))::pg_catalog.name[]
+		|| (SELECT t.clock_column FROM crdt_reconcile.tracked t WHERE t.relation = rel);
+	IF col IS NULL THEN
+		shown := shown || ARRAY(SELECT a.attname FROM pg_attribute a
+		                         WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped);
+	ELSE
+		shown := shown || col;
+	END IF;
+	IF EXISTS (SELECT FROM pg_catalog.unnest(shown) AS s(name)
+	           LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attname = s.name AND a.attnum > 0 AND NOT a.attisdropped
+	           WHERE s.name IS NOT NULL
+	             AND NOT coalesce(pg_catalog.has_column_privilege(rel, a.attnum, 'SELECT'), false)) THEN
+		RETURN false;
+	END IF;
+	IF pg_catalog.row_security_active(rel) THEN
+		EXECUTE pg_catalog.format(
+			'SELECT EXISTS (SELECT FROM %s t, pg_catalog.jsonb_populate_record(NULL::%s, $1) k WHERE %s)',
+			rel, rel, crdt_reconcile.key_match(rel, 't', 'k',
+			                                    ARRAY(SELECT pg_catalog.jsonb_object_keys(row_key))::pg_catalog.name[]))
+		INTO visible USING row_key;
+		RETURN coalesce(visible, false);
+	END IF;
+	RETURN true;
+END
+$$;
+
+-- Resolving also needs the right to write what the resolution writes.
+CREATE FUNCTION crdt_reconcile.may_resolve_conflict(rel pg_catalog.regclass, col pg_catalog.name,
+		row_key pg_catalog.jsonb)
+	RETURNS pg_catalog.bool
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT crdt_reconcile.may_read_conflict(rel, col, row_key)
+	   AND (pg_catalog.pg_has_role('crdt_reconcile_admin', 'MEMBER')
+	        OR coalesce(pg_catalog.has_table_privilege(rel, 'UPDATE'), false)
+	        OR (col IS NOT NULL AND coalesce((SELECT pg_catalog.has_column_privilege(rel, a.attnum, 'UPDATE')
+	                                          FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = col
+	                                            AND a.attnum > 0 AND NOT a.attisdropped), false)))
+$$;
+
+DROP POLICY conflicts_read ON crdt_reconcile.conflicts;
+DROP POLICY conflicts_resolve ON crdt_reconcile.conflicts;
+DROP FUNCTION crdt_reconcile.may_see_conflicts_of(pg_catalog.regclass);
+CREATE POLICY conflicts_read ON crdt_reconcile.conflicts FOR SELECT
+	USING (crdt_reconcile.may_read_conflict(relation, column_name, row_key));
+CREATE POLICY conflicts_resolve ON crdt_reconcile.conflicts FOR UPDATE
+	USING (crdt_reconcile.may_resolve_conflict(relation, column_name, row_key))
+	WITH CHECK (crdt_reconcile.may_resolve_conflict(relation, column_name, row_key));
+
+-- an applied write looks up the open records of its row, to close those it settled
+CREATE INDEX conflicts_open_row ON crdt_reconcile.conflicts (relation, row_key) WHERE status = 'open';
+
+-- Who resolved and when is stamped here, so it cannot be forged.  The one
+-- exception is the trigger closing a record that a replicated write
+-- settled: it writes as the audit table's owner and names the origin.
+DROP TRIGGER conflicts_stamp ON crdt_reconcile.conflicts;
+DROP FUNCTION crdt_reconcile.conflicts_stamp();
+CREATE FUNCTION crdt_reconcile.conflicts_stamp() RETURNS pg_catalog.trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NEW.status IS DISTINCT FROM OLD.status OR NEW.resolved_value IS DISTINCT FROM OLD.resolved_value
+	   OR NEW.resolution IS DISTINCT FROM OLD.resolution THEN
+		IF NEW.status = 'resolved' THEN
+			NEW.resolved_at := pg_catalog.clock_timestamp();
+			IF NEW.resolved_by IS NULL OR NEW.resolved_by IS NOT DISTINCT FROM OLD.resolved_by
+			   OR CURRENT_USER OPERATOR(pg_catalog.<>) (SELECT pg_catalog.pg_get_userbyid(c.relowner)
+			                                             FROM pg_class c WHERE c.oid = TG_RELID) THEN
+				NEW.resolved_by := CURRENT_USER;
+			END IF;
+		ELSE
+			NEW.resolved_at := NULL;
+			NEW.resolved_by := NULL;
+		END IF;
+	ELSE
+		NEW.resolved_at := OLD.resolved_at;
+		NEW.resolved_by := OLD.resolved_by;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER conflicts_stamp BEFORE UPDATE ON crdt_reconcile.conflicts
+	FOR EACH ROW EXECUTE FUNCTION crdt_reconcile.conflicts_stamp();
+
+-- The arbitrated value is written as an ordinary UPDATE under the
+-- caller's rights; keys are matched with the primary key's own operators
+-- (any key type, any search_path), a partitioned table through its root.
+DROP FUNCTION crdt_reconcile.resolve(pg_catalog.int8, pg_catalog.text, pg_catalog.text);
+DROP FUNCTION crdt_reconcile.resolve(pg_catalog.int8, pg_catalog.jsonb, pg_catalog.text);
+CREATE FUNCTION crdt_reconcile.resolve(conflict_id pg_catalog.int8, value pg_catalog.jsonb,
+		note pg_catalog.text DEFAULT NULL)
+	RETURNS crdt_reconcile.conflicts
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	c crdt_reconcile.conflicts;
+	t crdt_reconcile.tracked;
+	targets pg_catalog.jsonb;
+	assignments pg_catalog.text[] := '{}';
+	col pg_catalog.text;
+	col_value pg_catalog.jsonb;
+	col_type pg_catalog.regtype;
+	base pg_catalog.text;
+	own_key pg_catalog.jsonb;
+	written pg_catalog.int8;
+BEGIN
+	-- row-level security hides the conflicts the caller may not resolve
+	SELECT * INTO c FROM crdt_reconcile.conflicts x WHERE x.id = conflict_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'conflict % does not exist or is not visible to you', conflict_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	IF c.status = 'resolved' THEN
+		RAISE EXCEPTION 'conflict % is already resolved (by %)', conflict_id, c.resolved_by
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF value IS NULL THEN
+		RAISE EXCEPTION 'the arbitrated value must not be NULL; pass ''keep'' to accept the automatic outcome'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO t FROM crdt_reconcile.tracked x WHERE x.relation = c.relation;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % is no longer tracked', c.relation USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF @extschema@.crdt_replica_id() IS NULL THEN
+		RAISE EXCEPTION 'resolving writes the value as this replica: crdt.replica_id is not set'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'SET crdt.replica_id = ''...'' (the name of this node), or set it for the role or database.';
+	END IF;
+
+	IF c.column_name IS NOT NULL THEN
+		targets := pg_catalog.jsonb_build_object(c.column_name, value);
+	ELSIF pg_catalog.jsonb_typeof(value) = 'object' THEN
+		targets := value;
+	ELSE
+		RAISE EXCEPTION 'conflict % concerns the whole row: pass an object of column values', conflict_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	own_key := c.row_key;
+	IF t.shape = 'replica_rows' THEN
+		-- the arbitrated value is this replica's write to its own row
+		own_key := own_key || pg_catalog.jsonb_build_object(t.replica_column, @extschema@.crdt_replica_id());
+	END IF;
+
+	FOR col, col_value IN SELECT * FROM pg_catalog.jsonb_each(targets) LOOP
+		SELECT a.atttypid INTO col_type FROM pg_attribute a
+		WHERE a.attrelid = c.relation AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped
+		  AND a.attgenerated = '';
+		IF col_type IS NULL OR col = ANY (t.key_columns) OR col = t.clock_column OR col = t.writer_column THEN
+			RAISE EXCEPTION 'column "%" of % cannot be arbitrated', col, c.relation
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		base := pg_catalog.format('t.%I', col);
+		IF t.shape = 'replica_rows' THEN
+			-- start from the converged value of the key, so the write dominates every replica's
+			base := pg_catalog.format(
+				'(SELECT @extschema@.crdt_merge(r.%I) FROM %s r, pg_catalog.jsonb_populate_record(NULL::%s, %L) q WHERE %s)',
+				col, c.relation, c.relation, c.row_key,
+				crdt_reconcile.key_match(c.relation, 'r', 'q',
+				                         ARRAY(SELECT pg_catalog.jsonb_object_keys(c.row_key))::pg_catalog.name[]));
+		END IF;
+		assignments := assignments || pg_catalog.format('%I = %s', col,
+			crdt_reconcile.arbitrated_expression(col::pg_catalog.name,
+				crdt_reconcile.base_type(col_type)::pg_catalog.regtype, base, col_value, c.relation));
+	END LOOP;
+
+	-- An ordinary UPDATE under the caller's rights: the trigger ticks the
+	-- row clock and stamps the writer, so the value dominates both sides
+	-- and replicates like any other write.
+	EXECUTE pg_catalog.format('UPDATE %s t SET %s FROM pg_catalog.jsonb_populate_record(NULL::%s, %L) k WHERE %s',
+		c.relation, pg_catalog.array_to_string(assignments, ', '), c.relation, own_key,
+		crdt_reconcile.key_match(c.relation, 't', 'k', ARRAY(SELECT pg_catalog.jsonb_object_keys(own_key))::pg_catalog.name[]));
+	GET DIAGNOSTICS written = ROW_COUNT;
+	IF written = 0 AND t.shape = 'replica_rows' THEN
+		EXECUTE pg_catalog.format('INSERT INTO %s (%s) SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, %L)',
+			c.relation,
+			(SELECT pg_catalog.string_agg(pg_catalog.format('%I', k), ', ') FROM pg_catalog.jsonb_object_keys(own_key) k),
+			(SELECT pg_catalog.string_agg(pg_catalog.format('%I', k), ', ') FROM pg_catalog.jsonb_object_keys(own_key) k),
+			c.relation, own_key);
+		EXECUTE pg_catalog.format('UPDATE %s t SET %s FROM pg_catalog.jsonb_populate_record(NULL::%s, %L) k WHERE %s',
+			c.relation, pg_catalog.array_to_string(assignments, ', '), c.relation, own_key,
+			crdt_reconcile.key_match(c.relation, 't', 'k', ARRAY(SELECT pg_catalog.jsonb_object_keys(own_key))::pg_catalog.name[]));
+		GET DIAGNOSTICS written = ROW_COUNT;
+	END IF;
+	IF written = 0 THEN
+		RAISE EXCEPTION 'the row % of % no longer exists', c.row_key, c.relation
+			USING ERRCODE = 'no_data_found';
+	END IF;
+
+	UPDATE crdt_reconcile.conflicts x
+	SET status = 'resolved', resolution = 'arbitrated', resolved_value = value,
+	    note = coalesce(resolve.note, x.note)
+	WHERE x.id = conflict_id
+	RETURNING x.* INTO c;
+	RETURN c;
+END
+$$;
+CREATE FUNCTION crdt_reconcile.resolve(conflict_id pg_catalog.int8, action pg_catalog.text,
+		note pg_catalog.text DEFAULT NULL)
+	RETURNS crdt_reconcile.conflicts
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	c crdt_reconcile.conflicts;
+BEGIN
+	IF action IS DISTINCT FROM 'keep' THEN
+		-- anything else is the value itself, written as JSON
+		RETURN crdt_reconcile.resolve(conflict_id, action::pg_catalog.jsonb, note);
+	END IF;
+	UPDATE crdt_reconcile.conflicts x
+	SET status = 'resolved', note = coalesce(resolve.note, x.note)
+	WHERE x.id = conflict_id AND x.status <> 'resolved'
+	RETURNING x.* INTO c;
+	IF NOT FOUND THEN
+		IF EXISTS (SELECT FROM crdt_reconcile.conflicts x WHERE x.id = conflict_id) THEN
+			RAISE EXCEPTION 'conflict % is already resolved', conflict_id
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+		RAISE EXCEPTION 'conflict % does not exist or is not visible to you', conflict_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN c;
+END
+$$;
+COMMENT ON FUNCTION crdt_reconcile.resolve(pg_catalog.int8, pg_catalog.text, pg_catalog.text) IS
+	'''keep'' accepts the automatic outcome; any other text is a JSON value to arbitrate with';
+COMMENT ON FUNCTION crdt_reconcile.resolve(pg_catalog.int8, pg_catalog.jsonb, pg_catalog.text) IS
+	'writes the chosen value so that it dominates both sides, and marks the conflict resolved';
+
+-- ------------------------------------------------------------ telemetry
+
+-- merge_counters() itself shows only this database's relations that the
+-- caller may read (admins: all, and the overflow row, relation NULL).
+DROP VIEW crdt_reconcile.merge_stats;
+CREATE VIEW crdt_reconcile.merge_stats AS
+SELECT s.relation::pg_catalog.regclass AS relation, s.local_writes, s.merges_applied, s.inserts_merged,
+       s.stale_skipped, s.echoes_skipped, s.conflicts_recorded
+FROM crdt_reconcile.merge_counters() s;
+GRANT SELECT ON crdt_reconcile.merge_stats TO PUBLIC;
+
 -- ------------------------------------------------------------ anti-entropy (0.4)
 --
 -- A Merkle tree over the key hashes replaces 0.3's flat buckets.  Every row

@@ -201,9 +201,9 @@ FROM (VALUES
 	('orset add at counter 2^63-2', $$SELECT crdt_add('{"context":{"a":9223372036854775806}}'::orset, 'x', 'a')$$),
 	('orset range up to 2^63-1', $$SELECT '{"context":{"a":[[2,9223372036854775807]]}}'::orset || '{"context":{"a":1}}'$$),
 	('mvreg write at counter 2^63-1', $$SELECT crdt_set('{"context":{"a":9223372036854775807}}'::mvreg, '1', 'a')$$),
-	('lwwreg write after 9999-12-31 23:59:59.999999', $$SELECT crdt_set(crdt_set('{}'::lwwreg, '1', '9999-12-31 23:59:59.999999+00', 'a'), '2', 'a')$$),
-	('lwwreg write at 10000-01-01', $$SELECT crdt_set('{}'::lwwreg, '1', '10000-01-01 00:00:00+00', 'a')$$),
-	('lwwreg write at -infinity', $$SELECT crdt_set('{}'::lwwreg, '1', '-infinity', 'a')$$),
+	('lwwreg write after 9999-12-31 23:59:59.999999', $$SELECT crdt_set(crdt_set_at('{}'::lwwreg, '1', '9999-12-31 23:59:59.999999+00', 'a'), '2', 'a')$$),
+	('lwwreg write at 10000-01-01', $$SELECT crdt_set_at('{}'::lwwreg, '1', '10000-01-01 00:00:00+00', 'a')$$),
+	('lwwreg write at -infinity', $$SELECT crdt_set_at('{}'::lwwreg, '1', '-infinity', 'a')$$),
 	('binary count 2^63-1', $$SELECT crdt_value(x) FROM (SELECT '{"a":9223372036854775807}'::gcounter AS x) s WHERE gcounter_send(x) = '\x01010061ffffffffffffffff7f00'$$)
 ) AS t(what, stmt);
 -- the same through binary input: a 9-byte varint holds 2^63-1, not 2^63 or more
@@ -228,7 +228,7 @@ SELECT id_bytes, chars,
        pg_temp.state_of(format('SELECT crdt_decrement(NULL::pncounter, 1, %L)', id)) AS pn_dec,
        pg_temp.state_of(format('SELECT crdt_add(NULL::orset, ''e'', %L)', id)) AS or_add,
        pg_temp.state_of(format('SELECT crdt_set(NULL::lwwreg, ''1'', %L)', id)) AS lww_set,
-       pg_temp.state_of(format('SELECT crdt_set(NULL::lwwreg, ''1'', now(), %L)', id)) AS lww_set_at,
+       pg_temp.state_of(format('SELECT crdt_set_at(NULL::lwwreg, ''1'', now(), %L)', id)) AS lww_set_at,
        pg_temp.state_of(format('SELECT crdt_set(NULL::mvreg, ''1'', %L)', id)) AS mv_set,
        pg_temp.state_of(format('SELECT crdt_get(''{}''::vclock, %L)', id)) AS get,
        pg_temp.state_of(format('SET crdt.replica_id = %L', id)) AS setting,
@@ -274,7 +274,7 @@ SELECT 'mvreg: 1,000,000 concurrent values', crdt_merge(crdt_set(NULL::mvreg, to
 FROM generate_series(1, 1000000) i;
 INSERT INTO big (name, l)
 SELECT 'lwwreg: a 1,000,000-element array value',
-       crdt_set(NULL::lwwreg, (SELECT jsonb_agg(i) FROM generate_series(1, 1000000) i), '2026-01-01', 'a');
+       crdt_set_at(NULL::lwwreg, (SELECT jsonb_agg(i) FROM generate_series(1, 1000000) i), '2026-01-01', 'a');
 SELECT name,
        coalesce(crdt_value(c)::text, crdt_value(p)::text, crdt_cardinality(g)::text, crdt_cardinality(t)::text,
                 crdt_cardinality(o)::text, array_length(crdt_value(m), 1)::text,
@@ -461,7 +461,7 @@ SELECT (SELECT crdt_value(crdt_merge(crdt_increment(NULL::gcounter, n + 1, r))) 
             FROM (SELECT DISTINCT ON (r, i % 2) r, i, n FROM huge ORDER BY r, i % 2, n DESC) m) AS pncounter_exact,
        (SELECT crdt_cardinality(crdt_merge(crdt_add(NULL::gset, (n % 50000)::text))) FROM huge)
          = (SELECT count(DISTINCT n % 50000) FROM huge) AS gset_exact,
-       (SELECT crdt_value(crdt_merge(crdt_set(NULL::lwwreg, to_jsonb(n), '2026-01-01'::timestamptz + i * interval '1 us', r)))
+       (SELECT crdt_value(crdt_merge(crdt_set_at(NULL::lwwreg, to_jsonb(n), '2026-01-01'::timestamptz + i * interval '1 us', r)))
         FROM huge) = (SELECT to_jsonb(n) FROM huge ORDER BY i DESC LIMIT 1) AS lwwreg_exact;
 DROP TABLE huge;
 

@@ -112,10 +112,10 @@ INSERT INTO samples2 VALUES
 	(1, '{}', '{}', '{}', '{}', '{}'),
 	(2, '["element-001","element-002","é"]', '{"elements":["a"],"removed":["b"]}',
 	    crdt_add(crdt_add('{}'::orset, 'element-001', 'agent-1'), 'élan', 'agent-2'),
-	    crdt_set('{}'::lwwreg, '{"plan": [1, "two", null, true]}', '2026-11-26 10:00:00+00', 'agent-1'),
+	    crdt_set_at('{}'::lwwreg, '{"plan": [1, "two", null, true]}', '2026-11-26 10:00:00+00', 'agent-1'),
 	    crdt_set('{}'::mvreg, '{"k": "v"}', 'agent-1') || crdt_set('{}'::mvreg, '"other"', 'agent-2')),
 	(3, '["tab\there","quote\""]', '{"removed":["gone"]}', '{"context":{"x":[[2,3]]}}',
-	    crdt_set('{}'::lwwreg, '"old"', '0001-01-01 00:00:00+00', 'r'), '{"context":{"r":5}}'),
+	    crdt_set_at('{}'::lwwreg, '"old"', '0001-01-01 00:00:00+00', 'r'), '{"context":{"r":5}}'),
 	(4, NULL, NULL, NULL, NULL, NULL);
 
 SELECT bool_and(g::text::gset = g AND t::text::twopset = t AND o::text::orset = o

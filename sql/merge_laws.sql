@@ -113,7 +113,7 @@ BEGIN
 END $$;
 CREATE FUNCTION pg_temp.random_lwwreg() RETURNS lwwreg LANGUAGE sql VOLATILE AS $$
 	SELECT CASE WHEN random() < 0.1 THEN '{}'::lwwreg
-	       ELSE crdt_set('{}'::lwwreg, to_jsonb(floor(random() * 3)::int),
+	       ELSE crdt_set_at('{}'::lwwreg, to_jsonb(floor(random() * 3)::int),
 	                     '2026-01-01 00:00+00'::timestamptz + floor(random() * 3)::int * interval '1 us',
 	                     'r' || floor(random() * 3)::int) END
 $$;

@@ -73,7 +73,7 @@ SELECT i % 40,
        crdt_add('{}'::gset, 'element-' || (i % 97)),
        crdt_remove(crdt_add(crdt_add('{}'::twopset, 'a' || (i % 13)), 'b' || (i % 11)), 'a' || (i % 26)),
        crdt_add('{}'::orset, 'element-' || (i % 89), 'r' || i),
-       crdt_set('{}'::lwwreg, to_jsonb(i), '2026-01-01 00:00+00'::timestamptz + (i % 1000) * interval '1 s', 'r' || (i % 7)),
+       crdt_set_at('{}'::lwwreg, to_jsonb(i), '2026-01-01 00:00+00'::timestamptz + (i % 1000) * interval '1 s', 'r' || (i % 7)),
        crdt_set('{}'::mvreg, to_jsonb(i % 5), 'r' || i)
 FROM generate_series(1, 20000) i;
 ANALYZE par2;

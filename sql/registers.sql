@@ -12,14 +12,14 @@ RESET client_min_messages;
 SELECT '{}'::lwwreg AS empty, crdt_value('{}'::lwwreg) IS NULL AS empty_value_is_null;
 
 -- Values are kept as jsonb prints them, so equal jsonb means equal bytes.
-SELECT crdt_set('{}'::lwwreg, '{"b": 1, "a": [1, 2.50]}', '2026-01-01 10:00:00+00', 'node_a') AS r;
+SELECT crdt_set_at('{}'::lwwreg, '{"b": 1, "a": [1, 2.50]}', '2026-01-01 10:00:00+00', 'node_a') AS r;
 
 -- Concurrent writes: the greatest timestamp wins; on a tie, the greater
 -- replica id (bytes); on a tie of both, the greater value bytes.
 WITH w(r) AS (VALUES
-    (crdt_set('{}'::lwwreg, '"from a"', '2026-01-01 10:00:00+00', 'node_a')),
-    (crdt_set('{}'::lwwreg, '"from b"', '2026-01-01 10:00:00+00', 'node_b')),
-    (crdt_set('{}'::lwwreg, '"older"', '2026-01-01 09:59:59.999999+00', 'node_z')))
+    (crdt_set_at('{}'::lwwreg, '"from a"', '2026-01-01 10:00:00+00', 'node_a')),
+    (crdt_set_at('{}'::lwwreg, '"from b"', '2026-01-01 10:00:00+00', 'node_b')),
+    (crdt_set_at('{}'::lwwreg, '"older"', '2026-01-01 09:59:59.999999+00', 'node_z')))
 SELECT crdt_value(crdt_merge(r)) AS winner, crdt_writer(crdt_merge(r)) AS writer,
        crdt_timestamp(crdt_merge(r)) AS at
 FROM w;
@@ -27,7 +27,7 @@ FROM w;
 -- crdt_set(r, value) stamps max(now, last timestamp + 1 µs): a write always
 -- beats what its writer has seen, even when the stored time is ahead of
 -- this clock.
-WITH future AS (SELECT crdt_set('{}'::lwwreg, '"from the future"', '2999-01-01 00:00:00+00', 'skewed') AS r)
+WITH future AS (SELECT crdt_set_at('{}'::lwwreg, '"from the future"', '2999-01-01 00:00:00+00', 'skewed') AS r)
 SELECT crdt_value(crdt_set(r, '"now"', 'node_a')) AS newer_write_wins,
        crdt_timestamp(crdt_set(r, '"now"', 'node_a')) - crdt_timestamp(r) AS stamped_after_by
 FROM future;
@@ -35,18 +35,18 @@ SELECT crdt_timestamp(crdt_set('{}'::lwwreg, '1', 'node_a')) BETWEEN now() AND c
        AS stamped_with_the_clock;
 
 -- With an explicit time, the write takes effect only if it wins.
-WITH cur AS (SELECT crdt_set('{}'::lwwreg, '"current"', '2026-06-01 00:00+00', 'node_a') AS r)
-SELECT crdt_value(crdt_set(r, '"late arrival"', '2026-05-01 00:00+00', 'node_b')) AS stale_write_loses,
-       crdt_value(crdt_set(r, '"fresh"', '2026-07-01 00:00+00', 'node_b')) AS newer_write_wins
+WITH cur AS (SELECT crdt_set_at('{}'::lwwreg, '"current"', '2026-06-01 00:00+00', 'node_a') AS r)
+SELECT crdt_value(crdt_set_at(r, '"late arrival"', '2026-05-01 00:00+00', 'node_b')) AS stale_write_loses,
+       crdt_value(crdt_set_at(r, '"fresh"', '2026-07-01 00:00+00', 'node_b')) AS newer_write_wins
 FROM cur;
 
-SELECT crdt_delta(crdt_set('{}'::lwwreg, '2', '2026-01-02 00:00+00', 'a'),
-                  crdt_set('{}'::lwwreg, '1', '2026-01-01 00:00+00', 'a')) AS newer_is_the_delta,
-       crdt_delta(crdt_set('{}'::lwwreg, '1', '2026-01-01 00:00+00', 'a'),
-                  crdt_set('{}'::lwwreg, '2', '2026-01-02 00:00+00', 'a')) AS covered_is_empty;
+SELECT crdt_delta(crdt_set_at('{}'::lwwreg, '2', '2026-01-02 00:00+00', 'a'),
+                  crdt_set_at('{}'::lwwreg, '1', '2026-01-01 00:00+00', 'a')) AS newer_is_the_delta,
+       crdt_delta(crdt_set_at('{}'::lwwreg, '1', '2026-01-01 00:00+00', 'a'),
+                  crdt_set_at('{}'::lwwreg, '2', '2026-01-02 00:00+00', 'a')) AS covered_is_empty;
 
 SELECT crdt_set('{}'::lwwreg, NULL, 'a');
-SELECT crdt_set('{}'::lwwreg, '1', 'infinity', 'a');
+SELECT crdt_set_at('{}'::lwwreg, '1', 'infinity', 'a');
 SELECT '{"value":1,"at":"2026-02-30T00:00:00Z","replica":"a"}'::lwwreg;
 SELECT '{"value":1,"at":"2026-01-01T00:00:00","replica":"a"}'::lwwreg;
 SELECT '{"value":1,"replica":"a"}'::lwwreg;

@@ -53,5 +53,5 @@ SELECT crdt_replica_id() IS NULL AS unset_again;
 SELECT proname, provolatile, proparallel, count(*)
 FROM pg_proc WHERE proname IN ('crdt_tick', 'crdt_increment', 'crdt_decrement', 'crdt_value',
                                'crdt_merge', 'crdt_replica_id', 'crdt_add', 'crdt_remove',
-                               'crdt_set')
+                               'crdt_set', 'crdt_set_at')
 GROUP BY 1, 2, 3 ORDER BY 1, 2;

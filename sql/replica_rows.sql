@@ -23,7 +23,7 @@ UPDATE budget SET replica = 'n2' WHERE team = 'ops';
 -- n2's row arrives: it had not seen n1's write, so its title and owner are concurrent
 SET session_replication_role = replica;
 INSERT INTO budget VALUES ('ops', 'n2', '{"p":{"n2":30}}',
-	crdt_set('{}'::lwwreg, '"bob"', '2020-01-01', 'n2'), crdt_set('{}'::mvreg, '"cut"', 'n2'),
+	crdt_set_at('{}'::lwwreg, '"bob"', '2020-01-01', 'n2'), crdt_set('{}'::mvreg, '"cut"', 'n2'),
 	'ops (n2)', '{"n2":1}');
 RESET session_replication_role;
 -- n1 writes again: its row clock now observes n2's row

@@ -245,13 +245,13 @@ RESET ROLE;
 SET session_replication_role = replica;
 -- concurrent, later writer tag: n2's price wins, its note (earlier) loses, plan keeps both
 UPDATE sec_inv SET price = 7, stock = '{"p":{"n2":4}}', clk = '{"n2":1}',
-       writer = crdt_set('{}'::lwwreg, 'null', '2100-01-01', 'n2'),
-       note = crdt_set('{}'::lwwreg, '"n2"', '2000-01-01', 'n2'), plan = crdt_set('{}'::mvreg, '"B"', 'n2');
+       writer = crdt_set_at('{}'::lwwreg, 'null', '2100-01-01', 'n2'),
+       note = crdt_set_at('{}'::lwwreg, '"n2"', '2000-01-01', 'n2'), plan = crdt_set('{}'::mvreg, '"B"', 'n2');
 -- stale: n2's first write again with another price
 UPDATE sec_inv SET price = 1, clk = '{"n2":1}';
 -- concurrent, earlier tag, and the stock goes negative
 UPDATE sec_inv SET price = 8, stock = '{"n":{"n3":100}}', clk = '{"n3":1}',
-       writer = crdt_set('{}'::lwwreg, 'null', '1990-01-01', 'n3');
+       writer = crdt_set_at('{}'::lwwreg, 'null', '1990-01-01', 'n3');
 -- an applied INSERT of an existing key merges
 INSERT INTO sec_inv (sku, stock, tags, seen, gone, clk)
 VALUES ('a', '{"p":{"n4":1}}', crdt_add('{}'::orset, 'blue', 'n4'), crdt_add('{}'::gset, 'z'),
@@ -384,7 +384,7 @@ BEGIN
 		END IF;
 		IF f.prorettype = 'pg_catalog.trigger'::regtype THEN
 			body := 'RETURN NEW;';
-		ELSIF f.proretset OR f.args LIKE '%OUT %' OR f.prorettype = 'pg_catalog.void'::regtype THEN
+		ELSIF f.proretset OR f.args LIKE '%OUT %' OR f.prorettype IN ('pg_catalog.void'::regtype, 'pg_catalog.event_trigger'::regtype) THEN
 			body := 'RETURN;';
 		ELSE
 			body := 'RETURN NULL;';
@@ -450,12 +450,12 @@ RESET ROLE;
 
 SET session_replication_role = replica;
 UPDATE sec_inv SET price = 7, stock = '{"p":{"n2":4}}', clk = '{"n2":1}',
-       writer = crdt_ext.crdt_set('{}'::crdt_ext.lwwreg, 'null', '2100-01-01', 'n2'),
-       note = crdt_ext.crdt_set('{}'::crdt_ext.lwwreg, '"n2"', '2000-01-01', 'n2'),
+       writer = crdt_ext.crdt_set_at('{}'::crdt_ext.lwwreg, 'null', '2100-01-01', 'n2'),
+       note = crdt_ext.crdt_set_at('{}'::crdt_ext.lwwreg, '"n2"', '2000-01-01', 'n2'),
        plan = crdt_ext.crdt_set('{}'::crdt_ext.mvreg, '"B"', 'n2');
 UPDATE sec_inv SET price = 1, clk = '{"n2":1}';
 UPDATE sec_inv SET price = 8, stock = '{"n":{"n3":100}}', clk = '{"n3":1}',
-       writer = crdt_ext.crdt_set('{}'::crdt_ext.lwwreg, 'null', '1990-01-01', 'n3');
+       writer = crdt_ext.crdt_set_at('{}'::crdt_ext.lwwreg, 'null', '1990-01-01', 'n3');
 INSERT INTO sec_inv (sku, stock, tags, seen, gone, clk)
 VALUES ('a', '{"p":{"n4":1}}', crdt_ext.crdt_add('{}'::crdt_ext.orset, 'blue', 'n4'),
         crdt_ext.crdt_add('{}'::crdt_ext.gset, 'z'),
@@ -591,7 +591,8 @@ SELECT last_value AS trap_calls, is_called FROM public.trap_count;
 SELECT what, by_role, query FROM public.trap_log;
 
 -- ------------------------------------------------------------ the functions
--- Every function of the extension: SECURITY DEFINER (none), and the
+-- Every function of the extension: SECURITY DEFINER (only the two event
+-- trigger functions, which read catalogs and run no user code), and the
 -- search_path it pins.  track() pins none on purpose (it hands the caller's
 -- path to track_in_path for the invariant); its body is fully qualified.
 SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer, p.proconfig AS settings

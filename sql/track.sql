@@ -49,11 +49,11 @@ SET session_replication_role = replica;
 SET search_path = '';
 -- n2 wrote concurrently (it saw none of n1's writes) with a later writer tag: n2's price wins
 UPDATE public.inv SET price = 7, stock = '{"p":{"n2":4}}', clk = '{"n2":1}',
-       writer = public.crdt_set('{}'::public.lwwreg, 'null', '2100-01-01', 'n2')
+       writer = public.crdt_set_at('{}'::public.lwwreg, 'null', '2100-01-01', 'n2')
 WHERE sku = 'a';
 -- n3 wrote concurrently with an earlier tag: n3's price loses, its decrement merges
 UPDATE public.inv SET price = 8, stock = '{"n":{"n3":30}}', clk = '{"n3":1}',
-       writer = public.crdt_set('{}'::public.lwwreg, 'null', '2000-01-01', 'n3')
+       writer = public.crdt_set_at('{}'::public.lwwreg, 'null', '2000-01-01', 'n3')
 WHERE sku = 'a';
 RESET search_path;
 SELECT sku, crdt_value(stock), price, clk, crdt_writer(writer) FROM inv;
@@ -63,13 +63,13 @@ UPDATE inv SET price = price WHERE sku = 'a';
 UPDATE inv SET price = 1, clk = '{"n2":1}' WHERE sku = 'a';
 -- an applied INSERT of an existing key merges instead of failing
 INSERT INTO inv (sku, stock, price, clk, writer)
-VALUES ('a', '{"p":{"n4":50}}', 9, '{"n4":1}', crdt_set('{}'::lwwreg, 'null', '1990-01-01', 'n4'));
+VALUES ('a', '{"p":{"n4":5}}', 9, '{"n4":1}', crdt_set_at('{}'::lwwreg, 'null', '1990-01-01', 'n4'));
 -- an applied INSERT of a new key is inserted as is (no tick)
 INSERT INTO inv (sku, stock, price, clk) VALUES ('b', '{"p":{"n4":2}}', 3, '{"n4":2}');
 -- registers: concurrent lwwreg writes, and an mvreg left with two values
-UPDATE inv SET note = crdt_set('{}'::lwwreg, '"restock"', '2050-01-01', 'n2'),
+UPDATE inv SET note = crdt_set_at('{}'::lwwreg, '"restock"', '2050-01-01', 'n2'),
                plan = crdt_set('{}'::mvreg, '"ship"', 'n2'), clk = '{"n2":2}' WHERE sku = 'b';
-UPDATE inv SET note = crdt_set('{}'::lwwreg, '"hold"', '2040-01-01', 'n3'),
+UPDATE inv SET note = crdt_set_at('{}'::lwwreg, '"hold"', '2040-01-01', 'n3'),
                plan = crdt_set('{}'::mvreg, '"wait"', 'n3'), clk = '{"n3":5}' WHERE sku = 'b';
 RESET session_replication_role;
 SELECT sku, crdt_value(stock), price, clk, crdt_value(note) AS note, crdt_value(plan) AS plan FROM inv ORDER BY sku;

@@ -4,16 +4,25 @@
  *
  * Like the pg_stat_* views these count since server start (or a reset) and
  * are not crash-safe; an event costs one atomic add, so they can stay on.
- * The counters live in a small fixed table.  When the library is in
- * shared_preload_libraries its space is reserved at start; otherwise the
- * first backend that needs it takes it from the spare shared memory every
- * server keeps.  If even that fails, counting is off (with one WARNING)
- * and writes go on.
+ * The counters live in a fixed table of MERGE_STATS_SLOTS slots.  A slot
+ * is freed when its table is dropped or untracked (the event trigger calls
+ * crdt_reconcile.forget_merge_stats), and when the table is full the slots
+ * of this database's relations that no longer exist are reclaimed; events
+ * that still find no slot are counted in an overflow row (relation NULL in
+ * the view) and announced once per session with a WARNING.
+ *
+ * When the library is in shared_preload_libraries its space is reserved at
+ * start; otherwise the first backend that needs it takes it from the spare
+ * shared memory every server keeps.  If even that fails, counting is off
+ * (with one WARNING) and writes go on.
  */
 #include "crdt_reconcile.h"
 
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "catalog/pg_class.h"
+#include "utils/acl.h"
+#include "utils/syscache.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -22,7 +31,7 @@
 
 #include "merge_stats.h"
 
-#define MERGE_STATS_SLOTS 512
+#define MERGE_STATS_SLOTS 4096
 
 typedef struct MergeStatsSlot
 {
@@ -104,45 +113,118 @@ slot_key(Oid database, Oid relation)
 	return ((uint64) database << 32) | (uint64) relation;
 }
 
+/*
+ * Linear probing over the whole table, so a key is found wherever a freed
+ * slot let it land: a lookup never stops at a free slot.  A claim takes
+ * the first free slot in probe order, the same one for every backend.
+ */
 static MergeStatsSlot *
 find_slot(MergeStatsShared *s, Oid relation, bool claim)
 {
 	uint64		key = slot_key(MyDatabaseId, relation);
 	uint32		start = (uint32) ((key * UINT64CONST(0x9E3779B97F4A7C15)) >> 40) % MERGE_STATS_SLOTS;
 
-	for (uint32 probe = 0; probe < MERGE_STATS_SLOTS; probe++)
+	for (int attempt = 0; attempt < 8; attempt++)
 	{
-		MergeStatsSlot *slot = &s->slots[(start + probe) % MERGE_STATS_SLOTS];
-		uint64		seen = pg_atomic_read_u64(&slot->key);
+		MergeStatsSlot *free_slot = NULL;
+		uint64		expected = 0;
 
-		if (seen == key)
-			return slot;
-		if (seen == 0)
+		for (uint32 probe = 0; probe < MERGE_STATS_SLOTS; probe++)
 		{
-			uint64		expected = 0;
+			MergeStatsSlot *slot = &s->slots[(start + probe) % MERGE_STATS_SLOTS];
+			uint64		seen = pg_atomic_read_u64(&slot->key);
 
-			if (!claim)
-				return NULL;
-			if (pg_atomic_compare_exchange_u64(&slot->key, &expected, key) || expected == key)
+			if (seen == key)
 				return slot;
+			if (seen == 0 && free_slot == NULL)
+				free_slot = slot;
 		}
+		if (!claim || free_slot == NULL)
+			return NULL;
+		if (pg_atomic_compare_exchange_u64(&free_slot->key, &expected, key) || expected == key)
+			return free_slot;
+		/* another backend took that slot for another table: look again */
 	}
 	return NULL;
+}
+
+static void
+free_slot(MergeStatsSlot *slot)
+{
+	for (int c = 0; c < MERGE_STAT_COUNT; c++)
+		pg_atomic_write_u64(&slot->counts[c], 0);
+	pg_atomic_write_u64(&slot->key, 0);
+}
+
+/* Frees the slots of this database's relations that no longer exist. */
+static int
+reclaim_slots(MergeStatsShared *s)
+{
+	int			freed = 0;
+
+	for (int i = 0; i < MERGE_STATS_SLOTS; i++)
+	{
+		uint64		key = pg_atomic_read_u64(&s->slots[i].key);
+
+		if (key != 0 && (Oid) (key >> 32) == MyDatabaseId &&
+			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum((Oid) (key & 0xffffffff))))
+		{
+			free_slot(&s->slots[i]);
+			freed++;
+		}
+	}
+	return freed;
 }
 
 void
 crdt_merge_stats_count(Oid relation, MergeStat stat, uint64 n)
 {
+	static bool warned = false;
 	MergeStatsShared *s = attach();
 	MergeStatsSlot *slot;
 
 	if (s == NULL || n == 0)
 		return;
 	slot = find_slot(s, relation, true);
-	if (slot == NULL)
-		pg_atomic_fetch_add_u64(&s->dropped, n);
-	else
+	if (slot == NULL && reclaim_slots(s) > 0)
+		slot = find_slot(s, relation, true);
+	if (slot != NULL)
+	{
 		pg_atomic_fetch_add_u64(&slot->counts[stat], n);
+		return;
+	}
+	pg_atomic_fetch_add_u64(&s->dropped, n);
+	if (!warned)
+		ereport(WARNING,
+				(errmsg("crdt_reconcile merge statistics are full: events of table %u are counted as overflow",
+						relation),
+				 errhint("Untrack tables that are no longer used, or reset the statistics.")));
+	warned = true;
+}
+
+/* Forgets a relation's counters (it was dropped or untracked). */
+PG_FUNCTION_INFO_V1(crdt_forget_merge_stats);
+Datum
+crdt_forget_merge_stats(PG_FUNCTION_ARGS)
+{
+	MergeStatsShared *s = attach();
+	MergeStatsSlot *slot;
+
+	if (s != NULL && (slot = find_slot(s, PG_GETARG_OID(0), false)) != NULL)
+		free_slot(slot);
+	PG_RETURN_VOID();
+}
+
+/* Members of crdt_reconcile_admin see every relation's counters. */
+static bool
+may_see_relation(Oid relation, Oid admin)
+{
+	if (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin))
+		return true;
+	if (!OidIsValid(relation) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relation)))
+		return false;
+	return pg_class_aclcheck(relation, GetUserId(), ACL_SELECT) == ACLCHECK_OK ||
+		pg_attribute_aclcheck_all(relation, GetUserId(), ACL_SELECT, ACLMASK_ANY) == ACLCHECK_OK;
 }
 
 PG_FUNCTION_INFO_V1(crdt_merge_counters);
@@ -152,21 +234,35 @@ crdt_merge_counters(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MergeStatsShared *s = attach();
 
+	Oid			admin = get_role_oid("crdt_reconcile_admin", true);
+	Datum		values[2 + MERGE_STAT_COUNT];
+	bool		nulls[2 + MERGE_STAT_COUNT] = {0};
+
 	InitMaterializedSRF(fcinfo, 0);
 	if (s == NULL)
 		return (Datum) 0;
+	/* this database only, and only relations the caller may read */
+	values[0] = ObjectIdGetDatum(MyDatabaseId);
 	for (int i = 0; i < MERGE_STATS_SLOTS; i++)
 	{
 		uint64		key = pg_atomic_read_u64(&s->slots[i].key);
-		Datum		values[2 + MERGE_STAT_COUNT];
-		bool		nulls[2 + MERGE_STAT_COUNT] = {0};
 
-		if (key == 0)
+		if (key == 0 || (Oid) (key >> 32) != MyDatabaseId || !may_see_relation((Oid) (key & 0xffffffff), admin))
 			continue;
-		values[0] = ObjectIdGetDatum((Oid) (key >> 32));
 		values[1] = ObjectIdGetDatum((Oid) (key & 0xffffffff));
 		for (int c = 0; c < MERGE_STAT_COUNT; c++)
 			values[2 + c] = Int64GetDatum((int64) pg_atomic_read_u64(&s->slots[i].counts[c]));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	/* events that found no free slot (any database): admins only */
+	if (pg_atomic_read_u64(&s->dropped) > 0 && may_see_relation(InvalidOid, admin))
+	{
+		memset(values, 0, sizeof(values));
+		values[0] = ObjectIdGetDatum(MyDatabaseId);
+		nulls[1] = true;
+		for (int c = 0; c < MERGE_STAT_COUNT; c++)
+			nulls[2 + c] = c != MERGE_STAT_LOCAL_WRITES;
+		values[2 + MERGE_STAT_LOCAL_WRITES] = Int64GetDatum((int64) pg_atomic_read_u64(&s->dropped));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -44,7 +44,7 @@ got=$(digest from_copy | grep -E '^(every_type|inventory)\|')
 after=$(psql_on dump -d from_custom -At -c "SET crdt.replica_id = 'node_c'" \
 	-c "SET session_replication_role = replica" \
 	-c "UPDATE inventory SET price = 9, stock = '{\"p\":{\"node_c\":100}}', clk = '{\"node_c\":1}',
-	    writer = crdt_set(NULL::lwwreg, '1', '2000-01-01', 'node_c') WHERE sku = 'apple'" \
+	    writer = crdt_set_at(NULL::lwwreg, '1', '2000-01-01', 'node_c') WHERE sku = 'apple'" \
 	-c "SELECT crdt_value(stock) || ' ' || (SELECT count(*) FROM crdt_reconcile.conflicts) FROM inventory")
 [ "$after" = "55 3" ] || { failed+=(trigger_after_restore); echo "after restore: got '$after', expected '55 3'" >&2; }
 
