@@ -158,6 +158,35 @@ BEGIN
 			  AND NOT a.attname = ANY (pkey)) THEN
 		RETURN 'it has plain columns, so a clock column needs a writer column (an lwwreg column that resolves concurrent writes to them)';
 	END IF;
+	-- without a row clock, plain columns take the incoming value: in a mesh
+	-- two nodes would hand their values back and forth for ever
+	IF shape = 'merge_in_place' AND clock_column IS NULL AND EXISTS (
+			SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+			  AND a.attgenerated = '' AND NOT crdt_reconcile.base_type(a.atttypid) = ANY (crdt_types)
+			  AND NOT a.attname = ANY (pkey)) THEN
+		RETURN 'it has plain columns but no row clock (written on several nodes, they would be handed back and forth for ever); give it a clock column and a writer column';
+	END IF;
+	-- a constraint a merge can break would stop replication: an applied
+	-- write that violates it can never be applied
+	SELECT k.conname INTO bad FROM pg_constraint k
+	WHERE k.conrelid = rel AND k.contype IN ('u', 'x');
+	IF bad IS NOT NULL THEN
+		RETURN pg_catalog.format('its constraint "%s" can be broken by rows written concurrently on two nodes (an applied write that violates it would stop replication); only the primary key may be unique — drop the constraint or make it the primary key', bad);
+	END IF;
+	SELECT c.relname INTO bad FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	WHERE i.indrelid = rel AND i.indisunique AND NOT i.indisprimary;
+	IF bad IS NOT NULL THEN
+		RETURN pg_catalog.format('its unique index "%s" can be broken by rows written concurrently on two nodes (an applied write that violates it would stop replication); only the primary key may be unique', bad);
+	END IF;
+	SELECT k.conname INTO bad FROM pg_constraint k
+	WHERE k.conrelid = rel AND k.contype = 'c' AND (
+		EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum = ANY (k.conkey)
+		        AND crdt_reconcile.base_type(a.atttypid) = ANY (crdt_types))
+		OR (SELECT pg_catalog.count(*) FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum = ANY (k.conkey)
+		    AND NOT a.attname = ANY (pkey)) > 1);
+	IF bad IS NOT NULL THEN
+		RETURN pg_catalog.format('its check constraint "%s" can be broken by a merge (of a CRDT column, or of columns written by different nodes) and would then stop replication; express it as an invariant instead (track(..., invariant => ...)): a merge that breaks an invariant is recorded, never refused', bad);
+	END IF;
 	-- nothing re-checks a domain's constraint on a merged value
 	SELECT a.attname INTO bad FROM pg_attribute a
 	WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
@@ -178,6 +207,52 @@ DROP FUNCTION crdt_reconcile.track(pg_catalog.regclass, pg_catalog.text, pg_cata
 	pg_catalog.name, pg_catalog.text, pg_catalog.bool, pg_catalog.bool);
 DROP FUNCTION crdt_reconcile.track_in_path(pg_catalog.regclass, pg_catalog.text, pg_catalog.name,
 	pg_catalog.name, pg_catalog.name, pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.text);
+
+-- TRUNCATE of a tracked table would be replicated and wipe, on every node,
+-- rows written there after it — and in a mesh it comes back again and
+-- again.  It is refused, also in apply workers (a node that let one through
+-- must not start the loop elsewhere).
+CREATE FUNCTION crdt_reconcile.refuse_truncate() RETURNS pg_catalog.trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	RAISE EXCEPTION 'TRUNCATE of tracked table %.% is refused', TG_TABLE_SCHEMA, TG_TABLE_NAME
+		USING ERRCODE = 'feature_not_supported',
+		      HINT = 'Delete the rows instead (deletes are tracked and converge on every node), or untrack the table first; publish tracked tables with publish = ''insert, update, delete''.';
+END
+$$;
+
+-- The triggers of a tracked table: the merge trigger (BEFORE INSERT,
+-- UPDATE and DELETE, row by row) and the TRUNCATE guard, both ENABLE
+-- ALWAYS so that they fire in logical-replication apply workers too.
+CREATE FUNCTION crdt_reconcile.create_tracking_triggers(rel pg_catalog.regclass) RETURNS pg_catalog.void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	EXECUTE pg_catalog.format(
+		'CREATE TRIGGER crdt_reconcile_track BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW '
+		'EXECUTE FUNCTION crdt_reconcile.track_trigger()', rel);
+	EXECUTE pg_catalog.format(
+		'CREATE TRIGGER crdt_reconcile_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+		'EXECUTE FUNCTION crdt_reconcile.refuse_truncate()', rel);
+	EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER crdt_reconcile_track', rel);
+	EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER crdt_reconcile_truncate', rel);
+END
+$$;
+
+-- Tables tracked by 0.3 get the 0.4 triggers (DELETE and TRUNCATE too).
+DO $upgrade$
+DECLARE
+	rel pg_catalog.regclass;
+BEGIN
+	FOR rel IN SELECT t.relation FROM crdt_reconcile.tracked t LOOP
+		EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS crdt_reconcile_track ON %s', rel);
+		PERFORM crdt_reconcile.create_tracking_triggers(rel);
+	END LOOP;
+END
+$upgrade$;
 
 -- track() hands the caller's effective search_path (which resolves the
 -- invariant's names) to the worker below, whose own search_path is pinned.
@@ -221,10 +296,14 @@ BEGIN
 	JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 	WHERE i.indrelid = rel AND i.indisprimary;
 	problem := crdt_reconcile.tracking_problem(rel, shape, keys, clock_column, writer_column, replica_column);
-	IF problem LIKE 'it has plain columns%' THEN
+	IF problem LIKE 'it has plain columns, so a clock column needs a writer column%' THEN
 		RAISE EXCEPTION 'table % cannot be tracked: %', rel, problem
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Add a column of type lwwreg (ALTER TABLE ... ADD COLUMN writer lwwreg) and pass writer_column => ''writer''.';
+	ELSIF problem LIKE 'it has plain columns but no row clock%' THEN
+		RAISE EXCEPTION 'table % cannot be tracked: %', rel, problem
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'ALTER TABLE ... ADD COLUMN clk vclock, ADD COLUMN writer lwwreg; then track it with clock_column => ''clk'', writer_column => ''writer''.';
 	ELSIF problem IS NOT NULL THEN
 		RAISE EXCEPTION 'table % cannot be tracked: %', rel, problem
 			USING ERRCODE = CASE WHEN keys IS NULL THEN 'invalid_table_definition' ELSE 'invalid_parameter_value' END;
@@ -243,11 +322,7 @@ BEGIN
 		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 	END IF;
 
-	EXECUTE pg_catalog.format(
-		'CREATE TRIGGER crdt_reconcile_track BEFORE INSERT OR UPDATE ON %s FOR EACH ROW '
-		'EXECUTE FUNCTION crdt_reconcile.track_trigger()', rel);
-	-- ALWAYS: the trigger must also fire in logical-replication apply workers.
-	EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER crdt_reconcile_track', rel);
+	PERFORM crdt_reconcile.create_tracking_triggers(rel);
 
 	INSERT INTO crdt_reconcile.tracked AS t (relation, shape, key_columns, clock_column, writer_column,
 		replica_column, invariant, log_merges, record_stale, invariant_search_path)
@@ -288,6 +363,7 @@ BEGIN
 		RETURN false;			-- a dropped table's row went with it
 	END IF;
 	-- dropping the trigger removes the settings row (the sql_drop event trigger)
+	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS crdt_reconcile_truncate ON %s', rel);
 	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS crdt_reconcile_track ON %s', rel);
 	DELETE FROM crdt_reconcile.tracked t WHERE t.relation = rel;
 	RETURN true;
@@ -353,6 +429,10 @@ BEGIN
 	FOR c IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands() LOOP
 		IF c.command_tag = 'ALTER DOMAIN' THEN
 			affected := affected || ARRAY(SELECT x.relation::pg_catalog.oid FROM crdt_reconcile.tracked x);
+		ELSIF c.command_tag = 'CREATE INDEX' THEN
+			affected := affected || ARRAY(SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.objid)
+				|| ARRAY(SELECT p.relid::pg_catalog.oid FROM pg_index i
+				         CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(i.indrelid) p WHERE i.indexrelid = c.objid);
 		ELSIF c.command_tag = 'ALTER TABLE' AND c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass THEN
 			-- the table itself and, for a partition, the tables above it
 			affected := affected || c.objid
@@ -424,7 +504,7 @@ END
 $$;
 
 CREATE EVENT TRIGGER crdt_reconcile_ddl ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE', 'ALTER DOMAIN')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER DOMAIN', 'CREATE INDEX')
 	EXECUTE FUNCTION crdt_reconcile.on_ddl_command_end();
 CREATE EVENT TRIGGER crdt_reconcile_drop ON sql_drop
 	EXECUTE FUNCTION crdt_reconcile.on_sql_drop();
@@ -697,6 +777,208 @@ SELECT s.relation::pg_catalog.regclass AS relation, s.local_writes, s.merges_app
        s.stale_skipped, s.echoes_skipped, s.conflicts_recorded
 FROM crdt_reconcile.merge_counters() s;
 GRANT SELECT ON crdt_reconcile.merge_stats TO PUBLIC;
+
+-- ------------------------------------------------------------ row lifecycle
+
+-- A deleted row of a tracked table leaves a tombstone: its key and the row
+-- clock the delete had seen (ticked by the deleting replica).  Tombstones
+-- replicate like rows (publish this table along with the tracked tables)
+-- and merge by their clocks, so every node ends with the same one.  A row
+-- arriving for a key is applied only when its clock is strictly after the
+-- tombstone's: it was written after the delete was seen (a re-insert).  A
+-- row whose writes the delete had not seen loses to it (delete wins), and
+-- an echo of the row from before the delete is dropped, so deletes and
+-- re-inserts converge in any delivery order and never loop.
+CREATE TABLE crdt_reconcile.tombstones (
+	relation_name pg_catalog.text NOT NULL,		-- schema.table, the same on every node
+	row_key pg_catalog.jsonb NOT NULL,
+	clock @extschema@.vclock NOT NULL,
+	deleted_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	origin pg_catalog.text,
+	PRIMARY KEY (relation_name, row_key)
+);
+SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.tombstones', '');
+COMMENT ON TABLE crdt_reconcile.tombstones IS
+	'deleted rows of tracked tables: the key and the clock of the delete; replicate it with the tracked tables';
+ALTER TABLE crdt_reconcile.tombstones ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tombstones_read ON crdt_reconcile.tombstones FOR SELECT
+	USING (crdt_reconcile.may_see_table(pg_catalog.to_regclass(relation_name)));
+GRANT SELECT ON crdt_reconcile.tombstones TO PUBLIC;
+
+-- A tombstone from another node removes the local row it covers: the row
+-- whose clock is not strictly after the tombstone's.  (As the apply
+-- worker's user; the tracked table's trigger then merges that row's clock
+-- into the tombstone.)
+CREATE FUNCTION crdt_reconcile.apply_tombstone(relation_name pg_catalog.text, row_key pg_catalog.jsonb,
+		clock @extschema@.vclock)
+	RETURNS pg_catalog.void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	rel pg_catalog.regclass := pg_catalog.to_regclass(relation_name);
+	t crdt_reconcile.tracked;
+BEGIN
+	SELECT * INTO t FROM crdt_reconcile.tracked x WHERE x.relation = rel;
+	IF NOT FOUND OR t.clock_column IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE pg_catalog.format(
+		'DELETE FROM %s t USING pg_catalog.jsonb_populate_record(NULL::%s, $1) k WHERE %s '
+		'AND NOT coalesce(t.%I OPERATOR(@extschema@.>) $2, false)',
+		rel, rel, crdt_reconcile.key_match(rel, 't', 'k'), t.clock_column)
+	USING row_key, clock;
+END
+$$;
+REVOKE ALL ON FUNCTION crdt_reconcile.apply_tombstone(pg_catalog.text, pg_catalog.jsonb, @extschema@.vclock) FROM PUBLIC;
+
+-- Whether a tombstone write came from another node (an apply worker, a
+-- repair) rather than from a tracked table's trigger, which writes its
+-- tombstones itself from inside a trigger.
+CREATE FUNCTION crdt_reconcile.tombstone_arrived() RETURNS pg_catalog.bool
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT pg_catalog.pg_trigger_depth() OPERATOR(pg_catalog.=) 1
+	         AND (pg_catalog.current_setting('session_replication_role') OPERATOR(pg_catalog.=) 'replica'
+	              OR pg_catalog.pg_replication_origin_session_is_setup()) $$;
+
+-- A tombstone that arrives for a key that has one merges into it; one that
+-- changes nothing is dropped (echoes end).
+CREATE FUNCTION crdt_reconcile.tombstone_merge() RETURNS pg_catalog.trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	merged @extschema@.vclock;
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		NEW.relation_name := OLD.relation_name;
+		NEW.row_key := OLD.row_key;
+		NEW.clock := @extschema@.crdt_merge(OLD.clock, NEW.clock);
+		RETURN CASE WHEN NEW.clock OPERATOR(@extschema@.=) OLD.clock THEN NULL ELSE NEW END;
+	END IF;
+	SELECT @extschema@.crdt_merge(t.clock, NEW.clock) INTO merged FROM crdt_reconcile.tombstones t
+	WHERE t.relation_name = NEW.relation_name AND t.row_key = NEW.row_key;
+	IF NOT FOUND THEN
+		RETURN NEW;
+	END IF;
+	UPDATE crdt_reconcile.tombstones t SET clock = merged, origin = NEW.origin
+	WHERE t.relation_name = NEW.relation_name AND t.row_key = NEW.row_key;
+	IF crdt_reconcile.tombstone_arrived() THEN
+		PERFORM crdt_reconcile.apply_tombstone(NEW.relation_name, NEW.row_key, merged);
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER tombstone_merge BEFORE INSERT OR UPDATE ON crdt_reconcile.tombstones
+	FOR EACH ROW EXECUTE FUNCTION crdt_reconcile.tombstone_merge();
+ALTER TABLE crdt_reconcile.tombstones ENABLE ALWAYS TRIGGER tombstone_merge;
+
+-- A tombstone (new or grown) that arrived from another node removes the
+-- local row it covers.
+CREATE FUNCTION crdt_reconcile.tombstone_apply() RETURNS pg_catalog.trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF crdt_reconcile.tombstone_arrived() THEN
+		PERFORM crdt_reconcile.apply_tombstone(NEW.relation_name, NEW.row_key, NEW.clock);
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER tombstone_apply AFTER INSERT OR UPDATE ON crdt_reconcile.tombstones
+	FOR EACH ROW EXECUTE FUNCTION crdt_reconcile.tombstone_apply();
+ALTER TABLE crdt_reconcile.tombstones ENABLE ALWAYS TRIGGER tombstone_apply;
+
+-- Tombstones are kept until deleted here: keep them longer than any node
+-- can stay away (a node that comes back later with the row would bring it
+-- back).  As with the audit, only admins purge.
+CREATE FUNCTION crdt_reconcile.purge_tombstones(older_than pg_catalog.interval) RETURNS pg_catalog.int8
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH gone AS (
+		DELETE FROM crdt_reconcile.tombstones t WHERE t.deleted_at < pg_catalog.now() - older_than RETURNING 1)
+	SELECT pg_catalog.count(*) FROM gone
+$$;
+REVOKE ALL ON FUNCTION crdt_reconcile.purge_tombstones(pg_catalog.interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crdt_reconcile.purge_tombstones(pg_catalog.interval) TO crdt_reconcile_admin;
+GRANT DELETE ON crdt_reconcile.tombstones TO crdt_reconcile_admin;
+CREATE POLICY tombstones_purge ON crdt_reconcile.tombstones FOR DELETE
+	USING (pg_catalog.pg_has_role('crdt_reconcile_admin', 'MEMBER'));
+
+-- an update that met a delete it had not seen: the delete wins, and it is recorded
+ALTER TABLE crdt_reconcile.conflicts DROP CONSTRAINT conflicts_kind_check;
+ALTER TABLE crdt_reconcile.conflicts ADD CONSTRAINT conflicts_kind_check
+	CHECK (kind IN ('concurrent_update', 'stale_update', 'insert_exists', 'multi_value', 'invariant_violation',
+	                'merge_logged', 'update_deleted'));
+
+-- ------------------------------------------------------------ publications
+
+-- The publication a node of a mesh needs: every tracked table (or those
+-- given), replica-rows tables filtered to this replica's own rows, the
+-- tombstones, no TRUNCATE (tracked tables refuse it), partitioned tables
+-- through their root.  Run as a role that owns those tables (the
+-- tombstones belong to the extension's owner): usually a superuser.
+CREATE FUNCTION crdt_reconcile.create_publication(publication pg_catalog.name,
+		tables pg_catalog.regclass[] DEFAULT NULL)
+	RETURNS pg_catalog.text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	me pg_catalog.text := @extschema@.crdt_replica_id();
+	members pg_catalog.text;
+	statement pg_catalog.text;
+BEGIN
+	IF EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.shape = 'replica_rows'
+	           AND (tables IS NULL OR t.relation = ANY (tables))) AND me IS NULL THEN
+		RAISE EXCEPTION 'crdt.replica_id must be set: replica-rows tables publish this replica''s rows'
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF tables IS NOT NULL AND EXISTS (SELECT FROM pg_catalog.unnest(tables) r
+	                                  WHERE NOT EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.relation = r)) THEN
+		RAISE EXCEPTION 'every table of a crdt_reconcile publication must be tracked'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT pg_catalog.string_agg(CASE WHEN t.shape = 'replica_rows'
+	                                  THEN pg_catalog.format('%s WHERE (%I = %L)', t.relation, t.replica_column, me)
+	                                  ELSE t.relation::pg_catalog.text END, ', ' ORDER BY t.relation::pg_catalog.text)
+	INTO members
+	FROM crdt_reconcile.tracked t WHERE tables IS NULL OR t.relation = ANY (tables);
+	statement := pg_catalog.format(
+		'CREATE PUBLICATION %I FOR TABLE %s WITH (publish = ''insert, update, delete'', publish_via_partition_root = true)',
+		publication, concat_ws(', ', members, 'crdt_reconcile.tombstones'));
+	EXECUTE statement;
+	RETURN statement;
+END
+$$;
+COMMENT ON FUNCTION crdt_reconcile.create_publication(pg_catalog.name, pg_catalog.regclass[]) IS
+	'creates the publication a mesh node needs: tracked tables (replica rows filtered to this replica), tombstones, no truncate';
+
+-- On a publishing node: each publication of a tracked table, and what is
+-- wrong with it for a mesh (NULL when nothing is).
+CREATE VIEW crdt_reconcile.publication_status AS
+SELECT p.pubname AS publication, t.relation, t.shape,
+       p.pubtruncate AS publishes_truncate,
+       EXISTS (SELECT FROM pg_catalog.pg_publication_tables x WHERE x.pubname = p.pubname
+               AND x.schemaname = 'crdt_reconcile' AND x.tablename = 'tombstones') AS publishes_tombstones,
+       pt.rowfilter,
+       CASE WHEN p.pubtruncate THEN 'publishes TRUNCATE, which tracked tables refuse: the subscribers'' apply would stop (publish = ''insert, update, delete'')'
+            WHEN NOT p.pubdelete THEN 'does not publish deletes'
+            WHEN t.shape = 'merge_in_place' AND t.clock_column IS NOT NULL AND NOT EXISTS (
+                 SELECT FROM pg_catalog.pg_publication_tables x WHERE x.pubname = p.pubname
+                 AND x.schemaname = 'crdt_reconcile' AND x.tablename = 'tombstones')
+            THEN 'does not publish crdt_reconcile.tombstones: deletes will not converge'
+            WHEN t.shape = 'replica_rows' AND pt.rowfilter IS NULL
+            THEN 'publishes every replica''s rows, not only this replica''s: in a mesh they travel in circles'
+       END AS problem
+FROM pg_catalog.pg_publication p
+JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname
+JOIN crdt_reconcile.tracked t
+  ON t.relation OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('%I.%I', pt.schemaname, pt.tablename));
+GRANT SELECT ON crdt_reconcile.publication_status TO crdt_reconcile_admin;
 
 -- ------------------------------------------------------------ anti-entropy (0.4)
 --

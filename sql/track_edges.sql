@@ -213,3 +213,70 @@ DROP DOMAIN small_d CASCADE;
 DROP TABLE dom_t, dom_checked;
 DROP DOMAIN counter_d, tags_d, clock_d;
 RESET client_min_messages;
+
+-- ---------------------------------------------------------------- what cannot merge is refused
+-- A constraint that rows written on two nodes can break together would stop
+-- replication for good; track() refuses it, and so does DDL later.
+CREATE TABLE guarded (k int PRIMARY KEY, n gcounter, price numeric, code text UNIQUE, clk vclock, writer lwwreg,
+                      CONSTRAINT small CHECK (crdt_value(n) < 100));
+SELECT crdt_reconcile.track('guarded', clock_column => 'clk', writer_column => 'writer');
+ALTER TABLE guarded DROP CONSTRAINT guarded_code_key;
+SELECT crdt_reconcile.track('guarded', clock_column => 'clk', writer_column => 'writer');
+ALTER TABLE guarded DROP CONSTRAINT small, ADD CONSTRAINT positive CHECK (price > 0);
+SELECT relation FROM crdt_reconcile.track('guarded', clock_column => 'clk', writer_column => 'writer',
+                                          invariant => 'crdt_value(n) < 100');
+ALTER TABLE guarded ADD CONSTRAINT pair CHECK (price < 1000 OR code <> '');
+CREATE UNIQUE INDEX guarded_code ON guarded (code);
+CREATE INDEX guarded_code ON guarded (code);
+CREATE TABLE plain_noclock (k int PRIMARY KEY, label text);
+SELECT crdt_reconcile.track('plain_noclock');
+DROP TABLE guarded, plain_noclock;
+-- an identity key: an applied INSERT of an existing key merges (the key is never assigned)
+CREATE TABLE ident (k int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n gcounter, clk vclock);
+SELECT relation FROM crdt_reconcile.track('ident', clock_column => 'clk');
+INSERT INTO ident (n) VALUES ('{"a":1}');
+SET session_replication_role = replica;
+INSERT INTO ident (k, n, clk) OVERRIDING SYSTEM VALUE VALUES (1, '{"b":2}', '{"n2":1}');
+RESET session_replication_role;
+SELECT k, n, clk FROM ident;
+DROP TABLE ident;
+
+-- ---------------------------------------------------------------- row lifecycle
+-- A delete leaves a tombstone; rows that arrive for the key are applied
+-- only when written after the delete was seen.
+SET crdt.replica_id = 'n1';
+CREATE TABLE life (k int PRIMARY KEY, n gcounter, clk vclock);
+SELECT relation FROM crdt_reconcile.track('life', clock_column => 'clk');
+INSERT INTO life (k, n) VALUES (1, crdt_increment(NULL::gcounter, 1));
+DELETE FROM life WHERE k = 1;
+SELECT relation_name, row_key, clock FROM crdt_reconcile.tombstones WHERE relation_name = 'public.life';
+SET session_replication_role = replica;
+INSERT INTO life VALUES (1, '{"n1":1}', '{"n1":1}');                 -- an echo from before the delete
+INSERT INTO life VALUES (1, '{"n2":5}', '{"n1":1,"n2":1}');          -- n2 wrote without seeing the delete
+SELECT count(*) AS rows_after_old_writes FROM life;
+INSERT INTO life VALUES (1, '{"n2":7}', '{"n1":2,"n2":2}');          -- n2 re-inserted after seeing it
+DELETE FROM life WHERE k = 1;                                         -- a late copy of the old delete
+RESET session_replication_role;
+SELECT k, n, clk FROM life;
+SELECT kind, resolution, note FROM crdt_reconcile.conflicts WHERE relation = 'life'::regclass;
+-- a local delete and re-insert: the new row comes after the delete
+DELETE FROM life WHERE k = 1;
+INSERT INTO life (k, n) VALUES (1, crdt_increment(NULL::gcounter, 3));
+SELECT k, n, clk, clk > (SELECT clock FROM crdt_reconcile.tombstones WHERE relation_name = 'public.life')
+       AS after_the_delete FROM life;
+-- a tombstone arriving from another node removes the row it covers
+SET session_replication_role = replica;
+INSERT INTO crdt_reconcile.tombstones (relation_name, row_key, clock)
+VALUES ('public.life', '{"k": 1}', '{"n1":9,"n2":9}');
+RESET session_replication_role;
+SELECT count(*) AS rows_after_tombstone FROM life;
+SELECT clock FROM crdt_reconcile.tombstones WHERE relation_name = 'public.life';
+-- TRUNCATE would wipe rows written later on every node: refused
+TRUNCATE life;
+-- without a row clock a delete could not be ordered: refused
+CREATE TABLE noclock (k int PRIMARY KEY, n gcounter);
+SELECT relation FROM crdt_reconcile.track('noclock');
+INSERT INTO noclock VALUES (1, '{"a":1}');
+DELETE FROM noclock;
+DROP TABLE life, noclock;
+SELECT crdt_reconcile.purge_tombstones('0 seconds') AS purged;

@@ -45,8 +45,9 @@ BEGIN
 	RETURN pg_catalog.to_json(m::text);
 END $$;
 CREATE CAST (trust_app.mood AS json) WITH FUNCTION trust_app.mood_json(trust_app.mood);
-CREATE TABLE trust_app.moods (k int PRIMARY KEY, tag trust_app.mood, g gcounter);
-SELECT relation FROM crdt_reconcile.track('trust_app.moods', log_merges => true, invariant => 'crdt_value(g) < 100');
+CREATE TABLE trust_app.moods (k int PRIMARY KEY, tag trust_app.mood, g gcounter, clk vclock, writer lwwreg);
+SELECT relation FROM crdt_reconcile.track('trust_app.moods', clock_column => 'clk', writer_column => 'writer',
+                                          log_merges => true, invariant => 'crdt_value(g) < 100');
 GRANT SELECT, INSERT, UPDATE ON trust_app.moods TO crdt_trust_writer;
 INSERT INTO trust_app.moods VALUES (1, 'calm', '{"a":5}');
 UPDATE trust_app.moods SET g = '{"b":1}';                 -- merge_logged: the owner's own write
@@ -79,8 +80,8 @@ CREATE TRIGGER crdt_reconcile_track BEFORE INSERT OR UPDATE ON trust_evil.boom F
 INSERT INTO trust_evil.boom VALUES (1, 12345);
 DROP TRIGGER crdt_reconcile_track ON trust_evil.boom;
 -- its own tracked table, then a forged settings row naming a column of the wrong type
-CREATE TABLE trust_evil.forged (k int PRIMARY KEY, c int, g gcounter);
-SELECT relation FROM crdt_reconcile.track('trust_evil.forged');
+CREATE TABLE trust_evil.forged (k int PRIMARY KEY, c int, g gcounter, clk vclock, writer lwwreg);
+SELECT relation FROM crdt_reconcile.track('trust_evil.forged', clock_column => 'clk', writer_column => 'writer');
 UPDATE crdt_reconcile.tracked SET clock_column = 'c' WHERE relation = 'trust_evil.forged'::regclass;
 DELETE FROM crdt_reconcile.tracked WHERE relation = 'trust_evil.forged'::regclass;
 INSERT INTO crdt_reconcile.tracked (relation, shape, key_columns, clock_column, replica_column)

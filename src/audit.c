@@ -20,9 +20,16 @@
 #include "replication/origin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/resowner.h"
 
 #define PINNED_PATH "pg_catalog, pg_temp"
+
+/* How values print, whatever the session says. */
+static const char *const stable_settings[][2] = {
+	{"TimeZone", "UTC"}, {"DateStyle", "ISO, YMD"}, {"IntervalStyle", "postgres"},
+	{"extra_float_digits", "1"}, {"bytea_output", "hex"}, {"lc_monetary", "C"}
+};
 
 void
 decision_connect(Decision *d)
@@ -35,7 +42,7 @@ decision_connect(Decision *d)
 }
 
 /* Who wrote: the replication origin, or the replica and application. */
-static char *
+char *
 origin_text(bool applied)
 {
 	const char *app = application_name != NULL && application_name[0] != '\0' ? application_name : "-";
@@ -57,9 +64,11 @@ origin_text(bool applied)
  * context: the caller's for a local write; for an applied write (an apply
  * worker, or a repair) the tracked table's owner's, restricted, so that a
  * cast the table's owner defined never runs with the rights of the
- * subscription's owner.
+ * subscription's owner.  Settings that change how values print are fixed
+ * for the conversion, so a key prints the same in every session and on
+ * every node (tombstones are found by it).
  */
-static void
+void
 rows_to_jsonb(Decision *d, Row *rows[4], Datum out[4], bool isnull[4])
 {
 	TrackedTable *t = d->t;
@@ -67,6 +76,7 @@ rows_to_jsonb(Decision *d, Row *rows[4], Datum out[4], bool isnull[4])
 	Datum		args[4];
 	char		nulls[4];
 	int			rc;
+	int			nest;
 
 	decision_connect(d);
 	for (int i = 0; i < 4; i++)
@@ -74,10 +84,15 @@ rows_to_jsonb(Decision *d, Row *rows[4], Datum out[4], bool isnull[4])
 		nulls[i] = rows[i] == NULL ? 'n' : ' ';
 		args[i] = rows[i] == NULL ? (Datum) 0 : row_datum(rows[i], d->desc);
 	}
+	nest = NewGUCNestLevel();
+	for (int i = 0; i < lengthof(stable_settings); i++)
+		(void) set_config_option(stable_settings[i][0], stable_settings[i][1], PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 	if (d->applied)
 		identity_switch(&id, t->table_owner, PINNED_PATH);
 	rc = SPI_execute_plan(tracked_plan(t, PLAN_TO_JSONB, d->desc), args, nulls, true, 1);
 	identity_restore(&id);
+	AtEOXact_GUC(true, nest);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "crdt_reconcile: converting rows to jsonb failed: %s", SPI_result_code_string(rc));
 	for (int i = 0; i < 4; i++)
@@ -85,7 +100,7 @@ rows_to_jsonb(Decision *d, Row *rows[4], Datum out[4], bool isnull[4])
 }
 
 /* Runs a plan on finished values as the audit table's owner. */
-static int
+int
 execute_as_auditor(Decision *d, TrackedPlan which, Datum *args, const char *nulls, bool read_only)
 {
 	SwitchedIdentity id = {0};

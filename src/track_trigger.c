@@ -87,13 +87,13 @@ siblings_clock(Decision *d, Row row, Datum *clock)
 
 /* ---------------------------------------------------------------- local writes */
 
-static CrdtReplica
+CrdtReplica
 local_replica(FunctionCallInfo fcinfo)
 {
 	return crdt_resolve_replica(fcinfo, 1000);
 }
 
-static void
+void
 tick_clock(CrdtReplica replica, TrackedTable *t, Row *row, Datum observed, bool observed_null)
 {
 	CrdtBuf		buf;
@@ -143,7 +143,7 @@ stamp_writer(CrdtReplica replica, TrackedTable *t, TupleDesc desc, Row *old, Row
 		column_tags_store(t, desc, row, tags, at, (const char *) replica.id, replica.len);
 }
 
-static void
+void
 check_own_row(FunctionCallInfo fcinfo, TrackedTable *t, Row row, bool stored)
 {
 	CrdtReplica replica;
@@ -220,6 +220,9 @@ local_write(FunctionCallInfo fcinfo, Decision *d, Row *old, Row new, HeapTuple w
 
 		if (t->replica_rows)
 			observed_null = !siblings_clock(d, new, &observed);
+		else if (old == NULL)
+			/* a key deleted before: the new row comes after the delete */
+			observed_null = !tombstone_find(d, &new, &observed);
 		tick_clock(replica, t, &result, observed, observed_null);
 		if (t->writer >= 0)
 			stamp_writer(replica, t, d->desc, old, &result);
@@ -617,6 +620,8 @@ decide_insert(FunctionCallInfo fcinfo, Decision *d, TriggerData *td)
 
 	if (!d->applied)
 		return local_write(fcinfo, d, NULL, new, td->tg_trigtuple);
+	if (tombstone_covers(d, &new))
+		return NULL;
 	/*
 	 * An applied INSERT whose key exists merges into that row (through an
 	 * UPDATE this trigger handles) instead of stalling the subscription on
@@ -641,11 +646,15 @@ decide(FunctionCallInfo fcinfo, Decision *d, TriggerData *td)
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return decide_insert(fcinfo, d, td);
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		return delete_row(fcinfo, d, td);
 	nested_merge = merging_existing != NULL && merging_existing->relid == d->t->tracked_relid;
 	old = row_of(td->tg_trigtuple, d->desc);
 	new = row_of(td->tg_newtuple, d->desc);
 	if (nested_merge)
 		merging_existing->found = true;
+	if (d->applied && !nested_merge && tombstone_covers(d, &new))
+		return NULL;
 	if (d->applied)
 		return applied_update(d, old, new, nested_merge);
 	return local_write(fcinfo, d, &old, new, td->tg_newtuple);
@@ -661,10 +670,10 @@ crdt_track_trigger(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
-		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
+		TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crdt_reconcile.track_trigger must fire BEFORE INSERT OR UPDATE FOR EACH ROW")));
+				 errmsg("crdt_reconcile.track_trigger must fire BEFORE INSERT, UPDATE or DELETE FOR EACH ROW")));
 
 	d.t = tracked_acquire(td, fcinfo->flinfo->fn_oid);
 	d.desc = RelationGetDescr(td->tg_relation);

@@ -722,6 +722,7 @@ prepare_plan(TrackedTable *t, TrackedPlan which, TupleDesc desc)
 		t->vclock_type, JSONBOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID};
 	Oid			close_types[8] = {REGCLASSOID, JSONBOID, TEXTARRAYOID, TEXTARRAYOID, BOOLOID, t->vclock_type,
 		JSONBOID, NAMEOID};
+	Oid			tombstone_types[5] = {TEXTOID, JSONBOID, TEXTARRAYOID, t->vclock_type, TEXTOID};
 	StringInfoData sql;
 	const char *text = NULL;
 	int			nargs = desc->natts;
@@ -773,6 +774,25 @@ prepare_plan(TrackedTable *t, TrackedPlan which, TupleDesc desc)
 			text = close_sql(t);
 			nargs = 8;
 			types = close_types;
+			break;
+		case PLAN_TOMBSTONE_ANY:
+			text = "SELECT FROM crdt_reconcile.tombstones x WHERE x.relation_name OPERATOR(pg_catalog.=) $1 LIMIT 1";
+			nargs = 1;
+			types = tombstone_types;
+			break;
+		case PLAN_TOMBSTONE_FIND:
+			text = "SELECT x.clock FROM crdt_reconcile.tombstones x WHERE x.relation_name OPERATOR(pg_catalog.=) $1 "
+				"AND x.row_key OPERATOR(pg_catalog.=) (SELECT pg_catalog.jsonb_object_agg(k, $2 OPERATOR(pg_catalog.->) k) "
+				"FROM pg_catalog.unnest($3) AS k)";
+			nargs = 3;
+			types = tombstone_types;
+			break;
+		case PLAN_TOMBSTONE_WRITE:
+			text = "INSERT INTO crdt_reconcile.tombstones (relation_name, row_key, clock, origin) "
+				"SELECT $1, (SELECT pg_catalog.jsonb_object_agg(k, $2 OPERATOR(pg_catalog.->) k) "
+				"FROM pg_catalog.unnest($3) AS k), $4, $5";
+			nargs = 5;
+			types = tombstone_types;
 			break;
 		case PLAN_COUNT:
 			break;

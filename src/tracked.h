@@ -50,6 +50,9 @@ typedef enum TrackedPlan
 	PLAN_RECORD,				/* INSERT a conflict (as the audit owner) */
 	PLAN_ANY_OPEN,				/* does the table have open records */
 	PLAN_CLOSE,					/* close records an applied write settled */
+	PLAN_TOMBSTONE_ANY,			/* has the table any tombstone */
+	PLAN_TOMBSTONE_FIND,		/* the tombstone of a key */
+	PLAN_TOMBSTONE_WRITE,		/* write (merge) a tombstone */
 	PLAN_COUNT
 } TrackedPlan;
 
@@ -179,6 +182,11 @@ typedef struct Decision
 
 void		decision_connect(Decision *d);
 
+/* track_trigger.c */
+CrdtReplica local_replica(FunctionCallInfo fcinfo);
+void		tick_clock(CrdtReplica replica, TrackedTable *t, Row *row, Datum observed, bool observed_null);
+void		check_own_row(FunctionCallInfo fcinfo, TrackedTable *t, Row row, bool stored);
+
 /* audit.c */
 typedef struct ConflictRecord
 {
@@ -194,6 +202,14 @@ typedef struct ConflictRecord
 } ConflictRecord;
 
 void		record_conflict(Decision *d, const ConflictRecord *rec);
+void		rows_to_jsonb(Decision *d, Row *rows[4], Datum out[4], bool isnull[4]);
+int			execute_as_auditor(Decision *d, TrackedPlan which, Datum *args, const char *nulls, bool read_only);
+char	   *origin_text(bool applied);
+
+/* track_lifecycle.c — deletes, tombstones */
+bool		tombstone_find(Decision *d, Row *row, Datum *clock);
+bool		tombstone_covers(Decision *d, Row *row);
+HeapTuple	delete_row(FunctionCallInfo fcinfo, Decision *d, TriggerData *td);
 bool		invariant_check(Decision *d, Row *now, Row *before, ConflictRecord rec);
 void		close_settled(Decision *d, Row *result, const bool *settled, bool invariant_holds);
 

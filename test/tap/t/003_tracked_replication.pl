@@ -48,14 +48,15 @@ CREATE TABLE app.parts (k int, region text, price numeric, plan mvreg, clk vcloc
                         PRIMARY KEY (k, region)) PARTITION BY LIST (region);
 CREATE TABLE app.parts_eu PARTITION OF app.parts FOR VALUES IN ('eu');
 CREATE TABLE app.parts_us PARTITION OF app.parts FOR VALUES IN ('us');
-CREATE TABLE app.moods (k int PRIMARY KEY, tag app.mood, g gcounter);
+CREATE TABLE app.moods (k int PRIMARY KEY, tag app.mood, g gcounter, clk vclock, writer lwwreg);
 SELECT crdt_reconcile.track('app.moved', clock_column => 'clk', writer_column => 'writer', record_stale => false);
 SELECT crdt_reconcile.track('app.parts', clock_column => 'clk', writer_column => 'writer', record_stale => false);
-SELECT crdt_reconcile.track('app.moods', log_merges => true);
+SELECT crdt_reconcile.track('app.moods', clock_column => 'clk', writer_column => 'writer', log_merges => true);
 GRANT USAGE ON SCHEMA app TO clerk;
 GRANT SELECT, UPDATE ON app.parts TO clerk;
 RESET ROLE;
-CREATE PUBLICATION pub FOR TABLE app.moved, app.parts, app.moods WITH (publish_via_partition_root = true);
+CREATE PUBLICATION pub FOR TABLE app.moved, app.parts, app.moods, crdt_reconcile.tombstones
+	WITH (publish_via_partition_root = true, publish = 'insert, update, delete');
 });
 	return $n;
 }
