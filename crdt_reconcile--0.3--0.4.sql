@@ -984,7 +984,9 @@ GRANT SELECT ON crdt_reconcile.publication_status TO crdt_reconcile_admin;
 --
 -- A Merkle tree over the key hashes replaces 0.3's flat buckets.  Every row
 -- has a key hash kh (row_hash of its primary-key columns) and a row hash rh
--- (row_hash of the whole row).  A node of the tree is a prefix of kh: at
+-- (row_hash of the whole row); so has every tombstone of the table (its
+-- key's hash, and a hash of its key and clock), so that deletes are
+-- compared and repaired along with the rows.  A node of the tree is a prefix of kh: at
 -- depth `bits` (0 to 60) node n holds the rows whose kh, read as an unsigned
 -- 64-bit number, starts with the `bits` bits of n; its digest is (rows,
 -- XOR of rh), so it does not depend on row order.  repair() snapshots the
@@ -1053,6 +1055,42 @@ BEGIN
 END
 $$;
 
+-- The Merkle tree's entries of a table, as SQL: (kh, rh, key1..keyN, tomb)
+-- per row, and per tombstone of the table (tomb: its row_key; its key hash
+-- is the one its row had).
+CREATE FUNCTION crdt_reconcile.merkle_entries_sql(rel pg_catalog.regclass) RETURNS pg_catalog.text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	keys pg_catalog.name[] := crdt_reconcile.key_columns(rel);
+	row_keys pg_catalog.text;
+	tomb_keys pg_catalog.text;
+	key_defs pg_catalog.text;
+	relation_name pg_catalog.text;
+BEGIN
+	SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO relation_name
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
+	SELECT pg_catalog.string_agg(pg_catalog.format('t.%I AS key%s', u.k, u.i), ', ' ORDER BY u.i),
+	       pg_catalog.string_agg(pg_catalog.format('x.%I AS key%s', u.k, u.i), ', ' ORDER BY u.i),
+	       pg_catalog.string_agg(pg_catalog.format('%I %s', u.k, pg_catalog.format_type(a.atttypid, a.atttypmod)), ', '
+	                             ORDER BY u.i)
+	INTO row_keys, tomb_keys, key_defs
+	FROM pg_catalog.unnest(keys) WITH ORDINALITY AS u(k, i)
+	JOIN pg_catalog.pg_attribute a ON a.attrelid = rel AND a.attname = u.k;
+	RETURN pg_catalog.format(
+		'SELECT crdt_reconcile.row_hash(t.*, %1$L::pg_catalog.name[]) AS kh, crdt_reconcile.row_hash(t.*) AS rh, %2$s, '
+		'       NULL::pg_catalog.jsonb AS tomb '
+		'FROM %3$s t '
+		'UNION ALL '
+		'SELECT crdt_reconcile.row_hash(x.*, %1$L::pg_catalog.name[]), '
+		'       crdt_reconcile.row_hash(ROW(''tombstone''::pg_catalog.text, d.row_key, d.clock)), %4$s, d.row_key '
+		'FROM crdt_reconcile.tombstones d CROSS JOIN LATERAL pg_catalog.jsonb_to_record(d.row_key) AS x(%5$s) '
+		'WHERE d.relation_name OPERATOR(pg_catalog.=) %6$L',
+		keys, row_keys, rel, tomb_keys, key_defs, relation_name);
+END
+$$;
+
 CREATE FUNCTION crdt_reconcile.digest(rel pg_catalog.regclass, bits pg_catalog.int4 DEFAULT 8,
 		OUT bucket pg_catalog.int8, OUT rows pg_catalog.int8, OUT hash pg_catalog.int8)
 	RETURNS SETOF record
@@ -1065,15 +1103,12 @@ CREATE FUNCTION crdt_reconcile.digest(rel pg_catalog.regclass, bits pg_catalog.i
 	AS $$
 BEGIN
 	RETURN QUERY EXECUTE pg_catalog.format(
-		'SELECT %s, pg_catalog.count(*), pg_catalog.bit_xor(h.rh) FROM ('
-		'  SELECT crdt_reconcile.row_hash(t.*, $1) AS kh, crdt_reconcile.row_hash(t.*) AS rh FROM %s t) h '
-		'GROUP BY 1 ORDER BY 1',
-		crdt_reconcile.merkle_node_sql('h.kh', bits), rel)
-	USING crdt_reconcile.key_columns(rel);
+		'SELECT %s, pg_catalog.count(*), pg_catalog.bit_xor(h.rh) FROM (%s) h GROUP BY 1 ORDER BY 1',
+		crdt_reconcile.merkle_node_sql('h.kh', bits), crdt_reconcile.merkle_entries_sql(rel));
 END
 $$;
 COMMENT ON FUNCTION crdt_reconcile.digest(pg_catalog.regclass, pg_catalog.int4) IS
-	'Merkle digests at depth bits: per non-empty bucket (the top bits of the key hash) its rows and the XOR of their row hashes; equal data, equal digests';
+	'Merkle digests at depth bits: per non-empty bucket (the top bits of the key hash) its rows and tombstones and the XOR of their hashes; equal data, equal digests';
 
 -- This session's snapshot of a table's hashes (and keys), for the descent.
 CREATE FUNCTION crdt_reconcile.merkle_snapshot(rel pg_catalog.regclass) RETURNS pg_catalog.int8
@@ -1085,19 +1120,13 @@ CREATE FUNCTION crdt_reconcile.merkle_snapshot(rel pg_catalog.regclass) RETURNS 
 	SET array_nulls = on SET quote_all_identifiers = off SET standard_conforming_strings = on
 	AS $$
 DECLARE
-	keys pg_catalog.name[] := crdt_reconcile.key_columns(rel);
 	snap pg_catalog.text := 'crdt_reconcile_merkle_' || rel::pg_catalog.oid;
 	n pg_catalog.int8;
 BEGIN
 	IF pg_catalog.to_regclass('pg_temp.' || snap) IS NOT NULL THEN
 		EXECUTE pg_catalog.format('DROP TABLE pg_temp.%I', snap);
 	END IF;
-	EXECUTE pg_catalog.format(
-		'CREATE TEMPORARY TABLE %I AS SELECT crdt_reconcile.row_hash(t.*, %L::pg_catalog.name[]) AS kh, '
-		'crdt_reconcile.row_hash(t.*) AS rh, %s FROM %s t ORDER BY 1',
-		snap, keys, (SELECT pg_catalog.string_agg(pg_catalog.format('t.%I AS key%s', k, i), ', ' ORDER BY i)
-		             FROM pg_catalog.unnest(keys) WITH ORDINALITY AS u(k, i)),
-		rel);
+	EXECUTE pg_catalog.format('CREATE TEMPORARY TABLE %I AS %s ORDER BY 1', snap, crdt_reconcile.merkle_entries_sql(rel));
 	EXECUTE pg_catalog.format('CREATE INDEX ON pg_temp.%I (kh)', snap);
 	EXECUTE pg_catalog.format('ANALYZE pg_temp.%I', snap);
 	EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM pg_temp.%I', snap) INTO n;
@@ -1105,10 +1134,13 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION crdt_reconcile.merkle_snapshot(pg_catalog.regclass) IS
-	'anti-entropy: snapshots the table''s key and row hashes in a temporary table of this session; returns its rows';
+	'anti-entropy: snapshots the hashes of the table''s rows and tombstones in a temporary table of this session; returns how many';
 
 -- The rows of the snapshot under the given nodes at depth parent_bits, as
--- a join condition on h.kh (an index range per node).
+-- a condition on h.kh: an index range per node.  The callers put it in a
+-- LATERAL subquery behind OFFSET 0, so that the plan is always one index
+-- range scan per node (a join on the range as a filter would compare every
+-- node with every row).
 CREATE FUNCTION crdt_reconcile.merkle_range_sql(bits pg_catalog.text, node pg_catalog.text) RETURNS pg_catalog.text
 	LANGUAGE sql IMMUTABLE
 	SET search_path = pg_catalog, pg_temp
@@ -1144,7 +1176,7 @@ BEGIN
 		'SELECT %1$s, pg_catalog.count(*), pg_catalog.bit_xor(h.rh) '
 		'FROM (SELECT DISTINCT p FROM pg_catalog.unnest($1) p '
 		'      WHERE p BETWEEN 0 AND (1::pg_catalog.int8 << %2$s) - 1) AS p(node) '
-		'JOIN pg_temp.%3$I h ON %4$s GROUP BY 1',
+		'CROSS JOIN LATERAL (SELECT h.kh, h.rh FROM pg_temp.%3$I h WHERE %4$s OFFSET 0) h GROUP BY 1',
 		crdt_reconcile.merkle_node_sql('h.kh', bits), parent_bits, snap,
 		crdt_reconcile.merkle_range_sql(parent_bits::pg_catalog.text, 'p.node'))
 	USING parents;
@@ -1155,12 +1187,16 @@ COMMENT ON FUNCTION crdt_reconcile.merkle_nodes(pg_catalog.regclass, pg_catalog.
 
 -- The rows of the table whose keys the snapshot has under the given nodes
 -- (bits[i], nodes[i]), each as the output text of the named columns,
--- printed under the pinned settings.  Looked up by primary key.
+-- printed under the pinned settings.  Looked up by primary key, one at a
+-- time: the planner cannot tell how few keys a node range holds, and a
+-- hash join would scan the whole table once per node.  (So, below, for the
+-- tombstones.)
 CREATE FUNCTION crdt_reconcile.merkle_rows(rel pg_catalog.regclass, columns pg_catalog.name[],
 		bits pg_catalog.int4[], nodes pg_catalog.int8[])
 	RETURNS SETOF pg_catalog.text[]
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
+	SET enable_hashjoin = off SET enable_mergejoin = off
 	SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
 	SET extra_float_digits = 1 SET bytea_output = 'hex' SET xmloption = 'content' SET xmlbinary = 'base64'
 	SET lc_monetary = 'C' SET lc_numeric = 'C' SET lc_time = 'C'
@@ -1181,7 +1217,7 @@ BEGIN
 		'SELECT ARRAY[%1$s]::pg_catalog.text[] '
 		'FROM (SELECT DISTINCT b, n FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS x(b, n) '
 		'      WHERE b BETWEEN 0 AND 60 AND n BETWEEN 0 AND (1::pg_catalog.int8 << b) - 1) AS l '
-		'JOIN pg_temp.%2$I h ON %3$s '
+		'CROSS JOIN LATERAL (SELECT h.* FROM pg_temp.%2$I h WHERE %3$s AND h.tomb IS NULL OFFSET 0) h '
 		'JOIN %4$s t ON %5$s',
 		(SELECT pg_catalog.string_agg(pg_catalog.format(
 			'CASE WHEN pg_catalog.num_nulls(t.%1$I) = 0 THEN pg_catalog.format(''%%s'', t.%1$I) END', c), ', ' ORDER BY i)
@@ -1194,6 +1230,36 @@ END
 $$;
 COMMENT ON FUNCTION crdt_reconcile.merkle_rows(pg_catalog.regclass, pg_catalog.name[], pg_catalog.int4[], pg_catalog.int8[]) IS
 	'anti-entropy: the current rows under the given snapshot nodes, as the text of the named columns';
+
+-- The tombstones of the table that the snapshot has under the given nodes,
+-- as they are now: each as the text of its row_key and clock.
+CREATE FUNCTION crdt_reconcile.merkle_tombstones(rel pg_catalog.regclass, bits pg_catalog.int4[], nodes pg_catalog.int8[])
+	RETURNS SETOF pg_catalog.text[]
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	SET enable_hashjoin = off SET enable_mergejoin = off
+	AS $$
+DECLARE
+	snap pg_catalog.text := 'crdt_reconcile_merkle_' || rel::pg_catalog.oid;
+BEGIN
+	IF pg_catalog.to_regclass('pg_temp.' || snap) IS NULL THEN
+		RAISE EXCEPTION 'this session has no snapshot of %', rel
+			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call crdt_reconcile.merkle_snapshot first.';
+	END IF;
+	RETURN QUERY EXECUTE pg_catalog.format(
+		'SELECT ARRAY[d.row_key::pg_catalog.text, pg_catalog.format(''%%s'', d.clock)] '
+		'FROM (SELECT DISTINCT b, n FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS x(b, n) '
+		'      WHERE b BETWEEN 0 AND 60 AND n BETWEEN 0 AND (1::pg_catalog.int8 << b) - 1) AS l '
+		'CROSS JOIN LATERAL (SELECT h.tomb FROM pg_temp.%1$I h WHERE %2$s AND h.tomb IS NOT NULL OFFSET 0) h '
+		'JOIN crdt_reconcile.tombstones d ON d.relation_name OPERATOR(pg_catalog.=) %3$L AND d.row_key OPERATOR(pg_catalog.=) h.tomb',
+		snap, crdt_reconcile.merkle_range_sql('l.b', 'l.n'),
+		(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)
+		 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel))
+	USING bits, nodes;
+END
+$$;
+COMMENT ON FUNCTION crdt_reconcile.merkle_tombstones(pg_catalog.regclass, pg_catalog.int4[], pg_catalog.int8[]) IS
+	'anti-entropy: the current tombstones under the given snapshot nodes, as text (row_key, clock)';
 
 -- ---- the repairing side
 
@@ -1351,12 +1417,14 @@ $$;
 COMMENT ON FUNCTION crdt_reconcile.repair_start(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4) IS
 	'anti-entropy, step 1: connects to the peer, snapshots both sides, descends the Merkle tree, plans the batches';
 
--- Fetches one batch of the planned nodes' rows from the peer and merges them
--- in as replicated writes: rows whose key exists here go through an UPDATE
--- (the trigger merges, never overwrites), the others through an INSERT
--- (generated columns recomputed, identity values kept).
+-- Fetches one batch of the planned nodes' tombstones and rows from the peer
+-- and merges them in as replicated writes: tombstones into
+-- crdt_reconcile.tombstones (which removes the rows here they cover); rows
+-- whose key exists here through an UPDATE (the trigger merges, never
+-- overwrites), the others through an INSERT (generated columns recomputed,
+-- identity values kept).
 CREATE FUNCTION crdt_reconcile.repair_batch(rel pg_catalog.regclass, batch pg_catalog.int4,
-		OUT rows_fetched pg_catalog.int8, OUT rows_changed pg_catalog.int8)
+		OUT rows_fetched pg_catalog.int8, OUT rows_changed pg_catalog.int8, OUT tombstones_fetched pg_catalog.int8)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	SET session_replication_role = 'replica'
@@ -1378,6 +1446,7 @@ DECLARE
 	key_match pg_catalog.text;
 	overriding pg_catalog.text;
 	update_cte pg_catalog.text;
+	clock pg_catalog.name;
 BEGIN
 	IF pg_catalog.to_regclass('pg_temp.crdt_reconcile_leaves') IS NULL THEN
 		RAISE EXCEPTION 'no repair is under way in this session'
@@ -1387,11 +1456,34 @@ BEGIN
 	INTO bits, nodes FROM pg_temp.crdt_reconcile_leaves l WHERE l.batch = repair_batch.batch;
 	rows_fetched := 0;
 	rows_changed := 0;
+	tombstones_fetched := 0;
 	IF bits IS NULL THEN
 		RETURN;
 	END IF;
 	SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO remote_name
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
+
+	-- Tombstones first, as an apply worker would write them: merged into
+	-- the one here, and removing the row here they cover.  (Written with
+	-- the caller's rights: a role that may not write tombstones repairs
+	-- rows only.)
+	BEGIN
+		EXECUTE pg_catalog.format(
+			'WITH f AS MATERIALIZED (SELECT * FROM %1$I.dblink(%2$L, %3$L) AS r(row_key pg_catalog.jsonb, clock @extschema@.vclock)), '
+			'     i AS (INSERT INTO crdt_reconcile.tombstones (relation_name, row_key, clock, origin) '
+			'           SELECT %4$L, f.row_key, f.clock, %5$L FROM f RETURNING 1) '
+			'SELECT pg_catalog.count(*) FROM f WHERE (SELECT pg_catalog.count(*) FROM i) IS NOT NULL',
+			db, 'crdt_reconcile_repair',
+			pg_catalog.format('SELECT v[1], v[2] FROM crdt_reconcile.merkle_tombstones(%L::pg_catalog.regclass, '
+			                  '%L::pg_catalog.int4[], %L::pg_catalog.int8[]) v', remote_name, bits, nodes),
+			remote_name, 'crdt_reconcile.repair')
+		INTO tombstones_fetched;
+		RAISE DEBUG 'crdt_reconcile.repair of %: batch %: % tombstones merged, at %',
+			rel, batch, tombstones_fetched, pg_catalog.clock_timestamp();
+	EXCEPTION WHEN insufficient_privilege THEN
+		RAISE WARNING 'crdt_reconcile.repair of %: tombstones not repaired: %', rel, SQLERRM
+			USING HINT = 'Writing crdt_reconcile.tombstones takes a superuser (or its owner); rows are repaired all the same.';
+	END;
 
 	-- every stored column but the generated ones (recomputed here)
 	SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum),
@@ -1408,10 +1500,20 @@ BEGIN
 	SELECT pg_catalog.string_agg(pg_catalog.format('t.%1$I OPERATOR(pg_catalog.=) f.%1$I', k), ' AND ')
 	INTO key_match FROM pg_catalog.unnest(keys) k;
 	-- rows here: an applied UPDATE, which the trigger merges (and skips
-	-- when nothing changes, so RETURNING counts the rows changed)
+	-- when nothing changes, so RETURNING counts the rows changed).  A
+	-- peer's row whose clock happened before this row's has nothing new:
+	-- it is not written at all (as an applied write the trigger would
+	-- record it as a stale update, though it only came along because the
+	-- buckets differed).  Rows with equal clocks go through: they may still
+	-- differ (written before the table was tracked), and the trigger
+	-- merges them.
+	SELECT t.clock_column INTO clock FROM crdt_reconcile.tracked t WHERE t.relation = rel;
 	update_cte := CASE WHEN set_cols IS NULL THEN 'SELECT 1 WHERE false'
-		ELSE pg_catalog.format('UPDATE %s t SET (%s) = ROW(%s) FROM f WHERE %s RETURNING 1',
-			rel, set_cols, set_vals, key_match) END;
+		ELSE pg_catalog.format('UPDATE %s t SET (%s) = ROW(%s) FROM f WHERE %s%s RETURNING 1',
+			rel, set_cols, set_vals, key_match,
+			CASE WHEN clock IS NOT NULL THEN pg_catalog.format(
+				' AND NOT coalesce(f.%1$I, ''{}''::@extschema@.vclock) OPERATOR(@extschema@.<) coalesce(t.%1$I, ''{}''::@extschema@.vclock)',
+				clock) ELSE '' END) END;
 
 	EXECUTE pg_catalog.format(
 		'WITH f AS MATERIALIZED (SELECT * FROM %1$I.dblink(%2$L, %3$L) AS r(%4$s)), '
@@ -1478,7 +1580,8 @@ CREATE FUNCTION crdt_reconcile.repair(rel pg_catalog.regclass, peer_conninfo pg_
 		batch_rows pg_catalog.int4 DEFAULT 10000,
 		OUT rows_here pg_catalog.int8, OUT rows_peer pg_catalog.int8, OUT levels pg_catalog.int4,
 		OUT nodes_compared pg_catalog.int8, OUT nodes_differing pg_catalog.int8,
-		OUT rows_fetched pg_catalog.int8, OUT rows_changed pg_catalog.int8, OUT batches pg_catalog.int4)
+		OUT rows_fetched pg_catalog.int8, OUT rows_changed pg_catalog.int8, OUT tombstones_fetched pg_catalog.int8,
+		OUT batches pg_catalog.int4)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -1490,10 +1593,12 @@ BEGIN
 		SELECT * INTO plan FROM crdt_reconcile.repair_start(rel, peer_conninfo, batch_rows);
 		rows_fetched := 0;
 		rows_changed := 0;
+		tombstones_fetched := 0;
 		FOR b IN 1 .. plan.batches LOOP
 			SELECT * INTO done FROM crdt_reconcile.repair_batch(rel, b);
 			rows_fetched := rows_fetched + done.rows_fetched;
 			rows_changed := rows_changed + done.rows_changed;
+			tombstones_fetched := tombstones_fetched + done.tombstones_fetched;
 		END LOOP;
 		PERFORM crdt_reconcile.repair_finish(rel);
 	EXCEPTION WHEN OTHERS THEN
@@ -1522,7 +1627,8 @@ CREATE PROCEDURE crdt_reconcile.repair_in_batches(rel pg_catalog.regclass, peer_
 		INOUT rows_here pg_catalog.int8 DEFAULT NULL, INOUT rows_peer pg_catalog.int8 DEFAULT NULL,
 		INOUT levels pg_catalog.int4 DEFAULT NULL, INOUT nodes_compared pg_catalog.int8 DEFAULT NULL,
 		INOUT nodes_differing pg_catalog.int8 DEFAULT NULL, INOUT rows_fetched pg_catalog.int8 DEFAULT NULL,
-		INOUT rows_changed pg_catalog.int8 DEFAULT NULL, INOUT batches pg_catalog.int4 DEFAULT NULL)
+		INOUT rows_changed pg_catalog.int8 DEFAULT NULL, INOUT tombstones_fetched pg_catalog.int8 DEFAULT NULL,
+		INOUT batches pg_catalog.int4 DEFAULT NULL)
 	LANGUAGE plpgsql
 	AS $$
 DECLARE
@@ -1533,10 +1639,12 @@ BEGIN
 	COMMIT;
 	rows_fetched := 0;
 	rows_changed := 0;
+	tombstones_fetched := 0;
 	FOR b IN 1 .. plan.batches LOOP
 		SELECT * INTO done FROM crdt_reconcile.repair_batch(rel, b);
 		rows_fetched := rows_fetched OPERATOR(pg_catalog.+) done.rows_fetched;
 		rows_changed := rows_changed OPERATOR(pg_catalog.+) done.rows_changed;
+		tombstones_fetched := tombstones_fetched OPERATOR(pg_catalog.+) done.tombstones_fetched;
 		COMMIT;
 	END LOOP;
 	PERFORM crdt_reconcile.repair_finish(rel);
@@ -1550,7 +1658,7 @@ END
 $$;
 COMMENT ON PROCEDURE crdt_reconcile.repair_in_batches(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4,
 	pg_catalog.int8, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8,
-	pg_catalog.int4) IS
+	pg_catalog.int8, pg_catalog.int4) IS
 	'anti-entropy in batches: like repair(), committing after every batch of about batch_rows fetched rows';
 
 REVOKE ALL ON FUNCTION crdt_reconcile.repair_start(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4) FROM PUBLIC;
@@ -1559,7 +1667,7 @@ REVOKE ALL ON FUNCTION crdt_reconcile.repair_finish(pg_catalog.regclass) FROM PU
 REVOKE ALL ON FUNCTION crdt_reconcile.repair(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE crdt_reconcile.repair_in_batches(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4,
 	pg_catalog.int8, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8,
-	pg_catalog.int4) FROM PUBLIC;
+	pg_catalog.int8, pg_catalog.int4) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION crdt_reconcile.repair_start(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4)
 	TO crdt_reconcile_admin;
 GRANT EXECUTE ON FUNCTION crdt_reconcile.repair_batch(pg_catalog.regclass, pg_catalog.int4) TO crdt_reconcile_admin;
@@ -1568,5 +1676,5 @@ GRANT EXECUTE ON FUNCTION crdt_reconcile.repair(pg_catalog.regclass, pg_catalog.
 	TO crdt_reconcile_admin;
 GRANT EXECUTE ON PROCEDURE crdt_reconcile.repair_in_batches(pg_catalog.regclass, pg_catalog.text, pg_catalog.int4,
 	pg_catalog.int8, pg_catalog.int8, pg_catalog.int4, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8,
-	pg_catalog.int4)
+	pg_catalog.int8, pg_catalog.int4)
 	TO crdt_reconcile_admin;

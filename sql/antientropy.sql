@@ -18,15 +18,17 @@ SELECT crdt_reconcile.row_hash(ROW(1, 'x'::text)) AS golden_format_1,
 
 -- the same columns in another order hash the same; the key hash is the
 -- row hash over the key columns
-CREATE TABLE ae_a (k int PRIMARY KEY, s text, n gcounter, t timestamptz, f float8, m money, i interval, b bytea);
-CREATE TABLE ae_b (b bytea, i interval, m money, f float8, t timestamptz, n gcounter, s text, k int PRIMARY KEY);
+CREATE TABLE ae_a (k int PRIMARY KEY, s text, n gcounter, t timestamptz, f float8, m money, i interval, b bytea,
+                   clk vclock, writer lwwreg);
+CREATE TABLE ae_b (writer lwwreg, b bytea, i interval, m money, f float8, t timestamptz, n gcounter, s text, clk vclock,
+                   k int PRIMARY KEY);
 SET TimeZone = 'UTC';
 INSERT INTO ae_a SELECT g, 'row ' || g, ('{"r' || g % 5 || '":' || g || '}')::gcounter,
        '2026-01-01 00:00:00.000001+00'::timestamptz + g * interval '17 hours', g / 7.0, g * 1.5,
        make_interval(months => g, secs => g / 3.0), ('\x' || md5(g::text))::bytea
 FROM generate_series(1, 300) g;
 INSERT INTO ae_a (k) VALUES (0);
-INSERT INTO ae_b SELECT b, i, m, f, t, n, s, k FROM ae_a;
+INSERT INTO ae_b SELECT writer, b, i, m, f, t, n, s, clk, k FROM ae_a;
 RESET TimeZone;
 SELECT count(*) FILTER (WHERE crdt_reconcile.row_hash(a.*) = crdt_reconcile.row_hash(b.*)) AS equal_rows,
        count(*) FILTER (WHERE crdt_reconcile.row_hash(a.*, '{k}') = crdt_reconcile.row_hash(b.*, '{k}')) AS equal_keys,
@@ -36,7 +38,8 @@ SELECT crdt_reconcile.row_hash(a.*, '{nope}') FROM ae_a a LIMIT 1;
 
 -- digest: equal data, equal digests, whatever the column order and the
 -- session's settings
-SELECT (crdt_reconcile.track('ae_a')).relation, (crdt_reconcile.track('ae_b')).relation;
+SELECT (crdt_reconcile.track('ae_a', clock_column => 'clk', writer_column => 'writer')).relation,
+       (crdt_reconcile.track('ae_b', clock_column => 'clk', writer_column => 'writer')).relation;
 CREATE TEMP TABLE digests AS
 SELECT 'ae_a' AS t, md5(string_agg(bucket || ':' || rows || ':' || hash, ',' ORDER BY bucket)) AS d
 FROM crdt_reconcile.digest('ae_a');
@@ -66,6 +69,16 @@ CREATE TABLE ae_nokey (k int);
 SELECT crdt_reconcile.digest('ae_nokey');
 DROP TABLE ae_nokey;
 
+-- a deleted row leaves a tombstone, which takes the row's place in its
+-- bucket (same key hash) with a hash of its own
+SET crdt.replica_id = 'r1';
+CREATE TEMP TABLE before_delete AS SELECT * FROM crdt_reconcile.digest('ae_a', 8);
+DELETE FROM ae_a WHERE k = 5;
+SELECT count(*) AS buckets, count(*) FILTER (WHERE b.rows = a.rows) AS same_count,
+       count(*) FILTER (WHERE b.hash <> a.hash) AS changed
+FROM before_delete b FULL JOIN crdt_reconcile.digest('ae_a', 8) a USING (bucket);
+RESET crdt.replica_id;
+
 -- the snapshot a repair descends: children of every node XOR into it
 SELECT crdt_reconcile.merkle_nodes('ae_a', 0, '{0}', 4);
 SELECT crdt_reconcile.merkle_snapshot('ae_a') AS snapshot_rows;
@@ -90,6 +103,8 @@ ORDER BY r[1]::int LIMIT 2;
 RESET ALL;
 SELECT count(*) AS rows_under_all_16_nodes
 FROM crdt_reconcile.merkle_rows('ae_a', '{k}', array_fill(4, ARRAY[16]), ARRAY(SELECT generate_series(0, 15)::int8));
+SELECT count(*) AS tombstones_under_all_16_nodes, min(r[1]) AS row_key
+FROM crdt_reconcile.merkle_tombstones('ae_a', array_fill(4, ARRAY[16]), ARRAY(SELECT generate_series(0, 15)::int8)) r;
 SELECT crdt_reconcile.merkle_rows('ae_a', '{}', '{4}', '{0}');
 SELECT crdt_reconcile.repair_finish('ae_a');
 SELECT crdt_reconcile.merkle_nodes('ae_a', 0, '{0}', 4);
