@@ -21,11 +21,43 @@
  */
 #include "tracked.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "merge_stats.h"
+
+/*
+ * Whether the table has any tombstone: one index probe, no SPI — every
+ * local insert and applied write asks, and almost always the answer is no.
+ */
+static bool
+tombstones_exist(TrackedTable *t)
+{
+	Relation	rel;
+	Relation	irel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	if (!OidIsValid(t->tombstones) || !OidIsValid(t->tombstones_key))
+		elog(ERROR, "crdt_reconcile.tombstones is missing");
+	rel = table_open(t->tombstones, AccessShareLock);
+	irel = index_open(t->tombstones_key, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(t->tracked_name));
+	key.sk_collation = irel->rd_indcollation[0];
+	scan = systable_beginscan(rel, t->tombstones_key, true, GetActiveSnapshot(), 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	index_close(irel, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
 
 /* The tombstone's clock for a row's key; false when there is none. */
 bool
@@ -38,15 +70,10 @@ tombstone_find(Decision *d, Row *row, Datum *clock)
 	bool		isnull;
 	int			rc;
 
-	if (d->t->replica_rows || d->t->clock < 0)
+	if (d->t->replica_rows || d->t->clock < 0 || !tombstones_exist(d->t))
 		return false;
 	decision_connect(d);
 	args[0] = CStringGetTextDatum(d->t->tracked_name);
-	rc = execute_as_auditor(d, PLAN_TOMBSTONE_ANY, args, NULL, true);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "crdt_reconcile: reading tombstones failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return false;
 	rows_to_jsonb(d, rows, json, json_null);
 	args[1] = json[0];
 	args[2] = d->t->key_names;
