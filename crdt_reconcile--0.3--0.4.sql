@@ -824,30 +824,13 @@ CREATE POLICY tombstones_read ON crdt_reconcile.tombstones FOR SELECT
 GRANT SELECT ON crdt_reconcile.tombstones TO PUBLIC;
 
 -- A tombstone from another node removes the local row it covers: the row
--- whose clock is not strictly after the tombstone's.  (As the apply
--- worker's user; the tracked table's trigger then merges that row's clock
--- into the tombstone.)
+-- whose clock is not strictly after the tombstone's.  (C: turning the key
+-- back into values runs its types' input functions, which must run as the
+-- table's owner, restricted, not as the apply worker's user.)
 CREATE FUNCTION crdt_reconcile.apply_tombstone(relation_name pg_catalog.text, row_key pg_catalog.jsonb,
 		clock @extschema@.vclock)
 	RETURNS pg_catalog.void
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	rel pg_catalog.regclass := pg_catalog.to_regclass(relation_name);
-	t crdt_reconcile.tracked;
-BEGIN
-	SELECT * INTO t FROM crdt_reconcile.tracked x WHERE x.relation = rel;
-	IF NOT FOUND OR t.clock_column IS NULL THEN
-		RETURN;
-	END IF;
-	EXECUTE pg_catalog.format(
-		'DELETE FROM %s t USING pg_catalog.jsonb_populate_record(NULL::%s, $1) k WHERE %s '
-		'AND NOT coalesce(t.%I OPERATOR(@extschema@.>) $2, false)',
-		rel, rel, crdt_reconcile.key_match(rel, 't', 'k'), t.clock_column)
-	USING row_key, clock;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'crdt_apply_tombstone' LANGUAGE C STRICT VOLATILE;
 REVOKE ALL ON FUNCTION crdt_reconcile.apply_tombstone(pg_catalog.text, pg_catalog.jsonb, @extschema@.vclock) FROM PUBLIC;
 
 -- Whether a tombstone write came from another node (an apply worker, a

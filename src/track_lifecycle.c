@@ -24,9 +24,12 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/varlena.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
@@ -210,4 +213,56 @@ delete_row(FunctionCallInfo fcinfo, Decision *d, TriggerData *td)
 		tombstone_write(d, &old, clock);
 	crdt_merge_stats_count(t->tracked_relid, d->applied ? MERGE_STAT_MERGES_APPLIED : MERGE_STAT_LOCAL_WRITES, 1);
 	return td->tg_trigtuple;
+}
+
+/*
+ * crdt_reconcile.apply_tombstone(relation_name, row_key, clock): a
+ * tombstone from another node removes the local row it covers — the row
+ * with that key whose clock is not strictly after the tombstone's.  Called
+ * by the tombstones table's triggers, in an apply worker.  Turning the key
+ * back into values runs the key types' input functions (a domain's CHECK,
+ * say): that runs as the table's owner, restricted, never as the
+ * subscription's owner.
+ */
+PG_FUNCTION_INFO_V1(crdt_apply_tombstone);
+Datum
+crdt_apply_tombstone(PG_FUNCTION_ARGS)
+{
+	List	   *name = textToQualifiedNameList(PG_GETARG_TEXT_PP(0));
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(name), AccessShareLock, true);
+	Datum		args[2] = {PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
+	SwitchedIdentity id = {0};
+	char	   *sql;
+	int			rc;
+
+	if (!OidIsValid(relid))
+		PG_RETURN_VOID();		/* not here (yet): nothing to remove */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crdt_reconcile: SPI_connect failed");
+	/* the statement comes from the catalog: the table must be tracked, with a clock */
+	rc = SPI_execute_with_args(
+		"SELECT pg_catalog.format('DELETE FROM %s t USING pg_catalog.jsonb_populate_record(NULL::%s, $1) k "
+		"WHERE %s AND NOT coalesce(t.%I OPERATOR(%s.>) $2, false)', x.relation, x.relation, "
+		"crdt_reconcile.key_match(x.relation, 't', 'k'), x.clock_column, "
+		"pg_catalog.quote_ident(n.nspname)) "
+		"FROM crdt_reconcile.tracked x, pg_catalog.pg_type y JOIN pg_catalog.pg_namespace n ON n.oid = y.typnamespace "
+		"WHERE x.relation OPERATOR(pg_catalog.=) $1 AND x.clock_column IS NOT NULL AND x.shape = 'merge_in_place' "
+		"AND y.oid = $2",
+		2, (Oid[]) {OIDOID, OIDOID},
+		(Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(get_fn_expr_argtype(fcinfo->flinfo, 2))},
+		NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "crdt_reconcile: reading tracking settings failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		identity_switch(&id, relation_owner(relid), "pg_catalog, pg_temp");
+		rc = SPI_execute_with_args(sql, 2, (Oid[]) {JSONBOID, get_fn_expr_argtype(fcinfo->flinfo, 2)},
+								   args, NULL, false, 0);
+		identity_restore(&id);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "crdt_reconcile: applying a tombstone failed: %s", SPI_result_code_string(rc));
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
 }

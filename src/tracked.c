@@ -161,7 +161,7 @@ extension_schema(void)
 	return schema;
 }
 
-static Oid
+Oid
 relation_owner(Oid relid)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));

@@ -103,6 +103,7 @@ void		tracked_release(TrackedTable *t);
 void		tracked_release_on_error(TrackedTable *t);
 SPIPlanPtr	tracked_plan(TrackedTable *t, TrackedPlan which, TupleDesc desc);
 const CrdtType *crdt_type_of_column(Oid typid, Oid extension_schema);
+Oid			relation_owner(Oid relid);
 
 /* Runs as role under SECURITY_RESTRICTED_OPERATION with search_path pinned. */
 typedef struct SwitchedIdentity
