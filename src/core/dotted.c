@@ -1369,9 +1369,9 @@ parse_dots(JsonLex *lex, Builder *b, size_t key)
 	CrdtStatus	st;
 	bool		more = true;
 
-	if ((st = json_expect(lex, '[', "\"[\" (a list of dots)")) != CRDT_OK)
+	if ((st = crdt_json_expect(lex, '[', "\"[\" (a list of dots)")) != CRDT_OK)
 		return st;
-	if (json_accept(lex, ']'))
+	if (crdt_json_accept(lex, ']'))
 		return CRDT_OK;			/* the builder reports the key without dots */
 	while (more)
 	{
@@ -1381,20 +1381,20 @@ parse_dots(JsonLex *lex, Builder *b, size_t key)
 		uint64_t	counter;
 		const char *problem;
 
-		json_skip_ws(lex);
+		crdt_json_skip_ws(lex);
 		at = lex->i;
-		if ((st = json_expect(lex, '[', "\"[\" (a dot: [replica, counter])")) != CRDT_OK ||
-			(st = json_string(lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
+		if ((st = crdt_json_expect(lex, '[', "\"[\" (a dot: [replica, counter])")) != CRDT_OK ||
+			(st = crdt_json_string(lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
 			return st;
 		problem = len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes" : crdt_replica_id_check(id, len);
 		if (problem != NULL)
 			return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, "replica id of a dot %s", problem);
-		if ((st = json_expect(lex, ',', "\",\"")) != CRDT_OK ||
-			(st = json_positive(lex, "the dot counter", &counter)) != CRDT_OK ||
-			(st = json_expect(lex, ']', "\"]\"")) != CRDT_OK)
+		if ((st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
+			(st = crdt_json_positive(lex, "the dot counter", &counter)) != CRDT_OK ||
+			(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
 			return st;
 		builder_dot(b, key, builder_name(b, id, len, NAME_IN_DOT, (long) at), counter, (long) at);
-		if ((st = json_next_member(lex, ']', &more)) != CRDT_OK)
+		if ((st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
@@ -1407,9 +1407,9 @@ parse_context(JsonLex *lex, Builder *b)
 	CrdtStatus	st;
 	bool		more = true;
 
-	if ((st = json_expect(lex, '{', "\"{\" (the context)")) != CRDT_OK)
+	if ((st = crdt_json_expect(lex, '{', "\"{\" (the context)")) != CRDT_OK)
 		return st;
-	if (json_accept(lex, '}'))
+	if (crdt_json_accept(lex, '}'))
 		return CRDT_OK;
 	while (more)
 	{
@@ -1419,40 +1419,40 @@ parse_context(JsonLex *lex, Builder *b)
 		size_t		name;
 		const char *problem;
 
-		json_skip_ws(lex);
+		crdt_json_skip_ws(lex);
 		at = lex->i;
-		if ((st = json_string(lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
+		if ((st = crdt_json_string(lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
 			return st;
 		problem = len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes" : crdt_replica_id_check(id, len);
 		if (problem != NULL)
 			return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, "replica id %s", problem);
 		name = builder_name(b, id, len, NAME_CONTEXT_KEY, (long) at);
-		if ((st = json_expect(lex, ':', "\":\"")) != CRDT_OK)
+		if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
 			return st;
-		if (json_accept(lex, '['))
+		if (crdt_json_accept(lex, '['))
 		{
 			bool		more_ranges = true;
 
-			if (json_accept(lex, ']'))
-				return json_syntax(lex, lex->i - 1, "expected %s", "at least one range");
+			if (crdt_json_accept(lex, ']'))
+				return crdt_json_syntax(lex, lex->i - 1, "expected %s", "at least one range");
 			while (more_ranges)
 			{
 				uint64_t	lo;
 				uint64_t	hi;
 				size_t		range_at;
 
-				json_skip_ws(lex);
+				crdt_json_skip_ws(lex);
 				range_at = lex->i;
-				if ((st = json_expect(lex, '[', "\"[\" (a range: [first, last])")) != CRDT_OK ||
-					(st = json_positive(lex, "the first counter of a range", &lo)) != CRDT_OK ||
-					(st = json_expect(lex, ',', "\",\"")) != CRDT_OK ||
-					(st = json_positive(lex, "the last counter of a range", &hi)) != CRDT_OK ||
-					(st = json_expect(lex, ']', "\"]\"")) != CRDT_OK)
+				if ((st = crdt_json_expect(lex, '[', "\"[\" (a range: [first, last])")) != CRDT_OK ||
+					(st = crdt_json_positive(lex, "the first counter of a range", &lo)) != CRDT_OK ||
+					(st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
+					(st = crdt_json_positive(lex, "the last counter of a range", &hi)) != CRDT_OK ||
+					(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
 					return st;
 				if (hi < lo)
-					return json_syntax(lex, range_at, "a range ends before it starts%s", "");
+					return crdt_json_syntax(lex, range_at, "a range ends before it starts%s", "");
 				builder_range(b, name, lo, hi);
-				if ((st = json_next_member(lex, ']', &more_ranges)) != CRDT_OK)
+				if ((st = crdt_json_next_member(lex, ']', &more_ranges)) != CRDT_OK)
 					return st;
 			}
 		}
@@ -1460,11 +1460,11 @@ parse_context(JsonLex *lex, Builder *b)
 		{
 			uint64_t	n;
 
-			if ((st = json_positive(lex, "a context entry", &n)) != CRDT_OK)
+			if ((st = crdt_json_positive(lex, "a context entry", &n)) != CRDT_OK)
 				return st;
 			builder_range(b, name, 1, n);
 		}
-		if ((st = json_next_member(lex, '}', &more)) != CRDT_OK)
+		if ((st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
@@ -1477,9 +1477,9 @@ parse_elements(JsonLex *lex, Builder *b)
 	CrdtStatus	st;
 	bool		more = true;
 
-	if ((st = json_expect(lex, '{', "\"{\" (the elements)")) != CRDT_OK)
+	if ((st = crdt_json_expect(lex, '{', "\"{\" (the elements)")) != CRDT_OK)
 		return st;
-	if (json_accept(lex, '}'))
+	if (crdt_json_accept(lex, '}'))
 		return CRDT_OK;
 	while (more)
 	{
@@ -1487,11 +1487,11 @@ parse_elements(JsonLex *lex, Builder *b)
 		size_t		len;
 		size_t		at;
 
-		if ((st = json_element(lex, element, &len, &at)) != CRDT_OK)
+		if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK)
 			return st;
-		if ((st = json_expect(lex, ':', "\":\"")) != CRDT_OK ||
+		if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK ||
 			(st = parse_dots(lex, b, builder_key(b, element, len, (long) at))) != CRDT_OK ||
-			(st = json_next_member(lex, '}', &more)) != CRDT_OK)
+			(st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
@@ -1504,9 +1504,9 @@ parse_values(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 	CrdtStatus	st;
 	bool		more = true;
 
-	if ((st = json_expect(lex, '[', "\"[\" (the values)")) != CRDT_OK)
+	if ((st = crdt_json_expect(lex, '[', "\"[\" (the values)")) != CRDT_OK)
 		return st;
-	if (json_accept(lex, ']'))
+	if (crdt_json_accept(lex, ']'))
 		return CRDT_OK;
 	while (more)
 	{
@@ -1517,9 +1517,9 @@ parse_values(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 		size_t		entry_at;
 		size_t		dots_start = 0;
 
-		json_skip_ws(lex);
+		crdt_json_skip_ws(lex);
 		entry_at = lex->i;
-		if ((st = json_expect(lex, '{', "\"{\" (a value with its dots)")) != CRDT_OK)
+		if ((st = crdt_json_expect(lex, '{', "\"{\" (a value with its dots)")) != CRDT_OK)
 			return st;
 		/* the value must be known before its dots are recorded: read dots later */
 		while (more_fields)
@@ -1528,10 +1528,10 @@ parse_values(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 			size_t		len;
 			size_t		at;
 
-			json_skip_ws(lex);
+			crdt_json_skip_ws(lex);
 			at = lex->i;
-			if ((st = json_string(lex, "\"value\" or \"dots\"", field, sizeof(field), &len)) != CRDT_OK ||
-				(st = json_expect(lex, ':', "\":\"")) != CRDT_OK)
+			if ((st = crdt_json_string(lex, "\"value\" or \"dots\"", field, sizeof(field), &len)) != CRDT_OK ||
+				(st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
 				return st;
 			if (len == 5 && memcmp(field, "value", 5) == 0 && !seen_value)
 			{
@@ -1539,7 +1539,7 @@ parse_values(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 				size_t		end;
 
 				seen_value = true;
-				if ((st = json_value(lex, &start, &end)) != CRDT_OK)
+				if ((st = crdt_json_value(lex, &start, &end)) != CRDT_OK)
 					return st;
 				scratch->len = 0;
 				if ((st = crdt_json_canonical((const char *) lex->s + start, end - start,
@@ -1556,19 +1556,19 @@ parse_values(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 				size_t		end;
 
 				seen_dots = true;
-				json_skip_ws(lex);
+				crdt_json_skip_ws(lex);
 				dots_start = lex->i;
-				if ((st = json_value(lex, &start, &end)) != CRDT_OK)
+				if ((st = crdt_json_value(lex, &start, &end)) != CRDT_OK)
 					return st;
 			}
 			else
-				return json_syntax(lex, at, "expected %s", seen_value || seen_dots
+				return crdt_json_syntax(lex, at, "expected %s", seen_value || seen_dots
 								   ? "\"value\" and \"dots\" once each" : "\"value\" or \"dots\"");
-			if ((st = json_next_member(lex, '}', &more_fields)) != CRDT_OK)
+			if ((st = crdt_json_next_member(lex, '}', &more_fields)) != CRDT_OK)
 				return st;
 		}
 		if (!seen_value || !seen_dots)
-			return json_syntax(lex, entry_at, "expected %s", "both \"value\" and \"dots\"");
+			return crdt_json_syntax(lex, entry_at, "expected %s", "both \"value\" and \"dots\"");
 		{
 			size_t		resume = lex->i;
 
@@ -1577,7 +1577,7 @@ parse_values(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 				return st;
 			lex->i = resume;
 		}
-		if ((st = json_next_member(lex, ']', &more)) != CRDT_OK)
+		if ((st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
@@ -1595,12 +1595,12 @@ crdt_dotted_parse(CrdtDottedKind kind, const char *text, size_t len, CrdtBuf *ou
 	bool		seen[2] = {false, false};
 	bool		more = true;
 
-	json_lex_init(&lex, text, len, err);
+	crdt_json_lex_init(&lex, text, len, err);
 	builder_init(&b, out->alloc);
 	crdt_buf_init(&scratch, out->alloc, 0);
-	if ((st = json_expect(&lex, '{', "\"{\"")) != CRDT_OK)
+	if ((st = crdt_json_expect(&lex, '{', "\"{\"")) != CRDT_OK)
 		goto done;
-	if (json_accept(&lex, '}'))
+	if (crdt_json_accept(&lex, '}'))
 		more = false;
 	while (more)
 	{
@@ -1609,9 +1609,9 @@ crdt_dotted_parse(CrdtDottedKind kind, const char *text, size_t len, CrdtBuf *ou
 		size_t		at;
 		int			which = -1;
 
-		json_skip_ws(&lex);
+		crdt_json_skip_ws(&lex);
 		at = lex.i;
-		if ((st = json_string(&lex, kind == CRDT_ORSET ? "\"elements\" or \"context\"" : "\"values\" or \"context\"",
+		if ((st = crdt_json_string(&lex, kind == CRDT_ORSET ? "\"elements\" or \"context\"" : "\"values\" or \"context\"",
 							  name, sizeof(name), &name_len)) != CRDT_OK)
 			goto done;
 		for (int i = 0; i < 2; i++)
@@ -1619,21 +1619,21 @@ crdt_dotted_parse(CrdtDottedKind kind, const char *text, size_t len, CrdtBuf *ou
 				which = i;
 		if (which < 0 || seen[which])
 		{
-			st = json_syntax(&lex, at, which < 0 ? "unknown key: expected %s" : "duplicate key %s",
+			st = crdt_json_syntax(&lex, at, which < 0 ? "unknown key: expected %s" : "duplicate key %s",
 							 kind == CRDT_ORSET ? "\"elements\" or \"context\"" : "\"values\" or \"context\"");
 			goto done;
 		}
 		seen[which] = true;
-		if ((st = json_expect(&lex, ':', "\":\"")) != CRDT_OK)
+		if ((st = crdt_json_expect(&lex, ':', "\":\"")) != CRDT_OK)
 			goto done;
 		if (which == 1)
 			st = parse_context(&lex, &b);
 		else
 			st = kind == CRDT_ORSET ? parse_elements(&lex, &b) : parse_values(&lex, &b, &scratch);
-		if (st != CRDT_OK || (st = json_next_member(&lex, '}', &more)) != CRDT_OK)
+		if (st != CRDT_OK || (st = crdt_json_next_member(&lex, '}', &more)) != CRDT_OK)
 			goto done;
 	}
-	if ((st = json_end(&lex)) == CRDT_OK)
+	if ((st = crdt_json_end(&lex)) == CRDT_OK)
 	{
 		if (b.keys.len / sizeof(BuildKey) >= CRDT_MAX_ENTRIES)
 			st = crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "more than %d keys", CRDT_MAX_ENTRIES);
@@ -1655,7 +1655,7 @@ print_dots(CrdtBuf *out, const Context *c, const Dot *d, size_t n)
 		if (k > 0)
 			crdt_buf_put_byte(out, ',');
 		crdt_buf_put_byte(out, '[');
-		json_put_string(out, CTX_ID(c, d[k].replica), CTX_ID_LEN(c, d[k].replica));
+		crdt_json_put_string(out, CTX_ID(c, d[k].replica), CTX_ID_LEN(c, d[k].replica));
 		crdt_buf_put_byte(out, ',');
 		crdt_buf_put_u64_decimal(out, d[k].counter);
 		crdt_buf_put_byte(out, ']');
@@ -1675,7 +1675,7 @@ print_context(CrdtBuf *out, const Context *c)
 
 		if (i > 0)
 			crdt_buf_put_byte(out, ',');
-		json_put_string(out, CTX_ID(c, i), CTX_ID_LEN(c, i));
+		crdt_json_put_string(out, CTX_ID(c, i), CTX_ID_LEN(c, i));
 		crdt_buf_put_byte(out, ':');
 		if (n == 1 && r[0].lo == 1)
 			crdt_buf_put_u64_decimal(out, r[0].hi);
@@ -1725,7 +1725,7 @@ crdt_dotted_print(CrdtDottedKind kind, CrdtSlice value, CrdtBuf *out, CrdtError 
 			crdt_buf_put_byte(out, ',');
 		if (kind == CRDT_ORSET)
 		{
-			json_put_string(out, key, len);
+			crdt_json_put_string(out, key, len);
 			crdt_buf_put_byte(out, ':');
 		}
 		else

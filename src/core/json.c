@@ -51,18 +51,18 @@ parse_count(Parser *p, const uint8_t *id, size_t len, uint64_t *count)
 	bool		overflow = false;
 	uint64_t	v = 0;
 
-	json_skip_ws(&p->lex);
+	crdt_json_skip_ws(&p->lex);
 	start = p->lex.i;
-	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '-')
+	if (!crdt_json_at_end(&p->lex) && p->lex.s[p->lex.i] == '-')
 	{
 		negative = true;
 		p->lex.i++;
 	}
-	if (json_at_end(&p->lex) || p->lex.s[p->lex.i] < '0' || p->lex.s[p->lex.i] > '9')
+	if (crdt_json_at_end(&p->lex) || p->lex.s[p->lex.i] < '0' || p->lex.s[p->lex.i] > '9')
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "expected a count (a positive integer) for replica %s", id, len);
 	if (p->lex.s[p->lex.i] == '0' && p->lex.i + 1 < p->lex.len && p->lex.s[p->lex.i + 1] >= '0' && p->lex.s[p->lex.i + 1] <= '9')
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s has a leading zero", id, len);
-	while (!json_at_end(&p->lex) && p->lex.s[p->lex.i] >= '0' && p->lex.s[p->lex.i] <= '9')
+	while (!crdt_json_at_end(&p->lex) && p->lex.s[p->lex.i] >= '0' && p->lex.s[p->lex.i] <= '9')
 	{
 		unsigned	d = (unsigned) (p->lex.s[p->lex.i] - '0');
 
@@ -72,7 +72,7 @@ parse_count(Parser *p, const uint8_t *id, size_t len, uint64_t *count)
 			v = v * 10 + d;
 		p->lex.i++;
 	}
-	if (!json_at_end(&p->lex) && (p->lex.s[p->lex.i] == '.' || p->lex.s[p->lex.i] == 'e' || p->lex.s[p->lex.i] == 'E'))
+	if (!crdt_json_at_end(&p->lex) && (p->lex.s[p->lex.i] == '.' || p->lex.s[p->lex.i] == 'e' || p->lex.s[p->lex.i] == 'E'))
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must be a whole number", id, len);
 	if (negative && (v != 0 || overflow))
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must not be negative", id, len);
@@ -90,10 +90,10 @@ parse_map(Parser *p, int half)
 {
 	CrdtStatus	st;
 
-	if ((st = json_expect(&p->lex, '{', "\"{\"")) != CRDT_OK)
+	if ((st = crdt_json_expect(&p->lex, '{', "\"{\"")) != CRDT_OK)
 		return st;
-	json_skip_ws(&p->lex);
-	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '}')
+	crdt_json_skip_ws(&p->lex);
+	if (!crdt_json_at_end(&p->lex) && p->lex.s[p->lex.i] == '}')
 	{
 		p->lex.i++;
 		return CRDT_OK;
@@ -107,9 +107,9 @@ parse_map(Parser *p, int half)
 		const char *problem;
 		ParsedEntry e;
 
-		json_skip_ws(&p->lex);
+		crdt_json_skip_ws(&p->lex);
 		id_at = p->lex.i;
-		if ((st = json_string(&p->lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
+		if ((st = crdt_json_string(&p->lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
 			return st;
 		problem = len > sizeof(id) ? "is longer than 64 bytes"
 			: crdt_replica_id_check(id, len);
@@ -120,7 +120,7 @@ parse_map(Parser *p, int half)
 							 "replica id %s%s %s", shown,
 							 len > sizeof(id) ? "..." : "", problem);
 		}
-		if ((st = json_expect(&p->lex, ':', "\":\" after a replica id")) != CRDT_OK)
+		if ((st = crdt_json_expect(&p->lex, ':', "\":\" after a replica id")) != CRDT_OK)
 			return st;
 
 		if (p->count >= CRDT_MAX_ENTRIES)
@@ -139,16 +139,16 @@ parse_map(Parser *p, int half)
 			return crdt_nomem(p->err);
 		p->count++;
 
-		json_skip_ws(&p->lex);
-		if (json_at_end(&p->lex))
-			return json_syntax(&p->lex, p->lex.i, "unexpected end of input, expected %s", "\",\" or \"}\"");
+		crdt_json_skip_ws(&p->lex);
+		if (crdt_json_at_end(&p->lex))
+			return crdt_json_syntax(&p->lex, p->lex.i, "unexpected end of input, expected %s", "\",\" or \"}\"");
 		if (p->lex.s[p->lex.i] == '}')
 		{
 			p->lex.i++;
 			return CRDT_OK;
 		}
 		if (p->lex.s[p->lex.i] != ',')
-			return json_syntax(&p->lex, p->lex.i, "expected %s", "\",\" or \"}\"");
+			return crdt_json_syntax(&p->lex, p->lex.i, "expected %s", "\",\" or \"}\"");
 		p->lex.i++;
 	}
 }
@@ -160,10 +160,10 @@ parse_pncounter(Parser *p)
 	CrdtStatus	st;
 	bool		seen[2] = {false, false};
 
-	if ((st = json_expect(&p->lex, '{', "\"{\"")) != CRDT_OK)
+	if ((st = crdt_json_expect(&p->lex, '{', "\"{\"")) != CRDT_OK)
 		return st;
-	json_skip_ws(&p->lex);
-	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '}')
+	crdt_json_skip_ws(&p->lex);
+	if (!crdt_json_at_end(&p->lex) && p->lex.s[p->lex.i] == '}')
 	{
 		p->lex.i++;
 		return CRDT_OK;
@@ -175,34 +175,34 @@ parse_pncounter(Parser *p)
 		size_t		key_at;
 		int			half;
 
-		json_skip_ws(&p->lex);
+		crdt_json_skip_ws(&p->lex);
 		key_at = p->lex.i;
-		if (json_at_end(&p->lex) || p->lex.s[p->lex.i] != '"')
-			return json_syntax(&p->lex, p->lex.i, "expected %s", "\"p\" or \"n\"");
-		if ((st = json_string(&p->lex, "a replica id in double quotes", key, sizeof(key), &len)) != CRDT_OK)
+		if (crdt_json_at_end(&p->lex) || p->lex.s[p->lex.i] != '"')
+			return crdt_json_syntax(&p->lex, p->lex.i, "expected %s", "\"p\" or \"n\"");
+		if ((st = crdt_json_string(&p->lex, "a replica id in double quotes", key, sizeof(key), &len)) != CRDT_OK)
 			return st;
 		if (len == 1 && key[0] == 'p')
 			half = 0;
 		else if (len == 1 && key[0] == 'n')
 			half = 1;
 		else
-			return json_syntax(&p->lex, key_at, "unknown key: expected %s", "\"p\" or \"n\"");
+			return crdt_json_syntax(&p->lex, key_at, "unknown key: expected %s", "\"p\" or \"n\"");
 		if (seen[half])
-			return json_syntax(&p->lex, key_at, "duplicate key \"%s\"", half == 0 ? "p" : "n");
+			return crdt_json_syntax(&p->lex, key_at, "duplicate key \"%s\"", half == 0 ? "p" : "n");
 		seen[half] = true;
-		if ((st = json_expect(&p->lex, ':', "\":\"")) != CRDT_OK ||
+		if ((st = crdt_json_expect(&p->lex, ':', "\":\"")) != CRDT_OK ||
 			(st = parse_map(p, half)) != CRDT_OK)
 			return st;
-		json_skip_ws(&p->lex);
-		if (json_at_end(&p->lex))
-			return json_syntax(&p->lex, p->lex.i, "unexpected end of input, expected %s", "\",\" or \"}\"");
+		crdt_json_skip_ws(&p->lex);
+		if (crdt_json_at_end(&p->lex))
+			return crdt_json_syntax(&p->lex, p->lex.i, "unexpected end of input, expected %s", "\",\" or \"}\"");
 		if (p->lex.s[p->lex.i] == '}')
 		{
 			p->lex.i++;
 			return CRDT_OK;
 		}
 		if (p->lex.s[p->lex.i] != ',')
-			return json_syntax(&p->lex, p->lex.i, "expected %s", "\",\" or \"}\"");
+			return crdt_json_syntax(&p->lex, p->lex.i, "expected %s", "\",\" or \"}\"");
 		p->lex.i++;
 	}
 }
@@ -231,7 +231,7 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 	CrdtStatus	st;
 	ParsedEntry *entries;
 
-	json_lex_init(&p.lex, text, len, err);
+	crdt_json_lex_init(&p.lex, text, len, err);
 	p.kind = kind;
 	p.err = err;
 	p.count = 0;
@@ -241,9 +241,9 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 	st = kind == CRDT_PNCOUNTER ? parse_pncounter(&p) : parse_map(&p, 0);
 	if (st == CRDT_OK)
 	{
-		json_skip_ws(&p.lex);
-		if (!json_at_end(&p.lex))
-			st = json_syntax(&p.lex, p.lex.i, "unexpected characters after the closing %s", "\"}\"");
+		crdt_json_skip_ws(&p.lex);
+		if (!crdt_json_at_end(&p.lex))
+			st = crdt_json_syntax(&p.lex, p.lex.i, "unexpected characters after the closing %s", "\"}\"");
 	}
 	if (st == CRDT_OK && (p.ids.failed || p.entries.failed))
 		st = crdt_nomem(err);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 void
-json_lex_init(JsonLex *lex, const char *text, size_t len, CrdtError *err)
+crdt_json_lex_init(JsonLex *lex, const char *text, size_t len, CrdtError *err)
 {
 	lex->s = (const uint8_t *) text;
 	lex->len = len;
@@ -19,13 +19,13 @@ json_lex_init(JsonLex *lex, const char *text, size_t len, CrdtError *err)
 }
 
 bool
-json_at_end(const JsonLex *lex)
+crdt_json_at_end(const JsonLex *lex)
 {
 	return lex->i >= lex->len;
 }
 
 void
-json_skip_ws(JsonLex *lex)
+crdt_json_skip_ws(JsonLex *lex)
 {
 	while (lex->i < lex->len)
 	{
@@ -38,28 +38,28 @@ json_skip_ws(JsonLex *lex)
 }
 
 CrdtStatus
-json_syntax(JsonLex *lex, size_t at, const char *fmt, const char *arg)
+crdt_json_syntax(JsonLex *lex, size_t at, const char *fmt, const char *arg)
 {
 	return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, fmt, arg);
 }
 
 CrdtStatus
-json_expect(JsonLex *lex, char c, const char *what)
+crdt_json_expect(JsonLex *lex, char c, const char *what)
 {
-	json_skip_ws(lex);
-	if (json_at_end(lex))
-		return json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
+	crdt_json_skip_ws(lex);
+	if (crdt_json_at_end(lex))
+		return crdt_json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
 	if (lex->s[lex->i] != (uint8_t) c)
-		return json_syntax(lex, lex->i, "expected %s", what);
+		return crdt_json_syntax(lex, lex->i, "expected %s", what);
 	lex->i++;
 	return CRDT_OK;
 }
 
 bool
-json_accept(JsonLex *lex, char c)
+crdt_json_accept(JsonLex *lex, char c)
 {
-	json_skip_ws(lex);
-	if (!json_at_end(lex) && lex->s[lex->i] == (uint8_t) c)
+	crdt_json_skip_ws(lex);
+	if (!crdt_json_at_end(lex) && lex->s[lex->i] == (uint8_t) c)
 	{
 		lex->i++;
 		return true;
@@ -68,28 +68,28 @@ json_accept(JsonLex *lex, char c)
 }
 
 CrdtStatus
-json_next_member(JsonLex *lex, char close, bool *more)
+crdt_json_next_member(JsonLex *lex, char close, bool *more)
 {
 	const char *what = close == '}' ? "\",\" or \"}\"" : "\",\" or \"]\"";
 
-	json_skip_ws(lex);
-	if (json_at_end(lex))
-		return json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
+	crdt_json_skip_ws(lex);
+	if (crdt_json_at_end(lex))
+		return crdt_json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
 	if (lex->s[lex->i] == (uint8_t) close || lex->s[lex->i] == ',')
 	{
 		*more = lex->s[lex->i] == ',';
 		lex->i++;
 		return CRDT_OK;
 	}
-	return json_syntax(lex, lex->i, "expected %s", what);
+	return crdt_json_syntax(lex, lex->i, "expected %s", what);
 }
 
 CrdtStatus
-json_end(JsonLex *lex)
+crdt_json_end(JsonLex *lex)
 {
-	json_skip_ws(lex);
-	if (!json_at_end(lex))
-		return json_syntax(lex, lex->i, "unexpected characters after the closing %s",
+	crdt_json_skip_ws(lex);
+	if (!crdt_json_at_end(lex))
+		return crdt_json_syntax(lex, lex->i, "unexpected characters after the closing %s",
 						   "\"}\" or \"]\"");
 	return CRDT_OK;
 }
@@ -127,7 +127,7 @@ read_hex4(JsonLex *lex, uint32_t *out)
 }
 
 size_t
-json_utf8_encode(uint8_t *out, uint32_t cp)
+crdt_json_utf8_encode(uint8_t *out, uint32_t cp)
 {
 	if (cp < 0x80)
 	{
@@ -187,37 +187,37 @@ decode_escape(JsonLex *lex, size_t esc_at, uint8_t enc[4], CrdtStatus *st)
 			return 1;
 		case 'u':
 			if (!read_hex4(lex, &cp))
-				*st = json_syntax(lex, esc_at, "invalid %s escape: expected four hex digits", "\\u");
+				*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: expected four hex digits", "\\u");
 			else if (cp >= 0xdc00 && cp <= 0xdfff)
-				*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
+				*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
 			else if (cp >= 0xd800 && cp <= 0xdbff)
 			{
 				if (lex->len - lex->i < 2 || lex->s[lex->i] != '\\' || lex->s[lex->i + 1] != 'u')
-					*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+					*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
 				else
 				{
 					lex->i += 2;
 					if (!read_hex4(lex, &low) || low < 0xdc00 || low > 0xdfff)
-						*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+						*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
 					else
 						cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
 				}
 			}
-			return *st == CRDT_OK ? json_utf8_encode(enc, cp) : 0;
+			return *st == CRDT_OK ? crdt_json_utf8_encode(enc, cp) : 0;
 		default:
-			*st = json_syntax(lex, esc_at, "invalid escape sequence in a %s", "string");
+			*st = crdt_json_syntax(lex, esc_at, "invalid escape sequence in a %s", "string");
 			return 0;
 	}
 }
 
 CrdtStatus
-json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *len)
+crdt_json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *len)
 {
 	size_t		n = 0;
 
-	json_skip_ws(lex);
-	if (json_at_end(lex) || lex->s[lex->i] != '"')
-		return json_syntax(lex, lex->i, "expected %s", what);
+	crdt_json_skip_ws(lex);
+	if (crdt_json_at_end(lex) || lex->s[lex->i] != '"')
+		return crdt_json_syntax(lex, lex->i, "expected %s", what);
 	lex->i++;
 	for (;;)
 	{
@@ -227,8 +227,8 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 		size_t		esc_at;
 		CrdtStatus	st;
 
-		if (json_at_end(lex))
-			return json_syntax(lex, lex->i, "unexpected end of input inside a %s", "string");
+		if (crdt_json_at_end(lex))
+			return crdt_json_syntax(lex, lex->i, "unexpected end of input inside a %s", "string");
 		c = lex->s[lex->i];
 		if (c == '"')
 		{
@@ -236,7 +236,7 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 			break;
 		}
 		if (c < 0x20)
-			return json_syntax(lex, lex->i, "unescaped control character in a %s", "string");
+			return crdt_json_syntax(lex, lex->i, "unescaped control character in a %s", "string");
 		if (c != '\\')
 		{
 			if (n < cap)
@@ -246,8 +246,8 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 			continue;
 		}
 		esc_at = lex->i++;
-		if (json_at_end(lex))
-			return json_syntax(lex, esc_at, "unexpected end of input inside a %s", "string");
+		if (crdt_json_at_end(lex))
+			return crdt_json_syntax(lex, esc_at, "unexpected end of input inside a %s", "string");
 		enc_len = decode_escape(lex, esc_at, enc, &st);
 		if (st != CRDT_OK)
 			return st;
@@ -260,14 +260,14 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 }
 
 CrdtStatus
-json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len, size_t *at)
+crdt_json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len, size_t *at)
 {
 	const char *problem;
 	CrdtStatus	st;
 
-	json_skip_ws(lex);
+	crdt_json_skip_ws(lex);
 	*at = lex->i;
-	if ((st = json_string(lex, "an element in double quotes", out, CRDT_ELEMENT_MAX + 1, len)) != CRDT_OK)
+	if ((st = crdt_json_string(lex, "an element in double quotes", out, CRDT_ELEMENT_MAX + 1, len)) != CRDT_OK)
 		return st;
 	problem = crdt_element_problem(out, *len > CRDT_ELEMENT_MAX ? CRDT_ELEMENT_MAX + 1 : *len);
 	if (problem != NULL)
@@ -276,17 +276,17 @@ json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len, size_
 }
 
 CrdtStatus
-json_positive(JsonLex *lex, const char *what, uint64_t *value)
+crdt_json_positive(JsonLex *lex, const char *what, uint64_t *value)
 {
 	size_t		start;
 	uint64_t	v = 0;
 	bool		overflow = false;
 
-	json_skip_ws(lex);
+	crdt_json_skip_ws(lex);
 	start = lex->i;
-	if (json_at_end(lex) || lex->s[lex->i] < '1' || lex->s[lex->i] > '9')
-		return json_syntax(lex, start, "expected %s (a positive integer)", what);
-	while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+	if (crdt_json_at_end(lex) || lex->s[lex->i] < '1' || lex->s[lex->i] > '9')
+		return crdt_json_syntax(lex, start, "expected %s (a positive integer)", what);
+	while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
 	{
 		unsigned	d = (unsigned) (lex->s[lex->i] - '0');
 
@@ -296,8 +296,8 @@ json_positive(JsonLex *lex, const char *what, uint64_t *value)
 			v = v * 10 + d;
 		lex->i++;
 	}
-	if (!json_at_end(lex) && (lex->s[lex->i] == '.' || lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
-		return json_syntax(lex, start, "%s must be a whole number", what);
+	if (!crdt_json_at_end(lex) && (lex->s[lex->i] == '.' || lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
+		return crdt_json_syntax(lex, start, "%s must be a whole number", what);
 	if (overflow)
 		return crdt_fail(lex->err, CRDT_ERR_OVERFLOW, (long) start,
 						 "%s is out of range for type bigint", what);
@@ -306,7 +306,7 @@ json_positive(JsonLex *lex, const char *what, uint64_t *value)
 }
 
 static CrdtStatus
-json_number(JsonLex *lex)
+scan_number(JsonLex *lex)
 {
 	size_t		start = lex->i;
 	size_t		digits;
@@ -314,39 +314,39 @@ json_number(JsonLex *lex)
 	if (lex->s[lex->i] == '-')
 		lex->i++;
 	digits = lex->i;
-	while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+	while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
 		lex->i++;
 	if (lex->i == digits || (lex->s[digits] == '0' && lex->i - digits > 1))
-		return json_syntax(lex, start, "invalid %s", "number");
-	if (!json_at_end(lex) && lex->s[lex->i] == '.')
+		return crdt_json_syntax(lex, start, "invalid %s", "number");
+	if (!crdt_json_at_end(lex) && lex->s[lex->i] == '.')
 	{
 		digits = ++lex->i;
-		while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+		while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
 			lex->i++;
 		if (lex->i == digits)
-			return json_syntax(lex, start, "invalid %s", "number");
+			return crdt_json_syntax(lex, start, "invalid %s", "number");
 	}
-	if (!json_at_end(lex) && (lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
+	if (!crdt_json_at_end(lex) && (lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
 	{
 		lex->i++;
-		if (!json_at_end(lex) && (lex->s[lex->i] == '+' || lex->s[lex->i] == '-'))
+		if (!crdt_json_at_end(lex) && (lex->s[lex->i] == '+' || lex->s[lex->i] == '-'))
 			lex->i++;
 		digits = lex->i;
-		while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+		while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
 			lex->i++;
 		if (lex->i == digits)
-			return json_syntax(lex, start, "invalid %s", "number");
+			return crdt_json_syntax(lex, start, "invalid %s", "number");
 	}
 	return CRDT_OK;
 }
 
 static CrdtStatus
-json_literal(JsonLex *lex, const char *word)
+scan_literal(JsonLex *lex, const char *word)
 {
 	size_t		n = strlen(word);
 
 	if (lex->len - lex->i < n || memcmp(lex->s + lex->i, word, n) != 0)
-		return json_syntax(lex, lex->i, "expected %s", "a JSON value");
+		return crdt_json_syntax(lex, lex->i, "expected %s", "a JSON value");
 	lex->i += n;
 	return CRDT_OK;
 }
@@ -356,13 +356,13 @@ json_literal(JsonLex *lex, const char *word)
  * can exhaust the C stack.
  */
 CrdtStatus
-json_value(JsonLex *lex, size_t *start, size_t *end)
+crdt_json_value(JsonLex *lex, size_t *start, size_t *end)
 {
 	char		open[CRDT_JSON_MAX_DEPTH];
 	int			depth = 0;
 	CrdtStatus	st;
 
-	json_skip_ws(lex);
+	crdt_json_skip_ws(lex);
 	*start = lex->i;
 	for (;;)
 	{
@@ -371,24 +371,24 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 		uint8_t		c;
 
 		/* a value */
-		json_skip_ws(lex);
-		if (json_at_end(lex))
-			return json_syntax(lex, lex->i, "unexpected end of input, expected %s", "a JSON value");
+		crdt_json_skip_ws(lex);
+		if (crdt_json_at_end(lex))
+			return crdt_json_syntax(lex, lex->i, "unexpected end of input, expected %s", "a JSON value");
 		c = lex->s[lex->i];
 		if (c == '{' || c == '[')
 		{
 			if (depth == CRDT_JSON_MAX_DEPTH)
-				return json_syntax(lex, lex->i, "JSON value nested more than %s levels deep", "512");
+				return crdt_json_syntax(lex, lex->i, "JSON value nested more than %s levels deep", "512");
 			open[depth++] = (char) c;
 			lex->i++;
-			if (json_accept(lex, c == '{' ? '}' : ']'))
+			if (crdt_json_accept(lex, c == '{' ? '}' : ']'))
 				depth--;
 			else
 			{
 				if (c == '{')
 				{
-					if ((st = json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
-						(st = json_expect(lex, ':', "\":\"")) != CRDT_OK)
+					if ((st = crdt_json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
+						(st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
 						return st;
 				}
 				continue;
@@ -396,15 +396,15 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 		}
 		else if (c == '"')
 		{
-			if ((st = json_string(lex, "a string", scratch, 0, &ignored)) != CRDT_OK)
+			if ((st = crdt_json_string(lex, "a string", scratch, 0, &ignored)) != CRDT_OK)
 				return st;
 		}
 		else if (c == '-' || (c >= '0' && c <= '9'))
 		{
-			if ((st = json_number(lex)) != CRDT_OK)
+			if ((st = scan_number(lex)) != CRDT_OK)
 				return st;
 		}
-		else if ((st = json_literal(lex, c == 't' ? "true" : c == 'f' ? "false" : "null")) != CRDT_OK)
+		else if ((st = scan_literal(lex, c == 't' ? "true" : c == 'f' ? "false" : "null")) != CRDT_OK)
 			return st;
 
 		/* after a value: close containers, or go on to the next member */
@@ -417,7 +417,7 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 				*end = lex->i;
 				return CRDT_OK;
 			}
-			if ((st = json_next_member(lex, open[depth - 1] == '{' ? '}' : ']', &more)) != CRDT_OK)
+			if ((st = crdt_json_next_member(lex, open[depth - 1] == '{' ? '}' : ']', &more)) != CRDT_OK)
 				return st;
 			if (!more)
 			{
@@ -425,8 +425,8 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 				continue;
 			}
 			if (open[depth - 1] == '{' &&
-				((st = json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
-				 (st = json_expect(lex, ':', "\":\"")) != CRDT_OK))
+				((st = crdt_json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
+				 (st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK))
 				return st;
 			break;
 		}
@@ -434,7 +434,7 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 }
 
 void
-json_put_string(CrdtBuf *out, const uint8_t *s, size_t len)
+crdt_json_put_string(CrdtBuf *out, const uint8_t *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t		run = 0;
@@ -505,12 +505,12 @@ default_canonical(const char *json, size_t len, CrdtBuf *out, CrdtError *err)
 	size_t		end;
 	CrdtStatus	st;
 
-	json_lex_init(&lex, json, len, err);
-	if ((st = json_value(&lex, &start, &end)) != CRDT_OK)
+	crdt_json_lex_init(&lex, json, len, err);
+	if ((st = crdt_json_value(&lex, &start, &end)) != CRDT_OK)
 		return st;
-	json_skip_ws(&lex);
-	if (!json_at_end(&lex))
-		return json_syntax(&lex, lex.i, "unexpected characters after the %s", "JSON value");
+	crdt_json_skip_ws(&lex);
+	if (!crdt_json_at_end(&lex))
+		return crdt_json_syntax(&lex, lex.i, "unexpected characters after the %s", "JSON value");
 	crdt_buf_put(out, json + start, end - start);
 	return crdt_buf_status(out, err);
 }

@@ -325,11 +325,11 @@ lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 	bool		more = true;
 	CrdtStatus	st;
 
-	json_lex_init(&lex, text, len, err);
+	crdt_json_lex_init(&lex, text, len, err);
 	crdt_buf_init(&value, out->alloc, 0);
-	if ((st = json_expect(&lex, '{', "\"{\"")) != CRDT_OK)
+	if ((st = crdt_json_expect(&lex, '{', "\"{\"")) != CRDT_OK)
 		goto done;
-	if (json_accept(&lex, '}'))
+	if (crdt_json_accept(&lex, '}'))
 	{
 		lww.empty = true;
 		more = false;
@@ -341,30 +341,30 @@ lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 		size_t		at;
 		int			which = -1;
 
-		json_skip_ws(&lex);
+		crdt_json_skip_ws(&lex);
 		at = lex.i;
-		if ((st = json_string(&lex, "\"value\", \"at\" or \"replica\"", name, sizeof(name), &name_len)) != CRDT_OK)
+		if ((st = crdt_json_string(&lex, "\"value\", \"at\" or \"replica\"", name, sizeof(name), &name_len)) != CRDT_OK)
 			goto done;
 		for (int i = 0; i < 3; i++)
 			if (name_len == strlen(names[i]) && memcmp(name, names[i], name_len) == 0)
 				which = i;
 		if (which < 0 || seen[which])
 		{
-			st = json_syntax(&lex, at, which < 0 ? "unknown key: expected %s" : "duplicate key: %s each once",
+			st = crdt_json_syntax(&lex, at, which < 0 ? "unknown key: expected %s" : "duplicate key: %s each once",
 							 "\"value\", \"at\" or \"replica\"");
 			goto done;
 		}
 		seen[which] = true;
-		if ((st = json_expect(&lex, ':', "\":\"")) != CRDT_OK)
+		if ((st = crdt_json_expect(&lex, ':', "\":\"")) != CRDT_OK)
 			goto done;
-		json_skip_ws(&lex);
+		crdt_json_skip_ws(&lex);
 		at = lex.i;
 		if (which == 0)
 		{
 			size_t		start;
 			size_t		end;
 
-			if ((st = json_value(&lex, &start, &end)) != CRDT_OK)
+			if ((st = crdt_json_value(&lex, &start, &end)) != CRDT_OK)
 				goto done;
 			if ((st = crdt_json_canonical((const char *) lex.s + start, end - start, &value, err)) != CRDT_OK)
 			{
@@ -377,11 +377,11 @@ lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 			uint8_t		stamp[40];
 			size_t		stamp_len;
 
-			if ((st = json_string(&lex, "a timestamp in double quotes", stamp, sizeof(stamp), &stamp_len)) != CRDT_OK)
+			if ((st = crdt_json_string(&lex, "a timestamp in double quotes", stamp, sizeof(stamp), &stamp_len)) != CRDT_OK)
 				goto done;
 			if (stamp_len > sizeof(stamp) || !parse_time(stamp, stamp_len, &lww.at))
 			{
-				st = json_syntax(&lex, at, "expected %s",
+				st = crdt_json_syntax(&lex, at, "expected %s",
 								 "a timestamp like \"2026-11-26T10:00:00.000000Z\" (years 1 to 9999, with Z or an offset)");
 				goto done;
 			}
@@ -390,7 +390,7 @@ lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 		{
 			const char *problem;
 
-			if ((st = json_string(&lex, "a replica id in double quotes", replica, sizeof(replica),
+			if ((st = crdt_json_string(&lex, "a replica id in double quotes", replica, sizeof(replica),
 								  &lww.replica_len)) != CRDT_OK)
 				goto done;
 			problem = lww.replica_len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes"
@@ -402,14 +402,14 @@ lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 			}
 			lww.replica = replica;
 		}
-		if ((st = json_next_member(&lex, '}', &more)) != CRDT_OK)
+		if ((st = crdt_json_next_member(&lex, '}', &more)) != CRDT_OK)
 			goto done;
 	}
-	if ((st = json_end(&lex)) != CRDT_OK)
+	if ((st = crdt_json_end(&lex)) != CRDT_OK)
 		goto done;
 	if (!lww.empty && !(seen[0] && seen[1] && seen[2]))
 	{
-		st = json_syntax(&lex, 0, "expected %s", "all of \"value\", \"at\" and \"replica\" (or {} for the empty register)");
+		st = crdt_json_syntax(&lex, 0, "expected %s", "all of \"value\", \"at\" and \"replica\" (or {} for the empty register)");
 		goto done;
 	}
 	lww.value = value.data;
@@ -441,7 +441,7 @@ lww_print(CrdtSlice value, CrdtBuf *out, CrdtError *err)
 	crdt_buf_put_str(out, ",\"at\":\"");
 	crdt_buf_put_str(out, stamp);
 	crdt_buf_put_str(out, "\",\"replica\":");
-	json_put_string(out, lww.replica, lww.replica_len);
+	crdt_json_put_string(out, lww.replica, lww.replica_len);
 	crdt_buf_put_byte(out, '}');
 	return crdt_buf_status(out, err);
 }

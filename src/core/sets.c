@@ -454,9 +454,9 @@ parse_elements(JsonLex *lex, KeyBag *bag, int list)
 	CrdtStatus	st;
 	bool		more = true;
 
-	if ((st = json_expect(lex, '[', "\"[\"")) != CRDT_OK)
+	if ((st = crdt_json_expect(lex, '[', "\"[\"")) != CRDT_OK)
 		return st;
-	if (json_accept(lex, ']'))
+	if (crdt_json_accept(lex, ']'))
 		return CRDT_OK;
 	while (more)
 	{
@@ -465,7 +465,7 @@ parse_elements(JsonLex *lex, KeyBag *bag, int list)
 		size_t		at;
 		ParsedKey	k;
 
-		if ((st = json_element(lex, element, &len, &at)) != CRDT_OK)
+		if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK)
 			return st;
 		if (bag->count >= CRDT_MAX_ENTRIES)
 			return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
@@ -478,7 +478,7 @@ parse_elements(JsonLex *lex, KeyBag *bag, int list)
 		crdt_buf_put(&bag->bytes, element, len);
 		crdt_buf_put(&bag->items, &k, sizeof(k));
 		bag->count++;
-		if ((st = json_next_member(lex, ']', &more)) != CRDT_OK)
+		if ((st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
@@ -492,9 +492,9 @@ parse_twopset(JsonLex *lex, KeyBag *bag)
 	bool		more = true;
 	CrdtStatus	st;
 
-	if ((st = json_expect(lex, '{', "\"{\"")) != CRDT_OK)
+	if ((st = crdt_json_expect(lex, '{', "\"{\"")) != CRDT_OK)
 		return st;
-	if (json_accept(lex, '}'))
+	if (crdt_json_accept(lex, '}'))
 		return CRDT_OK;
 	while (more)
 	{
@@ -503,21 +503,21 @@ parse_twopset(JsonLex *lex, KeyBag *bag)
 		size_t		at;
 		int			list = -1;
 
-		json_skip_ws(lex);
+		crdt_json_skip_ws(lex);
 		at = lex->i;
-		if ((st = json_string(lex, "\"elements\" or \"removed\"", name, sizeof(name), &len)) != CRDT_OK)
+		if ((st = crdt_json_string(lex, "\"elements\" or \"removed\"", name, sizeof(name), &len)) != CRDT_OK)
 			return st;
 		for (int i = 0; i < 2; i++)
 			if (len == strlen(names[i]) && memcmp(name, names[i], len) == 0)
 				list = i;
 		if (list < 0)
-			return json_syntax(lex, at, "unknown key: expected %s", "\"elements\" or \"removed\"");
+			return crdt_json_syntax(lex, at, "unknown key: expected %s", "\"elements\" or \"removed\"");
 		if (seen[list])
-			return json_syntax(lex, at, "duplicate key \"%s\"", names[list]);
+			return crdt_json_syntax(lex, at, "duplicate key \"%s\"", names[list]);
 		seen[list] = true;
-		if ((st = json_expect(lex, ':', "\":\"")) != CRDT_OK ||
+		if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK ||
 			(st = parse_elements(lex, bag, list)) != CRDT_OK ||
-			(st = json_next_member(lex, '}', &more)) != CRDT_OK)
+			(st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
@@ -532,22 +532,22 @@ crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, Crd
 	CrdtStatus	st;
 	size_t		k = 0;
 
-	json_lex_init(&lex, text, len, err);
+	crdt_json_lex_init(&lex, text, len, err);
 	crdt_buf_init(&bag.bytes, out->alloc, 0);
 	crdt_buf_init(&bag.items, out->alloc, 0);
 	bag.count = 0;
 
-	json_skip_ws(&lex);
-	if (kind == CRDT_GSET && !json_at_end(&lex) && lex.s[lex.i] == '{')
+	crdt_json_skip_ws(&lex);
+	if (kind == CRDT_GSET && !crdt_json_at_end(&lex) && lex.s[lex.i] == '{')
 	{
 		/* '{}' is the empty value of every type */
 		lex.i++;
-		st = json_expect(&lex, '}', "\"}\" (a gset is a JSON array)");
+		st = crdt_json_expect(&lex, '}', "\"}\" (a gset is a JSON array)");
 	}
 	else
 		st = kind == CRDT_GSET ? parse_elements(&lex, &bag, 0) : parse_twopset(&lex, &bag);
 	if (st == CRDT_OK)
-		st = json_end(&lex);
+		st = crdt_json_end(&lex);
 	if (st == CRDT_OK && (bag.bytes.failed || bag.items.failed))
 		st = crdt_nomem(err);
 	if (st != CRDT_OK)
@@ -641,7 +641,7 @@ print_list(CrdtSlice list, CrdtBuf *out, CrdtError *err)
 	{
 		if (r.entries > 1)
 			crdt_buf_put_byte(out, ',');
-		json_put_string(out, key, len);
+		crdt_json_put_string(out, key, len);
 	}
 	crdt_buf_put_byte(out, ']');
 	return rc < 0 ? err->status : CRDT_OK;
