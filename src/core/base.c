@@ -336,6 +336,21 @@ crdt_replica_id_problem(const uint8_t *id, size_t len)
 	return NULL;
 }
 
+CrdtStatus
+crdt_check_replica_argument(const uint8_t *id, size_t len, CrdtError *err)
+{
+	const char *problem = crdt_replica_id_problem(id, len);
+
+	if (problem != NULL)
+	{
+		char		shown[96];
+
+		crdt_describe_bytes(shown, sizeof(shown), id, len);
+		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "replica id %s %s", shown, problem);
+	}
+	return CRDT_OK;
+}
+
 void
 crdt_describe_bytes(char *out, size_t outsize, const uint8_t *id, size_t len)
 {

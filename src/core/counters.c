@@ -255,21 +255,6 @@ crdt_counter_value(CrdtCounterKind kind, CrdtSlice value, int64_t *result,
 	return CRDT_OK;
 }
 
-static CrdtStatus
-check_replica_argument(const uint8_t *id, size_t len, CrdtError *err)
-{
-	const char *problem = crdt_replica_id_problem(id, len);
-
-	if (problem != NULL)
-	{
-		char		shown[96];
-
-		crdt_describe_bytes(shown, sizeof(shown), id, len);
-		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "replica id %s %s", shown, problem);
-	}
-	return CRDT_OK;
-}
-
 CrdtStatus
 crdt_counter_add(CrdtCounterKind kind, CrdtSlice value, const uint8_t *id, size_t len,
 				 int64_t delta, CrdtBuf *out, CrdtError *err)
@@ -279,7 +264,7 @@ crdt_counter_add(CrdtCounterKind kind, CrdtSlice value, const uint8_t *id, size_
 	uint64_t	magnitude;
 	int			target;
 
-	if ((st = check_replica_argument(id, len, err)) != CRDT_OK)
+	if ((st = crdt_check_replica_argument(id, len, err)) != CRDT_OK)
 		return st;
 	if (kind != CRDT_PNCOUNTER && delta <= 0)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1,
@@ -376,7 +361,7 @@ crdt_counter_get(CrdtCounterKind kind, CrdtSlice value, const uint8_t *id, size_
 	uint64_t	p;
 	uint64_t	n;
 
-	if ((st = check_replica_argument(id, len, err)) != CRDT_OK ||
+	if ((st = crdt_check_replica_argument(id, len, err)) != CRDT_OK ||
 		(st = crdt_counter_halves(kind, value, half, err)) != CRDT_OK ||
 		(st = find_count(half[0], id, len, &p, err)) != CRDT_OK ||
 		(st = find_count(half[1], id, len, &n, err)) != CRDT_OK)

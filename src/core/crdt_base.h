@@ -180,6 +180,12 @@ crdt_varint_decode(const uint8_t **pos, const uint8_t *end, uint64_t *value)
 const char *crdt_replica_id_problem(const uint8_t *id, size_t len);
 
 /*
+ * For functions taking a replica id argument: CRDT_ERR_ARGUMENT, naming
+ * the id and its problem, unless it is valid.
+ */
+CrdtStatus	crdt_check_replica_argument(const uint8_t *id, size_t len, CrdtError *err);
+
+/*
  * The same check with an inline fast path for printable ASCII ids, eight
  * bytes at a time: a word passes when no byte has the top bit set, none
  * is below 0x20 and none is 0x7F.  Anything else takes the exact path.

@@ -190,4 +190,7 @@ int			crdt_sort_key_cmp(const CrdtSortKey *a, const CrdtSortKey *b);
 /* NULL if key is a valid set element (UTF-8, no NUL, at most 4096 bytes). */
 const char *crdt_element_problem(const uint8_t *key, size_t len);
 
+/* For functions taking an element argument: CRDT_ERR_ARGUMENT unless it is valid. */
+CrdtStatus	crdt_check_element_argument(const uint8_t *key, size_t len, CrdtError *err);
+
 #endif							/* CRDT_CODEC_H */

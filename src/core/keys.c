@@ -181,3 +181,13 @@ crdt_element_problem(const uint8_t *key, size_t len)
 		return "is not valid UTF-8";
 	return NULL;
 }
+
+CrdtStatus
+crdt_check_element_argument(const uint8_t *key, size_t len, CrdtError *err)
+{
+	const char *problem = crdt_element_problem(key, len);
+
+	if (problem != NULL)
+		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a set element %s", problem);
+	return CRDT_OK;
+}

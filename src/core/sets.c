@@ -258,16 +258,6 @@ list_contains(CrdtSlice list, const uint8_t *key, size_t len, bool *found, CrdtE
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
-static CrdtStatus
-check_element_argument(const uint8_t *key, size_t len, CrdtError *err)
-{
-	const char *problem = crdt_element_problem(key, len);
-
-	if (problem != NULL)
-		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a set element %s", problem);
-	return CRDT_OK;
-}
-
 CrdtStatus
 crdt_set_contains(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
 				  bool *found, CrdtError *err)
@@ -314,7 +304,7 @@ crdt_set_add(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
 	CrdtSlice	s;
 	CrdtStatus	st;
 
-	if ((st = check_element_argument(key, len, err)) != CRDT_OK)
+	if ((st = crdt_check_element_argument(key, len, err)) != CRDT_OK)
 		return st;
 	crdt_buf_init(&single, out->alloc, 0);
 	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
@@ -340,7 +330,7 @@ crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t le
 	CrdtStatus	st;
 	bool		present;
 
-	if ((st = check_element_argument(key, len, err)) != CRDT_OK)
+	if ((st = crdt_check_element_argument(key, len, err)) != CRDT_OK)
 		return st;
 	if (kind != CRDT_TWOPSET)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a gset cannot remove elements");
