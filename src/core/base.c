@@ -48,6 +48,14 @@ crdt_check_version(CrdtSlice value, CrdtError *err)
 	return CRDT_OK;
 }
 
+void
+crdt_write_empty_value(CrdtBuf *out, int parts)
+{
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	for (int i = 0; i < parts; i++)
+		crdt_buf_put_byte(out, 0);
+}
+
 static void *
 malloc_alloc(void *ctx, size_t size)
 {

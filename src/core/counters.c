@@ -120,9 +120,7 @@ crdt_counter_validate(CrdtCounterKind kind, CrdtSlice value, CrdtError *err)
 void
 crdt_counter_write_empty(CrdtCounterKind kind, CrdtBuf *out)
 {
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	for (int h = 0; h < half_count(kind); h++)
-		crdt_buf_put_byte(out, 0);
+	crdt_write_empty_value(out, half_count(kind));
 }
 
 /* How a binary operation combines the two counts of one id. */
@@ -388,39 +386,63 @@ crdt_order_name(CrdtOrder order)
 	return "?";
 }
 
-CrdtStatus
-crdt_vclock_compare(CrdtSlice a, CrdtSlice b, CrdtOrder *order, CrdtError *err)
+/*
+ * Walks two vclocks together: ahead[0] when some entry of a is above b's,
+ * ahead[1] the other way round.  Without distance it stops as soon as
+ * both are set (concurrent); with it, *distance is the sum of the
+ * differences, CRDT_ERR_OVERFLOW past INT64_MAX.
+ */
+static CrdtStatus
+vclock_walk(CrdtSlice a, CrdtSlice b, bool ahead[2], int64_t *distance, CrdtError *err)
 {
 	CrdtSlice	ha[2];
 	CrdtSlice	hb[2];
 	CrdtMapPairWalk walk;
-	CrdtStatus	st;
 	const uint8_t *id;
 	size_t		len;
 	uint64_t	ca;
 	uint64_t	cb;
-	bool		a_ahead = false;
-	bool		b_ahead = false;
+	uint64_t	total = 0;
+	CrdtStatus	st;
 	int			rc = 0;
 
+	ahead[0] = ahead[1] = false;
 	if ((st = crdt_counter_halves(CRDT_VCLOCK, a, ha, err)) != CRDT_OK ||
 		(st = crdt_counter_halves(CRDT_VCLOCK, b, hb, err)) != CRDT_OK)
 		return st;
 	crdt_map_pair_init(&walk, ha[0], hb[0], err);
-	while (!(a_ahead && b_ahead) &&
+	while ((distance != NULL || !(ahead[0] && ahead[1])) &&
 		   (rc = crdt_map_pair_next(&walk, &id, &len, &ca, &cb, err)) > 0)
 	{
-		a_ahead |= ca > cb;
-		b_ahead |= cb > ca;
-	}
-	if (!(a_ahead && b_ahead) && rc < 0)
-		return err->status;
+		uint64_t	d = ca > cb ? ca - cb : cb - ca;
 
-	if (a_ahead && b_ahead)
+		ahead[0] |= ca > cb;
+		ahead[1] |= cb > ca;
+		if (distance != NULL && d > (uint64_t) INT64_MAX - total)
+			return crdt_fail(err, CRDT_ERR_OVERFLOW, -1,
+							 "vclock distance exceeds the bigint range");
+		total += d;
+	}
+	if (rc < 0)
+		return err->status;
+	if (distance != NULL)
+		*distance = (int64_t) total;
+	return CRDT_OK;
+}
+
+CrdtStatus
+crdt_vclock_compare(CrdtSlice a, CrdtSlice b, CrdtOrder *order, CrdtError *err)
+{
+	bool		ahead[2];
+	CrdtStatus	st = vclock_walk(a, b, ahead, NULL, err);
+
+	if (st != CRDT_OK)
+		return st;
+	if (ahead[0] && ahead[1])
 		*order = CRDT_ORDER_CONCURRENT;
-	else if (a_ahead)
+	else if (ahead[0])
 		*order = CRDT_ORDER_AFTER;
-	else if (b_ahead)
+	else if (ahead[1])
 		*order = CRDT_ORDER_BEFORE;
 	else
 		*order = CRDT_ORDER_EQUAL;
@@ -430,34 +452,9 @@ crdt_vclock_compare(CrdtSlice a, CrdtSlice b, CrdtOrder *order, CrdtError *err)
 CrdtStatus
 crdt_vclock_distance(CrdtSlice a, CrdtSlice b, int64_t *result, CrdtError *err)
 {
-	CrdtSlice	ha[2];
-	CrdtSlice	hb[2];
-	CrdtMapPairWalk walk;
-	CrdtStatus	st;
-	const uint8_t *id;
-	size_t		len;
-	uint64_t	ca;
-	uint64_t	cb;
-	uint64_t	total = 0;
-	int			rc;
+	bool		ahead[2];
 
-	if ((st = crdt_counter_halves(CRDT_VCLOCK, a, ha, err)) != CRDT_OK ||
-		(st = crdt_counter_halves(CRDT_VCLOCK, b, hb, err)) != CRDT_OK)
-		return st;
-	crdt_map_pair_init(&walk, ha[0], hb[0], err);
-	while ((rc = crdt_map_pair_next(&walk, &id, &len, &ca, &cb, err)) > 0)
-	{
-		uint64_t	d = ca > cb ? ca - cb : cb - ca;
-
-		if (d > (uint64_t) INT64_MAX - total)
-			return crdt_fail(err, CRDT_ERR_OVERFLOW, -1,
-							 "vclock distance exceeds the bigint range");
-		total += d;
-	}
-	if (rc < 0)
-		return err->status;
-	*result = (int64_t) total;
-	return CRDT_OK;
+	return vclock_walk(a, b, ahead, result, err);
 }
 
 

@@ -257,4 +257,10 @@ typedef struct CrdtSlice
  */
 CrdtStatus	crdt_check_version(CrdtSlice value, CrdtError *err);
 
+/*
+ * Writes an empty value: the version byte, then parts empty parts (each
+ * an empty map or key list: its zero terminator).
+ */
+void		crdt_write_empty_value(CrdtBuf *out, int parts);
+
 #endif							/* CRDT_BASE_H */

@@ -379,9 +379,7 @@ void
 crdt_dotted_write_empty(CrdtDottedKind kind, CrdtBuf *out)
 {
 	(void) kind;
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	crdt_buf_put_byte(out, 0);	/* no context */
-	crdt_buf_put_byte(out, 0);	/* no keys */
+	crdt_write_empty_value(out, 2);	/* no context, no keys */
 }
 
 /* ------------------------------------------------------- keys, compare */

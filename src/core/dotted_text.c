@@ -21,29 +21,23 @@ static CrdtStatus
 parse_dots(JsonLex *lex, Builder *b, size_t key)
 {
 	CrdtStatus	st;
-	bool		more = true;
+	bool		more;
 
-	if ((st = crdt_json_expect(lex, '[', "\"[\" (a list of dots)")) != CRDT_OK)
+	/* an empty list is read: the builder reports the key without dots */
+	if ((st = crdt_json_open(lex, '[', "\"[\" (a list of dots)", &more)) != CRDT_OK)
 		return st;
-	if (crdt_json_accept(lex, ']'))
-		return CRDT_OK;			/* the builder reports the key without dots */
 	while (more)
 	{
 		uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
 		size_t		len;
 		size_t		at;
 		uint64_t	counter;
-		const char *problem;
 
 		crdt_json_skip_ws(lex);
 		at = lex->i;
 		if ((st = crdt_json_expect(lex, '[', "\"[\" (a dot: [replica, counter])")) != CRDT_OK ||
-			(st = crdt_json_string(lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
-			return st;
-		problem = len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes" : crdt_replica_id_check(id, len);
-		if (problem != NULL)
-			return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, "replica id of a dot %s", problem);
-		if ((st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
+			(st = crdt_json_replica_id(lex, id, &len, at, "replica id of a dot %s")) != CRDT_OK ||
+			(st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
 			(st = crdt_json_positive(lex, "the dot counter", &counter)) != CRDT_OK ||
 			(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
 			return st;
@@ -54,71 +48,67 @@ parse_dots(JsonLex *lex, Builder *b, size_t key)
 	return CRDT_OK;
 }
 
-/* {"replica": n | [[lo, hi], ...], ...} */
+/* A context entry's [[first, last], ...] (after its "["), for replica name. */
 static CrdtStatus
-parse_context(JsonLex *lex, Builder *b)
+parse_ranges(JsonLex *lex, Builder *b, size_t name)
 {
 	CrdtStatus	st;
 	bool		more = true;
 
-	if ((st = crdt_json_expect(lex, '{', "\"{\" (the context)")) != CRDT_OK)
+	if (crdt_json_accept(lex, ']'))
+		return crdt_json_syntax(lex, lex->i - 1, "expected %s", "at least one range");
+	while (more)
+	{
+		uint64_t	lo;
+		uint64_t	hi;
+		size_t		at;
+
+		crdt_json_skip_ws(lex);
+		at = lex->i;
+		if ((st = crdt_json_expect(lex, '[', "\"[\" (a range: [first, last])")) != CRDT_OK ||
+			(st = crdt_json_positive(lex, "the first counter of a range", &lo)) != CRDT_OK ||
+			(st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
+			(st = crdt_json_positive(lex, "the last counter of a range", &hi)) != CRDT_OK ||
+			(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
+			return st;
+		if (hi < lo)
+			return crdt_json_syntax(lex, at, "a range ends before it starts%s", "");
+		crdt_builder_range(b, name, lo, hi);
+		if ((st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
+			return st;
+	}
+	return CRDT_OK;
+}
+
+/* {"replica": n | [[first, last], ...], ...} */
+static CrdtStatus
+parse_context(JsonLex *lex, Builder *b)
+{
+	CrdtStatus	st;
+	bool		more;
+
+	if ((st = crdt_json_open(lex, '{', "\"{\" (the context)", &more)) != CRDT_OK)
 		return st;
-	if (crdt_json_accept(lex, '}'))
-		return CRDT_OK;
 	while (more)
 	{
 		uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
 		size_t		len;
 		size_t		at;
 		size_t		name;
-		const char *problem;
+		uint64_t	n;
 
 		crdt_json_skip_ws(lex);
 		at = lex->i;
-		if ((st = crdt_json_string(lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
+		if ((st = crdt_json_replica_id(lex, id, &len, at, "replica id %s")) != CRDT_OK)
 			return st;
-		problem = len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes" : crdt_replica_id_check(id, len);
-		if (problem != NULL)
-			return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, "replica id %s", problem);
 		name = crdt_builder_name(b, id, len, NAME_CONTEXT_KEY, (long) at);
 		if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
 			return st;
 		if (crdt_json_accept(lex, '['))
-		{
-			bool		more_ranges = true;
-
-			if (crdt_json_accept(lex, ']'))
-				return crdt_json_syntax(lex, lex->i - 1, "expected %s", "at least one range");
-			while (more_ranges)
-			{
-				uint64_t	lo;
-				uint64_t	hi;
-				size_t		range_at;
-
-				crdt_json_skip_ws(lex);
-				range_at = lex->i;
-				if ((st = crdt_json_expect(lex, '[', "\"[\" (a range: [first, last])")) != CRDT_OK ||
-					(st = crdt_json_positive(lex, "the first counter of a range", &lo)) != CRDT_OK ||
-					(st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
-					(st = crdt_json_positive(lex, "the last counter of a range", &hi)) != CRDT_OK ||
-					(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
-					return st;
-				if (hi < lo)
-					return crdt_json_syntax(lex, range_at, "a range ends before it starts%s", "");
-				crdt_builder_range(b, name, lo, hi);
-				if ((st = crdt_json_next_member(lex, ']', &more_ranges)) != CRDT_OK)
-					return st;
-			}
-		}
-		else
-		{
-			uint64_t	n;
-
-			if ((st = crdt_json_positive(lex, "a context entry", &n)) != CRDT_OK)
-				return st;
+			st = parse_ranges(lex, b, name);
+		else if ((st = crdt_json_positive(lex, "a context entry", &n)) == CRDT_OK)
 			crdt_builder_range(b, name, 1, n);
-		}
-		if ((st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
+		if (st != CRDT_OK || (st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
@@ -129,12 +119,10 @@ static CrdtStatus
 parse_elements(JsonLex *lex, Builder *b)
 {
 	CrdtStatus	st;
-	bool		more = true;
+	bool		more;
 
-	if ((st = crdt_json_expect(lex, '{', "\"{\" (the elements)")) != CRDT_OK)
+	if ((st = crdt_json_open(lex, '{', "\"{\" (the elements)", &more)) != CRDT_OK)
 		return st;
-	if (crdt_json_accept(lex, '}'))
-		return CRDT_OK;
 	while (more)
 	{
 		uint8_t		element[CRDT_ELEMENT_MAX + 1];
@@ -151,87 +139,86 @@ parse_elements(JsonLex *lex, Builder *b)
 	return CRDT_OK;
 }
 
+/*
+ * mvreg: one {"value": <json>, "dots": [dots]}.  The value must be known
+ * before its dots are recorded, so the dots are only stepped over at
+ * first, and read once the entry is complete.
+ */
+static CrdtStatus
+parse_value_entry(JsonLex *lex, Builder *b, CrdtBuf *scratch)
+{
+	bool		seen[2] = {false, false};	/* "value", "dots" */
+	bool		more = true;
+	size_t		key = 0;
+	size_t		entry_at;
+	size_t		dots_at = 0;
+	size_t		resume;
+	CrdtStatus	st;
+
+	crdt_json_skip_ws(lex);
+	entry_at = lex->i;
+	if ((st = crdt_json_expect(lex, '{', "\"{\" (a value with its dots)")) != CRDT_OK)
+		return st;
+	while (more)
+	{
+		uint8_t		field[8];
+		size_t		len;
+		size_t		at;
+		size_t		start;
+		size_t		end;
+		int			which;
+
+		crdt_json_skip_ws(lex);
+		at = lex->i;
+		if ((st = crdt_json_string(lex, "\"value\" or \"dots\"", field, sizeof(field), &len)) != CRDT_OK ||
+			(st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
+			return st;
+		which = len == 5 && memcmp(field, "value", 5) == 0 ? 0
+			: len == 4 && memcmp(field, "dots", 4) == 0 ? 1 : 2;
+		if (which == 2 || seen[which])
+			return crdt_json_syntax(lex, at, "expected %s", seen[0] || seen[1]
+									? "\"value\" and \"dots\" once each" : "\"value\" or \"dots\"");
+		seen[which] = true;
+		crdt_json_skip_ws(lex);
+		if (which == 0)
+		{
+			scratch->len = 0;
+			if ((st = crdt_json_canonical_value(lex, scratch)) != CRDT_OK)
+				return st;
+			key = crdt_builder_key(b, scratch->data, scratch->len, (long) entry_at);
+		}
+		else
+		{
+			dots_at = lex->i;
+			if ((st = crdt_json_value(lex, &start, &end)) != CRDT_OK)
+				return st;
+		}
+		if ((st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
+			return st;
+	}
+	if (!seen[0] || !seen[1])
+		return crdt_json_syntax(lex, entry_at, "expected %s", "both \"value\" and \"dots\"");
+	resume = lex->i;
+	lex->i = dots_at;
+	if ((st = parse_dots(lex, b, key)) != CRDT_OK)
+		return st;
+	lex->i = resume;
+	return CRDT_OK;
+}
+
 /* mvreg: [{"value": <json>, "dots": [dots]}, ...] */
 static CrdtStatus
 parse_values(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 {
 	CrdtStatus	st;
-	bool		more = true;
+	bool		more;
 
-	if ((st = crdt_json_expect(lex, '[', "\"[\" (the values)")) != CRDT_OK)
+	if ((st = crdt_json_open(lex, '[', "\"[\" (the values)", &more)) != CRDT_OK)
 		return st;
-	if (crdt_json_accept(lex, ']'))
-		return CRDT_OK;
 	while (more)
 	{
-		bool		seen_value = false;
-		bool		seen_dots = false;
-		bool		more_fields = true;
-		size_t		key = 0;
-		size_t		entry_at;
-		size_t		dots_start = 0;
-
-		crdt_json_skip_ws(lex);
-		entry_at = lex->i;
-		if ((st = crdt_json_expect(lex, '{', "\"{\" (a value with its dots)")) != CRDT_OK)
-			return st;
-		/* the value must be known before its dots are recorded: read dots later */
-		while (more_fields)
-		{
-			uint8_t		field[8];
-			size_t		len;
-			size_t		at;
-
-			crdt_json_skip_ws(lex);
-			at = lex->i;
-			if ((st = crdt_json_string(lex, "\"value\" or \"dots\"", field, sizeof(field), &len)) != CRDT_OK ||
-				(st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
-				return st;
-			if (len == 5 && memcmp(field, "value", 5) == 0 && !seen_value)
-			{
-				size_t		start;
-				size_t		end;
-
-				seen_value = true;
-				if ((st = crdt_json_value(lex, &start, &end)) != CRDT_OK)
-					return st;
-				scratch->len = 0;
-				if ((st = crdt_json_canonical((const char *) lex->s + start, end - start,
-											  scratch, lex->err)) != CRDT_OK)
-				{
-					lex->err->position = (long) start;
-					return st;
-				}
-				key = crdt_builder_key(b, scratch->data, scratch->len, (long) entry_at);
-			}
-			else if (len == 4 && memcmp(field, "dots", 4) == 0 && !seen_dots)
-			{
-				size_t		start;
-				size_t		end;
-
-				seen_dots = true;
-				crdt_json_skip_ws(lex);
-				dots_start = lex->i;
-				if ((st = crdt_json_value(lex, &start, &end)) != CRDT_OK)
-					return st;
-			}
-			else
-				return crdt_json_syntax(lex, at, "expected %s", seen_value || seen_dots
-								   ? "\"value\" and \"dots\" once each" : "\"value\" or \"dots\"");
-			if ((st = crdt_json_next_member(lex, '}', &more_fields)) != CRDT_OK)
-				return st;
-		}
-		if (!seen_value || !seen_dots)
-			return crdt_json_syntax(lex, entry_at, "expected %s", "both \"value\" and \"dots\"");
-		{
-			size_t		resume = lex->i;
-
-			lex->i = dots_start;
-			if ((st = parse_dots(lex, b, key)) != CRDT_OK)
-				return st;
-			lex->i = resume;
-		}
-		if ((st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
+		if ((st = parse_value_entry(lex, b, scratch)) != CRDT_OK ||
+			(st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
@@ -242,59 +229,46 @@ crdt_dotted_parse(CrdtDottedKind kind, const char *text, size_t len, CrdtBuf *ou
 				  CrdtError *err)
 {
 	const char *names[2] = {kind == CRDT_ORSET ? "elements" : "values", "context"};
+	const char *what = kind == CRDT_ORSET ? "\"elements\" or \"context\""
+		: "\"values\" or \"context\"";
 	JsonLex		lex;
 	Builder		b;
 	CrdtBuf		scratch;
 	CrdtStatus	st;
 	bool		seen[2] = {false, false};
-	bool		more = true;
+	bool		more;
 
 	crdt_json_lex_init(&lex, text, len, err);
 	crdt_builder_init(&b, out->alloc);
 	crdt_buf_init(&scratch, out->alloc, 0);
-	if ((st = crdt_json_expect(&lex, '{', "\"{\"")) != CRDT_OK)
-		goto done;
-	if (crdt_json_accept(&lex, '}'))
-		more = false;
-	while (more)
+	st = crdt_json_open(&lex, '{', "\"{\"", &more);
+	while (st == CRDT_OK && more)
 	{
-		uint8_t		name[16];
-		size_t		name_len;
 		size_t		at;
-		int			which = -1;
+		int			which;
 
-		crdt_json_skip_ws(&lex);
-		at = lex.i;
-		if ((st = crdt_json_string(&lex, kind == CRDT_ORSET ? "\"elements\" or \"context\"" : "\"values\" or \"context\"",
-							  name, sizeof(name), &name_len)) != CRDT_OK)
-			goto done;
-		for (int i = 0; i < 2; i++)
-			if (name_len == strlen(names[i]) && memcmp(name, names[i], name_len) == 0)
-				which = i;
-		if (which < 0 || seen[which])
+		if ((st = crdt_json_key(&lex, names, 2, what, &which, &at)) != CRDT_OK)
+			break;
+		if (seen[which])
+			st = crdt_json_syntax(&lex, at, "duplicate key %s", what);
+		else if ((st = crdt_json_expect(&lex, ':', "\":\"")) == CRDT_OK)
 		{
-			st = crdt_json_syntax(&lex, at, which < 0 ? "unknown key: expected %s" : "duplicate key %s",
-							 kind == CRDT_ORSET ? "\"elements\" or \"context\"" : "\"values\" or \"context\"");
-			goto done;
+			if (which == 1)
+				st = parse_context(&lex, &b);
+			else
+				st = kind == CRDT_ORSET ? parse_elements(&lex, &b) : parse_values(&lex, &b, &scratch);
 		}
 		seen[which] = true;
-		if ((st = crdt_json_expect(&lex, ':', "\":\"")) != CRDT_OK)
-			goto done;
-		if (which == 1)
-			st = parse_context(&lex, &b);
-		else
-			st = kind == CRDT_ORSET ? parse_elements(&lex, &b) : parse_values(&lex, &b, &scratch);
-		if (st != CRDT_OK || (st = crdt_json_next_member(&lex, '}', &more)) != CRDT_OK)
-			goto done;
+		if (st == CRDT_OK)
+			st = crdt_json_next_member(&lex, '}', &more);
 	}
-	if ((st = crdt_json_end(&lex)) == CRDT_OK)
+	if (st == CRDT_OK && (st = crdt_json_end(&lex)) == CRDT_OK)
 	{
 		if (crdt_builder_keys(&b) >= CRDT_MAX_ENTRIES)
 			st = crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "more than %d keys", CRDT_MAX_ENTRIES);
 		else
 			st = crdt_builder_write(&b, kind, true, out, err);
 	}
-done:
 	crdt_builder_free(&b);
 	crdt_buf_free(&scratch);
 	return st;

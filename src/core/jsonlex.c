@@ -7,6 +7,7 @@
  */
 #include "jsonlex.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -68,6 +69,15 @@ crdt_json_accept(JsonLex *lex, char c)
 }
 
 CrdtStatus
+crdt_json_open(JsonLex *lex, char open, const char *what, bool *more)
+{
+	CrdtStatus	st = crdt_json_expect(lex, open, what);
+
+	*more = st == CRDT_OK && !crdt_json_accept(lex, open == '{' ? '}' : ']');
+	return st;
+}
+
+CrdtStatus
 crdt_json_next_member(JsonLex *lex, char close, bool *more)
 {
 	const char *what = close == '}' ? "\",\" or \"}\"" : "\",\" or \"]\"";
@@ -82,6 +92,24 @@ crdt_json_next_member(JsonLex *lex, char close, bool *more)
 		return CRDT_OK;
 	}
 	return crdt_json_syntax(lex, lex->i, "expected %s", what);
+}
+
+CrdtStatus
+crdt_json_key(JsonLex *lex, const char *const *names, int n, const char *what, int *which,
+			  size_t *at)
+{
+	uint8_t		name[16];
+	size_t		len;
+	CrdtStatus	st;
+
+	crdt_json_skip_ws(lex);
+	*at = lex->i;
+	if ((st = crdt_json_string(lex, what, name, sizeof(name), &len)) != CRDT_OK)
+		return st;
+	for (*which = 0; *which < n; (*which)++)
+		if (len == strlen(names[*which]) && memcmp(name, names[*which], len) == 0)
+			return CRDT_OK;
+	return crdt_json_syntax(lex, *at, "unknown key: expected %s", what);
 }
 
 CrdtStatus
@@ -154,60 +182,50 @@ crdt_json_utf8_encode(uint8_t *out, uint32_t cp)
 	return 4;
 }
 
+/* The one-letter escapes and what they stand for (JSON and its canonical output). */
+static const char escape_letters[] = "\"\\/bfnrt";
+static const char escape_values[] = "\"\\/\b\f\n\r\t";
+
+#define ESCAPES 8
+
 /* Decodes the escape after a backslash at esc_at into enc; returns its length or 0. */
 static size_t
 decode_escape(JsonLex *lex, size_t esc_at, uint8_t enc[4], CrdtStatus *st)
 {
 	uint8_t		c = lex->s[lex->i++];
+	const char *letter = memchr(escape_letters, c, ESCAPES);
 	uint32_t	cp;
 	uint32_t	low;
 
 	*st = CRDT_OK;
-	switch (c)
+	if (letter != NULL)
 	{
-		case '"':
-		case '\\':
-		case '/':
-			enc[0] = c;
-			return 1;
-		case 'b':
-			enc[0] = '\b';
-			return 1;
-		case 'f':
-			enc[0] = '\f';
-			return 1;
-		case 'n':
-			enc[0] = '\n';
-			return 1;
-		case 'r':
-			enc[0] = '\r';
-			return 1;
-		case 't':
-			enc[0] = '\t';
-			return 1;
-		case 'u':
-			if (!read_hex4(lex, &cp))
-				*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: expected four hex digits", "\\u");
-			else if (cp >= 0xdc00 && cp <= 0xdfff)
-				*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
-			else if (cp >= 0xd800 && cp <= 0xdbff)
-			{
-				if (lex->len - lex->i < 2 || lex->s[lex->i] != '\\' || lex->s[lex->i + 1] != 'u')
-					*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
-				else
-				{
-					lex->i += 2;
-					if (!read_hex4(lex, &low) || low < 0xdc00 || low > 0xdfff)
-						*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
-					else
-						cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-				}
-			}
-			return *st == CRDT_OK ? crdt_json_utf8_encode(enc, cp) : 0;
-		default:
-			*st = crdt_json_syntax(lex, esc_at, "invalid escape sequence in a %s", "string");
-			return 0;
+		enc[0] = (uint8_t) escape_values[letter - escape_letters];
+		return 1;
 	}
+	if (c != 'u')
+	{
+		*st = crdt_json_syntax(lex, esc_at, "invalid escape sequence in a %s", "string");
+		return 0;
+	}
+	if (!read_hex4(lex, &cp))
+		*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: expected four hex digits", "\\u");
+	else if (cp >= 0xdc00 && cp <= 0xdfff)
+		*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
+	else if (cp >= 0xd800 && cp <= 0xdbff)
+	{
+		if (lex->len - lex->i < 2 || lex->s[lex->i] != '\\' || lex->s[lex->i + 1] != 'u')
+			*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+		else
+		{
+			lex->i += 2;
+			if (!read_hex4(lex, &low) || low < 0xdc00 || low > 0xdfff)
+				*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+			else
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+		}
+	}
+	return *st == CRDT_OK ? crdt_json_utf8_encode(enc, cp) : 0;
 }
 
 CrdtStatus
@@ -273,6 +291,20 @@ crdt_json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len, 
 	if (problem != NULL)
 		return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) *at, "element %s", problem);
 	return CRDT_OK;
+}
+
+CrdtStatus
+crdt_json_replica_id(JsonLex *lex, uint8_t id[CRDT_REPLICA_ID_MAX + 1], size_t *len, size_t at,
+					 const char *fmt)
+{
+	const char *problem;
+	CrdtStatus	st;
+
+	if ((st = crdt_json_string(lex, "a replica id in double quotes", id, CRDT_REPLICA_ID_MAX + 1,
+							   len)) != CRDT_OK)
+		return st;
+	problem = *len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes" : crdt_replica_id_check(id, *len);
+	return problem == NULL ? CRDT_OK : crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, fmt, problem);
 }
 
 CrdtStatus
@@ -443,50 +475,107 @@ crdt_json_put_string(CrdtBuf *out, const uint8_t *s, size_t len)
 	for (size_t k = 0; k < len; k++)
 	{
 		uint8_t		c = s[k];
-		char		esc[6];
-		size_t		n = 2;
+		const char *value;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		crdt_buf_put(out, s + run, k - run);
 		run = k + 1;
-		esc[0] = '\\';
-		switch (c)
+		value = memchr(escape_values, c, ESCAPES);
+		if (value != NULL)
 		{
-			case '"':
-			case '\\':
-				esc[1] = (char) c;
-				break;
-			case '\b':
-				esc[1] = 'b';
-				break;
-			case '\f':
-				esc[1] = 'f';
-				break;
-			case '\n':
-				esc[1] = 'n';
-				break;
-			case '\r':
-				esc[1] = 'r';
-				break;
-			case '\t':
-				esc[1] = 't';
-				break;
-			default:
-				esc[1] = 'u';
-				esc[2] = '0';
-				esc[3] = '0';
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				n = 6;
+			char		pair[2] = {'\\', escape_letters[value - escape_values]};
+
+			crdt_buf_put(out, pair, sizeof(pair));
 		}
-		crdt_buf_put(out, esc, n);
+		else
+		{
+			char		code[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+			crdt_buf_put(out, code, sizeof(code));
+		}
 	}
 	crdt_buf_put(out, s + run, len - run);
 	crdt_buf_put_byte(out, '"');
 }
 
+/* ------------------------------------------------------------- key bags */
+
+void
+crdt_keybag_init(CrdtKeyBag *bag, const CrdtAllocator *alloc)
+{
+	crdt_buf_init(&bag->bytes, alloc, 0);
+	crdt_buf_init(&bag->items, alloc, 0);
+	bag->count = 0;
+}
+
+void
+crdt_keybag_free(CrdtKeyBag *bag)
+{
+	crdt_buf_free(&bag->bytes);
+	crdt_buf_free(&bag->items);
+}
+
+CrdtStatus
+crdt_keybag_add(CrdtKeyBag *bag, const uint8_t *key, size_t len, int list, uint64_t count,
+				long position, CrdtError *err)
+{
+	CrdtParsedKey item = {NULL, bag->bytes.len, len, count, position, list};
+
+	crdt_buf_put(&bag->bytes, key, len);
+	crdt_buf_put(&bag->items, &item, sizeof(item));
+	bag->count++;
+	return bag->bytes.failed || bag->items.failed ? crdt_nomem(err) : CRDT_OK;
+}
+
+/* by list, then bytes, then position: of two equal keys the later is reported */
+static int
+compare_parsed_keys(const void *x, const void *y)
+{
+	const CrdtParsedKey *a = x;
+	const CrdtParsedKey *b = y;
+	int			c = a->list != b->list ? (a->list < b->list ? -1 : 1)
+		: crdt_bytes_cmp(a->key, a->len, b->key, b->len);
+
+	return c != 0 ? c : (a->position < b->position ? -1 : (a->position > b->position));
+}
+
+CrdtStatus
+crdt_keybag_sort(CrdtKeyBag *bag, const char *duplicate, CrdtError *err)
+{
+	CrdtParsedKey *items = (CrdtParsedKey *) bag->items.data;
+
+	for (size_t k = 0; k < bag->count; k++)
+		items[k].key = bag->bytes.data + items[k].offset;
+	if (bag->count > 1)
+		qsort(items, bag->count, sizeof(CrdtParsedKey), compare_parsed_keys);
+	for (size_t k = 1; k < bag->count; k++)
+		if (items[k].list == items[k - 1].list &&
+			crdt_bytes_cmp(items[k].key, items[k].len, items[k - 1].key, items[k - 1].len) == 0)
+		{
+			char		shown[96];
+
+			crdt_describe_bytes(shown, sizeof(shown), items[k].key, items[k].len);
+			return crdt_fail(err, CRDT_ERR_SYNTAX, items[k].position, duplicate, shown);
+		}
+	return CRDT_OK;
+}
+
 /* ------------------------------------------------ canonical JSON values */
+
+CrdtStatus
+crdt_json_canonical_value(JsonLex *lex, CrdtBuf *out)
+{
+	size_t		start;
+	size_t		end;
+	CrdtStatus	st;
+
+	if ((st = crdt_json_value(lex, &start, &end)) == CRDT_OK &&
+		(st = crdt_json_canonical((const char *) lex->s + start, end - start, out,
+								  lex->err)) != CRDT_OK)
+		lex->err->position = (long) start;
+	return st;
+}
 
 static CrdtJsonCanonicalizer canonicalizer = NULL;
 

@@ -1,6 +1,7 @@
 /*
- * jsonlex.h — the JSON lexer shared by the text forms of all types.
- * Internal to the core (not part of its API in crdt_core.h).
+ * jsonlex.h — the JSON lexer shared by the text forms of all types, and a
+ * bag that sorts the keys a text form lists and finds repeats.  Internal
+ * to the core (not part of its API in crdt_core.h).
  *
  * Every function reports failure as CRDT_ERR_SYNTAX with the byte offset of
  * the offending token, through lex->err.
@@ -30,10 +31,24 @@ CrdtStatus	crdt_json_expect(JsonLex *lex, char c, const char *what);
 bool		crdt_json_accept(JsonLex *lex, char c);
 
 /*
+ * Opens an object or array: consumes open ('{' or '['), or fails saying
+ * "expected <what>"; *more is false when it closes at once (it is empty).
+ */
+CrdtStatus	crdt_json_open(JsonLex *lex, char open, const char *what, bool *more);
+
+/*
  * After one member of an object or array: consumes "," (*more = true) or
  * the closing character (*more = false).
  */
 CrdtStatus	crdt_json_next_member(JsonLex *lex, char close, bool *more);
+
+/*
+ * Reads an object key that must be one of names[0..n): *which is its index
+ * and *at where it starts.  Fails with "expected <what>" where no string
+ * is, "unknown key: expected <what>" for another string.  Not the ':'.
+ */
+CrdtStatus	crdt_json_key(JsonLex *lex, const char *const *names, int n, const char *what,
+						  int *which, size_t *at);
 
 /*
  * Parses a string into out (capacity cap).  *len is the full decoded length
@@ -41,14 +56,27 @@ CrdtStatus	crdt_json_next_member(JsonLex *lex, char close, bool *more);
  * without storing huge strings.  what names it in "expected ..." errors.
  */
 CrdtStatus	crdt_json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap,
-						size_t *len);
+							 size_t *len);
 
 /*
  * Parses a set element (a string of at most 4096 bytes of UTF-8 without
  * NUL) into out; *at is where it started, for messages.
  */
 CrdtStatus	crdt_json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len,
-						 size_t *at);
+							  size_t *at);
+
+/*
+ * Parses a replica id in double quotes into id.  An invalid one fails with
+ * CRDT_ERR_SYNTAX at position at, fmt (with one %s) saying what is wrong.
+ */
+CrdtStatus	crdt_json_replica_id(JsonLex *lex, uint8_t id[CRDT_REPLICA_ID_MAX + 1], size_t *len,
+								 size_t at, const char *fmt);
+
+/*
+ * Parses any JSON value and appends its canonical text (crdt_json_canonical)
+ * to out; the canonicalizer's errors are placed at the value's start.
+ */
+CrdtStatus	crdt_json_canonical_value(JsonLex *lex, CrdtBuf *out);
 
 /* Parses digits only (no sign, fraction or exponent) into 1..INT64_MAX. */
 CrdtStatus	crdt_json_positive(JsonLex *lex, const char *what, uint64_t *value);
@@ -68,5 +96,47 @@ void		crdt_json_put_string(CrdtBuf *out, const uint8_t *s, size_t len);
 
 /* UTF-8 encoding of one code point; returns its length. */
 size_t		crdt_json_utf8_encode(uint8_t *out, uint32_t cp);
+
+/* ------------------------------------------------------------ key bags
+ *
+ * The keys a text form lists (replica ids, set elements), in the order
+ * they come, each with the list it belongs to (a pncounter's P or N, a
+ * twopset's elements or removed), a count and where it was, sorted once
+ * all are read.
+ */
+typedef struct CrdtParsedKey
+{
+	const uint8_t *key;			/* set by crdt_keybag_sort */
+	size_t		offset;			/* into the bag's bytes */
+	size_t		len;
+	uint64_t	count;
+	long		position;
+	int			list;
+} CrdtParsedKey;
+
+typedef struct CrdtKeyBag
+{
+	CrdtBuf		bytes;
+	CrdtBuf		items;			/* CrdtParsedKey[] */
+	size_t		count;
+} CrdtKeyBag;
+
+void		crdt_keybag_init(CrdtKeyBag *bag, const CrdtAllocator *alloc);
+void		crdt_keybag_free(CrdtKeyBag *bag);
+CrdtStatus	crdt_keybag_add(CrdtKeyBag *bag, const uint8_t *key, size_t len, int list,
+							uint64_t count, long position, CrdtError *err);
+
+/*
+ * Sorts the keys by (list, bytes) and fails with CRDT_ERR_SYNTAX and
+ * duplicate (a format naming the key with one %s) at the later of two
+ * equal keys of one list.
+ */
+CrdtStatus	crdt_keybag_sort(CrdtKeyBag *bag, const char *duplicate, CrdtError *err);
+
+static inline const CrdtParsedKey *
+crdt_keybag_items(const CrdtKeyBag *bag)
+{
+	return (const CrdtParsedKey *) bag->items.data;
+}
 
 #endif							/* CRDT_JSONLEX_H */

@@ -107,15 +107,23 @@ lww_validate(CrdtSlice value, CrdtError *err)
 	return crdt_json_check_canonical(lww.value, lww.value_len, err);
 }
 
+/* Reads both registers of a binary operation. */
+static CrdtStatus
+read_pair(CrdtSlice a, CrdtSlice b, CrdtLww *la, CrdtLww *lb, CrdtError *err)
+{
+	CrdtStatus	st = crdt_lww_read(a, la, err);
+
+	return st != CRDT_OK ? st : crdt_lww_read(b, lb, err);
+}
+
 static CrdtStatus
 lww_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *out, CrdtError *err)
 {
 	CrdtLww		la;
 	CrdtLww		lb;
-	CrdtStatus	st;
+	CrdtStatus	st = read_pair(a, b, &la, &lb, err);
 
-	if ((st = crdt_lww_read(a, &la, err)) != CRDT_OK ||
-		(st = crdt_lww_read(b, &lb, err)) != CRDT_OK)
+	if (st != CRDT_OK)
 		return st;
 	crdt_lww_write(lww_cmp(&la, &lb) >= 0 ? &la : &lb, out);
 	return crdt_buf_status(out, err);
@@ -128,10 +136,9 @@ lww_delta(CrdtSlice newer, CrdtSlice since, CrdtBuf *out, CrdtError *err)
 	CrdtLww		ln;
 	CrdtLww		ls;
 	CrdtLww		empty = {true, 0, NULL, 0, NULL, 0};
-	CrdtStatus	st;
+	CrdtStatus	st = read_pair(newer, since, &ln, &ls, err);
 
-	if ((st = crdt_lww_read(newer, &ln, err)) != CRDT_OK ||
-		(st = crdt_lww_read(since, &ls, err)) != CRDT_OK)
+	if (st != CRDT_OK)
 		return st;
 	crdt_lww_write(lww_cmp(&ln, &ls) > 0 ? &ln : &empty, out);
 	return crdt_buf_status(out, err);
@@ -142,19 +149,17 @@ lww_compare(CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
 {
 	CrdtLww		la;
 	CrdtLww		lb;
-	CrdtStatus	st;
+	CrdtStatus	st = read_pair(a, b, &la, &lb, err);
 
-	if ((st = crdt_lww_read(a, &la, err)) != CRDT_OK ||
-		(st = crdt_lww_read(b, &lb, err)) != CRDT_OK)
-		return st;
-	*result = lww_cmp(&la, &lb);
-	return CRDT_OK;
+	if (st == CRDT_OK)
+		*result = lww_cmp(&la, &lb);
+	return st;
 }
 
 static void
 lww_write_empty(CrdtBuf *out)
 {
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	crdt_write_empty_value(out, 0);
 }
 
 CrdtStatus
@@ -313,110 +318,76 @@ parse_time(const uint8_t *s, size_t n, int64_t *at)
 
 /* ---------------------------------------------------------------- text */
 
+/* The value of member which ("value", "at" or "replica") into lww. */
+static CrdtStatus
+parse_member(JsonLex *lex, int which, CrdtLww *lww, CrdtBuf *value,
+			 uint8_t replica[CRDT_REPLICA_ID_MAX + 1])
+{
+	size_t		at;
+	uint8_t		stamp[40];
+	size_t		stamp_len;
+	CrdtStatus	st;
+
+	crdt_json_skip_ws(lex);
+	at = lex->i;
+	if (which == 0)
+		return crdt_json_canonical_value(lex, value);
+	if (which == 2)
+	{
+		lww->replica = replica;
+		return crdt_json_replica_id(lex, replica, &lww->replica_len, at, "replica id %s");
+	}
+	if ((st = crdt_json_string(lex, "a timestamp in double quotes", stamp, sizeof(stamp),
+							   &stamp_len)) != CRDT_OK)
+		return st;
+	if (stamp_len > sizeof(stamp) || !parse_time(stamp, stamp_len, &lww->at))
+		return crdt_json_syntax(lex, at, "expected %s",
+								"a timestamp like \"2026-11-26T10:00:00.000000Z\" (years 1 to 9999, with Z or an offset)");
+	return CRDT_OK;
+}
+
 static CrdtStatus
 lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 {
 	static const char *const names[3] = {"value", "at", "replica"};
+	static const char what[] = "\"value\", \"at\" or \"replica\"";
 	JsonLex		lex;
 	CrdtBuf		value;
 	CrdtLww		lww = {false, 0, NULL, 0, NULL, 0};
 	uint8_t		replica[CRDT_REPLICA_ID_MAX + 1];
 	bool		seen[3] = {false, false, false};
-	bool		more = true;
+	bool		more;
 	CrdtStatus	st;
 
 	crdt_json_lex_init(&lex, text, len, err);
 	crdt_buf_init(&value, out->alloc, 0);
-	if ((st = crdt_json_expect(&lex, '{', "\"{\"")) != CRDT_OK)
-		goto done;
-	if (crdt_json_accept(&lex, '}'))
+	st = crdt_json_open(&lex, '{', "\"{\"", &more);
+	lww.empty = st == CRDT_OK && !more;
+	while (st == CRDT_OK && more)
 	{
-		lww.empty = true;
-		more = false;
-	}
-	while (more)
-	{
-		uint8_t		name[8];
-		size_t		name_len;
 		size_t		at;
-		int			which = -1;
+		int			which;
 
-		crdt_json_skip_ws(&lex);
-		at = lex.i;
-		if ((st = crdt_json_string(&lex, "\"value\", \"at\" or \"replica\"", name, sizeof(name), &name_len)) != CRDT_OK)
-			goto done;
-		for (int i = 0; i < 3; i++)
-			if (name_len == strlen(names[i]) && memcmp(name, names[i], name_len) == 0)
-				which = i;
-		if (which < 0 || seen[which])
-		{
-			st = crdt_json_syntax(&lex, at, which < 0 ? "unknown key: expected %s" : "duplicate key: %s each once",
-							 "\"value\", \"at\" or \"replica\"");
-			goto done;
-		}
+		if ((st = crdt_json_key(&lex, names, 3, what, &which, &at)) != CRDT_OK)
+			break;
+		if (seen[which])
+			st = crdt_json_syntax(&lex, at, "duplicate key: %s each once", what);
+		else if ((st = crdt_json_expect(&lex, ':', "\":\"")) == CRDT_OK &&
+				 (st = parse_member(&lex, which, &lww, &value, replica)) == CRDT_OK)
+			st = crdt_json_next_member(&lex, '}', &more);
 		seen[which] = true;
-		if ((st = crdt_json_expect(&lex, ':', "\":\"")) != CRDT_OK)
-			goto done;
-		crdt_json_skip_ws(&lex);
-		at = lex.i;
-		if (which == 0)
-		{
-			size_t		start;
-			size_t		end;
-
-			if ((st = crdt_json_value(&lex, &start, &end)) != CRDT_OK)
-				goto done;
-			if ((st = crdt_json_canonical((const char *) lex.s + start, end - start, &value, err)) != CRDT_OK)
-			{
-				err->position = (long) start;
-				goto done;
-			}
-		}
-		else if (which == 1)
-		{
-			uint8_t		stamp[40];
-			size_t		stamp_len;
-
-			if ((st = crdt_json_string(&lex, "a timestamp in double quotes", stamp, sizeof(stamp), &stamp_len)) != CRDT_OK)
-				goto done;
-			if (stamp_len > sizeof(stamp) || !parse_time(stamp, stamp_len, &lww.at))
-			{
-				st = crdt_json_syntax(&lex, at, "expected %s",
-								 "a timestamp like \"2026-11-26T10:00:00.000000Z\" (years 1 to 9999, with Z or an offset)");
-				goto done;
-			}
-		}
-		else
-		{
-			const char *problem;
-
-			if ((st = crdt_json_string(&lex, "a replica id in double quotes", replica, sizeof(replica),
-								  &lww.replica_len)) != CRDT_OK)
-				goto done;
-			problem = lww.replica_len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes"
-				: crdt_replica_id_check(replica, lww.replica_len);
-			if (problem != NULL)
-			{
-				st = crdt_fail(err, CRDT_ERR_SYNTAX, (long) at, "replica id %s", problem);
-				goto done;
-			}
-			lww.replica = replica;
-		}
-		if ((st = crdt_json_next_member(&lex, '}', &more)) != CRDT_OK)
-			goto done;
 	}
-	if ((st = crdt_json_end(&lex)) != CRDT_OK)
-		goto done;
-	if (!lww.empty && !(seen[0] && seen[1] && seen[2]))
-	{
+	if (st == CRDT_OK)
+		st = crdt_json_end(&lex);
+	if (st == CRDT_OK && !lww.empty && !(seen[0] && seen[1] && seen[2]))
 		st = crdt_json_syntax(&lex, 0, "expected %s", "all of \"value\", \"at\" and \"replica\" (or {} for the empty register)");
-		goto done;
+	if (st == CRDT_OK)
+	{
+		lww.value = value.data;
+		lww.value_len = value.len;
+		crdt_lww_write(&lww, out);
+		st = crdt_buf_status(out, err);
 	}
-	lww.value = value.data;
-	lww.value_len = value.len;
-	crdt_lww_write(&lww, out);
-	st = crdt_buf_status(out, err);
-done:
 	crdt_buf_free(&value);
 	return st;
 }

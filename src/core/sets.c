@@ -146,9 +146,7 @@ crdt_set_validate(CrdtSetKind kind, CrdtSlice value, CrdtError *err)
 void
 crdt_set_write_empty(CrdtSetKind kind, CrdtBuf *out)
 {
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	for (int i = 0; i < list_count(kind); i++)
-		crdt_buf_put_byte(out, 0);
+	crdt_write_empty_value(out, list_count(kind));
 }
 
 /*
@@ -295,38 +293,43 @@ crdt_set_cardinality(CrdtSetKind kind, CrdtSlice value, size_t *count, CrdtError
  * guarantees.  A removed element cannot be added back, and removing an
  * element that is not present changes nothing.
  */
+static CrdtStatus
+merge_single(CrdtSetKind kind, CrdtSlice value, int list, const uint8_t *key, size_t len,
+			 CrdtBuf *out, CrdtError *err)
+{
+	CrdtBuf		single;
+	CrdtStatus	st;
+
+	crdt_buf_init(&single, out->alloc, 0);
+	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
+	for (int i = 0; i < list_count(kind); i++)
+	{
+		CrdtKeyWriter kw;
+
+		crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &single);
+		if (i == list)
+			crdt_keys_writer_add(&kw, key, len);
+		crdt_keys_writer_finish(&kw);
+	}
+	st = single.failed ? crdt_buf_status(&single, err)
+		: crdt_set_merge(kind, value, (CrdtSlice) {single.data, single.len}, out, err);
+	crdt_buf_free(&single);
+	return st;
+}
+
 CrdtStatus
 crdt_set_add(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
 			 CrdtBuf *out, CrdtError *err)
 {
-	CrdtBuf		single;
-	CrdtKeyWriter kw;
-	CrdtSlice	s;
-	CrdtStatus	st;
+	CrdtStatus	st = crdt_check_element_argument(key, len, err);
 
-	if ((st = crdt_check_element_argument(key, len, err)) != CRDT_OK)
-		return st;
-	crdt_buf_init(&single, out->alloc, 0);
-	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
-	crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &single);
-	crdt_keys_writer_add(&kw, key, len);
-	crdt_keys_writer_finish(&kw);
-	if (kind == CRDT_TWOPSET)
-		crdt_buf_put_byte(&single, 0);
-	s.data = single.data;
-	s.len = single.len;
-	st = single.failed ? crdt_buf_status(&single, err) : crdt_set_merge(kind, value, s, out, err);
-	crdt_buf_free(&single);
-	return st;
+	return st != CRDT_OK ? st : merge_single(kind, value, 0, key, len, out, err);
 }
 
 CrdtStatus
 crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
 				CrdtBuf *out, CrdtError *err)
 {
-	CrdtBuf		single;
-	CrdtKeyWriter kw;
-	CrdtSlice	s;
 	CrdtStatus	st;
 	bool		present;
 
@@ -341,17 +344,7 @@ crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t le
 		crdt_buf_put(out, value.data, value.len);
 		return crdt_buf_status(out, err);
 	}
-	crdt_buf_init(&single, out->alloc, 0);
-	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
-	crdt_buf_put_byte(&single, 0);
-	crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &single);
-	crdt_keys_writer_add(&kw, key, len);
-	crdt_keys_writer_finish(&kw);
-	s.data = single.data;
-	s.len = single.len;
-	st = single.failed ? crdt_buf_status(&single, err) : crdt_set_merge(kind, value, s, out, err);
-	crdt_buf_free(&single);
-	return st;
+	return merge_single(kind, value, 1, key, len, out, err);
 }
 
 /* The btree order: (list, element) sequences compared in order, a prefix first. */
@@ -406,102 +399,50 @@ crdt_set_compare(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, int *result, CrdtEr
 
 /* ---------------------------------------------------------------- text */
 
-typedef struct ParsedKey
-{
-	const uint8_t *key;			/* set once parsing is over */
-	size_t		offset;			/* into the bytes buffer while parsing */
-	size_t		len;
-	long		position;
-	int			list;
-} ParsedKey;
-
-typedef struct KeyBag
-{
-	CrdtBuf		bytes;
-	CrdtBuf		items;			/* ParsedKey[] */
-	size_t		count;
-} KeyBag;
-
-static int
-compare_parsed(const void *x, const void *y)
-{
-	const ParsedKey *a = x;
-	const ParsedKey *b = y;
-	int			c;
-
-	if (a->list != b->list)
-		return a->list < b->list ? -1 : 1;
-	c = crdt_bytes_cmp(a->key, a->len, b->key, b->len);
-	if (c != 0)
-		return c;
-	return a->position < b->position ? -1 : (a->position > b->position);
-}
-
 /* Parses ["e", ...] into list number `list` of the bag. */
 static CrdtStatus
-parse_elements(JsonLex *lex, KeyBag *bag, int list)
+parse_elements(JsonLex *lex, CrdtKeyBag *bag, int list)
 {
 	CrdtStatus	st;
-	bool		more = true;
+	bool		more;
 
-	if ((st = crdt_json_expect(lex, '[', "\"[\"")) != CRDT_OK)
+	if ((st = crdt_json_open(lex, '[', "\"[\"", &more)) != CRDT_OK)
 		return st;
-	if (crdt_json_accept(lex, ']'))
-		return CRDT_OK;
 	while (more)
 	{
 		uint8_t		element[CRDT_ELEMENT_MAX + 1];
 		size_t		len;
 		size_t		at;
-		ParsedKey	k;
 
 		if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK)
 			return st;
 		if (bag->count >= CRDT_MAX_ENTRIES)
 			return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
 							 "more than %d elements", CRDT_MAX_ENTRIES);
-		k.key = NULL;
-		k.offset = bag->bytes.len;
-		k.len = len;
-		k.position = (long) at;
-		k.list = list;
-		crdt_buf_put(&bag->bytes, element, len);
-		crdt_buf_put(&bag->items, &k, sizeof(k));
-		bag->count++;
-		if ((st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
+		if ((st = crdt_keybag_add(bag, element, len, list, 0, (long) at, lex->err)) != CRDT_OK ||
+			(st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
 }
 
 static CrdtStatus
-parse_twopset(JsonLex *lex, KeyBag *bag)
+parse_twopset(JsonLex *lex, CrdtKeyBag *bag)
 {
 	static const char *const names[2] = {"elements", "removed"};
 	bool		seen[2] = {false, false};
-	bool		more = true;
+	bool		more;
 	CrdtStatus	st;
 
-	if ((st = crdt_json_expect(lex, '{', "\"{\"")) != CRDT_OK)
+	if ((st = crdt_json_open(lex, '{', "\"{\"", &more)) != CRDT_OK)
 		return st;
-	if (crdt_json_accept(lex, '}'))
-		return CRDT_OK;
 	while (more)
 	{
-		uint8_t		name[16];
-		size_t		len;
 		size_t		at;
-		int			list = -1;
+		int			list;
 
-		crdt_json_skip_ws(lex);
-		at = lex->i;
-		if ((st = crdt_json_string(lex, "\"elements\" or \"removed\"", name, sizeof(name), &len)) != CRDT_OK)
+		if ((st = crdt_json_key(lex, names, 2, "\"elements\" or \"removed\"", &list, &at)) != CRDT_OK)
 			return st;
-		for (int i = 0; i < 2; i++)
-			if (len == strlen(names[i]) && memcmp(name, names[i], len) == 0)
-				list = i;
-		if (list < 0)
-			return crdt_json_syntax(lex, at, "unknown key: expected %s", "\"elements\" or \"removed\"");
 		if (seen[list])
 			return crdt_json_syntax(lex, at, "duplicate key \"%s\"", names[list]);
 		seen[list] = true;
@@ -513,20 +454,61 @@ parse_twopset(JsonLex *lex, KeyBag *bag)
 	return CRDT_OK;
 }
 
+/*
+ * Writes the value of the sorted keys of the bag.  twopset: an element
+ * listed as removed counts as added and removed, so it goes to R only;
+ * the walk drops it from P.
+ */
+static CrdtStatus
+write_parsed(CrdtSetKind kind, const CrdtKeyBag *bag, CrdtBuf *out, CrdtError *err)
+{
+	const CrdtParsedKey *items = crdt_keybag_items(bag);
+	CrdtBuf		lists;
+	CrdtSlice	pr[2];
+	size_t		mid = 0;		/* where R starts in lists */
+	size_t		k = 0;
+	CrdtStatus	st = CRDT_OK;
+
+	crdt_buf_init(&lists, out->alloc, 0);
+	for (int list = 0; list < list_count(kind); list++)
+	{
+		CrdtKeyWriter kw;
+
+		crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &lists);
+		for (; k < bag->count && items[k].list == list; k++)
+			crdt_keys_writer_add(&kw, items[k].key, items[k].len);
+		crdt_keys_writer_finish(&kw);
+		if (list == 0)
+			mid = lists.len;
+	}
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	if (lists.failed)
+		st = crdt_nomem(err);
+	else if (kind == CRDT_GSET)
+		crdt_buf_put(out, lists.data, lists.len);
+	else
+	{
+		/* P minus R, then R */
+		pr[0].data = lists.data;
+		pr[0].len = mid;
+		pr[1].data = lists.data + mid;
+		pr[1].len = lists.len - mid;
+		if ((st = write_list(2, pr, keep_first_only, out, err)) == CRDT_OK)
+			crdt_buf_put(out, pr[1].data, pr[1].len);
+	}
+	crdt_buf_free(&lists);
+	return st != CRDT_OK ? st : crdt_buf_status(out, err);
+}
+
 CrdtStatus
 crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 {
 	JsonLex		lex;
-	KeyBag		bag;
-	ParsedKey  *items;
+	CrdtKeyBag	bag;
 	CrdtStatus	st;
-	size_t		k = 0;
 
 	crdt_json_lex_init(&lex, text, len, err);
-	crdt_buf_init(&bag.bytes, out->alloc, 0);
-	crdt_buf_init(&bag.items, out->alloc, 0);
-	bag.count = 0;
-
+	crdt_keybag_init(&bag, out->alloc);
 	crdt_json_skip_ws(&lex);
 	if (kind == CRDT_GSET && !crdt_json_at_end(&lex) && lex.s[lex.i] == '{')
 	{
@@ -538,82 +520,11 @@ crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, Crd
 		st = kind == CRDT_GSET ? parse_elements(&lex, &bag, 0) : parse_twopset(&lex, &bag);
 	if (st == CRDT_OK)
 		st = crdt_json_end(&lex);
-	if (st == CRDT_OK && (bag.bytes.failed || bag.items.failed))
-		st = crdt_nomem(err);
-	if (st != CRDT_OK)
-		goto done;
-
-	items = (ParsedKey *) bag.items.data;
-	for (size_t i = 0; i < bag.count; i++)
-		items[i].key = bag.bytes.data + items[i].offset;
-	if (bag.count > 1)
-		qsort(items, bag.count, sizeof(ParsedKey), compare_parsed);
-	for (size_t i = 1; i < bag.count; i++)
-	{
-		if (items[i].list == items[i - 1].list &&
-			crdt_bytes_cmp(items[i].key, items[i].len, items[i - 1].key, items[i - 1].len) == 0)
-		{
-			char		shown[96];
-
-			crdt_describe_bytes(shown, sizeof(shown), items[i].key, items[i].len);
-			st = crdt_fail(err, CRDT_ERR_SYNTAX, items[i].position, "duplicate element %s", shown);
-			goto done;
-		}
-	}
-
-	/*
-	 * twopset: an element listed as removed counts as added and removed,
-	 * so it goes to R only; the walk below drops it from P.
-	 */
-	{
-		CrdtBuf		lists;
-		CrdtSlice	slices[2];
-		size_t		mid = 0;
-
-		crdt_buf_init(&lists, out->alloc, 0);
-		for (int list = 0; list < list_count(kind); list++)
-		{
-			CrdtKeyWriter kw;
-
-			crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &lists);
-			for (; k < bag.count && items[k].list == list; k++)
-				crdt_keys_writer_add(&kw, items[k].key, items[k].len);
-			crdt_keys_writer_finish(&kw);
-			if (list == 0)
-				mid = lists.len;
-		}
-		if (lists.failed)
-			st = crdt_nomem(err);
-		else if (kind == CRDT_GSET)
-		{
-			crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-			crdt_buf_put(out, lists.data, lists.len);
-			st = crdt_buf_status(out, err);
-		}
-		else
-		{
-			CrdtSlice	four[4];
-
-			slices[0].data = lists.data;
-			slices[0].len = mid;
-			slices[1].data = lists.data + mid;
-			slices[1].len = lists.len - mid;
-			four[0] = slices[0];
-			four[1] = slices[1];
-			crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-			/* P minus R, then R */
-			if ((st = write_list(2, four, keep_first_only, out, err)) == CRDT_OK)
-			{
-				crdt_buf_put(out, slices[1].data, slices[1].len);
-				st = crdt_buf_status(out, err);
-			}
-		}
-		crdt_buf_free(&lists);
-	}
-
-done:
-	crdt_buf_free(&bag.bytes);
-	crdt_buf_free(&bag.items);
+	if (st == CRDT_OK)
+		st = crdt_keybag_sort(&bag, "duplicate element %s", err);
+	if (st == CRDT_OK)
+		st = write_parsed(kind, &bag, out, err);
+	crdt_keybag_free(&bag);
 	return st;
 }
 
