@@ -16,36 +16,45 @@
 /* ----------------------------------------------------------------- input */
 
 
-/* [["replica", counter], ...] for key (arrival index) */
-static CrdtStatus
-parse_dots(JsonLex *lex, Builder *b, size_t key)
+/* What the text has given so far. */
+typedef struct TextParser
 {
+	CrdtDottedKind kind;
+	Builder		b;
+	CrdtBuf		scratch;		/* a canonical mvreg value */
+	size_t		key;			/* the key whose dots are being read */
+} TextParser;
+
+/* ["replica", counter], a dot of tp->key */
+static CrdtStatus
+parse_dot(JsonLex *lex, void *ctx)
+{
+	TextParser *tp = ctx;
+	uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
+	size_t		len;
+	size_t		at;
+	uint64_t	counter;
 	CrdtStatus	st;
-	bool		more;
 
-	/* an empty list is read: the builder reports the key without dots */
-	if ((st = crdt_json_open(lex, '[', "\"[\" (a list of dots)", &more)) != CRDT_OK)
+	crdt_json_skip_ws(lex);
+	at = lex->i;
+	if ((st = crdt_json_expect(lex, '[', "\"[\" (a dot: [replica, counter])")) != CRDT_OK ||
+		(st = crdt_json_replica_id(lex, id, &len, at, "replica id of a dot %s")) != CRDT_OK ||
+		(st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
+		(st = crdt_json_positive(lex, "the dot counter", &counter)) != CRDT_OK ||
+		(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
 		return st;
-	while (more)
-	{
-		uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
-		size_t		len;
-		size_t		at;
-		uint64_t	counter;
-
-		crdt_json_skip_ws(lex);
-		at = lex->i;
-		if ((st = crdt_json_expect(lex, '[', "\"[\" (a dot: [replica, counter])")) != CRDT_OK ||
-			(st = crdt_json_replica_id(lex, id, &len, at, "replica id of a dot %s")) != CRDT_OK ||
-			(st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
-			(st = crdt_json_positive(lex, "the dot counter", &counter)) != CRDT_OK ||
-			(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
-			return st;
-		crdt_builder_dot(b, key, crdt_builder_name(b, id, len, NAME_IN_DOT, (long) at), counter, (long) at);
-		if ((st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
-			return st;
-	}
+	crdt_builder_dot(&tp->b, tp->key, crdt_builder_name(&tp->b, id, len, NAME_IN_DOT, (long) at),
+					 counter, (long) at);
 	return CRDT_OK;
+}
+
+/* [dot, ...] for key (its arrival number); the builder reports an empty list */
+static CrdtStatus
+parse_dots(JsonLex *lex, TextParser *tp, size_t key)
+{
+	tp->key = key;
+	return crdt_json_each(lex, '[', "\"[\" (a list of dots)", parse_dot, tp);
 }
 
 /* A context entry's [[first, last], ...] (after its "["), for replica name. */
@@ -80,73 +89,57 @@ parse_ranges(JsonLex *lex, Builder *b, size_t name)
 	return CRDT_OK;
 }
 
-/* {"replica": n | [[first, last], ...], ...} */
+/* "replica": n | [[first, last], ...] */
 static CrdtStatus
-parse_context(JsonLex *lex, Builder *b)
+parse_context_entry(JsonLex *lex, void *ctx)
 {
+	TextParser *tp = ctx;
+	uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
+	size_t		len;
+	size_t		at;
+	size_t		name;
+	uint64_t	n;
 	CrdtStatus	st;
-	bool		more;
 
-	if ((st = crdt_json_open(lex, '{', "\"{\" (the context)", &more)) != CRDT_OK)
+	crdt_json_skip_ws(lex);
+	at = lex->i;
+	if ((st = crdt_json_replica_id(lex, id, &len, at, "replica id %s")) != CRDT_OK)
 		return st;
-	while (more)
-	{
-		uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
-		size_t		len;
-		size_t		at;
-		size_t		name;
-		uint64_t	n;
-
-		crdt_json_skip_ws(lex);
-		at = lex->i;
-		if ((st = crdt_json_replica_id(lex, id, &len, at, "replica id %s")) != CRDT_OK)
-			return st;
-		name = crdt_builder_name(b, id, len, NAME_CONTEXT_KEY, (long) at);
-		if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
-			return st;
-		if (crdt_json_accept(lex, '['))
-			st = parse_ranges(lex, b, name);
-		else if ((st = crdt_json_positive(lex, "a context entry", &n)) == CRDT_OK)
-			crdt_builder_range(b, name, 1, n);
-		if (st != CRDT_OK || (st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
+	name = crdt_builder_name(&tp->b, id, len, NAME_CONTEXT_KEY, (long) at);
+	if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
+		return st;
+	if (crdt_json_accept(lex, '['))
+		return parse_ranges(lex, &tp->b, name);
+	if ((st = crdt_json_positive(lex, "a context entry", &n)) == CRDT_OK)
+		crdt_builder_range(&tp->b, name, 1, n);
+	return st;
 }
 
-/* orset: {"element": [dots], ...} */
+/* orset: "element": [dots] */
 static CrdtStatus
-parse_elements(JsonLex *lex, Builder *b)
+parse_element_entry(JsonLex *lex, void *ctx)
 {
+	TextParser *tp = ctx;
+	uint8_t		element[CRDT_ELEMENT_MAX + 1];
+	size_t		len;
+	size_t		at;
 	CrdtStatus	st;
-	bool		more;
 
-	if ((st = crdt_json_open(lex, '{', "\"{\" (the elements)", &more)) != CRDT_OK)
+	if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK ||
+		(st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
 		return st;
-	while (more)
-	{
-		uint8_t		element[CRDT_ELEMENT_MAX + 1];
-		size_t		len;
-		size_t		at;
-
-		if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK)
-			return st;
-		if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK ||
-			(st = parse_dots(lex, b, crdt_builder_key(b, element, len, (long) at))) != CRDT_OK ||
-			(st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
+	return parse_dots(lex, tp, crdt_builder_key(&tp->b, element, len, (long) at));
 }
 
 /*
- * mvreg: one {"value": <json>, "dots": [dots]}.  The value must be known
+ * mvreg: {"value": <json>, "dots": [dots]}.  The value must be known
  * before its dots are recorded, so the dots are only stepped over at
  * first, and read once the entry is complete.
  */
 static CrdtStatus
-parse_value_entry(JsonLex *lex, Builder *b, CrdtBuf *scratch)
+parse_value_entry(JsonLex *lex, void *ctx)
 {
+	TextParser *tp = ctx;
 	bool		seen[2] = {false, false};	/* "value", "dots" */
 	bool		more = true;
 	size_t		key = 0;
@@ -182,10 +175,10 @@ parse_value_entry(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 		crdt_json_skip_ws(lex);
 		if (which == 0)
 		{
-			scratch->len = 0;
-			if ((st = crdt_json_canonical_value(lex, scratch)) != CRDT_OK)
+			tp->scratch.len = 0;
+			if ((st = crdt_json_canonical_value(lex, &tp->scratch)) != CRDT_OK)
 				return st;
-			key = crdt_builder_key(b, scratch->data, scratch->len, (long) entry_at);
+			key = crdt_builder_key(&tp->b, tp->scratch.data, tp->scratch.len, (long) entry_at);
 		}
 		else
 		{
@@ -200,77 +193,55 @@ parse_value_entry(JsonLex *lex, Builder *b, CrdtBuf *scratch)
 		return crdt_json_syntax(lex, entry_at, "expected %s", "both \"value\" and \"dots\"");
 	resume = lex->i;
 	lex->i = dots_at;
-	if ((st = parse_dots(lex, b, key)) != CRDT_OK)
+	if ((st = parse_dots(lex, tp, key)) != CRDT_OK)
 		return st;
 	lex->i = resume;
 	return CRDT_OK;
 }
 
-/* mvreg: [{"value": <json>, "dots": [dots]}, ...] */
+/* The value of a top-level key: the elements (orset) or values (mvreg), or the context. */
 static CrdtStatus
-parse_values(JsonLex *lex, Builder *b, CrdtBuf *scratch)
+parse_part(JsonLex *lex, int which, void *ctx)
 {
-	CrdtStatus	st;
-	bool		more;
+	TextParser *tp = ctx;
 
-	if ((st = crdt_json_open(lex, '[', "\"[\" (the values)", &more)) != CRDT_OK)
-		return st;
-	while (more)
-	{
-		if ((st = parse_value_entry(lex, b, scratch)) != CRDT_OK ||
-			(st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
+	if (which == 1)
+		return crdt_json_each(lex, '{', "\"{\" (the context)", parse_context_entry, tp);
+	if (tp->kind == CRDT_ORSET)
+		return crdt_json_each(lex, '{', "\"{\" (the elements)", parse_element_entry, tp);
+	return crdt_json_each(lex, '[', "\"[\" (the values)", parse_value_entry, tp);
 }
+
+static const char *const orset_names[2] = {"elements", "context"};
+static const char *const mvreg_names[2] = {"values", "context"};
+static const CrdtJsonObject text_objects[2] = {
+	{orset_names, 2, "\"elements\" or \"context\"", "duplicate key %s", false, parse_part},
+	{mvreg_names, 2, "\"values\" or \"context\"", "duplicate key %s", false, parse_part}
+};
 
 CrdtStatus
 crdt_dotted_parse(CrdtDottedKind kind, const char *text, size_t len, CrdtBuf *out,
 				  CrdtError *err)
 {
-	const char *names[2] = {kind == CRDT_ORSET ? "elements" : "values", "context"};
-	const char *what = kind == CRDT_ORSET ? "\"elements\" or \"context\""
-		: "\"values\" or \"context\"";
 	JsonLex		lex;
-	Builder		b;
-	CrdtBuf		scratch;
+	TextParser	tp;
+	unsigned	seen;
 	CrdtStatus	st;
-	bool		seen[2] = {false, false};
-	bool		more;
 
+	tp.kind = kind;
 	crdt_json_lex_init(&lex, text, len, err);
-	crdt_builder_init(&b, out->alloc);
-	crdt_buf_init(&scratch, out->alloc, 0);
-	st = crdt_json_open(&lex, '{', "\"{\"", &more);
-	while (st == CRDT_OK && more)
-	{
-		size_t		at;
-		int			which;
-
-		if ((st = crdt_json_key(&lex, names, 2, what, &which, &at)) != CRDT_OK)
-			break;
-		if (seen[which])
-			st = crdt_json_syntax(&lex, at, "duplicate key %s", what);
-		else if ((st = crdt_json_expect(&lex, ':', "\":\"")) == CRDT_OK)
-		{
-			if (which == 1)
-				st = parse_context(&lex, &b);
-			else
-				st = kind == CRDT_ORSET ? parse_elements(&lex, &b) : parse_values(&lex, &b, &scratch);
-		}
-		seen[which] = true;
-		if (st == CRDT_OK)
-			st = crdt_json_next_member(&lex, '}', &more);
-	}
+	crdt_builder_init(&tp.b, out->alloc);
+	crdt_buf_init(&tp.scratch, out->alloc, 0);
+	st = crdt_json_object(&lex, &text_objects[kind == CRDT_ORSET ? 0 : 1], &tp, &seen);
 	if (st == CRDT_OK && (st = crdt_json_end(&lex)) == CRDT_OK)
 	{
-		if (crdt_builder_keys(&b) >= CRDT_MAX_ENTRIES)
+		if (crdt_builder_keys(&tp.b) >= CRDT_MAX_ENTRIES)
 			st = crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "more than %d keys", CRDT_MAX_ENTRIES);
 		else
-			st = crdt_builder_write(&b, kind, true, out, err);
+			st = crdt_builder_write(&tp.b, kind, true, out, err);
 	}
-	crdt_builder_free(&b);
-	crdt_buf_free(&scratch);
+	crdt_builder_free(&tp.b);
+	crdt_buf_free(&tp.scratch);
 	return st;
 }
 

@@ -17,6 +17,7 @@ typedef struct Parser
 	CrdtCounterKind kind;
 	CrdtError  *err;
 	CrdtKeyBag	bag;			/* list: the half */
+	int			half;			/* of the map being read */
 } Parser;
 
 /* Fails with a message about the count of replica id (described only now). */
@@ -76,8 +77,9 @@ parse_count(Parser *p, const uint8_t *id, size_t len, uint64_t *count)
 
 /* One "replica": count member of a map, into the bag. */
 static CrdtStatus
-parse_entry(Parser *p, int half)
+parse_entry(JsonLex *lex, void *ctx)
 {
+	Parser	   *p = ctx;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 	size_t		len;
 	size_t		id_at;
@@ -85,9 +87,9 @@ parse_entry(Parser *p, int half)
 	const char *problem;
 	CrdtStatus	st;
 
-	crdt_json_skip_ws(&p->lex);
-	id_at = p->lex.i;
-	if ((st = crdt_json_string(&p->lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
+	crdt_json_skip_ws(lex);
+	id_at = lex->i;
+	if ((st = crdt_json_string(lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
 		return st;
 	problem = len > sizeof(id) ? "is longer than 64 bytes" : crdt_replica_id_check(id, len);
 	if (problem != NULL)
@@ -98,61 +100,35 @@ parse_entry(Parser *p, int half)
 		return crdt_fail(p->err, CRDT_ERR_SYNTAX, (long) id_at, "replica id %s%s %s", shown,
 						 len > sizeof(id) ? "..." : "", problem);
 	}
-	if ((st = crdt_json_expect(&p->lex, ':', "\":\" after a replica id")) != CRDT_OK)
+	if ((st = crdt_json_expect(lex, ':', "\":\" after a replica id")) != CRDT_OK)
 		return st;
 	if (p->bag.count >= CRDT_MAX_ENTRIES)
 		return crdt_fail(p->err, CRDT_ERR_TOO_LARGE, (long) id_at,
 						 "more than %d entries", CRDT_MAX_ENTRIES);
 	if ((st = parse_count(p, id, len, &count)) != CRDT_OK)
 		return st;
-	return crdt_keybag_add(&p->bag, id, len, half, count, (long) id_at, p->err);
+	return crdt_keybag_add(&p->bag, id, len, p->half, count, (long) id_at, p->err);
 }
 
 static CrdtStatus
 parse_map(Parser *p, int half)
 {
-	CrdtStatus	st;
-	bool		more;
+	p->half = half;
+	return crdt_json_each(&p->lex, '{', "\"{\"", parse_entry, p);
+}
 
-	if ((st = crdt_json_open(&p->lex, '{', "\"{\"", &more)) != CRDT_OK)
-		return st;
-	while (more)
-	{
-		if ((st = parse_entry(p, half)) != CRDT_OK ||
-			(st = crdt_json_next_member(&p->lex, '}', &more)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
+static CrdtStatus
+parse_half(JsonLex *lex, int which, void *ctx)
+{
+	(void) lex;
+	return parse_map(ctx, which);
 }
 
 /* {"p": map, "n": map}, each key at most once, either may be missing. */
-static CrdtStatus
-parse_pncounter(Parser *p)
-{
-	static const char *const names[2] = {"p", "n"};
-	CrdtStatus	st;
-	bool		seen[2] = {false, false};
-	bool		more;
-
-	if ((st = crdt_json_open(&p->lex, '{', "\"{\"", &more)) != CRDT_OK)
-		return st;
-	while (more)
-	{
-		size_t		key_at;
-		int			half;
-
-		if ((st = crdt_json_key(&p->lex, names, 2, "\"p\" or \"n\"", &half, &key_at)) != CRDT_OK)
-			return st;
-		if (seen[half])
-			return crdt_json_syntax(&p->lex, key_at, "duplicate key \"%s\"", names[half]);
-		seen[half] = true;
-		if ((st = crdt_json_expect(&p->lex, ':', "\":\"")) != CRDT_OK ||
-			(st = parse_map(p, half)) != CRDT_OK ||
-			(st = crdt_json_next_member(&p->lex, '}', &more)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
-}
+static const char *const half_names[2] = {"p", "n"};
+static const CrdtJsonObject pncounter_object = {
+	half_names, 2, "\"p\" or \"n\"", "duplicate key \"%s\"", true, parse_half
+};
 
 CrdtStatus
 crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *out,
@@ -161,6 +137,7 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 	Parser		p;
 	CrdtStatus	st;
 	const CrdtParsedKey *entries;
+	unsigned	seen;
 	size_t		k = 0;
 
 	crdt_json_lex_init(&p.lex, text, len, err);
@@ -168,7 +145,8 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 	p.err = err;
 	crdt_keybag_init(&p.bag, out->alloc);
 
-	st = kind == CRDT_PNCOUNTER ? parse_pncounter(&p) : parse_map(&p, 0);
+	st = kind == CRDT_PNCOUNTER ? crdt_json_object(&p.lex, &pncounter_object, &p, &seen)
+		: parse_map(&p, 0);
 	if (st == CRDT_OK)
 	{
 		crdt_json_skip_ws(&p.lex);

@@ -95,8 +95,20 @@ crdt_json_next_member(JsonLex *lex, char close, bool *more)
 }
 
 CrdtStatus
-crdt_json_key(JsonLex *lex, const char *const *names, int n, const char *what, int *which,
-			  size_t *at)
+crdt_json_each(JsonLex *lex, char open, const char *what, CrdtJsonMember member, void *ctx)
+{
+	bool		more;
+	CrdtStatus	st = crdt_json_open(lex, open, what, &more);
+
+	while (st == CRDT_OK && more)
+		if ((st = member(lex, ctx)) == CRDT_OK)
+			st = crdt_json_next_member(lex, open == '{' ? '}' : ']', &more);
+	return st;
+}
+
+/* A key of obj: *which is its index in obj->names, *at where it starts. */
+static CrdtStatus
+object_key(JsonLex *lex, const CrdtJsonObject *obj, int *which, size_t *at)
 {
 	uint8_t		name[16];
 	size_t		len;
@@ -104,12 +116,37 @@ crdt_json_key(JsonLex *lex, const char *const *names, int n, const char *what, i
 
 	crdt_json_skip_ws(lex);
 	*at = lex->i;
-	if ((st = crdt_json_string(lex, what, name, sizeof(name), &len)) != CRDT_OK)
+	if ((st = crdt_json_string(lex, obj->what, name, sizeof(name), &len)) != CRDT_OK)
 		return st;
-	for (*which = 0; *which < n; (*which)++)
-		if (len == strlen(names[*which]) && memcmp(name, names[*which], len) == 0)
+	for (*which = 0; *which < obj->n; (*which)++)
+		if (len == strlen(obj->names[*which]) && memcmp(name, obj->names[*which], len) == 0)
 			return CRDT_OK;
-	return crdt_json_syntax(lex, *at, "unknown key: expected %s", what);
+	return crdt_json_syntax(lex, *at, "unknown key: expected %s", obj->what);
+}
+
+CrdtStatus
+crdt_json_object(JsonLex *lex, const CrdtJsonObject *obj, void *ctx, unsigned *seen)
+{
+	bool		more;
+	CrdtStatus	st = crdt_json_open(lex, '{', "\"{\"", &more);
+
+	*seen = 0;
+	while (st == CRDT_OK && more)
+	{
+		int			which;
+		size_t		at;
+
+		if ((st = object_key(lex, obj, &which, &at)) != CRDT_OK)
+			break;
+		if (*seen & (1u << which))
+			st = crdt_json_syntax(lex, at, obj->duplicate,
+								  obj->duplicate_key ? obj->names[which] : obj->what);
+		else if ((st = crdt_json_expect(lex, ':', "\":\"")) == CRDT_OK &&
+				 (st = obj->member(lex, which, ctx)) == CRDT_OK)
+			st = crdt_json_next_member(lex, '}', &more);
+		*seen |= 1u << which;
+	}
+	return st;
 }
 
 CrdtStatus

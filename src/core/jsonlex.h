@@ -42,13 +42,34 @@ CrdtStatus	crdt_json_open(JsonLex *lex, char open, const char *what, bool *more)
  */
 CrdtStatus	crdt_json_next_member(JsonLex *lex, char close, bool *more);
 
+/* Reads one member of an object or array (not the ',' after it). */
+typedef CrdtStatus (*CrdtJsonMember) (JsonLex *lex, void *ctx);
+
 /*
- * Reads an object key that must be one of names[0..n): *which is its index
- * and *at where it starts.  Fails with "expected <what>" where no string
- * is, "unknown key: expected <what>" for another string.  Not the ':'.
+ * Reads a whole object or array: opens it with open ('{' or '['; what
+ * names it in "expected ..."), then calls member for each member.
  */
-CrdtStatus	crdt_json_key(JsonLex *lex, const char *const *names, int n, const char *what,
-						  int *which, size_t *at);
+CrdtStatus	crdt_json_each(JsonLex *lex, char open, const char *what, CrdtJsonMember member,
+						   void *ctx);
+
+/* An object with a fixed set of keys, each allowed once. */
+typedef struct CrdtJsonObject
+{
+	const char *const *names;	/* its keys */
+	int			n;
+	const char *what;			/* them in errors: "expected <what>" */
+	const char *duplicate;		/* the error for a repeated key: one %s, */
+	bool		duplicate_key;	/* ... filled with the key, or else with what */
+	/* reads the value of key which (after its ':') */
+	CrdtStatus	(*member) (JsonLex *lex, int which, void *ctx);
+} CrdtJsonObject;
+
+/*
+ * Reads an object of obj's keys: "expected <what>" where no key is,
+ * "unknown key: expected <what>" for another string, obj->duplicate for
+ * a key seen before.  *seen gets bit i for each key names[i] it had.
+ */
+CrdtStatus	crdt_json_object(JsonLex *lex, const CrdtJsonObject *obj, void *ctx, unsigned *seen);
 
 /*
  * Parses a string into out (capacity cap).  *len is the full decoded length

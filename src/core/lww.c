@@ -318,11 +318,19 @@ parse_time(const uint8_t *s, size_t n, int64_t *at)
 
 /* ---------------------------------------------------------------- text */
 
-/* The value of member which ("value", "at" or "replica") into lww. */
-static CrdtStatus
-parse_member(JsonLex *lex, int which, CrdtLww *lww, CrdtBuf *value,
-			 uint8_t replica[CRDT_REPLICA_ID_MAX + 1])
+/* What the text form has given so far. */
+typedef struct LwwParser
 {
+	CrdtLww		lww;
+	CrdtBuf		value;
+	uint8_t		replica[CRDT_REPLICA_ID_MAX + 1];
+} LwwParser;
+
+/* The value of member which: "value", "at" or "replica". */
+static CrdtStatus
+parse_member(JsonLex *lex, int which, void *ctx)
+{
+	LwwParser  *lp = ctx;
 	size_t		at;
 	uint8_t		stamp[40];
 	size_t		stamp_len;
@@ -331,64 +339,52 @@ parse_member(JsonLex *lex, int which, CrdtLww *lww, CrdtBuf *value,
 	crdt_json_skip_ws(lex);
 	at = lex->i;
 	if (which == 0)
-		return crdt_json_canonical_value(lex, value);
+		return crdt_json_canonical_value(lex, &lp->value);
 	if (which == 2)
 	{
-		lww->replica = replica;
-		return crdt_json_replica_id(lex, replica, &lww->replica_len, at, "replica id %s");
+		lp->lww.replica = lp->replica;
+		return crdt_json_replica_id(lex, lp->replica, &lp->lww.replica_len, at, "replica id %s");
 	}
 	if ((st = crdt_json_string(lex, "a timestamp in double quotes", stamp, sizeof(stamp),
 							   &stamp_len)) != CRDT_OK)
 		return st;
-	if (stamp_len > sizeof(stamp) || !parse_time(stamp, stamp_len, &lww->at))
+	if (stamp_len > sizeof(stamp) || !parse_time(stamp, stamp_len, &lp->lww.at))
 		return crdt_json_syntax(lex, at, "expected %s",
 								"a timestamp like \"2026-11-26T10:00:00.000000Z\" (years 1 to 9999, with Z or an offset)");
 	return CRDT_OK;
 }
 
+static const char *const member_names[3] = {"value", "at", "replica"};
+static const CrdtJsonObject lww_object = {
+	member_names, 3, "\"value\", \"at\" or \"replica\"", "duplicate key: %s each once", false,
+	parse_member
+};
+
+/* {} is the empty register; else all three members. */
 static CrdtStatus
 lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 {
-	static const char *const names[3] = {"value", "at", "replica"};
-	static const char what[] = "\"value\", \"at\" or \"replica\"";
 	JsonLex		lex;
-	CrdtBuf		value;
-	CrdtLww		lww = {false, 0, NULL, 0, NULL, 0};
-	uint8_t		replica[CRDT_REPLICA_ID_MAX + 1];
-	bool		seen[3] = {false, false, false};
-	bool		more;
+	LwwParser	lp;
+	unsigned	seen;
 	CrdtStatus	st;
 
+	memset(&lp.lww, 0, sizeof(lp.lww));
 	crdt_json_lex_init(&lex, text, len, err);
-	crdt_buf_init(&value, out->alloc, 0);
-	st = crdt_json_open(&lex, '{', "\"{\"", &more);
-	lww.empty = st == CRDT_OK && !more;
-	while (st == CRDT_OK && more)
-	{
-		size_t		at;
-		int			which;
-
-		if ((st = crdt_json_key(&lex, names, 3, what, &which, &at)) != CRDT_OK)
-			break;
-		if (seen[which])
-			st = crdt_json_syntax(&lex, at, "duplicate key: %s each once", what);
-		else if ((st = crdt_json_expect(&lex, ':', "\":\"")) == CRDT_OK &&
-				 (st = parse_member(&lex, which, &lww, &value, replica)) == CRDT_OK)
-			st = crdt_json_next_member(&lex, '}', &more);
-		seen[which] = true;
-	}
-	if (st == CRDT_OK)
+	crdt_buf_init(&lp.value, out->alloc, 0);
+	if ((st = crdt_json_object(&lex, &lww_object, &lp, &seen)) == CRDT_OK)
 		st = crdt_json_end(&lex);
-	if (st == CRDT_OK && !lww.empty && !(seen[0] && seen[1] && seen[2]))
+	lp.lww.empty = seen == 0;
+	if (st == CRDT_OK && seen != 0 && seen != 7)
 		st = crdt_json_syntax(&lex, 0, "expected %s", "all of \"value\", \"at\" and \"replica\" (or {} for the empty register)");
 	if (st == CRDT_OK)
 	{
-		lww.value = value.data;
-		lww.value_len = value.len;
-		crdt_lww_write(&lww, out);
+		lp.lww.value = lp.value.data;
+		lp.lww.value_len = lp.value.len;
+		crdt_lww_write(&lp.lww, out);
 		st = crdt_buf_status(out, err);
 	}
-	crdt_buf_free(&value);
+	crdt_buf_free(&lp.value);
 	return st;
 }
 

@@ -399,60 +399,48 @@ crdt_set_compare(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, int *result, CrdtEr
 
 /* ---------------------------------------------------------------- text */
 
-/* Parses ["e", ...] into list number `list` of the bag. */
-static CrdtStatus
-parse_elements(JsonLex *lex, CrdtKeyBag *bag, int list)
+/* The elements read so far, and the list being read. */
+typedef struct SetParser
 {
+	CrdtKeyBag	bag;
+	int			list;
+} SetParser;
+
+static CrdtStatus
+parse_element(JsonLex *lex, void *ctx)
+{
+	SetParser  *sp = ctx;
+	uint8_t		element[CRDT_ELEMENT_MAX + 1];
+	size_t		len;
+	size_t		at;
 	CrdtStatus	st;
-	bool		more;
 
-	if ((st = crdt_json_open(lex, '[', "\"[\"", &more)) != CRDT_OK)
+	if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK)
 		return st;
-	while (more)
-	{
-		uint8_t		element[CRDT_ELEMENT_MAX + 1];
-		size_t		len;
-		size_t		at;
+	if (sp->bag.count >= CRDT_MAX_ENTRIES)
+		return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
+						 "more than %d elements", CRDT_MAX_ENTRIES);
+	return crdt_keybag_add(&sp->bag, element, len, sp->list, 0, (long) at, lex->err);
+}
 
-		if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK)
-			return st;
-		if (bag->count >= CRDT_MAX_ENTRIES)
-			return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
-							 "more than %d elements", CRDT_MAX_ENTRIES);
-		if ((st = crdt_keybag_add(bag, element, len, list, 0, (long) at, lex->err)) != CRDT_OK ||
-			(st = crdt_json_next_member(lex, ']', &more)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
+/* Parses ["e", ...] into list number `list`. */
+static CrdtStatus
+parse_elements(JsonLex *lex, SetParser *sp, int list)
+{
+	sp->list = list;
+	return crdt_json_each(lex, '[', "\"[\"", parse_element, sp);
 }
 
 static CrdtStatus
-parse_twopset(JsonLex *lex, CrdtKeyBag *bag)
+parse_list(JsonLex *lex, int which, void *ctx)
 {
-	static const char *const names[2] = {"elements", "removed"};
-	bool		seen[2] = {false, false};
-	bool		more;
-	CrdtStatus	st;
-
-	if ((st = crdt_json_open(lex, '{', "\"{\"", &more)) != CRDT_OK)
-		return st;
-	while (more)
-	{
-		size_t		at;
-		int			list;
-
-		if ((st = crdt_json_key(lex, names, 2, "\"elements\" or \"removed\"", &list, &at)) != CRDT_OK)
-			return st;
-		if (seen[list])
-			return crdt_json_syntax(lex, at, "duplicate key \"%s\"", names[list]);
-		seen[list] = true;
-		if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK ||
-			(st = parse_elements(lex, bag, list)) != CRDT_OK ||
-			(st = crdt_json_next_member(lex, '}', &more)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
+	return parse_elements(lex, ctx, which);
 }
+
+static const char *const list_names[2] = {"elements", "removed"};
+static const CrdtJsonObject twopset_object = {
+	list_names, 2, "\"elements\" or \"removed\"", "duplicate key \"%s\"", true, parse_list
+};
 
 /*
  * Writes the value of the sorted keys of the bag.  twopset: an element
@@ -504,11 +492,12 @@ CrdtStatus
 crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 {
 	JsonLex		lex;
-	CrdtKeyBag	bag;
+	SetParser	sp;
+	unsigned	seen;
 	CrdtStatus	st;
 
 	crdt_json_lex_init(&lex, text, len, err);
-	crdt_keybag_init(&bag, out->alloc);
+	crdt_keybag_init(&sp.bag, out->alloc);
 	crdt_json_skip_ws(&lex);
 	if (kind == CRDT_GSET && !crdt_json_at_end(&lex) && lex.s[lex.i] == '{')
 	{
@@ -517,14 +506,15 @@ crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, Crd
 		st = crdt_json_expect(&lex, '}', "\"}\" (a gset is a JSON array)");
 	}
 	else
-		st = kind == CRDT_GSET ? parse_elements(&lex, &bag, 0) : parse_twopset(&lex, &bag);
+		st = kind == CRDT_GSET ? parse_elements(&lex, &sp, 0)
+			: crdt_json_object(&lex, &twopset_object, &sp, &seen);
 	if (st == CRDT_OK)
 		st = crdt_json_end(&lex);
 	if (st == CRDT_OK)
-		st = crdt_keybag_sort(&bag, "duplicate element %s", err);
+		st = crdt_keybag_sort(&sp.bag, "duplicate element %s", err);
 	if (st == CRDT_OK)
-		st = write_parsed(kind, &bag, out, err);
-	crdt_keybag_free(&bag);
+		st = write_parsed(kind, &sp.bag, out, err);
+	crdt_keybag_free(&sp.bag);
 	return st;
 }
 
