@@ -116,6 +116,42 @@ crdt_buf_free(CrdtBuf *buf)
 	buf->len = buf->cap = 0;
 }
 
+void
+crdt_bufs_init(const CrdtAllocator *alloc,...)
+{
+	va_list		ap;
+	CrdtBuf    *buf;
+
+	va_start(ap, alloc);
+	while ((buf = va_arg(ap, CrdtBuf *)) != NULL)
+		crdt_buf_init(buf, alloc, 0);
+	va_end(ap);
+}
+
+void
+crdt_bufs_free(CrdtBuf *buf,...)
+{
+	va_list		ap;
+
+	va_start(ap, buf);
+	for (; buf != NULL; buf = va_arg(ap, CrdtBuf *))
+		crdt_buf_free(buf);
+	va_end(ap);
+}
+
+bool
+crdt_bufs_failed(const CrdtBuf *buf,...)
+{
+	va_list		ap;
+	bool		failed = false;
+
+	va_start(ap, buf);
+	for (; buf != NULL; buf = va_arg(ap, const CrdtBuf *))
+		failed |= buf->failed;
+	va_end(ap);
+	return failed;
+}
+
 bool
 crdt_buf_grow(CrdtBuf *buf, size_t extra)
 {

@@ -130,6 +130,16 @@ typedef enum PairRule
 	PAIR_DELTA					/* a's count where it exceeds b's */
 } PairRule;
 
+/* The maps of a and b; ha[1] and hb[1] are empty for vclock and gcounter. */
+static CrdtStatus
+halves_of_both(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, CrdtSlice ha[2], CrdtSlice hb[2],
+			   CrdtError *err)
+{
+	CrdtStatus	st = crdt_counter_halves(kind, a, ha, err);
+
+	return st != CRDT_OK ? st : crdt_counter_halves(kind, b, hb, err);
+}
+
 static CrdtStatus
 combine_values(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, PairRule rule,
 			   CrdtBuf *out, CrdtError *err)
@@ -138,8 +148,7 @@ combine_values(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, PairRule rule,
 	CrdtSlice	hb[2];
 	CrdtStatus	st;
 
-	if ((st = crdt_counter_halves(kind, a, ha, err)) != CRDT_OK ||
-		(st = crdt_counter_halves(kind, b, hb, err)) != CRDT_OK)
+	if ((st = halves_of_both(kind, a, b, ha, hb, err)) != CRDT_OK)
 		return st;
 	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
 	for (int h = 0; h < half_count(kind); h++)
@@ -407,8 +416,7 @@ vclock_walk(CrdtSlice a, CrdtSlice b, bool ahead[2], int64_t *distance, CrdtErro
 	int			rc = 0;
 
 	ahead[0] = ahead[1] = false;
-	if ((st = crdt_counter_halves(CRDT_VCLOCK, a, ha, err)) != CRDT_OK ||
-		(st = crdt_counter_halves(CRDT_VCLOCK, b, hb, err)) != CRDT_OK)
+	if ((st = halves_of_both(CRDT_VCLOCK, a, b, ha, hb, err)) != CRDT_OK)
 		return st;
 	crdt_map_pair_init(&walk, ha[0], hb[0], err);
 	while ((distance != NULL || !(ahead[0] && ahead[1])) &&

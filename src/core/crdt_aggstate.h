@@ -114,6 +114,18 @@ void		crdt_keyset_free(CrdtKeySet *s);
 CrdtStatus	crdt_keyset_put(CrdtKeySet *s, const uint8_t *key, size_t len, uint32_t tag,
 							size_t *entry, CrdtError *err);
 
+/* An entry of a key set as it sorts: by key bytes, then tag. */
+typedef struct CrdtKeySetItem
+{
+	const uint8_t *key;
+	size_t		len;
+	uint32_t	tag;
+	uint32_t	entry;			/* its index in the set */
+} CrdtKeySetItem;
+
+/* The entries in order, in memory of s's allocator; NULL when there is none. */
+CrdtKeySetItem *crdt_keyset_sorted(const CrdtKeySet *s);
+
 /* Writes the keys (tag = list) as a gset or twopset value, sorted. */
 CrdtStatus	crdt_keyset_write_set(const CrdtKeySet *s, CrdtSetKind kind, CrdtBuf *out,
 								  CrdtError *err);

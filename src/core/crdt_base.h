@@ -97,6 +97,21 @@ void		crdt_buf_init(CrdtBuf *buf, const CrdtAllocator *alloc, size_t headroom);
 void		crdt_buf_free(CrdtBuf *buf);
 bool		crdt_buf_grow(CrdtBuf *buf, size_t extra);
 
+#if defined(__GNUC__)
+#define CRDT_SENTINEL __attribute__((sentinel))
+#else
+#define CRDT_SENTINEL
+#endif
+
+/*
+ * For functions with many buffers: crdt_buf_init(b, alloc, 0), or
+ * crdt_buf_free(b), of every buffer of a NULL-terminated list, and whether
+ * an allocation for any of them failed.
+ */
+void		crdt_bufs_init(const CrdtAllocator *alloc,...) CRDT_SENTINEL;
+void		crdt_bufs_free(CrdtBuf *buf,...) CRDT_SENTINEL;
+bool		crdt_bufs_failed(const CrdtBuf *buf,...) CRDT_SENTINEL;
+
 /* CRDT_OK, or CRDT_ERR_NOMEM when an allocation for buf failed. */
 CrdtStatus	crdt_buf_status(const CrdtBuf *buf, CrdtError *err);
 

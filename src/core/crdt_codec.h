@@ -151,9 +151,15 @@ void		crdt_keys_reader_init(CrdtKeyReader *r, CrdtKeyStyle style,
 int			crdt_keys_reader_next(CrdtKeyReader *r, const uint8_t **key, size_t *len,
 								  CrdtError *err);
 
-/* Reads a whole key list whose keys carry no payload; returns its length. */
+/* Steps over the payload of a key, at *pos. */
+typedef CrdtStatus (*CrdtPayloadSkip) (const uint8_t **pos, const uint8_t *end, CrdtError *err);
+
+/*
+ * Reads a whole key list, stepping over each key's payload with skip
+ * (NULL: the keys carry none); returns its length.
+ */
 CrdtStatus	crdt_keys_span(CrdtKeyStyle style, const uint8_t *bytes, size_t len,
-						   size_t offset, size_t *span, CrdtError *err);
+						   size_t offset, CrdtPayloadSkip skip, size_t *span, CrdtError *err);
 
 typedef struct CrdtKeyWriter
 {

@@ -147,10 +147,7 @@ crdt_context_init(Context *c, const CrdtAllocator *alloc)
 {
 	c->n = 0;
 	c->span = 0;
-	crdt_buf_init(&c->ids, alloc, 0);
-	crdt_buf_init(&c->id_at, alloc, 0);
-	crdt_buf_init(&c->first, alloc, 0);
-	crdt_buf_init(&c->ranges, alloc, 0);
+	crdt_bufs_init(alloc, &c->ids, &c->id_at, &c->first, &c->ranges, NULL);
 	crdt_buf_put(&c->id_at, &c->span, sizeof(size_t));
 	crdt_buf_put(&c->first, &c->span, sizeof(size_t));
 }
@@ -158,10 +155,7 @@ crdt_context_init(Context *c, const CrdtAllocator *alloc)
 void
 crdt_context_free(Context *c)
 {
-	crdt_buf_free(&c->ids);
-	crdt_buf_free(&c->id_at);
-	crdt_buf_free(&c->first);
-	crdt_buf_free(&c->ranges);
+	crdt_bufs_free(&c->ids, &c->id_at, &c->first, &c->ranges, NULL);
 }
 
 /* Ends replica id, whose ranges are the ones appended since the last. */
@@ -384,50 +378,35 @@ crdt_dotted_write_empty(CrdtDottedKind kind, CrdtBuf *out)
 
 /* ------------------------------------------------------- keys, compare */
 
-/* Steps over n pairs of varints; false if one is malformed. */
-static bool
-skip_pairs(const uint8_t **pos, const uint8_t *end, uint64_t n)
+/*
+ * Steps over a payload that is a list of varint pairs (a replica's
+ * ranges, a key's dots); list and item name them in errors.
+ */
+static CrdtStatus
+skip_pairs(const uint8_t **pos, const uint8_t *end, const char *list, const char *item,
+		   CrdtError *err)
 {
+	uint64_t	n;
+
+	if (!dotted_read_count(pos, end, &n))
+		return dotted_malformed(err, -1, list);
 	for (uint64_t k = 0; k < 2 * n; k++)
 	{
 		uint64_t	ignored;
 
 		if (crdt_varint_decode(pos, end, &ignored) != CRDT_VARINT_OK)
-			return false;
+			return dotted_malformed(err, -1, item);
 	}
-	return true;
+	return CRDT_OK;
 }
 
-/* Steps over the encoded context (ids and their ranges) without decoding it. */
 static CrdtStatus
-context_skip(const uint8_t *bytes, size_t len, size_t offset, size_t *span, CrdtError *err)
+skip_ranges(const uint8_t **pos, const uint8_t *end, CrdtError *err)
 {
-	const CrdtAllocator *alloc = crdt_default_allocator();
-	CrdtKeyReader *r = alloc->alloc(alloc->ctx, sizeof(CrdtKeyReader));
-	const uint8_t *id;
-	size_t		id_len;
-	int			rc;
-	CrdtStatus	st = CRDT_OK;
-
-	if (r == NULL)
-		return crdt_nomem(err);
-	crdt_keys_reader_init(r, CRDT_KEYS_FRONT_CODED, bytes, len, offset);
-	while (st == CRDT_OK && (rc = crdt_keys_reader_next(r, &id, &id_len, err)) > 0)
-	{
-		uint64_t	n;
-
-		if (!dotted_read_count(&r->pos, r->end, &n))
-			st = dotted_malformed(err, -1, "malformed context ranges");
-		else if (!skip_pairs(&r->pos, r->end, n))
-			st = dotted_malformed(err, -1, "malformed context range");
-	}
-	if (st == CRDT_OK && rc < 0)
-		st = err->status;
-	*span = (size_t) (r->pos - bytes);
-	alloc->release(alloc->ctx, r);
-	return st;
+	return skip_pairs(pos, end, "malformed context ranges", "malformed context range", err);
 }
 
+/* The key iterator steps over the context (ids and their ranges) without decoding it. */
 CrdtStatus
 crdt_dotted_keys_init(CrdtDottedKeys *it, CrdtDottedKind kind, CrdtSlice value, CrdtError *err)
 {
@@ -436,7 +415,8 @@ crdt_dotted_keys_init(CrdtDottedKeys *it, CrdtDottedKind kind, CrdtSlice value, 
 
 	it->kind = kind;
 	if ((st = crdt_check_version(value, err)) != CRDT_OK ||
-		(st = context_skip(value.data + 1, value.len - 1, 1, &span, err)) != CRDT_OK)
+		(st = crdt_keys_span(CRDT_KEYS_FRONT_CODED, value.data + 1, value.len - 1, 1,
+							 skip_ranges, &span, err)) != CRDT_OK)
 		return st;
 	crdt_keys_reader_init(&it->keys, dotted_key_style(kind), value.data + 1 + span,
 						  value.len - 1 - span, 1 + span);
@@ -446,22 +426,12 @@ crdt_dotted_keys_init(CrdtDottedKeys *it, CrdtDottedKind kind, CrdtSlice value, 
 int
 crdt_dotted_keys_next(CrdtDottedKeys *it, const uint8_t **key, size_t *len, CrdtError *err)
 {
-	uint64_t	ndots;
 	int			rc = crdt_keys_reader_next(&it->keys, key, len, err);
 
-	if (rc <= 0)
-		return rc;
-	if (!dotted_read_count(&it->keys.pos, it->keys.end, &ndots))
-	{
-		dotted_malformed(err, -1, "malformed dot list");
+	if (rc > 0 && skip_pairs(&it->keys.pos, it->keys.end, "malformed dot list", "malformed dot",
+							 err) != CRDT_OK)
 		return -1;
-	}
-	if (!skip_pairs(&it->keys.pos, it->keys.end, ndots))
-	{
-		dotted_malformed(err, -1, "malformed dot");
-		return -1;
-	}
-	return 1;
+	return rc;
 }
 
 /* The btree order: the canonical bytes (a fixed order, no causal meaning). */

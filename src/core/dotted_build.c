@@ -60,28 +60,19 @@ void
 crdt_builder_init(Builder *b, const CrdtAllocator *alloc)
 {
 	b->alloc = alloc;
-	crdt_buf_init(&b->bytes, alloc, 0);
-	crdt_buf_init(&b->names, alloc, 0);
-	crdt_buf_init(&b->ranges, alloc, 0);
-	crdt_buf_init(&b->keys, alloc, 0);
-	crdt_buf_init(&b->dots, alloc, 0);
+	crdt_bufs_init(alloc, &b->bytes, &b->names, &b->ranges, &b->keys, &b->dots, NULL);
 }
 
 void
 crdt_builder_free(Builder *b)
 {
-	crdt_buf_free(&b->bytes);
-	crdt_buf_free(&b->names);
-	crdt_buf_free(&b->ranges);
-	crdt_buf_free(&b->keys);
-	crdt_buf_free(&b->dots);
+	crdt_bufs_free(&b->bytes, &b->names, &b->ranges, &b->keys, &b->dots, NULL);
 }
 
 static bool
 builder_failed(const Builder *b)
 {
-	return b->bytes.failed || b->names.failed || b->ranges.failed || b->keys.failed ||
-		b->dots.failed;
+	return crdt_bufs_failed(&b->bytes, &b->names, &b->ranges, &b->keys, &b->dots, NULL);
 }
 
 size_t
@@ -157,29 +148,9 @@ compare_build_keys(const void *x, const void *y)
 	return compare_bytes_at(a->key, a->len, a->position, b->key, b->len, b->position);
 }
 
-/* by key (arrival index), then replica, then counter */
-static int
-compare_build_dots(const void *x, const void *y)
-{
-	const BuildDot *a = x;
-	const BuildDot *b = y;
-
-	if (a->key != b->key)
-		return dotted_order(a->key, b->key);
-	return a->replica != b->replica ? dotted_order(a->replica, b->replica)
-		: dotted_order(a->counter, b->counter);
-}
-
-/* by context index (see build_context), then lo */
-static int
-compare_build_ranges(const void *x, const void *y)
-{
-	const BuildRange *a = x;
-	const BuildRange *b = y;
-
-	return a->name != b->name ? dotted_order(a->name, b->name)
-		: dotted_order(a->range.lo, b->range.lo);
-}
+/* dots by key (arrival index), replica, counter; ranges by context index (see build_context), lo */
+DOTTED_ORDER3(compare_build_dots, BuildDot, key, replica, counter)
+DOTTED_ORDER2(compare_build_ranges, BuildRange, name, range.lo)
 
 static CrdtStatus
 build_error(CrdtError *err, bool from_text, long position, const char *fmt, const uint8_t *id,
@@ -267,8 +238,7 @@ build_context(Builder *b, Resolved *rs)
 		ranges[k].name = (size_t) I64(rs->ctx_index)[NAMES(b)[ranges[k].name].rank];
 	if (nranges > 1)
 		qsort(ranges, nranges, sizeof(BuildRange), compare_build_ranges);
-	crdt_buf_init(&plain, b->alloc, 0);
-	crdt_buf_init(&joined, b->alloc, 0);
+	crdt_bufs_init(b->alloc, &plain, &joined, NULL);
 	for (size_t r = 0; r < rs->ranks; r++)
 	{
 		int64_t		ci = I64(rs->ctx_index)[r];
@@ -287,8 +257,7 @@ build_context(Builder *b, Resolved *rs)
 	}
 	if (plain.failed || joined.failed)
 		rs->c.ranges.failed = true;
-	crdt_buf_free(&plain);
-	crdt_buf_free(&joined);
+	crdt_bufs_free(&plain, &joined, NULL);
 }
 
 /* Every dot lies in the context, and no dot is given twice. */
@@ -421,9 +390,7 @@ crdt_builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out
 		return crdt_nomem(err);
 	rs.from_text = from_text;
 	rs.ranks = 0;
-	crdt_buf_init(&rs.order, b->alloc, 0);
-	crdt_buf_init(&rs.ctx_index, b->alloc, 0);
-	crdt_buf_init(&rs.rank_ref, b->alloc, 0);
+	crdt_bufs_init(b->alloc, &rs.order, &rs.ctx_index, &rs.rank_ref, NULL);
 	crdt_context_init(&rs.c, b->alloc);
 	if ((st = rank_names(b, &rs, err)) == CRDT_OK)
 	{
@@ -438,9 +405,7 @@ crdt_builder_write(Builder *b, CrdtDottedKind kind, bool from_text, CrdtBuf *out
 	}
 	if (st == CRDT_OK && (out->failed || crdt_context_failed(&rs.c)))
 		st = crdt_nomem(err);
-	crdt_buf_free(&rs.order);
-	crdt_buf_free(&rs.ctx_index);
-	crdt_buf_free(&rs.rank_ref);
+	crdt_bufs_free(&rs.order, &rs.ctx_index, &rs.rank_ref, NULL);
 	crdt_context_free(&rs.c);
 	return st;
 }

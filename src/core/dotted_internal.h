@@ -53,16 +53,25 @@ dotted_order(uint64_t a, uint64_t b)
 	return a < b ? -1 : (a > b);
 }
 
-/* Dots by (replica, counter), for qsort. */
-static inline int
-dotted_compare_dots(const void *x, const void *y)
-{
-	const Dot  *a = x;
-	const Dot  *b = y;
-
-	return a->replica != b->replica ? dotted_order(a->replica, b->replica)
-		: dotted_order(a->counter, b->counter);
+/*
+ * Defines name, a qsort comparator of T by its unsigned fields f1, f2, f3
+ * in order of significance (DOTTED_ORDER2: by f1, f2).
+ */
+#define DOTTED_ORDER3(name, T, f1, f2, f3) \
+static inline int \
+name(const void *x, const void *y) \
+{ \
+	const T    *a = x; \
+	const T    *b = y; \
+\
+	if (a->f1 != b->f1) \
+		return dotted_order(a->f1, b->f1); \
+	return a->f2 != b->f2 ? dotted_order(a->f2, b->f2) : dotted_order(a->f3, b->f3); \
 }
+#define DOTTED_ORDER2(name, T, f1, f2) DOTTED_ORDER3(name, T, f1, f2, f2)
+
+/* Dots by (replica, counter). */
+DOTTED_ORDER2(dotted_compare_dots, Dot, replica, counter)
 
 /*
  * A count of varint pairs (ranges, dots) at *pos: read and checked to be
@@ -133,7 +142,7 @@ void		crdt_context_free(Context *c);
 static inline bool
 crdt_context_failed(const Context *c)
 {
-	return c->ids.failed || c->id_at.failed || c->first.failed || c->ranges.failed;
+	return crdt_bufs_failed(&c->ids, &c->id_at, &c->first, &c->ranges, NULL);
 }
 
 /* Adds replica id (after every earlier one) with ranges already coalesced. */

@@ -68,38 +68,11 @@ crdt_dotlog_free(CrdtDotLog *log)
 
 /* ------------------------------------------------------------ the orders */
 
-static int
-compare_log_starts(const void *x, const void *y)
-{
-	const LogRange *a = x;
-	const LogRange *b = y;
-
-	return a->replica != b->replica ? dotted_order(a->replica, b->replica)
-		: dotted_order(a->lo, b->lo);
-}
-
-static int
-compare_log_ends(const void *x, const void *y)
-{
-	const LogRange *a = x;
-	const LogRange *b = y;
-
-	return a->replica != b->replica ? dotted_order(a->replica, b->replica)
-		: dotted_order(a->hi, b->hi);
-}
-
-/* by (replica, counter, key rank): see the grouping in find_survivors */
-static int
-compare_log_dots(const void *x, const void *y)
-{
-	const LogDot *a = x;
-	const LogDot *b = y;
-
-	if (a->replica != b->replica)
-		return dotted_order(a->replica, b->replica);
-	return a->counter != b->counter ? dotted_order(a->counter, b->counter)
-		: dotted_order(a->key, b->key);
-}
+/* ranges by start and by end; dots as find_survivors groups them; survivors for output */
+DOTTED_ORDER2(compare_log_starts, LogRange, replica, lo)
+DOTTED_ORDER2(compare_log_ends, LogRange, replica, hi)
+DOTTED_ORDER3(compare_log_dots, LogDot, replica, counter, key)
+DOTTED_ORDER3(compare_survivors, Survivor, key_rank, replica_rank, counter)
 
 static int
 compare_log_keys(const void *x, const void *y)
@@ -107,60 +80,23 @@ compare_log_keys(const void *x, const void *y)
 	return crdt_sort_key_cmp(&((const LogKey *) x)->sort, &((const LogKey *) y)->sort);
 }
 
-static int
-compare_survivors(const void *x, const void *y)
-{
-	const Survivor *a = x;
-	const Survivor *b = y;
-
-	if (a->key_rank != b->key_rank)
-		return dotted_order(a->key_rank, b->key_rank);
-	return a->replica_rank != b->replica_rank ? dotted_order(a->replica_rank, b->replica_rank)
-		: dotted_order(a->counter, b->counter);
-}
-
-typedef struct RankItem
-{
-	const uint8_t *bytes;
-	size_t		len;
-	uint32_t	number;
-} RankItem;
-
-static int
-compare_rank_items(const void *x, const void *y)
-{
-	const RankItem *a = x;
-	const RankItem *b = y;
-
-	return crdt_bytes_cmp(a->bytes, a->len, b->bytes, b->len);
-}
-
 /* rank[number]: the place of each id of s in byte order (NULL: no memory). */
 static uint32_t *
 byte_ranks(const CrdtKeySet *s, const CrdtAllocator *alloc)
 {
-	RankItem   *items = alloc->alloc(alloc->ctx, (s->used + 1) * sizeof(RankItem));
+	CrdtKeySetItem *items = crdt_keyset_sorted(s);
 	uint32_t   *rank = alloc->alloc(alloc->ctx, (s->used + 1) * sizeof(uint32_t));
 
-	if (items == NULL || rank == NULL)
+	if (items != NULL && rank != NULL)
+		for (size_t k = 0; k < s->used; k++)
+			rank[items[k].entry] = (uint32_t) k;
+	else if (rank != NULL)
 	{
-		if (items != NULL)
-			alloc->release(alloc->ctx, items);
-		if (rank != NULL)
-			alloc->release(alloc->ctx, rank);
-		return NULL;
+		alloc->release(alloc->ctx, rank);
+		rank = NULL;
 	}
-	for (size_t k = 0; k < s->used; k++)
-	{
-		items[k].bytes = s->bytes.data + s->entries[k].offset;
-		items[k].len = s->entries[k].len;
-		items[k].number = (uint32_t) k;
-	}
-	if (s->used > 1)
-		qsort(items, s->used, sizeof(RankItem), compare_rank_items);
-	for (size_t k = 0; k < s->used; k++)
-		rank[items[k].number] = (uint32_t) k;
-	alloc->release(alloc->ctx, items);
+	if (items != NULL)
+		s->alloc->release(s->alloc->ctx, items);
 	return rank;
 }
 
@@ -296,8 +232,7 @@ decode_log(LogMerge *m, const CrdtDotLog *log, CrdtError *err)
 			return st;
 		p += len;
 	}
-	if (m->ranges.failed || m->dots.failed || m->keys.failed || m->arena.failed ||
-		m->numbers.failed)
+	if (crdt_bufs_failed(&m->ranges, &m->dots, &m->keys, &m->arena, &m->numbers, NULL))
 		return crdt_nomem(err);
 	return CRDT_OK;
 }
@@ -398,8 +333,7 @@ write_context(LogMerge *m, CrdtBuf *out)
 	CrdtBuf		plain;
 	CrdtBuf		joined;
 
-	crdt_buf_init(&plain, m->alloc, 0);
-	crdt_buf_init(&joined, m->alloc, 0);
+	crdt_bufs_init(m->alloc, &plain, &joined, NULL);
 	crdt_keys_writer_init(m->w, CRDT_KEYS_FRONT_CODED, out);
 	for (size_t rk = 0; rk < m->replicas.used; rk++)
 	{
@@ -432,8 +366,7 @@ write_context(LogMerge *m, CrdtBuf *out)
 	crdt_keys_writer_finish(m->w);
 	if (plain.failed || joined.failed)
 		out->failed = true;
-	crdt_buf_free(&plain);
-	crdt_buf_free(&joined);
+	crdt_bufs_free(&plain, &joined, NULL);
 }
 
 /* The surviving dots, key by key (keys are sorted: rank r is found in order). */
@@ -485,13 +418,8 @@ log_merge(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 	memset(&m, 0, sizeof(m));
 	m.kind = log->kind;
 	m.alloc = alloc;
-	crdt_buf_init(&m.ranges, alloc, 0);
-	crdt_buf_init(&m.ends, alloc, 0);
-	crdt_buf_init(&m.dots, alloc, 0);
-	crdt_buf_init(&m.keys, alloc, 0);
-	crdt_buf_init(&m.arena, alloc, 0);
-	crdt_buf_init(&m.numbers, alloc, 0);
-	crdt_buf_init(&m.survivors, alloc, 0);
+	crdt_bufs_init(alloc, &m.ranges, &m.ends, &m.dots, &m.keys, &m.arena, &m.numbers,
+				   &m.survivors, NULL);
 	m.r = alloc->alloc(alloc->ctx, sizeof(CrdtKeyReader));
 	m.w = alloc->alloc(alloc->ctx, sizeof(CrdtKeyWriter));
 	if (m.r == NULL || m.w == NULL)
@@ -507,13 +435,8 @@ log_merge(const CrdtDotLog *log, CrdtBuf *out, CrdtError *err)
 		st = crdt_buf_status(out, err);
 	}
 	crdt_keyset_free(&m.replicas);
-	crdt_buf_free(&m.ranges);
-	crdt_buf_free(&m.ends);
-	crdt_buf_free(&m.dots);
-	crdt_buf_free(&m.keys);
-	crdt_buf_free(&m.arena);
-	crdt_buf_free(&m.numbers);
-	crdt_buf_free(&m.survivors);
+	crdt_bufs_free(&m.ranges, &m.ends, &m.dots, &m.keys, &m.arena, &m.numbers,
+				   &m.survivors, NULL);
 	release(alloc, m.rank);
 	release(alloc, m.by_rank);
 	release(alloc, m.key_rank);

@@ -29,10 +29,7 @@ static void
 union_free(Union *u)
 {
 	crdt_context_free(&u->merged);
-	crdt_buf_free(&u->from_a);
-	crdt_buf_free(&u->from_b);
-	crdt_buf_free(&u->in_a);
-	crdt_buf_free(&u->in_b);
+	crdt_bufs_free(&u->from_a, &u->from_b, &u->in_a, &u->in_b, NULL);
 }
 
 /* Appends the ranges of a and b (each sorted) to out, sorted by lo. */
@@ -60,11 +57,7 @@ union_build(Union *u, const Context *a, const Context *b, const CrdtAllocator *a
 	CrdtBuf		scratch;
 
 	crdt_context_init(&u->merged, alloc);
-	crdt_buf_init(&u->from_a, alloc, 0);
-	crdt_buf_init(&u->from_b, alloc, 0);
-	crdt_buf_init(&u->in_a, alloc, 0);
-	crdt_buf_init(&u->in_b, alloc, 0);
-	crdt_buf_init(&scratch, alloc, 0);
+	crdt_bufs_init(alloc, &u->from_a, &u->from_b, &u->in_a, &u->in_b, &scratch, NULL);
 	while (i < a->n || j < b->n)
 	{
 		int			c = i >= a->n ? 1 : j >= b->n ? -1
@@ -93,8 +86,8 @@ union_build(Union *u, const Context *a, const Context *b, const CrdtAllocator *a
 			j++;
 	}
 	crdt_buf_free(&scratch);
-	if (crdt_context_failed(&u->merged) || u->from_a.failed || u->from_b.failed ||
-		u->in_a.failed || u->in_b.failed || scratch.failed)
+	if (crdt_context_failed(&u->merged) ||
+		crdt_bufs_failed(&u->from_a, &u->from_b, &u->in_a, &u->in_b, &scratch, NULL))
 		return crdt_nomem(err);
 	return CRDT_OK;
 }
@@ -319,7 +312,7 @@ delta_visit(void *ctx, const uint8_t *key, size_t len, const Dot *da, size_t na,
 		crdt_keys_writer_add(d->w, key, len);
 		crdt_dots_write(&d->scratch, (const Dot *) d->fresh.data, d->fresh.len / sizeof(Dot), NULL);
 	}
-	return d->scratch.failed || d->killed.failed || d->fresh.failed ? crdt_nomem(err) : CRDT_OK;
+	return crdt_bufs_failed(&d->scratch, &d->killed, &d->fresh, NULL) ? crdt_nomem(err) : CRDT_OK;
 }
 
 /* a minus b for sorted, coalesced range lists, appended to out. */
@@ -359,11 +352,7 @@ range_difference(CrdtBuf *out, const Range *a, size_t na, const Range *b, size_t
 	}
 }
 
-static int
-compare_ranges(const void *x, const void *y)
-{
-	return dotted_order(((const Range *) x)->lo, ((const Range *) y)->lo);
-}
+DOTTED_ORDER2(compare_ranges, Range, lo, hi)
 
 /*
  * The delta context, replica by replica in merged order: what newer has
@@ -381,8 +370,7 @@ delta_context(DeltaCtx *d, const CrdtAllocator *alloc, CrdtError *err)
 	CrdtBuf		scratch;
 	CrdtBuf		joined;
 
-	crdt_buf_init(&scratch, alloc, 0);
-	crdt_buf_init(&joined, alloc, 0);
+	crdt_bufs_init(alloc, &scratch, &joined, NULL);
 	if (nkilled > 1)
 		qsort(killed, nkilled, sizeof(Dot), dotted_compare_dots);
 	for (uint32_t m = 0; m < t->u.merged.n; m++)
@@ -418,9 +406,8 @@ delta_context(DeltaCtx *d, const CrdtAllocator *alloc, CrdtError *err)
 		}
 		crdt_buf_put(&d->remap, &index, sizeof(index));
 	}
-	crdt_buf_free(&joined);
-	crdt_buf_free(&scratch);
-	if (crdt_context_failed(&d->context) || d->remap.failed || scratch.failed || joined.failed)
+	crdt_bufs_free(&joined, &scratch, NULL);
+	if (crdt_context_failed(&d->context) || crdt_bufs_failed(&d->remap, &scratch, &joined, NULL))
 		return crdt_nomem(err);
 	return CRDT_OK;
 }
@@ -470,11 +457,7 @@ crdt_dotted_delta(CrdtDottedKind kind, CrdtSlice newer, CrdtSlice since, CrdtBuf
 	memset(&d, 0, sizeof(d));
 	d.t = &t;
 	crdt_context_init(&d.context, alloc);
-	crdt_buf_init(&d.remap, alloc, 0);
-	crdt_buf_init(&d.scratch, alloc, 0);
-	crdt_buf_init(&d.kept, alloc, 0);
-	crdt_buf_init(&d.fresh, alloc, 0);
-	crdt_buf_init(&d.killed, alloc, 0);
+	crdt_bufs_init(alloc, &d.remap, &d.scratch, &d.kept, &d.fresh, &d.killed, NULL);
 	d.w = alloc->alloc(alloc->ctx, sizeof(CrdtKeyWriter));
 	st = d.w == NULL ? crdt_nomem(err) : two_open(&t, kind, newer, since, alloc, err);
 	if (st == CRDT_OK)
@@ -496,10 +479,6 @@ crdt_dotted_delta(CrdtDottedKind kind, CrdtSlice newer, CrdtSlice since, CrdtBuf
 	if (d.w != NULL)
 		alloc->release(alloc->ctx, d.w);
 	crdt_context_free(&d.context);
-	crdt_buf_free(&d.remap);
-	crdt_buf_free(&d.scratch);
-	crdt_buf_free(&d.kept);
-	crdt_buf_free(&d.fresh);
-	crdt_buf_free(&d.killed);
+	crdt_bufs_free(&d.remap, &d.scratch, &d.kept, &d.fresh, &d.killed, NULL);
 	return st;
 }

@@ -23,6 +23,7 @@ typedef struct TextParser
 	Builder		b;
 	CrdtBuf		scratch;		/* a canonical mvreg value */
 	size_t		key;			/* the key whose dots are being read */
+	uint8_t		name[CRDT_ELEMENT_MAX + 1];	/* a replica id or element read */
 } TextParser;
 
 /* ["replica", counter], a dot of tp->key */
@@ -30,21 +31,21 @@ static CrdtStatus
 parse_dot(JsonLex *lex, void *ctx)
 {
 	TextParser *tp = ctx;
-	uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
+	uint64_t	counter;
 	size_t		len;
 	size_t		at;
-	uint64_t	counter;
 	CrdtStatus	st;
 
 	crdt_json_skip_ws(lex);
 	at = lex->i;
 	if ((st = crdt_json_expect(lex, '[', "\"[\" (a dot: [replica, counter])")) != CRDT_OK ||
-		(st = crdt_json_replica_id(lex, id, &len, at, "replica id of a dot %s")) != CRDT_OK ||
+		(st = crdt_json_replica_id(lex, tp->name, &len, at, "replica id of a dot %s")) != CRDT_OK ||
 		(st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
 		(st = crdt_json_positive(lex, "the dot counter", &counter)) != CRDT_OK ||
 		(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
 		return st;
-	crdt_builder_dot(&tp->b, tp->key, crdt_builder_name(&tp->b, id, len, NAME_IN_DOT, (long) at),
+	crdt_builder_dot(&tp->b, tp->key,
+					 crdt_builder_name(&tp->b, tp->name, len, NAME_IN_DOT, (long) at),
 					 counter, (long) at);
 	return CRDT_OK;
 }
@@ -94,18 +95,17 @@ static CrdtStatus
 parse_context_entry(JsonLex *lex, void *ctx)
 {
 	TextParser *tp = ctx;
-	uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
+	size_t		name;
 	size_t		len;
 	size_t		at;
-	size_t		name;
 	uint64_t	n;
 	CrdtStatus	st;
 
 	crdt_json_skip_ws(lex);
 	at = lex->i;
-	if ((st = crdt_json_replica_id(lex, id, &len, at, "replica id %s")) != CRDT_OK)
+	if ((st = crdt_json_replica_id(lex, tp->name, &len, at, "replica id %s")) != CRDT_OK)
 		return st;
-	name = crdt_builder_name(&tp->b, id, len, NAME_CONTEXT_KEY, (long) at);
+	name = crdt_builder_name(&tp->b, tp->name, len, NAME_CONTEXT_KEY, (long) at);
 	if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
 		return st;
 	if (crdt_json_accept(lex, '['))
@@ -120,15 +120,13 @@ static CrdtStatus
 parse_element_entry(JsonLex *lex, void *ctx)
 {
 	TextParser *tp = ctx;
-	uint8_t		element[CRDT_ELEMENT_MAX + 1];
 	size_t		len;
 	size_t		at;
-	CrdtStatus	st;
+	CrdtStatus	st = crdt_json_element(lex, tp->name, &len, &at);
 
-	if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK ||
-		(st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
-		return st;
-	return parse_dots(lex, tp, crdt_builder_key(&tp->b, element, len, (long) at));
+	if (st == CRDT_OK && (st = crdt_json_expect(lex, ':', "\":\"")) == CRDT_OK)
+		st = parse_dots(lex, tp, crdt_builder_key(&tp->b, tp->name, len, (long) at));
+	return st;
 }
 
 /*

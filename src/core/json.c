@@ -52,17 +52,7 @@ parse_count(Parser *p, const uint8_t *id, size_t len, uint64_t *count)
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "expected a count (a positive integer) for replica %s", id, len);
 	if (lex->s[lex->i] == '0' && lex->i + 1 < lex->len && lex->s[lex->i + 1] >= '0' && lex->s[lex->i + 1] <= '9')
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s has a leading zero", id, len);
-	while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
-	{
-		unsigned	d = (unsigned) (lex->s[lex->i] - '0');
-
-		if (v > ((uint64_t) INT64_MAX - d) / 10)
-			overflow = true;
-		else
-			v = v * 10 + d;
-		lex->i++;
-	}
-	if (!crdt_json_at_end(lex) && (lex->s[lex->i] == '.' || lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
+	if (!crdt_json_digits(lex, &v, &overflow))
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must be a whole number", id, len);
 	if (negative && (v != 0 || overflow))
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must not be negative", id, len);
@@ -216,47 +206,16 @@ print_map(CrdtSlice map, CrdtBuf *out, CrdtError *err)
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
-static bool
-map_is_empty(CrdtSlice map)
-{
-	return map.len == 0 || map.data[0] == 0;
-}
-
 CrdtStatus
 crdt_counter_print(CrdtCounterKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
 {
 	CrdtSlice	half[2];
 	CrdtStatus	st;
 
-	if ((st = crdt_counter_halves(kind, value, half, err)) != CRDT_OK)
-		return st;
-	if (kind != CRDT_PNCOUNTER)
-		st = print_map(half[0], out, err);
-	else
-	{
-		bool		wrote = false;
-
-		crdt_buf_put_byte(out, '{');
-		if (!map_is_empty(half[0]))
-		{
-			crdt_buf_put_str(out, "\"p\":");
-			if ((st = print_map(half[0], out, err)) != CRDT_OK)
-				return st;
-			wrote = true;
-		}
-		if (!map_is_empty(half[1]))
-		{
-			if (wrote)
-				crdt_buf_put_byte(out, ',');
-			crdt_buf_put_str(out, "\"n\":");
-			if ((st = print_map(half[1], out, err)) != CRDT_OK)
-				return st;
-		}
-		crdt_buf_put_byte(out, '}');
-	}
-	if (st == CRDT_OK && out->failed)
-		st = crdt_nomem(err);
-	return st;
+	if ((st = crdt_counter_halves(kind, value, half, err)) == CRDT_OK)
+		st = kind != CRDT_PNCOUNTER ? print_map(half[0], out, err)
+			: crdt_json_print_parts(out, half_names, half, 2, print_map, err);
+	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
 static void
@@ -273,20 +232,20 @@ void
 crdt_json_escape_non_ascii(const char *text, size_t len, CrdtBuf *out)
 {
 	const uint8_t *s = (const uint8_t *) text;
-	size_t		run = 0;
 	size_t		k = 0;
 
 	while (k < len)
 	{
-		uint32_t	cp;
+		size_t		run = k;
 		size_t		n;
+		uint32_t	cp;
 
-		if (s[k] < 0x80)
-		{
+		/* ASCII goes as it is; a character after it as its \u escape(s) */
+		while (k < len && s[k] < 0x80)
 			k++;
-			continue;
-		}
 		crdt_buf_put(out, s + run, k - run);
+		if (k == len)
+			break;
 		/* the printer only emits valid UTF-8, so the lead byte gives the length */
 		n = s[k] >= 0xf0 ? 4 : s[k] >= 0xe0 ? 3 : 2;
 		if (n > len - k)
@@ -302,7 +261,5 @@ crdt_json_escape_non_ascii(const char *text, size_t len, CrdtBuf *out)
 		else
 			put_u_escape(out, cp);
 		k += n;
-		run = k;
 	}
-	crdt_buf_put(out, s + run, len - run);
 }

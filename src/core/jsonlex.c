@@ -344,6 +344,22 @@ crdt_json_replica_id(JsonLex *lex, uint8_t id[CRDT_REPLICA_ID_MAX + 1], size_t *
 	return problem == NULL ? CRDT_OK : crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, fmt, problem);
 }
 
+bool
+crdt_json_digits(JsonLex *lex, uint64_t *value, bool *overflow)
+{
+	for (; !crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9'; lex->i++)
+	{
+		unsigned	d = (unsigned) (lex->s[lex->i] - '0');
+
+		if (*value > ((uint64_t) INT64_MAX - d) / 10)
+			*overflow = true;
+		else
+			*value = *value * 10 + d;
+	}
+	return crdt_json_at_end(lex) ||
+		(lex->s[lex->i] != '.' && lex->s[lex->i] != 'e' && lex->s[lex->i] != 'E');
+}
+
 CrdtStatus
 crdt_json_positive(JsonLex *lex, const char *what, uint64_t *value)
 {
@@ -355,17 +371,7 @@ crdt_json_positive(JsonLex *lex, const char *what, uint64_t *value)
 	start = lex->i;
 	if (crdt_json_at_end(lex) || lex->s[lex->i] < '1' || lex->s[lex->i] > '9')
 		return crdt_json_syntax(lex, start, "expected %s (a positive integer)", what);
-	while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
-	{
-		unsigned	d = (unsigned) (lex->s[lex->i] - '0');
-
-		if (v > ((uint64_t) INT64_MAX - d) / 10)
-			overflow = true;
-		else
-			v = v * 10 + d;
-		lex->i++;
-	}
-	if (!crdt_json_at_end(lex) && (lex->s[lex->i] == '.' || lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
+	if (!crdt_json_digits(lex, &v, &overflow))
 		return crdt_json_syntax(lex, start, "%s must be a whole number", what);
 	if (overflow)
 		return crdt_fail(lex->err, CRDT_ERR_OVERFLOW, (long) start,
@@ -534,6 +540,29 @@ crdt_json_put_string(CrdtBuf *out, const uint8_t *s, size_t len)
 	}
 	crdt_buf_put(out, s + run, len - run);
 	crdt_buf_put_byte(out, '"');
+}
+
+CrdtStatus
+crdt_json_print_parts(CrdtBuf *out, const char *const *names, const CrdtSlice *parts, int n,
+					  CrdtPartPrinter print, CrdtError *err)
+{
+	bool		wrote = false;
+	CrdtStatus	st = CRDT_OK;
+
+	crdt_buf_put_byte(out, '{');
+	for (int i = 0; i < n && st == CRDT_OK; i++)
+	{
+		if (parts[i].len == 0 || parts[i].data[0] == 0)
+			continue;
+		if (wrote)
+			crdt_buf_put_byte(out, ',');
+		crdt_json_put_string(out, (const uint8_t *) names[i], strlen(names[i]));
+		crdt_buf_put_byte(out, ':');
+		st = print(parts[i], out, err);
+		wrote = true;
+	}
+	crdt_buf_put_byte(out, '}');
+	return st;
 }
 
 /* ------------------------------------------------------------- key bags */

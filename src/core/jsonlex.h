@@ -99,6 +99,12 @@ CrdtStatus	crdt_json_replica_id(JsonLex *lex, uint8_t id[CRDT_REPLICA_ID_MAX + 1
  */
 CrdtStatus	crdt_json_canonical_value(JsonLex *lex, CrdtBuf *out);
 
+/*
+ * Reads digits into *value (from its value), setting *overflow once it
+ * would pass INT64_MAX.  False when a fraction or exponent follows.
+ */
+bool		crdt_json_digits(JsonLex *lex, uint64_t *value, bool *overflow);
+
 /* Parses digits only (no sign, fraction or exponent) into 1..INT64_MAX. */
 CrdtStatus	crdt_json_positive(JsonLex *lex, const char *what, uint64_t *value);
 
@@ -111,6 +117,17 @@ CrdtStatus	crdt_json_value(JsonLex *lex, size_t *start, size_t *end);
 
 /* Skips trailing whitespace and fails if anything else is left. */
 CrdtStatus	crdt_json_end(JsonLex *lex);
+
+/* Prints one part of a value (a map, a key list). */
+typedef CrdtStatus (*CrdtPartPrinter) (CrdtSlice part, CrdtBuf *out, CrdtError *err);
+
+/*
+ * The text of a value in named parts (a pncounter's maps, a twopset's
+ * lists): {"name":part,...}, leaving out the empty ones (whose first byte
+ * is their terminator).
+ */
+CrdtStatus	crdt_json_print_parts(CrdtBuf *out, const char *const *names, const CrdtSlice *parts,
+								  int n, CrdtPartPrinter print, CrdtError *err);
 
 /* Appends s as a canonical JSON string: '"', '\' and controls escaped. */
 void		crdt_json_put_string(CrdtBuf *out, const uint8_t *s, size_t len);

@@ -104,7 +104,7 @@ crdt_set_lists(CrdtSetKind kind, CrdtSlice value, CrdtSlice list[2], CrdtError *
 		size_t		span;
 
 		if ((st = crdt_keys_span(CRDT_KEYS_FRONT_CODED, value.data + offset,
-								 value.len - offset, offset, &span, err)) != CRDT_OK)
+								 value.len - offset, offset, NULL, &span, err)) != CRDT_OK)
 			return st;
 		list[i].data = value.data + offset;
 		list[i].len = span;
@@ -184,34 +184,39 @@ static bool keep_merged_removed(unsigned m) { return (m & 12) != 0; }
 static bool keep_delta_present(unsigned m) { return m == 1; }
 static bool keep_delta_removed(unsigned m) { return (m & 12) == 4; }
 
+/* The lists of a and b in walk order: (a.P, b.P, a.R, b.R), R empty for a gset. */
 static CrdtStatus
-combine(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, bool delta, CrdtBuf *out,
-		CrdtError *err)
+lists_of_both(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, CrdtSlice four[4], CrdtError *err)
 {
 	CrdtSlice	la[2];
 	CrdtSlice	lb[2];
-	CrdtSlice	four[4];
 	CrdtStatus	st;
 
 	if ((st = crdt_set_lists(kind, a, la, err)) != CRDT_OK ||
 		(st = crdt_set_lists(kind, b, lb, err)) != CRDT_OK)
 		return st;
+	four[0] = la[0];
+	four[1] = lb[0];
+	four[2] = la[1];
+	four[3] = lb[1];
+	return CRDT_OK;
+}
+
+static CrdtStatus
+combine(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, bool delta, CrdtBuf *out,
+		CrdtError *err)
+{
+	CrdtSlice	four[4];
+	CrdtStatus	st = lists_of_both(kind, a, b, four, err);
+
+	if (st != CRDT_OK)
+		return st;
 	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
 	if (kind == CRDT_GSET)
-	{
-		four[0] = la[0];
-		four[1] = lb[0];
 		st = write_list(2, four, delta ? keep_first_only : keep_any, out, err);
-	}
-	else
-	{
-		four[0] = la[0];
-		four[1] = lb[0];
-		four[2] = la[1];
-		four[3] = lb[1];
-		if ((st = write_list(4, four, delta ? keep_delta_present : keep_merged_present, out, err)) == CRDT_OK)
-			st = write_list(4, four, delta ? keep_delta_removed : keep_merged_removed, out, err);
-	}
+	else if ((st = write_list(4, four, delta ? keep_delta_present : keep_merged_present, out,
+							  err)) == CRDT_OK)
+		st = write_list(4, four, delta ? keep_delta_removed : keep_merged_removed, out, err);
 	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
@@ -261,11 +266,9 @@ crdt_set_contains(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t 
 				  bool *found, CrdtError *err)
 {
 	CrdtSlice	list[2];
-	CrdtStatus	st;
+	CrdtStatus	st = crdt_set_lists(kind, value, list, err);
 
-	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
-		return st;
-	return list_contains(list[0], key, len, found, err);
+	return st != CRDT_OK ? st : list_contains(list[0], key, len, found, err);
 }
 
 CrdtStatus
@@ -347,54 +350,48 @@ crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t le
 	return merge_single(kind, value, 1, key, len, out, err);
 }
 
+/* Two key lists compared as sequences of keys, a prefix first. */
+static CrdtStatus
+compare_lists(CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
+{
+	CrdtKeyReader ra;
+	CrdtKeyReader rb;
+
+	crdt_keys_reader_init(&ra, CRDT_KEYS_FRONT_CODED, a.data, a.len, 0);
+	crdt_keys_reader_init(&rb, CRDT_KEYS_FRONT_CODED, b.data, b.len, 0);
+	for (;;)
+	{
+		const uint8_t *ka;
+		const uint8_t *kb;
+		size_t		lena;
+		size_t		lenb;
+		int			rca = crdt_keys_reader_next(&ra, &ka, &lena, err);
+		int			rcb;
+
+		if (rca < 0 || (rcb = crdt_keys_reader_next(&rb, &kb, &lenb, err)) < 0)
+			return err->status;
+		if (rca == 0 || rcb == 0)
+		{
+			*result = rca == rcb ? 0 : (rca == 0 ? -1 : 1);
+			return CRDT_OK;
+		}
+		if ((*result = crdt_bytes_cmp(ka, lena, kb, lenb)) != 0)
+			return CRDT_OK;
+	}
+}
+
 /* The btree order: (list, element) sequences compared in order, a prefix first. */
 CrdtStatus
 crdt_set_compare(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
 {
-	CrdtSlice	la[2];
-	CrdtSlice	lb[2];
-	CrdtStatus	st;
+	CrdtSlice	four[4];
+	CrdtStatus	st = lists_of_both(kind, a, b, four, err);
 
-	if ((st = crdt_set_lists(kind, a, la, err)) != CRDT_OK ||
-		(st = crdt_set_lists(kind, b, lb, err)) != CRDT_OK)
-		return st;
-	for (int i = 0; i < list_count(kind); i++)
-	{
-		CrdtKeyReader ra;
-		CrdtKeyReader rb;
-
-		crdt_keys_reader_init(&ra, CRDT_KEYS_FRONT_CODED, la[i].data, la[i].len, 0);
-		crdt_keys_reader_init(&rb, CRDT_KEYS_FRONT_CODED, lb[i].data, lb[i].len, 0);
-		for (;;)
-		{
-			const uint8_t *ka;
-			const uint8_t *kb;
-			size_t		lena;
-			size_t		lenb;
-			int			rca = crdt_keys_reader_next(&ra, &ka, &lena, err);
-			int			rcb;
-			int			c;
-
-			if (rca < 0 || (rcb = crdt_keys_reader_next(&rb, &kb, &lenb, err)) < 0)
-				return err->status;
-			if (rca == 0 || rcb == 0)
-			{
-				if (rca != rcb)
-				{
-					*result = rca == 0 ? -1 : 1;
-					return CRDT_OK;
-				}
-				break;
-			}
-			if ((c = crdt_bytes_cmp(ka, lena, kb, lenb)) != 0)
-			{
-				*result = c;
-				return CRDT_OK;
-			}
-		}
-	}
-	*result = 0;
-	return CRDT_OK;
+	for (int i = 0; st == CRDT_OK && i < list_count(kind); i++)
+		if ((st = compare_lists(four[2 * i], four[2 * i + 1], result, err)) == CRDT_OK &&
+			*result != 0)
+			break;
+	return st;
 }
 
 /* ---------------------------------------------------------------- text */
@@ -404,23 +401,26 @@ typedef struct SetParser
 {
 	CrdtKeyBag	bag;
 	int			list;
+	uint8_t		element[CRDT_ELEMENT_MAX + 1];
 } SetParser;
+
+/* The keys of a twopset's text form, its lists' names */
+static const char *const list_names[2] = {"elements", "removed"};
 
 static CrdtStatus
 parse_element(JsonLex *lex, void *ctx)
 {
 	SetParser  *sp = ctx;
-	uint8_t		element[CRDT_ELEMENT_MAX + 1];
 	size_t		len;
 	size_t		at;
-	CrdtStatus	st;
+	CrdtStatus	st = crdt_json_element(lex, sp->element, &len, &at);
 
-	if ((st = crdt_json_element(lex, element, &len, &at)) != CRDT_OK)
+	if (st != CRDT_OK)
 		return st;
 	if (sp->bag.count >= CRDT_MAX_ENTRIES)
 		return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
 						 "more than %d elements", CRDT_MAX_ENTRIES);
-	return crdt_keybag_add(&sp->bag, element, len, sp->list, 0, (long) at, lex->err);
+	return crdt_keybag_add(&sp->bag, sp->element, len, sp->list, 0, (long) at, lex->err);
 }
 
 /* Parses ["e", ...] into list number `list`. */
@@ -437,7 +437,6 @@ parse_list(JsonLex *lex, int which, void *ctx)
 	return parse_elements(lex, ctx, which);
 }
 
-static const char *const list_names[2] = {"elements", "removed"};
 static const CrdtJsonObject twopset_object = {
 	list_names, 2, "\"elements\" or \"removed\"", "duplicate key \"%s\"", true, parse_list
 };
@@ -542,29 +541,11 @@ CrdtStatus
 crdt_set_print(CrdtSetKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
 {
 	CrdtSlice	list[2];
-	CrdtStatus	st;
+	CrdtStatus	st = crdt_set_lists(kind, value, list, err);
 
-	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
-		return st;
-	if (kind == CRDT_GSET)
-		st = print_list(list[0], out, err);
-	else
-	{
-		bool		wrote = false;
-
-		crdt_buf_put_byte(out, '{');
-		for (int i = 0; i < 2 && st == CRDT_OK; i++)
-		{
-			if (list[i].len <= 1)
-				continue;
-			if (wrote)
-				crdt_buf_put_byte(out, ',');
-			crdt_buf_put_str(out, i == 0 ? "\"elements\":" : "\"removed\":");
-			st = print_list(list[i], out, err);
-			wrote = true;
-		}
-		crdt_buf_put_byte(out, '}');
-	}
+	if (st == CRDT_OK)
+		st = kind == CRDT_GSET ? print_list(list[0], out, err)
+			: crdt_json_print_parts(out, list_names, list, 2, print_list, err);
 	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
