@@ -96,9 +96,7 @@ text_law(Laws *l, const char *name, CrdtSlice x)
 	CrdtError	err;
 	CrdtStatus	st;
 
-	fuzz_buf_open(&text);
-	fuzz_buf_open(&ascii);
-	fuzz_buf_open(&back);
+	crdt_bufs_init(&crdt_malloc_allocator, &text, &ascii, &back, NULL);
 	fuzz_print(l->t, x, &text);
 	st = l->t->parse((const char *) fuzz_exact_buf(&text).data, text.len, &back, &err);
 	FUZZ_CHECK(st == CRDT_OK, "%s: the text of %s does not parse: %s: %s", l->t->name, name,
@@ -115,9 +113,7 @@ text_law(Laws *l, const char *name, CrdtSlice x)
 	FUZZ_CHECK(fuzz_slice_equal(fuzz_exact_buf(&back), x),
 			   "%s: parse(escape(print(%s))) differs", l->t->name, name);
 done:
-	crdt_buf_free(&text);
-	crdt_buf_free(&ascii);
-	crdt_buf_free(&back);
+	crdt_bufs_free(&text, &ascii, &back, NULL);
 }
 
 /* ------------------------------------------------------------ counters */

@@ -778,10 +778,7 @@ test_laws(int index)
 
 	c.s = &subjects[index];
 	stream = rng_stream(c.s->type->name);
-	buf_open(&c.va);
-	buf_open(&c.vb);
-	buf_open(&c.vc);
-	buf_open(&c.vempty);
+	crdt_bufs_init(&crdt_malloc_allocator, &c.va, &c.vb, &c.vc, &c.vempty, NULL);
 	for (int k = 0; k < R_SLOTS; k++)
 		buf_open(&c.r[k]);
 	model_init(&c.ma, c.s->kind, 64);
@@ -819,8 +816,5 @@ test_laws(int index)
 	crdt_buf_free(&c.ids.bytes);
 	for (int k = 0; k < R_SLOTS; k++)
 		crdt_buf_free(&c.r[k]);
-	crdt_buf_free(&c.va);
-	crdt_buf_free(&c.vb);
-	crdt_buf_free(&c.vc);
-	crdt_buf_free(&c.vempty);
+	crdt_bufs_free(&c.va, &c.vb, &c.vc, &c.vempty, NULL);
 }

@@ -532,10 +532,7 @@ history_open(History *h, CrdtDottedKind kind)
 		for (int q = 0; q < HIST_QUEUE; q++)
 			buf_open(&h->queue[r][q].bytes);
 	}
-	buf_open(&h->tmp);
-	buf_open(&h->keys);
-	buf_open(&h->spec);
-	buf_open(&h->spec_value);
+	crdt_bufs_init(&crdt_malloc_allocator, &h->tmp, &h->keys, &h->spec, &h->spec_value, NULL);
 }
 
 static void
@@ -549,10 +546,7 @@ history_close(History *h)
 		for (int q = 0; q < HIST_QUEUE; q++)
 			crdt_buf_free(&h->queue[r][q].bytes);
 	}
-	crdt_buf_free(&h->tmp);
-	crdt_buf_free(&h->keys);
-	crdt_buf_free(&h->spec);
-	crdt_buf_free(&h->spec_value);
+	crdt_bufs_free(&h->tmp, &h->keys, &h->spec, &h->spec_value, NULL);
 }
 
 static void

@@ -24,19 +24,13 @@ static void
 ops_open(Ops *o, CrdtCounterKind kind)
 {
 	o->kind = kind;
-	buf_open(&o->a);
-	buf_open(&o->b);
-	buf_open(&o->want);
-	buf_open(&o->out);
+	crdt_bufs_init(&crdt_malloc_allocator, &o->a, &o->b, &o->want, &o->out, NULL);
 }
 
 static void
 ops_close(Ops *o)
 {
-	crdt_buf_free(&o->a);
-	crdt_buf_free(&o->b);
-	crdt_buf_free(&o->want);
-	crdt_buf_free(&o->out);
+	crdt_bufs_free(&o->a, &o->b, &o->want, &o->out, NULL);
 }
 
 typedef CrdtStatus (*BinaryOp) (CrdtCounterKind kind, CrdtSlice x, CrdtSlice y,
@@ -672,10 +666,7 @@ test_ops_model(void)
 		model_init(&c.a, c.kind, 64);
 		model_init(&c.b, c.kind, 64);
 		model_init(&c.want, c.kind, 64);
-		buf_open(&c.ba);
-		buf_open(&c.bb);
-		buf_open(&c.bwant);
-		buf_open(&c.out);
+		crdt_bufs_init(&crdt_malloc_allocator, &c.ba, &c.bb, &c.bwant, &c.out, NULL);
 		for (c.index = 0; c.index < cases; c.index++)
 		{
 			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) c.index);
@@ -704,9 +695,6 @@ test_ops_model(void)
 		model_free(&c.a);
 		model_free(&c.b);
 		model_free(&c.want);
-		crdt_buf_free(&c.ba);
-		crdt_buf_free(&c.bb);
-		crdt_buf_free(&c.bwant);
-		crdt_buf_free(&c.out);
+		crdt_bufs_free(&c.ba, &c.bb, &c.bwant, &c.out, NULL);
 	}
 }
