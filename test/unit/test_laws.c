@@ -657,25 +657,26 @@ dotted_laws(LawCase *c)
 static int
 bytes_order(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	int			c = memcmp(a, b, alen < blen ? alen : blen);
+	size_t		n = alen < blen ? alen : blen;
 
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	return alen == blen ? 0 : (alen < blen ? -1 : 1);
+	for (size_t k = 0; k < n; k++)
+		if (a[k] != b[k])
+			return a[k] < b[k] ? -1 : 1;
+	return (alen > blen) - (alen < blen);
 }
 
 static int
 lww_order(const CrdtLww *x, const CrdtLww *y)
 {
-	int			c;
+	int			c = (int) y->empty - (int) x->empty;
 
-	if (x->empty || y->empty)
-		return (int) y->empty - (int) x->empty;
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	if ((c = bytes_order(x->replica, x->replica_len, y->replica, y->replica_len)) != 0)
-		return c;
-	return bytes_order(x->value, x->value_len, y->value, y->value_len);
+	if (c == 0 && !x->empty)
+		c = (x->at > y->at) - (x->at < y->at);
+	if (c == 0 && !x->empty)
+		c = bytes_order(x->replica, x->replica_len, y->replica, y->replica_len);
+	if (c == 0 && !x->empty)
+		c = bytes_order(x->value, x->value_len, y->value, y->value_len);
+	return c;
 }
 
 static void
