@@ -23,7 +23,10 @@ typedef struct TextParser
 	Builder		b;
 	CrdtBuf		scratch;		/* a canonical mvreg value */
 	size_t		key;			/* the key whose dots are being read */
-	uint8_t		name[CRDT_ELEMENT_MAX + 1];	/* a replica id or element read */
+	/* the replica id or element just read, and where its item starts */
+	uint8_t		token[CRDT_ELEMENT_MAX + 1];
+	size_t		token_len;
+	size_t		token_at;
 } TextParser;
 
 /* ["replica", counter], a dot of tp->key */
@@ -32,21 +35,21 @@ parse_dot(JsonLex *lex, void *ctx)
 {
 	TextParser *tp = ctx;
 	uint64_t	counter;
-	size_t		len;
-	size_t		at;
 	CrdtStatus	st;
 
 	crdt_json_skip_ws(lex);
-	at = lex->i;
+	tp->token_at = lex->i;
 	if ((st = crdt_json_expect(lex, '[', "\"[\" (a dot: [replica, counter])")) != CRDT_OK ||
-		(st = crdt_json_replica_id(lex, tp->name, &len, at, "replica id of a dot %s")) != CRDT_OK ||
+		(st = crdt_json_replica_id(lex, tp->token, &tp->token_len, tp->token_at,
+								   "replica id of a dot %s")) != CRDT_OK ||
 		(st = crdt_json_expect(lex, ',', "\",\"")) != CRDT_OK ||
 		(st = crdt_json_positive(lex, "the dot counter", &counter)) != CRDT_OK ||
 		(st = crdt_json_expect(lex, ']', "\"]\"")) != CRDT_OK)
 		return st;
 	crdt_builder_dot(&tp->b, tp->key,
-					 crdt_builder_name(&tp->b, tp->name, len, NAME_IN_DOT, (long) at),
-					 counter, (long) at);
+					 crdt_builder_name(&tp->b, tp->token, tp->token_len, NAME_IN_DOT,
+									   (long) tp->token_at),
+					 counter, (long) tp->token_at);
 	return CRDT_OK;
 }
 
@@ -96,16 +99,16 @@ parse_context_entry(JsonLex *lex, void *ctx)
 {
 	TextParser *tp = ctx;
 	size_t		name;
-	size_t		len;
-	size_t		at;
 	uint64_t	n;
 	CrdtStatus	st;
 
 	crdt_json_skip_ws(lex);
-	at = lex->i;
-	if ((st = crdt_json_replica_id(lex, tp->name, &len, at, "replica id %s")) != CRDT_OK)
+	tp->token_at = lex->i;
+	if ((st = crdt_json_replica_id(lex, tp->token, &tp->token_len, tp->token_at,
+								   "replica id %s")) != CRDT_OK)
 		return st;
-	name = crdt_builder_name(&tp->b, tp->name, len, NAME_CONTEXT_KEY, (long) at);
+	name = crdt_builder_name(&tp->b, tp->token, tp->token_len, NAME_CONTEXT_KEY,
+							 (long) tp->token_at);
 	if ((st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
 		return st;
 	if (crdt_json_accept(lex, '['))
@@ -120,12 +123,11 @@ static CrdtStatus
 parse_element_entry(JsonLex *lex, void *ctx)
 {
 	TextParser *tp = ctx;
-	size_t		len;
-	size_t		at;
-	CrdtStatus	st = crdt_json_element(lex, tp->name, &len, &at);
+	CrdtStatus	st = crdt_json_element(lex, tp->token, &tp->token_len, &tp->token_at);
 
 	if (st == CRDT_OK && (st = crdt_json_expect(lex, ':', "\":\"")) == CRDT_OK)
-		st = parse_dots(lex, tp, crdt_builder_key(&tp->b, tp->name, len, (long) at));
+		st = parse_dots(lex, tp, crdt_builder_key(&tp->b, tp->token, tp->token_len,
+												  (long) tp->token_at));
 	return st;
 }
 
