@@ -1,6 +1,6 @@
 /*
  * aggstate.c — fuzz target for the crdt_merge aggregate states: the counter
- * table (table.c), the set runs (runs.c), the dot log (dotted.c), the lwwreg
+ * table (table.c), the set runs (runs.c), the dot log (dotted_log.c), the lwwreg
  * winner, and the key set that builds a gset or twopset from elements
  * (keyset.c).
  *

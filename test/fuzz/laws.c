@@ -8,7 +8,7 @@
  * an operation program instead (always valid); c defaults to a.
  * Checked, each failure an abort():
  *   merge: valid, commutative, idempotent, associative, empty its identity;
- *   delta(a, b): valid, merge(b, delta(a, b)) = merge(b, a) (crdt_core.h:
+ *   delta(a, b): valid, merge(b, delta(a, b)) = merge(b, a) (crdt_types.h:
  *     the smallest d with that property), delta(a, a) = empty,
  *     delta(b, merge(b, a)) = empty, delta(delta(a, b), b) = delta(a, b);
  *   text: parse(print(x)) = x for a, b and the results, also with the
@@ -438,7 +438,7 @@ varint(const uint8_t **p, const uint8_t *end)
 	return v;
 }
 
-/* Reads the layout of crdt_core.h ("dotted stores") from a valid value. */
+/* Reads the layout of crdt_types.h ("dotted stores") from a valid value. */
 static void
 dotted_read(CrdtDottedKind kind, CrdtSlice v, Dotted *d)
 {

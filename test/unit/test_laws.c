@@ -519,7 +519,7 @@ read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return crdt_varint_decode(p, end, v) == CRDT_VARINT_OK;
 }
 
-/* Reads the layout of crdt_core.h; false (with no verdict) past the model's limits. */
+/* Reads the layout of crdt_types.h; false (with no verdict) past the model's limits. */
 static bool
 dot_model_read(LawCase *c, CrdtDottedKind kind, CrdtSlice v, DotModel *m)
 {
