@@ -30,19 +30,6 @@ set_type(SetType t)
 	return t == GSET ? &crdt_type_gset : t == TWOPSET ? &crdt_type_twopset : &crdt_type_orset;
 }
 
-/* The state argument, or the empty state when it is NULL (as for every mutator). */
-static CrdtSlice
-state_or_empty(FunctionCallInfo fcinfo, SetType t)
-{
-	CrdtBuf		buf;
-
-	if (!PG_ARGISNULL(0))
-		return CRDT_GETARG_SLICE(0);
-	crdt_buf_init(&buf, &crdt_palloc_allocator, 0);
-	set_type(t)->write_empty(&buf);
-	return (CrdtSlice) {buf.data, buf.len};
-}
-
 /* The element argument in UTF-8; never NULL. */
 static CrdtSlice
 element_argument(FunctionCallInfo fcinfo, int argno)
@@ -64,7 +51,7 @@ element_argument(FunctionCallInfo fcinfo, int argno)
 static Datum
 set_mutate(FunctionCallInfo fcinfo, SetType t, bool add)
 {
-	CrdtSlice	state = state_or_empty(fcinfo, t);
+	CrdtSlice	state = crdt_state_or_empty(fcinfo, set_type(t));
 	CrdtSlice	element = element_argument(fcinfo, 1);
 	CrdtBuf		buf;
 	CrdtError	err;
@@ -216,27 +203,25 @@ set_elements(FunctionCallInfo fcinfo, SetType t)
 	return (Datum) 0;
 }
 
-#define SET_FUNCTION(name, body) \
-	PG_FUNCTION_INFO_V1(name); \
-	Datum name(PG_FUNCTION_ARGS) { return body; }
+static Datum
+set_add(FunctionCallInfo fcinfo, SetType t)
+{
+	return set_mutate(fcinfo, t, true);
+}
 
-SET_FUNCTION(gset_add, set_mutate(fcinfo, GSET, true))
-SET_FUNCTION(twopset_add, set_mutate(fcinfo, TWOPSET, true))
-SET_FUNCTION(twopset_remove, set_mutate(fcinfo, TWOPSET, false))
-SET_FUNCTION(orset_add, set_mutate(fcinfo, ORSET, true))
-SET_FUNCTION(orset_remove, set_mutate(fcinfo, ORSET, false))
-SET_FUNCTION(gset_contains, set_contains(fcinfo, GSET))
-SET_FUNCTION(twopset_contains, set_contains(fcinfo, TWOPSET))
-SET_FUNCTION(orset_contains, set_contains(fcinfo, ORSET))
-SET_FUNCTION(gset_cardinality, set_cardinality(fcinfo, GSET))
-SET_FUNCTION(twopset_cardinality, set_cardinality(fcinfo, TWOPSET))
-SET_FUNCTION(orset_cardinality, set_cardinality(fcinfo, ORSET))
-SET_FUNCTION(gset_value, set_value(fcinfo, GSET))
-SET_FUNCTION(twopset_value, set_value(fcinfo, TWOPSET))
-SET_FUNCTION(orset_value, set_value(fcinfo, ORSET))
-SET_FUNCTION(gset_elements, set_elements(fcinfo, GSET))
-SET_FUNCTION(twopset_elements, set_elements(fcinfo, TWOPSET))
-SET_FUNCTION(orset_elements, set_elements(fcinfo, ORSET))
+/* gset_op, twopset_op and orset_op, each calling set_op */
+#define SET_FUNCTIONS(op) \
+	CRDT_SQL_FUNCTION(gset_##op, set_##op(fcinfo, GSET)) \
+	CRDT_SQL_FUNCTION(twopset_##op, set_##op(fcinfo, TWOPSET)) \
+	CRDT_SQL_FUNCTION(orset_##op, set_##op(fcinfo, ORSET))
+
+SET_FUNCTIONS(add)
+SET_FUNCTIONS(contains)
+SET_FUNCTIONS(cardinality)
+SET_FUNCTIONS(value)
+SET_FUNCTIONS(elements)
+CRDT_SQL_FUNCTION(twopset_remove, set_mutate(fcinfo, TWOPSET, false))
+CRDT_SQL_FUNCTION(orset_remove, set_mutate(fcinfo, ORSET, false))
 
 /* text[] -> gset: every element once, in byte order; NULL elements refused. */
 PG_FUNCTION_INFO_V1(gset_from_text_array);
