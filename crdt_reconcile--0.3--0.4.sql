@@ -986,3 +986,20 @@ JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname
 JOIN crdt_reconcile.tracked t
   ON t.relation OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('%I.%I', pt.schemaname, pt.tablename));
 GRANT SELECT ON crdt_reconcile.publication_status TO crdt_reconcile_admin;
+
+-- ------------------------------------------------------------ arbitration of sets
+
+-- One pass over the set and the wanted elements (C), instead of a
+-- mutator call per element.
+DROP FUNCTION crdt_reconcile.set_arbitrate(@extschema@.gset, pg_catalog.text[]);
+DROP FUNCTION crdt_reconcile.set_arbitrate(@extschema@.twopset, pg_catalog.text[]);
+DROP FUNCTION crdt_reconcile.set_arbitrate(@extschema@.orset, pg_catalog.text[]);
+CREATE FUNCTION crdt_reconcile.set_arbitrate(s @extschema@.gset, wanted pg_catalog.text[])
+	RETURNS @extschema@.gset AS 'MODULE_PATHNAME', 'crdt_set_arbitrate' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION crdt_reconcile.set_arbitrate(s @extschema@.twopset, wanted pg_catalog.text[])
+	RETURNS @extschema@.twopset AS 'MODULE_PATHNAME', 'crdt_set_arbitrate' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION crdt_reconcile.set_arbitrate(s @extschema@.orset, wanted pg_catalog.text[],
+		replica pg_catalog.text DEFAULT NULL)
+	RETURNS @extschema@.orset AS 'MODULE_PATHNAME', 'crdt_set_arbitrate' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION crdt_reconcile.set_arbitrate(@extschema@.orset, pg_catalog.text[], pg_catalog.text) IS
+	'the set holding exactly the wanted elements, by the set''s own rules (used by resolve)';

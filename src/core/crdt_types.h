@@ -173,6 +173,14 @@ CrdtStatus	crdt_set_add(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, s
 CrdtStatus	crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key,
 							size_t len, CrdtBuf *out, CrdtError *err);
 
+/*
+ * The set a person decided holds exactly wanted (a gset value), reached by
+ * the set's own rules in one pass: a gset must already be a subset of it;
+ * a twopset removes what is not wanted (removal is final).
+ */
+CrdtStatus	crdt_set_assign(CrdtSetKind kind, CrdtSlice value, CrdtSlice wanted, CrdtBuf *out,
+							CrdtError *err);
+
 /* Queries on the present elements. */
 CrdtStatus	crdt_set_contains(CrdtSetKind kind, CrdtSlice value, const uint8_t *key,
 							  size_t len, bool *found, CrdtError *err);
@@ -278,6 +286,10 @@ CrdtStatus	crdt_orset_remove(CrdtSlice value, const uint8_t *element, size_t len
 CrdtStatus	crdt_mvreg_set(CrdtSlice value, const uint8_t *json, size_t len,
 						   const uint8_t *replica, size_t replica_len, CrdtBuf *out,
 						   CrdtError *err);
+
+/* orset: exactly the elements of wanted (a gset value), new ones with dots of replica. */
+CrdtStatus	crdt_orset_assign(CrdtSlice value, CrdtSlice wanted, const uint8_t *replica,
+							  size_t replica_len, CrdtBuf *out, CrdtError *err);
 
 /* Present keys: orset elements or mvreg values, in byte order. */
 typedef struct CrdtDottedKeys

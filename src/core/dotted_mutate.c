@@ -158,3 +158,96 @@ crdt_mvreg_set(CrdtSlice value, const uint8_t *json, size_t len, const uint8_t *
 	return apply_operation(CRDT_MVREG, value, NULL, 0, true, json, len, replica, replica_len,
 						   out, err);
 }
+
+/*
+ * orset assign: the set after a person decided it holds exactly wanted (a
+ * gset value), in one pass over both: the dots of every unwanted element
+ * go (the context keeps them), every wanted element that is missing gets
+ * a new dot of replica, and the resulting delta is merged in once.
+ */
+CrdtStatus
+crdt_orset_assign(CrdtSlice value, CrdtSlice wanted, const uint8_t *replica, size_t replica_len,
+				  CrdtBuf *out, CrdtError *err)
+{
+	const CrdtAllocator *alloc = out->alloc;
+	CrdtSlice	want[2];
+	CrdtKeyReader wr;
+	DottedReader r;
+	Builder		b;
+	CrdtBuf		delta;
+	const uint8_t *vk = NULL,
+			   *wk = NULL;
+	size_t		vlen = 0,
+				wlen = 0,
+				changes = 0,
+				name;
+	int			vrc,
+				wrc;
+	uint64_t	next;
+	CrdtStatus	st;
+
+	if ((st = crdt_check_replica_argument(replica, replica_len, err)) != CRDT_OK ||
+		(st = crdt_set_lists(CRDT_GSET, wanted, want, err)) != CRDT_OK)
+		return st;
+	crdt_buf_init(&delta, alloc, 0);
+	crdt_builder_init(&b, alloc);
+	if ((st = crdt_dotted_reader_open(&r, CRDT_ORSET, value, alloc, err)) != CRDT_OK ||
+		(st = next_counter(&r.context, replica, replica_len, &next, err)) != CRDT_OK)
+		goto done;
+	crdt_keys_reader_init(&wr, CRDT_KEYS_FRONT_CODED, want[0].data, want[0].len, 0);
+	vrc = crdt_dotted_reader_next(&r, &vk, &vlen, err);
+	wrc = crdt_keys_reader_next(&wr, &wk, &wlen, err);
+	while (vrc > 0 || wrc > 0)
+	{
+		int			cmp = vrc <= 0 ? 1 : wrc <= 0 ? -1 : crdt_bytes_cmp(vk, vlen, wk, wlen);
+
+		if (cmp < 0)
+		{
+			/* present, not wanted: its dots go */
+			const Dot  *d = dotted_reader_dots(&r);
+
+			for (size_t i = 0; i < dotted_reader_ndots(&r); i++)
+				crdt_builder_range(&b, crdt_builder_name(&b, CTX_ID(&r.context, d[i].replica),
+														 CTX_ID_LEN(&r.context, d[i].replica),
+														 NAME_CONTEXT_RANGE, -1),
+								   d[i].counter, d[i].counter);
+			changes++;
+		}
+		else if (cmp > 0)
+		{
+			/* wanted, missing: a new dot */
+			if (next >= (uint64_t) INT64_MAX)
+			{
+				st = crdt_fail(err, CRDT_ERR_OVERFLOW, -1, "the dot counter would exceed the bigint range");
+				goto done;
+			}
+			/* named only when it gets a dot: a context entry has at least one range */
+			name = crdt_builder_name(&b, replica, replica_len, NAME_CONTEXT_RANGE, -1);
+			crdt_builder_range(&b, name, next, next);
+			crdt_builder_dot(&b, crdt_builder_key(&b, wk, wlen, -1), name, next, -1);
+			next++;
+			changes++;
+		}
+		if (cmp <= 0)
+			vrc = crdt_dotted_reader_next(&r, &vk, &vlen, err);
+		if (cmp >= 0)
+			wrc = crdt_keys_reader_next(&wr, &wk, &wlen, err);
+		if (vrc < 0 || wrc < 0)
+		{
+			st = err->status;
+			goto done;
+		}
+	}
+	if (changes == 0)
+	{
+		crdt_buf_put(out, value.data, value.len);
+		st = crdt_buf_status(out, err);
+	}
+	else if ((st = crdt_builder_write(&b, CRDT_ORSET, false, &delta, err)) == CRDT_OK)
+		st = crdt_dotted_merge(CRDT_ORSET, value, (CrdtSlice) {delta.data, delta.len}, out, err);
+done:
+	crdt_dotted_reader_close(&r);
+	crdt_buf_free(&delta);
+	crdt_builder_free(&b);
+	return st;
+}

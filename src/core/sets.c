@@ -552,3 +552,48 @@ crdt_set_print(CrdtSetKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
 
 CRDT_DEFINE_TYPE(gset, set, CRDT_GSET);
 CRDT_DEFINE_TYPE(twopset, set, CRDT_TWOPSET);
+
+/*
+ * The set after a person decided it holds exactly wanted (a gset value),
+ * as its own mutators would make it, in one pass over the lists (masks
+ * over value.P, wanted, value.R): a gset only grows, so every element it
+ * has must be wanted; a twopset removes its unwanted present elements and
+ * adds the wanted ones (a removed element stays removed).
+ */
+static bool keep_unwanted(unsigned m) { return m == 1; }
+static bool keep_assigned(unsigned m) { return (m & 2) && !(m & 4); }
+static bool keep_dropped(unsigned m) { return (m & 4) || ((m & 1) && !(m & 2)); }
+
+CrdtStatus
+crdt_set_assign(CrdtSetKind kind, CrdtSlice value, CrdtSlice wanted, CrdtBuf *out, CrdtError *err)
+{
+	CrdtSlice	own[2];
+	CrdtSlice	want[2];
+	CrdtSlice	lists[3];
+	CrdtBuf		lost;
+	CrdtStatus	st;
+
+	if ((st = crdt_set_lists(kind, value, own, err)) != CRDT_OK ||
+		(st = crdt_set_lists(CRDT_GSET, wanted, want, err)) != CRDT_OK)
+		return st;
+	lists[0] = own[0];
+	lists[1] = want[0];
+	lists[2] = own[1];
+	if (kind == CRDT_GSET)
+	{
+		crdt_buf_init(&lost, out->alloc, 0);
+		st = write_list(2, lists, keep_unwanted, &lost, err);
+		if (st == CRDT_OK && lost.len > 1)
+			st = crdt_fail(err, CRDT_ERR_ARGUMENT, -1,
+						   "a gset never loses an element; the arbitrated value must contain all of them");
+		crdt_buf_free(&lost);
+		if (st != CRDT_OK)
+			return st;
+		crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+		return write_list(2, lists, keep_any, out, err);
+	}
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	if ((st = write_list(3, lists, keep_assigned, out, err)) != CRDT_OK)
+		return st;
+	return write_list(3, lists, keep_dropped, out, err);
+}

@@ -1169,6 +1169,7 @@ list_groups(void)
 		{"sets dotted text", test_sets_dotted_text},
 		{"sets lwwreg text", test_sets_lww_text},
 		{"sets ops", test_sets_ops},
+		{"sets assign (1/20 cases)", test_sets_assign},
 	};
 	const char *only = getenv("CRDT_TEST_ONLY");
 
