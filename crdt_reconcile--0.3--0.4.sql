@@ -74,6 +74,12 @@ SET invariant_search_path = (
 WHERE t.invariant IS NOT NULL;
 -- 0.3 could keep the row of a dropped table
 DELETE FROM crdt_reconcile.tracked t WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.relation);
+-- The table's schema-qualified name, the same on every node: tombstones
+-- (which replicate) name their table by it.  Kept current on rename.
+ALTER TABLE crdt_reconcile.tracked ADD COLUMN relation_name pg_catalog.text;
+UPDATE crdt_reconcile.tracked t SET relation_name = (
+	SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_class c
+	JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = t.relation);
 
 -- A table's settings (its invariant among them) are shown to those who
 -- may read the table.
@@ -325,9 +331,11 @@ BEGIN
 	PERFORM crdt_reconcile.create_tracking_triggers(rel);
 
 	INSERT INTO crdt_reconcile.tracked AS t (relation, shape, key_columns, clock_column, writer_column,
-		replica_column, invariant, log_merges, record_stale, invariant_search_path)
+		replica_column, invariant, log_merges, record_stale, invariant_search_path, relation_name)
 	VALUES (rel, shape, keys, clock_column, writer_column, replica_column, invariant,
-		coalesce(log_merges, false), coalesce(record_stale, true), invariant_path)
+		coalesce(log_merges, false), coalesce(record_stale, true), invariant_path,
+		(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_class c
+		 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel))
 	RETURNING t.* INTO result;
 	RETURN result;
 END
@@ -422,12 +430,13 @@ DECLARE
 	affected pg_catalog.oid[] := '{}';
 	problem pg_catalog.text;
 	state pg_catalog.char;
+	name pg_catalog.text;
 BEGIN
 	IF NOT EXISTS (SELECT FROM crdt_reconcile.tracked) THEN
 		RETURN;
 	END IF;
 	FOR c IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands() LOOP
-		IF c.command_tag = 'ALTER DOMAIN' THEN
+		IF c.command_tag IN ('ALTER DOMAIN', 'ALTER SCHEMA') THEN
 			affected := affected || ARRAY(SELECT x.relation::pg_catalog.oid FROM crdt_reconcile.tracked x);
 		ELSIF c.command_tag = 'CREATE INDEX' THEN
 			affected := affected || ARRAY(SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.objid)
@@ -440,6 +449,15 @@ BEGIN
 			IF c.objsubid > 0 AND EXISTS (SELECT FROM crdt_reconcile.tracked x WHERE x.relation OPERATOR(pg_catalog.=) c.objid) THEN
 				PERFORM crdt_reconcile.follow_rename(c.objid, c.objsubid::pg_catalog.int2);
 			END IF;
+		END IF;
+	END LOOP;
+	-- a renamed table (or schema): its tombstones follow the name
+	FOR t IN SELECT * FROM crdt_reconcile.tracked x WHERE x.relation OPERATOR(pg_catalog.=) ANY (affected) LOOP
+		name := (SELECT pg_catalog.format('%I.%I', n.nspname, k.relname) FROM pg_class k
+		         JOIN pg_namespace n ON n.oid = k.relnamespace WHERE k.oid = t.relation);
+		IF name IS DISTINCT FROM t.relation_name THEN
+			UPDATE crdt_reconcile.tombstones b SET relation_name = name WHERE b.relation_name = t.relation_name;
+			UPDATE crdt_reconcile.tracked x SET relation_name = name WHERE x.relation = t.relation;
 		END IF;
 	END LOOP;
 	FOR t IN SELECT * FROM crdt_reconcile.tracked x WHERE x.relation OPERATOR(pg_catalog.=) ANY (affected) LOOP
@@ -504,7 +522,7 @@ END
 $$;
 
 CREATE EVENT TRIGGER crdt_reconcile_ddl ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE', 'ALTER DOMAIN', 'CREATE INDEX')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER DOMAIN', 'ALTER SCHEMA', 'CREATE INDEX')
 	EXECUTE FUNCTION crdt_reconcile.on_ddl_command_end();
 CREATE EVENT TRIGGER crdt_reconcile_drop ON sql_drop
 	EXECUTE FUNCTION crdt_reconcile.on_sql_drop();
@@ -806,30 +824,13 @@ CREATE POLICY tombstones_read ON crdt_reconcile.tombstones FOR SELECT
 GRANT SELECT ON crdt_reconcile.tombstones TO PUBLIC;
 
 -- A tombstone from another node removes the local row it covers: the row
--- whose clock is not strictly after the tombstone's.  (As the apply
--- worker's user; the tracked table's trigger then merges that row's clock
--- into the tombstone.)
+-- whose clock is not strictly after the tombstone's.  (C: turning the key
+-- back into values runs its types' input functions, which must run as the
+-- table's owner, restricted, not as the apply worker's user.)
 CREATE FUNCTION crdt_reconcile.apply_tombstone(relation_name pg_catalog.text, row_key pg_catalog.jsonb,
 		clock @extschema@.vclock)
 	RETURNS pg_catalog.void
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	rel pg_catalog.regclass := pg_catalog.to_regclass(relation_name);
-	t crdt_reconcile.tracked;
-BEGIN
-	SELECT * INTO t FROM crdt_reconcile.tracked x WHERE x.relation = rel;
-	IF NOT FOUND OR t.clock_column IS NULL THEN
-		RETURN;
-	END IF;
-	EXECUTE pg_catalog.format(
-		'DELETE FROM %s t USING pg_catalog.jsonb_populate_record(NULL::%s, $1) k WHERE %s '
-		'AND NOT coalesce(t.%I OPERATOR(@extschema@.>) $2, false)',
-		rel, rel, crdt_reconcile.key_match(rel, 't', 'k'), t.clock_column)
-	USING row_key, clock;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'crdt_apply_tombstone' LANGUAGE C STRICT VOLATILE;
 REVOKE ALL ON FUNCTION crdt_reconcile.apply_tombstone(pg_catalog.text, pg_catalog.jsonb, @extschema@.vclock) FROM PUBLIC;
 
 -- Whether a tombstone write came from another node (an apply worker, a
@@ -852,10 +853,16 @@ DECLARE
 	merged @extschema@.vclock;
 BEGIN
 	IF TG_OP = 'UPDATE' THEN
-		NEW.relation_name := OLD.relation_name;
-		NEW.row_key := OLD.row_key;
+		-- a tombstone's key changes only here, when its table is renamed
+		-- (each node renames its own table); from elsewhere only the clock merges
+		IF pg_catalog.current_setting('session_replication_role') OPERATOR(pg_catalog.=) 'replica'
+		   OR pg_catalog.pg_replication_origin_session_is_setup() THEN
+			NEW.relation_name := OLD.relation_name;
+			NEW.row_key := OLD.row_key;
+		END IF;
 		NEW.clock := @extschema@.crdt_merge(OLD.clock, NEW.clock);
-		RETURN CASE WHEN NEW.clock OPERATOR(@extschema@.=) OLD.clock THEN NULL ELSE NEW END;
+		RETURN CASE WHEN NEW.clock OPERATOR(@extschema@.=) OLD.clock AND NEW.relation_name = OLD.relation_name
+		                 AND NEW.row_key OPERATOR(pg_catalog.=) OLD.row_key THEN NULL ELSE NEW END;
 	END IF;
 	SELECT @extschema@.crdt_merge(t.clock, NEW.clock) INTO merged FROM crdt_reconcile.tombstones t
 	WHERE t.relation_name = NEW.relation_name AND t.row_key = NEW.row_key;
@@ -979,6 +986,23 @@ JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname
 JOIN crdt_reconcile.tracked t
   ON t.relation OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('%I.%I', pt.schemaname, pt.tablename));
 GRANT SELECT ON crdt_reconcile.publication_status TO crdt_reconcile_admin;
+
+-- ------------------------------------------------------------ arbitration of sets
+
+-- One pass over the set and the wanted elements (C), instead of a
+-- mutator call per element.
+DROP FUNCTION crdt_reconcile.set_arbitrate(@extschema@.gset, pg_catalog.text[]);
+DROP FUNCTION crdt_reconcile.set_arbitrate(@extschema@.twopset, pg_catalog.text[]);
+DROP FUNCTION crdt_reconcile.set_arbitrate(@extschema@.orset, pg_catalog.text[]);
+CREATE FUNCTION crdt_reconcile.set_arbitrate(s @extschema@.gset, wanted pg_catalog.text[])
+	RETURNS @extschema@.gset AS 'MODULE_PATHNAME', 'crdt_set_arbitrate' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION crdt_reconcile.set_arbitrate(s @extschema@.twopset, wanted pg_catalog.text[])
+	RETURNS @extschema@.twopset AS 'MODULE_PATHNAME', 'crdt_set_arbitrate' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION crdt_reconcile.set_arbitrate(s @extschema@.orset, wanted pg_catalog.text[],
+		replica pg_catalog.text DEFAULT NULL)
+	RETURNS @extschema@.orset AS 'MODULE_PATHNAME', 'crdt_set_arbitrate' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION crdt_reconcile.set_arbitrate(@extschema@.orset, pg_catalog.text[], pg_catalog.text) IS
+	'the set holding exactly the wanted elements, by the set''s own rules (used by resolve)';
 
 -- ------------------------------------------------------------ anti-entropy (0.4)
 --

@@ -271,6 +271,11 @@ VALUES ('public.life', '{"k": 1}', '{"n1":9,"n2":9}');
 RESET session_replication_role;
 SELECT count(*) AS rows_after_tombstone FROM life;
 SELECT clock FROM crdt_reconcile.tombstones WHERE relation_name = 'public.life';
+-- renaming the table (or its schema) takes its tombstones along
+ALTER TABLE life RENAME TO life2;
+SELECT relation_name FROM crdt_reconcile.tombstones WHERE row_key = '{"k": 1}' AND relation_name LIKE 'public.life%';
+SELECT relation_name FROM crdt_reconcile.tracked WHERE relation = 'life2'::regclass;
+ALTER TABLE life2 RENAME TO life;
 -- TRUNCATE would wipe rows written later on every node: refused
 TRUNCATE life;
 -- without a row clock a delete could not be ordered: refused

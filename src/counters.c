@@ -11,18 +11,9 @@
 CRDT_TYPE_FUNCTIONS(gcounter)
 CRDT_TYPE_FUNCTIONS(pncounter)
 
-/* The empty state of each kind, used where a mutator meets a NULL state. */
-static CrdtSlice
-empty_state(CrdtCounterKind kind)
-{
-	static const uint8_t empty_one[2] = {CRDT_FORMAT_V1, 0};
-	static const uint8_t empty_two[3] = {CRDT_FORMAT_V1, 0, 0};
-	CrdtSlice	s;
-
-	s.data = kind == CRDT_PNCOUNTER ? empty_two : empty_one;
-	s.len = kind == CRDT_PNCOUNTER ? sizeof(empty_two) : sizeof(empty_one);
-	return s;
-}
+static const CrdtType *const counter_types[3] = {
+	&crdt_type_vclock, &crdt_type_gcounter, &crdt_type_pncounter
+};
 
 /*
  * Adds delta for the resolved replica.  A NULL state is the empty state,
@@ -32,7 +23,7 @@ Datum
 crdt_counter_add_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind, int64 delta,
 					   int replica_argno)
 {
-	CrdtSlice	state = PG_ARGISNULL(0) ? empty_state(kind) : CRDT_GETARG_SLICE(0);
+	CrdtSlice	state = crdt_state_or_empty(fcinfo, counter_types[kind]);
 	CrdtReplica replica = crdt_resolve_replica(fcinfo, replica_argno);
 	CrdtBuf		buf;
 	CrdtError	err;
@@ -115,40 +106,13 @@ crdt_counter_entries_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(gcounter_increment);
-Datum
-gcounter_increment(PG_FUNCTION_ARGS)
-{
-	return crdt_counter_add_datum(fcinfo, CRDT_GCOUNTER, amount_argument(fcinfo, 1), 2);
-}
+CRDT_SQL_FUNCTION(gcounter_increment,
+				  crdt_counter_add_datum(fcinfo, CRDT_GCOUNTER, amount_argument(fcinfo, 1), 2))
+CRDT_COUNTER_QUERIES(gcounter, CRDT_GCOUNTER)
 
-PG_FUNCTION_INFO_V1(gcounter_value);
-Datum
-gcounter_value(PG_FUNCTION_ARGS)
-{
-	return crdt_counter_value_datum(fcinfo, CRDT_GCOUNTER);
-}
-
-PG_FUNCTION_INFO_V1(gcounter_get);
-Datum
-gcounter_get(PG_FUNCTION_ARGS)
-{
-	return crdt_counter_get_datum(fcinfo, CRDT_GCOUNTER);
-}
-
-PG_FUNCTION_INFO_V1(gcounter_entries);
-Datum
-gcounter_entries(PG_FUNCTION_ARGS)
-{
-	return crdt_counter_entries_datum(fcinfo, CRDT_GCOUNTER);
-}
-
-PG_FUNCTION_INFO_V1(pncounter_increment);
-Datum
-pncounter_increment(PG_FUNCTION_ARGS)
-{
-	return crdt_counter_add_datum(fcinfo, CRDT_PNCOUNTER, amount_argument(fcinfo, 1), 2);
-}
+CRDT_SQL_FUNCTION(pncounter_increment,
+				  crdt_counter_add_datum(fcinfo, CRDT_PNCOUNTER, amount_argument(fcinfo, 1), 2))
+CRDT_COUNTER_QUERIES(pncounter, CRDT_PNCOUNTER)
 
 /* decrement(c, by) is increment(c, -by); -INT64_MIN is reported, not wrapped. */
 PG_FUNCTION_INFO_V1(pncounter_decrement);
@@ -162,25 +126,4 @@ pncounter_decrement(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("the count of a replica would exceed the bigint range")));
 	return crdt_counter_add_datum(fcinfo, CRDT_PNCOUNTER, -by, 2);
-}
-
-PG_FUNCTION_INFO_V1(pncounter_value);
-Datum
-pncounter_value(PG_FUNCTION_ARGS)
-{
-	return crdt_counter_value_datum(fcinfo, CRDT_PNCOUNTER);
-}
-
-PG_FUNCTION_INFO_V1(pncounter_get);
-Datum
-pncounter_get(PG_FUNCTION_ARGS)
-{
-	return crdt_counter_get_datum(fcinfo, CRDT_PNCOUNTER);
-}
-
-PG_FUNCTION_INFO_V1(pncounter_entries);
-Datum
-pncounter_entries(PG_FUNCTION_ARGS)
-{
-	return crdt_counter_entries_datum(fcinfo, CRDT_PNCOUNTER);
 }

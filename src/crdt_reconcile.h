@@ -85,10 +85,17 @@ Datum		crdt_type_sort_le(FunctionCallInfo fcinfo, const CrdtType *type);
 Datum		crdt_type_sort_ge(FunctionCallInfo fcinfo, const CrdtType *type);
 Datum		crdt_type_sort_gt(FunctionCallInfo fcinfo, const CrdtType *type);
 
+/* The state argument (0), or the type's empty state when it is NULL (as for every mutator). */
+CrdtSlice	crdt_state_or_empty(FunctionCallInfo fcinfo, const CrdtType *type);
+
+/* Defines the SQL-callable function name, which returns expr (expr may use fcinfo). */
+#define CRDT_SQL_FUNCTION(name, expr) \
+	PG_FUNCTION_INFO_V1(name); \
+	Datum name(PG_FUNCTION_ARGS) { return (expr); }
+
 /* Defines T_in, T_out, T_recv, T_send, T_merge, T_delta, the json/jsonb casts and the btree order. */
 #define CRDT_TYPE_WRAPPER(type, fn) \
-	PG_FUNCTION_INFO_V1(type##_##fn); \
-	Datum type##_##fn(PG_FUNCTION_ARGS) { return crdt_type_##fn(fcinfo, &crdt_type_##type); }
+	CRDT_SQL_FUNCTION(type##_##fn, crdt_type_##fn(fcinfo, &crdt_type_##type))
 
 #define CRDT_TYPE_FUNCTIONS(type) \
 	CRDT_TYPE_WRAPPER(type, in) \
@@ -123,6 +130,12 @@ Datum		crdt_counter_add_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind,
 Datum		crdt_counter_value_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
 Datum		crdt_counter_get_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
 Datum		crdt_counter_entries_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
+
+/* Defines T_value, T_get and T_entries of a counter-family type. */
+#define CRDT_COUNTER_QUERIES(type, KIND) \
+	CRDT_SQL_FUNCTION(type##_value, crdt_counter_value_datum(fcinfo, KIND)) \
+	CRDT_SQL_FUNCTION(type##_get, crdt_counter_get_datum(fcinfo, KIND)) \
+	CRDT_SQL_FUNCTION(type##_entries, crdt_counter_entries_datum(fcinfo, KIND))
 
 /* The canonical text of a JSON value, by way of jsonb (registers.c). */
 CrdtStatus	crdt_jsonb_canonicalizer(const char *json, size_t len, CrdtBuf *out,

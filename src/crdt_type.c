@@ -97,40 +97,54 @@ crdt_type_send(FunctionCallInfo fcinfo, const CrdtType *type)
 	PG_RETURN_BYTEA_P(result);
 }
 
-/* NULL is the identity of merge, as NULL inputs are for the aggregate. */
-Datum
-crdt_type_merge(FunctionCallInfo fcinfo, const CrdtType *type)
+/* The result of op (merge or delta) on the two arguments, neither NULL. */
+static Datum
+binary_result(FunctionCallInfo fcinfo, const CrdtType *type,
+			  CrdtStatus (*op) (CrdtSlice a, CrdtSlice b, CrdtBuf *out, CrdtError *err))
 {
 	CrdtBuf		buf;
 	CrdtError	err;
 
+	crdt_varlena_buf(&buf);
+	if (op(CRDT_GETARG_SLICE(0), CRDT_GETARG_SLICE(1), &buf, &err) != CRDT_OK)
+		crdt_report(&err, type->name, NULL, 0);
+	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+}
+
+/* NULL is the identity of merge, as NULL inputs are for the aggregate. */
+Datum
+crdt_type_merge(FunctionCallInfo fcinfo, const CrdtType *type)
+{
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	if (PG_ARGISNULL(0))
 		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
 	if (PG_ARGISNULL(1))
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	crdt_varlena_buf(&buf);
-	if (type->merge(CRDT_GETARG_SLICE(0), CRDT_GETARG_SLICE(1), &buf, &err) != CRDT_OK)
-		crdt_report(&err, type->name, NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+	return binary_result(fcinfo, type, type->merge);
 }
 
 /* A NULL "since" is a receiver that knows nothing: the delta is all of newer. */
 Datum
 crdt_type_delta(FunctionCallInfo fcinfo, const CrdtType *type)
 {
-	CrdtBuf		buf;
-	CrdtError	err;
-
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	if (PG_ARGISNULL(1))
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	crdt_varlena_buf(&buf);
-	if (type->delta(CRDT_GETARG_SLICE(0), CRDT_GETARG_SLICE(1), &buf, &err) != CRDT_OK)
-		crdt_report(&err, type->name, NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+	return binary_result(fcinfo, type, type->delta);
+}
+
+CrdtSlice
+crdt_state_or_empty(FunctionCallInfo fcinfo, const CrdtType *type)
+{
+	CrdtBuf		buf;
+
+	if (!PG_ARGISNULL(0))
+		return CRDT_GETARG_SLICE(0);
+	crdt_buf_init(&buf, &crdt_palloc_allocator, 0);
+	type->write_empty(&buf);
+	return (CrdtSlice) {buf.data, buf.len};
 }
 
 Datum

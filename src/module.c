@@ -84,19 +84,20 @@ palloc_alloc(void *ctx, size_t size)
 	return ctx == NULL ? palloc(size) : MemoryContextAlloc((MemoryContext) ctx, size);
 }
 
+static void
+palloc_release(void *ctx, void *ptr)
+{
+	(void) ctx;
+	pfree(ptr);
+}
+
+/* resizes in the chunk's own context, whatever ctx says */
 static void *
 palloc_resize(void *ctx, void *ptr, size_t size)
 {
 	(void) ctx;
 	check_alloc_size(size);
 	return repalloc(ptr, size);
-}
-
-static void
-palloc_release(void *ctx, void *ptr)
-{
-	(void) ctx;
-	pfree(ptr);
 }
 
 const CrdtAllocator crdt_palloc_allocator = {

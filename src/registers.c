@@ -65,18 +65,6 @@ value_to_jsonb(const uint8_t *value, size_t len)
 }
 
 static CrdtSlice
-state_or_empty(FunctionCallInfo fcinfo, const CrdtType *type)
-{
-	CrdtBuf		buf;
-
-	if (!PG_ARGISNULL(0))
-		return CRDT_GETARG_SLICE(0);
-	crdt_buf_init(&buf, &crdt_palloc_allocator, 0);
-	type->write_empty(&buf);
-	return (CrdtSlice) {buf.data, buf.len};
-}
-
-static CrdtSlice
 value_argument(FunctionCallInfo fcinfo, int argno)
 {
 	if (PG_ARGISNULL(argno))
@@ -121,7 +109,7 @@ PG_FUNCTION_INFO_V1(lwwreg_set);
 Datum
 lwwreg_set(PG_FUNCTION_ARGS)
 {
-	CrdtSlice	state = state_or_empty(fcinfo, &crdt_type_lwwreg);
+	CrdtSlice	state = crdt_state_or_empty(fcinfo, &crdt_type_lwwreg);
 	CrdtLww		current = read_lww(state);
 	TimestampTz at = GetCurrentTimestamp();
 
@@ -141,7 +129,7 @@ PG_FUNCTION_INFO_V1(lwwreg_set_at);
 Datum
 lwwreg_set_at(PG_FUNCTION_ARGS)
 {
-	CrdtSlice	state = state_or_empty(fcinfo, &crdt_type_lwwreg);
+	CrdtSlice	state = crdt_state_or_empty(fcinfo, &crdt_type_lwwreg);
 	TimestampTz at;
 
 	if (PG_ARGISNULL(2))
@@ -156,44 +144,43 @@ lwwreg_set_at(PG_FUNCTION_ARGS)
 	return lww_write(fcinfo, state, at, 3);
 }
 
-PG_FUNCTION_INFO_V1(lwwreg_value);
-Datum
-lwwreg_value(PG_FUNCTION_ARGS)
+typedef enum LwwPart
+{
+	LWW_VALUE,
+	LWW_TIMESTAMP,
+	LWW_WRITER
+} LwwPart;
+
+/* A part of the register argument; NULL for the empty register. */
+static Datum
+lww_part(FunctionCallInfo fcinfo, LwwPart part)
 {
 	CrdtLww		lww = read_lww(CRDT_GETARG_SLICE(0));
 
 	if (lww.empty)
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(value_to_jsonb(lww.value, lww.value_len));
+	switch (part)
+	{
+		case LWW_VALUE:
+			return value_to_jsonb(lww.value, lww.value_len);
+		case LWW_TIMESTAMP:
+			return TimestampTzGetDatum(lww.at);
+		case LWW_WRITER:
+			break;
+	}
+	return PointerGetDatum(cstring_to_text(crdt_from_utf8((const char *) lww.replica,
+														  lww.replica_len)));
 }
 
-PG_FUNCTION_INFO_V1(lwwreg_timestamp);
-Datum
-lwwreg_timestamp(PG_FUNCTION_ARGS)
-{
-	CrdtLww		lww = read_lww(CRDT_GETARG_SLICE(0));
-
-	if (lww.empty)
-		PG_RETURN_NULL();
-	PG_RETURN_TIMESTAMPTZ(lww.at);
-}
-
-PG_FUNCTION_INFO_V1(lwwreg_writer);
-Datum
-lwwreg_writer(PG_FUNCTION_ARGS)
-{
-	CrdtLww		lww = read_lww(CRDT_GETARG_SLICE(0));
-
-	if (lww.empty)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(crdt_from_utf8((const char *) lww.replica, lww.replica_len)));
-}
+CRDT_SQL_FUNCTION(lwwreg_value, lww_part(fcinfo, LWW_VALUE))
+CRDT_SQL_FUNCTION(lwwreg_timestamp, lww_part(fcinfo, LWW_TIMESTAMP))
+CRDT_SQL_FUNCTION(lwwreg_writer, lww_part(fcinfo, LWW_WRITER))
 
 PG_FUNCTION_INFO_V1(mvreg_set);
 Datum
 mvreg_set(PG_FUNCTION_ARGS)
 {
-	CrdtSlice	state = state_or_empty(fcinfo, &crdt_type_mvreg);
+	CrdtSlice	state = crdt_state_or_empty(fcinfo, &crdt_type_mvreg);
 	CrdtSlice	value = value_argument(fcinfo, 1);
 	CrdtReplica replica = crdt_resolve_replica(fcinfo, 2);
 	CrdtBuf		buf;

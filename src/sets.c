@@ -7,10 +7,13 @@
  */
 #include "crdt_reconcile.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 CRDT_TYPE_FUNCTIONS(gset)
@@ -28,19 +31,6 @@ static const CrdtType *
 set_type(SetType t)
 {
 	return t == GSET ? &crdt_type_gset : t == TWOPSET ? &crdt_type_twopset : &crdt_type_orset;
-}
-
-/* The state argument, or the empty state when it is NULL (as for every mutator). */
-static CrdtSlice
-state_or_empty(FunctionCallInfo fcinfo, SetType t)
-{
-	CrdtBuf		buf;
-
-	if (!PG_ARGISNULL(0))
-		return CRDT_GETARG_SLICE(0);
-	crdt_buf_init(&buf, &crdt_palloc_allocator, 0);
-	set_type(t)->write_empty(&buf);
-	return (CrdtSlice) {buf.data, buf.len};
 }
 
 /* The element argument in UTF-8; never NULL. */
@@ -64,7 +54,7 @@ element_argument(FunctionCallInfo fcinfo, int argno)
 static Datum
 set_mutate(FunctionCallInfo fcinfo, SetType t, bool add)
 {
-	CrdtSlice	state = state_or_empty(fcinfo, t);
+	CrdtSlice	state = crdt_state_or_empty(fcinfo, set_type(t));
 	CrdtSlice	element = element_argument(fcinfo, 1);
 	CrdtBuf		buf;
 	CrdtError	err;
@@ -216,34 +206,30 @@ set_elements(FunctionCallInfo fcinfo, SetType t)
 	return (Datum) 0;
 }
 
-#define SET_FUNCTION(name, body) \
-	PG_FUNCTION_INFO_V1(name); \
-	Datum name(PG_FUNCTION_ARGS) { return body; }
-
-SET_FUNCTION(gset_add, set_mutate(fcinfo, GSET, true))
-SET_FUNCTION(twopset_add, set_mutate(fcinfo, TWOPSET, true))
-SET_FUNCTION(twopset_remove, set_mutate(fcinfo, TWOPSET, false))
-SET_FUNCTION(orset_add, set_mutate(fcinfo, ORSET, true))
-SET_FUNCTION(orset_remove, set_mutate(fcinfo, ORSET, false))
-SET_FUNCTION(gset_contains, set_contains(fcinfo, GSET))
-SET_FUNCTION(twopset_contains, set_contains(fcinfo, TWOPSET))
-SET_FUNCTION(orset_contains, set_contains(fcinfo, ORSET))
-SET_FUNCTION(gset_cardinality, set_cardinality(fcinfo, GSET))
-SET_FUNCTION(twopset_cardinality, set_cardinality(fcinfo, TWOPSET))
-SET_FUNCTION(orset_cardinality, set_cardinality(fcinfo, ORSET))
-SET_FUNCTION(gset_value, set_value(fcinfo, GSET))
-SET_FUNCTION(twopset_value, set_value(fcinfo, TWOPSET))
-SET_FUNCTION(orset_value, set_value(fcinfo, ORSET))
-SET_FUNCTION(gset_elements, set_elements(fcinfo, GSET))
-SET_FUNCTION(twopset_elements, set_elements(fcinfo, TWOPSET))
-SET_FUNCTION(orset_elements, set_elements(fcinfo, ORSET))
-
-/* text[] -> gset: every element once, in byte order; NULL elements refused. */
-PG_FUNCTION_INFO_V1(gset_from_text_array);
-Datum
-gset_from_text_array(PG_FUNCTION_ARGS)
+static Datum
+set_add(FunctionCallInfo fcinfo, SetType t)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	return set_mutate(fcinfo, t, true);
+}
+
+/* gset_op, twopset_op and orset_op, each calling set_op */
+#define SET_FUNCTIONS(op) \
+	CRDT_SQL_FUNCTION(gset_##op, set_##op(fcinfo, GSET)) \
+	CRDT_SQL_FUNCTION(twopset_##op, set_##op(fcinfo, TWOPSET)) \
+	CRDT_SQL_FUNCTION(orset_##op, set_##op(fcinfo, ORSET))
+
+SET_FUNCTIONS(add)
+SET_FUNCTIONS(contains)
+SET_FUNCTIONS(cardinality)
+SET_FUNCTIONS(value)
+SET_FUNCTIONS(elements)
+CRDT_SQL_FUNCTION(twopset_remove, set_mutate(fcinfo, TWOPSET, false))
+CRDT_SQL_FUNCTION(orset_remove, set_mutate(fcinfo, ORSET, false))
+
+/* A text[] as a gset value: every element once, in byte order; NULL elements refused. */
+static Datum
+gset_of_array(ArrayType *array)
+{
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -278,5 +264,63 @@ gset_from_text_array(PG_FUNCTION_ARGS)
 	crdt_varlena_buf(&buf);
 	if (crdt_keyset_write_set(&set, CRDT_GSET, &buf, &err) != CRDT_OK)
 		crdt_report(&err, "gset", NULL, 0);
+	return crdt_varlena_datum(&buf);
+}
+
+PG_FUNCTION_INFO_V1(gset_from_text_array);
+Datum
+gset_from_text_array(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(gset_of_array(PG_GETARG_ARRAYTYPE_P(0)));
+}
+
+static char *
+get_type_name_of(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	char	   *name;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
+	ReleaseSysCache(tup);
+	return name;
+}
+
+/*
+ * crdt_reconcile.set_arbitrate(s, wanted text[]) for gset, twopset and
+ * orset: the set after a person decided it holds exactly wanted, by the
+ * set's own rules (a gset cannot lose an element, a twopset removal is
+ * final, an orset adds the missing elements with new dots of this
+ * replica), in one pass over the set and the sorted wanted elements.
+ */
+PG_FUNCTION_INFO_V1(crdt_set_arbitrate);
+Datum
+crdt_set_arbitrate(PG_FUNCTION_ARGS)
+{
+	char	   *type = get_type_name_of(getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 0)));
+	SetType		t = strcmp(type, "orset") == 0 ? ORSET : strcmp(type, "twopset") == 0 ? TWOPSET : GSET;
+	CrdtSlice	state = crdt_state_or_empty(fcinfo, set_type(t));
+	CrdtSlice	wanted;
+	CrdtBuf		buf;
+	CrdtError	err;
+	CrdtStatus	st;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the arbitrated elements must not be NULL")));
+	wanted = crdt_slice_of((struct varlena *) DatumGetPointer(gset_of_array(PG_GETARG_ARRAYTYPE_P(1))));
+	crdt_varlena_buf(&buf);
+	if (t == ORSET)
+	{
+		CrdtReplica replica = crdt_resolve_replica(fcinfo, 2);
+
+		st = crdt_orset_assign(state, wanted, replica.id, replica.len, &buf, &err);
+	}
+	else
+		st = crdt_set_assign(t == TWOPSET ? CRDT_TWOPSET : CRDT_GSET, state, wanted, &buf, &err);
+	if (st != CRDT_OK)
+		crdt_report(&err, type, NULL, 0);
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }

@@ -21,11 +21,46 @@
  */
 #include "tracked.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/varlena.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "merge_stats.h"
+
+/*
+ * Whether the table has any tombstone: one index probe, no SPI — every
+ * local insert and applied write asks, and almost always the answer is no.
+ */
+static bool
+tombstones_exist(TrackedTable *t)
+{
+	Relation	rel;
+	Relation	irel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	if (!OidIsValid(t->tombstones) || !OidIsValid(t->tombstones_key))
+		elog(ERROR, "crdt_reconcile.tombstones is missing");
+	rel = table_open(t->tombstones, AccessShareLock);
+	irel = index_open(t->tombstones_key, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(t->tracked_name));
+	key.sk_collation = irel->rd_indcollation[0];
+	scan = systable_beginscan(rel, t->tombstones_key, true, GetActiveSnapshot(), 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	index_close(irel, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
 
 /* The tombstone's clock for a row's key; false when there is none. */
 bool
@@ -38,15 +73,10 @@ tombstone_find(Decision *d, Row *row, Datum *clock)
 	bool		isnull;
 	int			rc;
 
-	if (d->t->replica_rows || d->t->clock < 0)
+	if (d->t->replica_rows || d->t->clock < 0 || !tombstones_exist(d->t))
 		return false;
 	decision_connect(d);
 	args[0] = CStringGetTextDatum(d->t->tracked_name);
-	rc = execute_as_auditor(d, PLAN_TOMBSTONE_ANY, args, NULL, true);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "crdt_reconcile: reading tombstones failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return false;
 	rows_to_jsonb(d, rows, json, json_null);
 	args[1] = json[0];
 	args[2] = d->t->key_names;
@@ -183,4 +213,56 @@ delete_row(FunctionCallInfo fcinfo, Decision *d, TriggerData *td)
 		tombstone_write(d, &old, clock);
 	crdt_merge_stats_count(t->tracked_relid, d->applied ? MERGE_STAT_MERGES_APPLIED : MERGE_STAT_LOCAL_WRITES, 1);
 	return td->tg_trigtuple;
+}
+
+/*
+ * crdt_reconcile.apply_tombstone(relation_name, row_key, clock): a
+ * tombstone from another node removes the local row it covers — the row
+ * with that key whose clock is not strictly after the tombstone's.  Called
+ * by the tombstones table's triggers, in an apply worker.  Turning the key
+ * back into values runs the key types' input functions (a domain's CHECK,
+ * say): that runs as the table's owner, restricted, never as the
+ * subscription's owner.
+ */
+PG_FUNCTION_INFO_V1(crdt_apply_tombstone);
+Datum
+crdt_apply_tombstone(PG_FUNCTION_ARGS)
+{
+	List	   *name = textToQualifiedNameList(PG_GETARG_TEXT_PP(0));
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(name), AccessShareLock, true);
+	Datum		args[2] = {PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
+	SwitchedIdentity id = {0};
+	char	   *sql;
+	int			rc;
+
+	if (!OidIsValid(relid))
+		PG_RETURN_VOID();		/* not here (yet): nothing to remove */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crdt_reconcile: SPI_connect failed");
+	/* the statement comes from the catalog: the table must be tracked, with a clock */
+	rc = SPI_execute_with_args(
+		"SELECT pg_catalog.format('DELETE FROM %s t USING pg_catalog.jsonb_populate_record(NULL::%s, $1) k "
+		"WHERE %s AND NOT coalesce(t.%I OPERATOR(%s.>) $2, false)', x.relation, x.relation, "
+		"crdt_reconcile.key_match(x.relation, 't', 'k'), x.clock_column, "
+		"pg_catalog.quote_ident(n.nspname)) "
+		"FROM crdt_reconcile.tracked x, pg_catalog.pg_type y JOIN pg_catalog.pg_namespace n ON n.oid = y.typnamespace "
+		"WHERE x.relation OPERATOR(pg_catalog.=) $1 AND x.clock_column IS NOT NULL AND x.shape = 'merge_in_place' "
+		"AND y.oid = $2",
+		2, (Oid[]) {OIDOID, OIDOID},
+		(Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(get_fn_expr_argtype(fcinfo->flinfo, 2))},
+		NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "crdt_reconcile: reading tracking settings failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		identity_switch(&id, relation_owner(relid), "pg_catalog, pg_temp");
+		rc = SPI_execute_with_args(sql, 2, (Oid[]) {JSONBOID, get_fn_expr_argtype(fcinfo->flinfo, 2)},
+								   args, NULL, false, 0);
+		identity_restore(&id);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "crdt_reconcile: applying a tombstone failed: %s", SPI_result_code_string(rc));
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
 }

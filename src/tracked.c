@@ -161,7 +161,7 @@ extension_schema(void)
 	return schema;
 }
 
-static Oid
+Oid
 relation_owner(Oid relid)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -499,6 +499,8 @@ load_tracked(TrackedTable *t, TriggerData *td, Oid trigger_function)
 	t->extension_schema = pstrdup(quote_identifier(get_namespace_name(schema)));
 	t->table_owner = relation_owner(t->tracked_relid);
 	t->audit_owner = relation_owner(get_relname_relid("conflicts", audit_schema));
+	t->tombstones = get_relname_relid("tombstones", audit_schema);
+	t->tombstones_key = get_relname_relid("tombstones_pkey", audit_schema);
 }
 
 /*
@@ -774,11 +776,6 @@ prepare_plan(TrackedTable *t, TrackedPlan which, TupleDesc desc)
 			text = close_sql(t);
 			nargs = 8;
 			types = close_types;
-			break;
-		case PLAN_TOMBSTONE_ANY:
-			text = "SELECT FROM crdt_reconcile.tombstones x WHERE x.relation_name OPERATOR(pg_catalog.=) $1 LIMIT 1";
-			nargs = 1;
-			types = tombstone_types;
 			break;
 		case PLAN_TOMBSTONE_FIND:
 			text = "SELECT x.clock FROM crdt_reconcile.tombstones x WHERE x.relation_name OPERATOR(pg_catalog.=) $1 "

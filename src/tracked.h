@@ -50,7 +50,6 @@ typedef enum TrackedPlan
 	PLAN_RECORD,				/* INSERT a conflict (as the audit owner) */
 	PLAN_ANY_OPEN,				/* does the table have open records */
 	PLAN_CLOSE,					/* close records an applied write settled */
-	PLAN_TOMBSTONE_ANY,			/* has the table any tombstone */
 	PLAN_TOMBSTONE_FIND,		/* the tombstone of a key */
 	PLAN_TOMBSTONE_WRITE,		/* write (merge) a tombstone */
 	PLAN_COUNT
@@ -93,6 +92,8 @@ typedef struct TrackedTable
 	char	   *extension_schema;	/* quoted */
 	Oid			table_owner;	/* of the tracked table */
 	Oid			audit_owner;
+	Oid			tombstones;		/* crdt_reconcile.tombstones and its key index */
+	Oid			tombstones_key;
 	SPIPlanPtr	plans[PLAN_COUNT];
 } TrackedTable;
 
@@ -102,6 +103,7 @@ void		tracked_release(TrackedTable *t);
 void		tracked_release_on_error(TrackedTable *t);
 SPIPlanPtr	tracked_plan(TrackedTable *t, TrackedPlan which, TupleDesc desc);
 const CrdtType *crdt_type_of_column(Oid typid, Oid extension_schema);
+Oid			relation_owner(Oid relid);
 
 /* Runs as role under SECURITY_RESTRICTED_OPERATION with search_path pinned. */
 typedef struct SwitchedIdentity

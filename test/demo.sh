@@ -23,15 +23,15 @@ for n in "${NODES[@]}"; do
 	start_cluster "$n" "wal_level = logical" "crdt.replica_id = '$n'" "max_logical_replication_workers = 8" \
 		"max_worker_processes = 16" "wal_receiver_status_interval = 1s"
 	psql_on "$n" < "$ROOT/test/demo/fleet_setup.sql" >/dev/null
-	psql_on "$n" -c "CREATE PUBLICATION fleet_shared FOR TABLE board" \
-		-c "CREATE PUBLICATION fleet_own FOR TABLE work WHERE (replica = '$n')" >/dev/null
+	# board (all rows), work (this node's rows), the tombstones; no TRUNCATE
+	psql_on "$n" -c "SELECT crdt_reconcile.create_publication('fleet')" >/dev/null
 done
 conninfo() { local var="PORT_$1"; echo "host=$WORK port=${!var} dbname=postgres user=postgres"; }
 for to in "${NODES[@]}"; do
 	for from in "${NODES[@]}"; do
 		[ "$to" = "$from" ] && continue
 		psql_on "$to" -c "CREATE SUBSCRIPTION ${to}_from_${from} CONNECTION '$(conninfo "$from")'
-			PUBLICATION fleet_shared, fleet_own WITH (copy_data = false)" 2>/dev/null
+			PUBLICATION fleet WITH (copy_data = false)" 2>/dev/null
 	done
 done
 log "full mesh: each node publishes board (all rows) and work (its own rows) and subscribes to the others"

@@ -48,6 +48,14 @@ crdt_check_version(CrdtSlice value, CrdtError *err)
 	return CRDT_OK;
 }
 
+void
+crdt_write_empty_value(CrdtBuf *out, int parts)
+{
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	for (int i = 0; i < parts; i++)
+		crdt_buf_put_byte(out, 0);
+}
+
 static void *
 malloc_alloc(void *ctx, size_t size)
 {
@@ -106,6 +114,42 @@ crdt_buf_free(CrdtBuf *buf)
 		buf->alloc->release(buf->alloc->ctx, buf->data);
 	buf->data = NULL;
 	buf->len = buf->cap = 0;
+}
+
+void
+crdt_bufs_init(const CrdtAllocator *alloc,...)
+{
+	va_list		ap;
+	CrdtBuf    *buf;
+
+	va_start(ap, alloc);
+	while ((buf = va_arg(ap, CrdtBuf *)) != NULL)
+		crdt_buf_init(buf, alloc, 0);
+	va_end(ap);
+}
+
+void
+crdt_bufs_free(CrdtBuf *buf,...)
+{
+	va_list		ap;
+
+	va_start(ap, buf);
+	for (; buf != NULL; buf = va_arg(ap, CrdtBuf *))
+		crdt_buf_free(buf);
+	va_end(ap);
+}
+
+bool
+crdt_bufs_failed(const CrdtBuf *buf,...)
+{
+	va_list		ap;
+	bool		failed = false;
+
+	va_start(ap, buf);
+	for (; buf != NULL; buf = va_arg(ap, const CrdtBuf *))
+		failed |= buf->failed;
+	va_end(ap);
+	return failed;
 }
 
 bool
@@ -334,6 +378,21 @@ crdt_replica_id_problem(const uint8_t *id, size_t len)
 		i += n;
 	}
 	return NULL;
+}
+
+CrdtStatus
+crdt_check_replica_argument(const uint8_t *id, size_t len, CrdtError *err)
+{
+	const char *problem = crdt_replica_id_problem(id, len);
+
+	if (problem != NULL)
+	{
+		char		shown[96];
+
+		crdt_describe_bytes(shown, sizeof(shown), id, len);
+		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "replica id %s %s", shown, problem);
+	}
+	return CRDT_OK;
 }
 
 void

@@ -120,9 +120,7 @@ crdt_counter_validate(CrdtCounterKind kind, CrdtSlice value, CrdtError *err)
 void
 crdt_counter_write_empty(CrdtCounterKind kind, CrdtBuf *out)
 {
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	for (int h = 0; h < half_count(kind); h++)
-		crdt_buf_put_byte(out, 0);
+	crdt_write_empty_value(out, half_count(kind));
 }
 
 /* How a binary operation combines the two counts of one id. */
@@ -132,6 +130,16 @@ typedef enum PairRule
 	PAIR_DELTA					/* a's count where it exceeds b's */
 } PairRule;
 
+/* The maps of a and b; ha[1] and hb[1] are empty for vclock and gcounter. */
+static CrdtStatus
+halves_of_both(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, CrdtSlice ha[2], CrdtSlice hb[2],
+			   CrdtError *err)
+{
+	CrdtStatus	st = crdt_counter_halves(kind, a, ha, err);
+
+	return st != CRDT_OK ? st : crdt_counter_halves(kind, b, hb, err);
+}
+
 static CrdtStatus
 combine_values(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, PairRule rule,
 			   CrdtBuf *out, CrdtError *err)
@@ -140,8 +148,7 @@ combine_values(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, PairRule rule,
 	CrdtSlice	hb[2];
 	CrdtStatus	st;
 
-	if ((st = crdt_counter_halves(kind, a, ha, err)) != CRDT_OK ||
-		(st = crdt_counter_halves(kind, b, hb, err)) != CRDT_OK)
+	if ((st = halves_of_both(kind, a, b, ha, hb, err)) != CRDT_OK)
 		return st;
 	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
 	for (int h = 0; h < half_count(kind); h++)
@@ -255,21 +262,6 @@ crdt_counter_value(CrdtCounterKind kind, CrdtSlice value, int64_t *result,
 	return CRDT_OK;
 }
 
-static CrdtStatus
-check_replica_argument(const uint8_t *id, size_t len, CrdtError *err)
-{
-	const char *problem = crdt_replica_id_problem(id, len);
-
-	if (problem != NULL)
-	{
-		char		shown[96];
-
-		crdt_describe_bytes(shown, sizeof(shown), id, len);
-		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "replica id %s %s", shown, problem);
-	}
-	return CRDT_OK;
-}
-
 CrdtStatus
 crdt_counter_add(CrdtCounterKind kind, CrdtSlice value, const uint8_t *id, size_t len,
 				 int64_t delta, CrdtBuf *out, CrdtError *err)
@@ -279,7 +271,7 @@ crdt_counter_add(CrdtCounterKind kind, CrdtSlice value, const uint8_t *id, size_
 	uint64_t	magnitude;
 	int			target;
 
-	if ((st = check_replica_argument(id, len, err)) != CRDT_OK)
+	if ((st = crdt_check_replica_argument(id, len, err)) != CRDT_OK)
 		return st;
 	if (kind != CRDT_PNCOUNTER && delta <= 0)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1,
@@ -376,7 +368,7 @@ crdt_counter_get(CrdtCounterKind kind, CrdtSlice value, const uint8_t *id, size_
 	uint64_t	p;
 	uint64_t	n;
 
-	if ((st = check_replica_argument(id, len, err)) != CRDT_OK ||
+	if ((st = crdt_check_replica_argument(id, len, err)) != CRDT_OK ||
 		(st = crdt_counter_halves(kind, value, half, err)) != CRDT_OK ||
 		(st = find_count(half[0], id, len, &p, err)) != CRDT_OK ||
 		(st = find_count(half[1], id, len, &n, err)) != CRDT_OK)
@@ -403,39 +395,62 @@ crdt_order_name(CrdtOrder order)
 	return "?";
 }
 
-CrdtStatus
-crdt_vclock_compare(CrdtSlice a, CrdtSlice b, CrdtOrder *order, CrdtError *err)
+/*
+ * Walks two vclocks together: ahead[0] when some entry of a is above b's,
+ * ahead[1] the other way round.  Without distance it stops as soon as
+ * both are set (concurrent); with it, *distance is the sum of the
+ * differences, CRDT_ERR_OVERFLOW past INT64_MAX.
+ */
+static CrdtStatus
+vclock_walk(CrdtSlice a, CrdtSlice b, bool ahead[2], int64_t *distance, CrdtError *err)
 {
 	CrdtSlice	ha[2];
 	CrdtSlice	hb[2];
 	CrdtMapPairWalk walk;
-	CrdtStatus	st;
 	const uint8_t *id;
 	size_t		len;
 	uint64_t	ca;
 	uint64_t	cb;
-	bool		a_ahead = false;
-	bool		b_ahead = false;
+	uint64_t	total = 0;
+	CrdtStatus	st;
 	int			rc = 0;
 
-	if ((st = crdt_counter_halves(CRDT_VCLOCK, a, ha, err)) != CRDT_OK ||
-		(st = crdt_counter_halves(CRDT_VCLOCK, b, hb, err)) != CRDT_OK)
+	ahead[0] = ahead[1] = false;
+	if ((st = halves_of_both(CRDT_VCLOCK, a, b, ha, hb, err)) != CRDT_OK)
 		return st;
 	crdt_map_pair_init(&walk, ha[0], hb[0], err);
-	while (!(a_ahead && b_ahead) &&
+	while ((distance != NULL || !(ahead[0] && ahead[1])) &&
 		   (rc = crdt_map_pair_next(&walk, &id, &len, &ca, &cb, err)) > 0)
 	{
-		a_ahead |= ca > cb;
-		b_ahead |= cb > ca;
-	}
-	if (!(a_ahead && b_ahead) && rc < 0)
-		return err->status;
+		uint64_t	d = ca > cb ? ca - cb : cb - ca;
 
-	if (a_ahead && b_ahead)
+		ahead[0] |= ca > cb;
+		ahead[1] |= cb > ca;
+		if (distance != NULL && d > (uint64_t) INT64_MAX - total)
+			return crdt_fail(err, CRDT_ERR_OVERFLOW, -1,
+							 "vclock distance exceeds the bigint range");
+		total += d;
+	}
+	if (rc < 0)
+		return err->status;
+	if (distance != NULL)
+		*distance = (int64_t) total;
+	return CRDT_OK;
+}
+
+CrdtStatus
+crdt_vclock_compare(CrdtSlice a, CrdtSlice b, CrdtOrder *order, CrdtError *err)
+{
+	bool		ahead[2];
+	CrdtStatus	st = vclock_walk(a, b, ahead, NULL, err);
+
+	if (st != CRDT_OK)
+		return st;
+	if (ahead[0] && ahead[1])
 		*order = CRDT_ORDER_CONCURRENT;
-	else if (a_ahead)
+	else if (ahead[0])
 		*order = CRDT_ORDER_AFTER;
-	else if (b_ahead)
+	else if (ahead[1])
 		*order = CRDT_ORDER_BEFORE;
 	else
 		*order = CRDT_ORDER_EQUAL;
@@ -445,34 +460,9 @@ crdt_vclock_compare(CrdtSlice a, CrdtSlice b, CrdtOrder *order, CrdtError *err)
 CrdtStatus
 crdt_vclock_distance(CrdtSlice a, CrdtSlice b, int64_t *result, CrdtError *err)
 {
-	CrdtSlice	ha[2];
-	CrdtSlice	hb[2];
-	CrdtMapPairWalk walk;
-	CrdtStatus	st;
-	const uint8_t *id;
-	size_t		len;
-	uint64_t	ca;
-	uint64_t	cb;
-	uint64_t	total = 0;
-	int			rc;
+	bool		ahead[2];
 
-	if ((st = crdt_counter_halves(CRDT_VCLOCK, a, ha, err)) != CRDT_OK ||
-		(st = crdt_counter_halves(CRDT_VCLOCK, b, hb, err)) != CRDT_OK)
-		return st;
-	crdt_map_pair_init(&walk, ha[0], hb[0], err);
-	while ((rc = crdt_map_pair_next(&walk, &id, &len, &ca, &cb, err)) > 0)
-	{
-		uint64_t	d = ca > cb ? ca - cb : cb - ca;
-
-		if (d > (uint64_t) INT64_MAX - total)
-			return crdt_fail(err, CRDT_ERR_OVERFLOW, -1,
-							 "vclock distance exceeds the bigint range");
-		total += d;
-	}
-	if (rc < 0)
-		return err->status;
-	*result = (int64_t) total;
-	return CRDT_OK;
+	return vclock_walk(a, b, ahead, result, err);
 }
 
 

@@ -11,24 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct ParsedEntry
-{
-	const uint8_t *id;			/* set once parsing is over */
-	size_t		id_offset;		/* into Parser.ids while parsing */
-	size_t		len;
-	uint64_t	count;
-	long		position;
-	int			half;
-} ParsedEntry;
-
 typedef struct Parser
 {
 	JsonLex		lex;
 	CrdtCounterKind kind;
 	CrdtError  *err;
-	CrdtBuf		ids;
-	CrdtBuf		entries;		/* ParsedEntry[] */
-	size_t		count;
+	CrdtKeyBag	bag;			/* list: the half */
+	int			half;			/* of the map being read */
 } Parser;
 
 /* Fails with a message about the count of replica id (described only now). */
@@ -46,33 +35,24 @@ count_problem(Parser *p, size_t at, CrdtStatus status, const char *fmt,
 static CrdtStatus
 parse_count(Parser *p, const uint8_t *id, size_t len, uint64_t *count)
 {
+	JsonLex    *lex = &p->lex;
 	size_t		start;
 	bool		negative = false;
 	bool		overflow = false;
 	uint64_t	v = 0;
 
-	json_skip_ws(&p->lex);
-	start = p->lex.i;
-	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '-')
+	crdt_json_skip_ws(lex);
+	start = lex->i;
+	if (!crdt_json_at_end(lex) && lex->s[lex->i] == '-')
 	{
 		negative = true;
-		p->lex.i++;
+		lex->i++;
 	}
-	if (json_at_end(&p->lex) || p->lex.s[p->lex.i] < '0' || p->lex.s[p->lex.i] > '9')
+	if (crdt_json_at_end(lex) || lex->s[lex->i] < '0' || lex->s[lex->i] > '9')
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "expected a count (a positive integer) for replica %s", id, len);
-	if (p->lex.s[p->lex.i] == '0' && p->lex.i + 1 < p->lex.len && p->lex.s[p->lex.i + 1] >= '0' && p->lex.s[p->lex.i + 1] <= '9')
+	if (lex->s[lex->i] == '0' && lex->i + 1 < lex->len && lex->s[lex->i + 1] >= '0' && lex->s[lex->i + 1] <= '9')
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s has a leading zero", id, len);
-	while (!json_at_end(&p->lex) && p->lex.s[p->lex.i] >= '0' && p->lex.s[p->lex.i] <= '9')
-	{
-		unsigned	d = (unsigned) (p->lex.s[p->lex.i] - '0');
-
-		if (v > ((uint64_t) INT64_MAX - d) / 10)
-			overflow = true;
-		else
-			v = v * 10 + d;
-		p->lex.i++;
-	}
-	if (!json_at_end(&p->lex) && (p->lex.s[p->lex.i] == '.' || p->lex.s[p->lex.i] == 'e' || p->lex.s[p->lex.i] == 'E'))
+	if (!crdt_json_digits(lex, &v, &overflow))
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must be a whole number", id, len);
 	if (negative && (v != 0 || overflow))
 		return count_problem(p, start, CRDT_ERR_SYNTAX, "count for replica %s must not be negative", id, len);
@@ -85,143 +65,60 @@ parse_count(Parser *p, const uint8_t *id, size_t len, uint64_t *count)
 	return CRDT_OK;
 }
 
+/* One "replica": count member of a map, into the bag. */
+static CrdtStatus
+parse_entry(JsonLex *lex, void *ctx)
+{
+	Parser	   *p = ctx;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+	size_t		len;
+	size_t		id_at;
+	uint64_t	count = 0;
+	const char *problem;
+	CrdtStatus	st;
+
+	crdt_json_skip_ws(lex);
+	id_at = lex->i;
+	if ((st = crdt_json_string(lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
+		return st;
+	problem = len > sizeof(id) ? "is longer than 64 bytes" : crdt_replica_id_check(id, len);
+	if (problem != NULL)
+	{
+		char		shown[96];
+
+		crdt_describe_bytes(shown, sizeof(shown), id, len < sizeof(id) ? len : sizeof(id));
+		return crdt_fail(p->err, CRDT_ERR_SYNTAX, (long) id_at, "replica id %s%s %s", shown,
+						 len > sizeof(id) ? "..." : "", problem);
+	}
+	if ((st = crdt_json_expect(lex, ':', "\":\" after a replica id")) != CRDT_OK)
+		return st;
+	if (p->bag.count >= CRDT_MAX_ENTRIES)
+		return crdt_fail(p->err, CRDT_ERR_TOO_LARGE, (long) id_at,
+						 "more than %d entries", CRDT_MAX_ENTRIES);
+	if ((st = parse_count(p, id, len, &count)) != CRDT_OK)
+		return st;
+	return crdt_keybag_add(&p->bag, id, len, p->half, count, (long) id_at, p->err);
+}
+
 static CrdtStatus
 parse_map(Parser *p, int half)
 {
-	CrdtStatus	st;
+	p->half = half;
+	return crdt_json_each(&p->lex, '{', "\"{\"", parse_entry, p);
+}
 
-	if ((st = json_expect(&p->lex, '{', "\"{\"")) != CRDT_OK)
-		return st;
-	json_skip_ws(&p->lex);
-	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '}')
-	{
-		p->lex.i++;
-		return CRDT_OK;
-	}
-	for (;;)
-	{
-		uint8_t		id[CRDT_REPLICA_ID_MAX];
-		char		shown[96];
-		size_t		len;
-		size_t		id_at;
-		const char *problem;
-		ParsedEntry e;
-
-		json_skip_ws(&p->lex);
-		id_at = p->lex.i;
-		if ((st = json_string(&p->lex, "a replica id in double quotes", id, sizeof(id), &len)) != CRDT_OK)
-			return st;
-		problem = len > sizeof(id) ? "is longer than 64 bytes"
-			: crdt_replica_id_check(id, len);
-		if (problem != NULL)
-		{
-			crdt_describe_bytes(shown, sizeof(shown), id, len < sizeof(id) ? len : sizeof(id));
-			return crdt_fail(p->err, CRDT_ERR_SYNTAX, (long) id_at,
-							 "replica id %s%s %s", shown,
-							 len > sizeof(id) ? "..." : "", problem);
-		}
-		if ((st = json_expect(&p->lex, ':', "\":\" after a replica id")) != CRDT_OK)
-			return st;
-
-		if (p->count >= CRDT_MAX_ENTRIES)
-			return crdt_fail(p->err, CRDT_ERR_TOO_LARGE, (long) id_at,
-							 "more than %d entries", CRDT_MAX_ENTRIES);
-		e.id = NULL;
-		e.id_offset = p->ids.len;
-		e.len = len;
-		e.position = (long) id_at;
-		e.half = half;
-		if ((st = parse_count(p, id, len, &e.count)) != CRDT_OK)
-			return st;
-		crdt_buf_put(&p->ids, id, len);
-		crdt_buf_put(&p->entries, &e, sizeof(e));
-		if (p->ids.failed || p->entries.failed)
-			return crdt_nomem(p->err);
-		p->count++;
-
-		json_skip_ws(&p->lex);
-		if (json_at_end(&p->lex))
-			return json_syntax(&p->lex, p->lex.i, "unexpected end of input, expected %s", "\",\" or \"}\"");
-		if (p->lex.s[p->lex.i] == '}')
-		{
-			p->lex.i++;
-			return CRDT_OK;
-		}
-		if (p->lex.s[p->lex.i] != ',')
-			return json_syntax(&p->lex, p->lex.i, "expected %s", "\",\" or \"}\"");
-		p->lex.i++;
-	}
+static CrdtStatus
+parse_half(JsonLex *lex, int which, void *ctx)
+{
+	(void) lex;
+	return parse_map(ctx, which);
 }
 
 /* {"p": map, "n": map}, each key at most once, either may be missing. */
-static CrdtStatus
-parse_pncounter(Parser *p)
-{
-	CrdtStatus	st;
-	bool		seen[2] = {false, false};
-
-	if ((st = json_expect(&p->lex, '{', "\"{\"")) != CRDT_OK)
-		return st;
-	json_skip_ws(&p->lex);
-	if (!json_at_end(&p->lex) && p->lex.s[p->lex.i] == '}')
-	{
-		p->lex.i++;
-		return CRDT_OK;
-	}
-	for (;;)
-	{
-		uint8_t		key[8];
-		size_t		len;
-		size_t		key_at;
-		int			half;
-
-		json_skip_ws(&p->lex);
-		key_at = p->lex.i;
-		if (json_at_end(&p->lex) || p->lex.s[p->lex.i] != '"')
-			return json_syntax(&p->lex, p->lex.i, "expected %s", "\"p\" or \"n\"");
-		if ((st = json_string(&p->lex, "a replica id in double quotes", key, sizeof(key), &len)) != CRDT_OK)
-			return st;
-		if (len == 1 && key[0] == 'p')
-			half = 0;
-		else if (len == 1 && key[0] == 'n')
-			half = 1;
-		else
-			return json_syntax(&p->lex, key_at, "unknown key: expected %s", "\"p\" or \"n\"");
-		if (seen[half])
-			return json_syntax(&p->lex, key_at, "duplicate key \"%s\"", half == 0 ? "p" : "n");
-		seen[half] = true;
-		if ((st = json_expect(&p->lex, ':', "\":\"")) != CRDT_OK ||
-			(st = parse_map(p, half)) != CRDT_OK)
-			return st;
-		json_skip_ws(&p->lex);
-		if (json_at_end(&p->lex))
-			return json_syntax(&p->lex, p->lex.i, "unexpected end of input, expected %s", "\",\" or \"}\"");
-		if (p->lex.s[p->lex.i] == '}')
-		{
-			p->lex.i++;
-			return CRDT_OK;
-		}
-		if (p->lex.s[p->lex.i] != ',')
-			return json_syntax(&p->lex, p->lex.i, "expected %s", "\",\" or \"}\"");
-		p->lex.i++;
-	}
-}
-
-static int
-compare_parsed(const void *x, const void *y)
-{
-	const ParsedEntry *a = x;
-	const ParsedEntry *b = y;
-	int			c;
-
-	if (a->half != b->half)
-		return a->half < b->half ? -1 : 1;
-	c = crdt_bytes_cmp(a->id, a->len, b->id, b->len);
-	if (c != 0)
-		return c;
-	/* equal ids: order by position so the later duplicate is reported */
-	return a->position < b->position ? -1 : (a->position > b->position);
-}
+static const char *const half_names[2] = {"p", "n"};
+static const CrdtJsonObject pncounter_object = {
+	half_names, 2, "\"p\" or \"n\"", "duplicate key \"%s\"", true, parse_half
+};
 
 CrdtStatus
 crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *out,
@@ -229,68 +126,41 @@ crdt_counter_parse(CrdtCounterKind kind, const char *text, size_t len, CrdtBuf *
 {
 	Parser		p;
 	CrdtStatus	st;
-	ParsedEntry *entries;
+	const CrdtParsedKey *entries;
+	unsigned	seen;
+	size_t		k = 0;
 
-	json_lex_init(&p.lex, text, len, err);
+	crdt_json_lex_init(&p.lex, text, len, err);
 	p.kind = kind;
 	p.err = err;
-	p.count = 0;
-	crdt_buf_init(&p.ids, out->alloc, 0);
-	crdt_buf_init(&p.entries, out->alloc, 0);
+	crdt_keybag_init(&p.bag, out->alloc);
 
-	st = kind == CRDT_PNCOUNTER ? parse_pncounter(&p) : parse_map(&p, 0);
+	st = kind == CRDT_PNCOUNTER ? crdt_json_object(&p.lex, &pncounter_object, &p, &seen)
+		: parse_map(&p, 0);
 	if (st == CRDT_OK)
 	{
-		json_skip_ws(&p.lex);
-		if (!json_at_end(&p.lex))
-			st = json_syntax(&p.lex, p.lex.i, "unexpected characters after the closing %s", "\"}\"");
+		crdt_json_skip_ws(&p.lex);
+		if (!crdt_json_at_end(&p.lex))
+			st = crdt_json_syntax(&p.lex, p.lex.i, "unexpected characters after the closing %s", "\"}\"");
 	}
-	if (st == CRDT_OK && (p.ids.failed || p.entries.failed))
-		st = crdt_nomem(err);
-	if (st != CRDT_OK)
-		goto done;
-
-	entries = (ParsedEntry *) p.entries.data;
-	for (size_t k = 0; k < p.count; k++)
-		entries[k].id = p.ids.data + entries[k].id_offset;
-	if (p.count > 1)
-		qsort(entries, p.count, sizeof(ParsedEntry), compare_parsed);
-
-	for (size_t k = 1; k < p.count; k++)
+	if (st == CRDT_OK)
+		st = crdt_keybag_sort(&p.bag, "duplicate replica id %s", err);
+	if (st == CRDT_OK)
 	{
-		if (entries[k].half == entries[k - 1].half &&
-			crdt_bytes_cmp(entries[k].id, entries[k].len,
-						   entries[k - 1].id, entries[k - 1].len) == 0)
-		{
-			char		shown[96];
-
-			crdt_describe_bytes(shown, sizeof(shown), entries[k].id, entries[k].len);
-			st = crdt_fail(err, CRDT_ERR_SYNTAX, entries[k].position,
-						   "duplicate replica id %s", shown);
-			goto done;
-		}
-	}
-
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	{
-		size_t		k = 0;
-
+		entries = crdt_keybag_items(&p.bag);
+		crdt_buf_put_byte(out, CRDT_FORMAT_V1);
 		for (int half = 0; half < (kind == CRDT_PNCOUNTER ? 2 : 1); half++)
 		{
 			CrdtMapWriter w;
 
 			crdt_map_writer_init(&w, out);
-			for (; k < p.count && entries[k].half == half; k++)
-				crdt_map_writer_add(&w, entries[k].id, entries[k].len, entries[k].count);
+			for (; k < p.bag.count && entries[k].list == half; k++)
+				crdt_map_writer_add(&w, entries[k].key, entries[k].len, entries[k].count);
 			crdt_map_writer_finish(&w);
 		}
+		st = crdt_buf_status(out, err);
 	}
-	if (out->failed)
-		st = crdt_nomem(err);
-
-done:
-	crdt_buf_free(&p.ids);
-	crdt_buf_free(&p.entries);
+	crdt_keybag_free(&p.bag);
 	return st;
 }
 
@@ -336,47 +206,16 @@ print_map(CrdtSlice map, CrdtBuf *out, CrdtError *err)
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
-static bool
-map_is_empty(CrdtSlice map)
-{
-	return map.len == 0 || map.data[0] == 0;
-}
-
 CrdtStatus
 crdt_counter_print(CrdtCounterKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
 {
 	CrdtSlice	half[2];
 	CrdtStatus	st;
 
-	if ((st = crdt_counter_halves(kind, value, half, err)) != CRDT_OK)
-		return st;
-	if (kind != CRDT_PNCOUNTER)
-		st = print_map(half[0], out, err);
-	else
-	{
-		bool		wrote = false;
-
-		crdt_buf_put_byte(out, '{');
-		if (!map_is_empty(half[0]))
-		{
-			crdt_buf_put_str(out, "\"p\":");
-			if ((st = print_map(half[0], out, err)) != CRDT_OK)
-				return st;
-			wrote = true;
-		}
-		if (!map_is_empty(half[1]))
-		{
-			if (wrote)
-				crdt_buf_put_byte(out, ',');
-			crdt_buf_put_str(out, "\"n\":");
-			if ((st = print_map(half[1], out, err)) != CRDT_OK)
-				return st;
-		}
-		crdt_buf_put_byte(out, '}');
-	}
-	if (st == CRDT_OK && out->failed)
-		st = crdt_nomem(err);
-	return st;
+	if ((st = crdt_counter_halves(kind, value, half, err)) == CRDT_OK)
+		st = kind != CRDT_PNCOUNTER ? print_map(half[0], out, err)
+			: crdt_json_print_parts(out, half_names, half, 2, print_map, err);
+	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
 static void
@@ -393,20 +232,20 @@ void
 crdt_json_escape_non_ascii(const char *text, size_t len, CrdtBuf *out)
 {
 	const uint8_t *s = (const uint8_t *) text;
-	size_t		run = 0;
 	size_t		k = 0;
 
 	while (k < len)
 	{
-		uint32_t	cp;
+		size_t		run = k;
 		size_t		n;
+		uint32_t	cp;
 
-		if (s[k] < 0x80)
-		{
+		/* ASCII goes as it is; a character after it as its \u escape(s) */
+		while (k < len && s[k] < 0x80)
 			k++;
-			continue;
-		}
 		crdt_buf_put(out, s + run, k - run);
+		if (k == len)
+			break;
 		/* the printer only emits valid UTF-8, so the lead byte gives the length */
 		n = s[k] >= 0xf0 ? 4 : s[k] >= 0xe0 ? 3 : 2;
 		if (n > len - k)
@@ -422,7 +261,5 @@ crdt_json_escape_non_ascii(const char *text, size_t len, CrdtBuf *out)
 		else
 			put_u_escape(out, cp);
 		k += n;
-		run = k;
 	}
-	crdt_buf_put(out, s + run, len - run);
 }

@@ -7,10 +7,11 @@
  */
 #include "jsonlex.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void
-json_lex_init(JsonLex *lex, const char *text, size_t len, CrdtError *err)
+crdt_json_lex_init(JsonLex *lex, const char *text, size_t len, CrdtError *err)
 {
 	lex->s = (const uint8_t *) text;
 	lex->len = len;
@@ -19,13 +20,13 @@ json_lex_init(JsonLex *lex, const char *text, size_t len, CrdtError *err)
 }
 
 bool
-json_at_end(const JsonLex *lex)
+crdt_json_at_end(const JsonLex *lex)
 {
 	return lex->i >= lex->len;
 }
 
 void
-json_skip_ws(JsonLex *lex)
+crdt_json_skip_ws(JsonLex *lex)
 {
 	while (lex->i < lex->len)
 	{
@@ -38,28 +39,28 @@ json_skip_ws(JsonLex *lex)
 }
 
 CrdtStatus
-json_syntax(JsonLex *lex, size_t at, const char *fmt, const char *arg)
+crdt_json_syntax(JsonLex *lex, size_t at, const char *fmt, const char *arg)
 {
 	return crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, fmt, arg);
 }
 
 CrdtStatus
-json_expect(JsonLex *lex, char c, const char *what)
+crdt_json_expect(JsonLex *lex, char c, const char *what)
 {
-	json_skip_ws(lex);
-	if (json_at_end(lex))
-		return json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
+	crdt_json_skip_ws(lex);
+	if (crdt_json_at_end(lex))
+		return crdt_json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
 	if (lex->s[lex->i] != (uint8_t) c)
-		return json_syntax(lex, lex->i, "expected %s", what);
+		return crdt_json_syntax(lex, lex->i, "expected %s", what);
 	lex->i++;
 	return CRDT_OK;
 }
 
 bool
-json_accept(JsonLex *lex, char c)
+crdt_json_accept(JsonLex *lex, char c)
 {
-	json_skip_ws(lex);
-	if (!json_at_end(lex) && lex->s[lex->i] == (uint8_t) c)
+	crdt_json_skip_ws(lex);
+	if (!crdt_json_at_end(lex) && lex->s[lex->i] == (uint8_t) c)
 	{
 		lex->i++;
 		return true;
@@ -68,28 +69,92 @@ json_accept(JsonLex *lex, char c)
 }
 
 CrdtStatus
-json_next_member(JsonLex *lex, char close, bool *more)
+crdt_json_open(JsonLex *lex, char open, const char *what, bool *more)
+{
+	CrdtStatus	st = crdt_json_expect(lex, open, what);
+
+	*more = st == CRDT_OK && !crdt_json_accept(lex, open == '{' ? '}' : ']');
+	return st;
+}
+
+CrdtStatus
+crdt_json_next_member(JsonLex *lex, char close, bool *more)
 {
 	const char *what = close == '}' ? "\",\" or \"}\"" : "\",\" or \"]\"";
 
-	json_skip_ws(lex);
-	if (json_at_end(lex))
-		return json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
+	crdt_json_skip_ws(lex);
+	if (crdt_json_at_end(lex))
+		return crdt_json_syntax(lex, lex->i, "unexpected end of input, expected %s", what);
 	if (lex->s[lex->i] == (uint8_t) close || lex->s[lex->i] == ',')
 	{
 		*more = lex->s[lex->i] == ',';
 		lex->i++;
 		return CRDT_OK;
 	}
-	return json_syntax(lex, lex->i, "expected %s", what);
+	return crdt_json_syntax(lex, lex->i, "expected %s", what);
 }
 
 CrdtStatus
-json_end(JsonLex *lex)
+crdt_json_each(JsonLex *lex, char open, const char *what, CrdtJsonMember member, void *ctx)
 {
-	json_skip_ws(lex);
-	if (!json_at_end(lex))
-		return json_syntax(lex, lex->i, "unexpected characters after the closing %s",
+	bool		more;
+	CrdtStatus	st = crdt_json_open(lex, open, what, &more);
+
+	while (st == CRDT_OK && more)
+		if ((st = member(lex, ctx)) == CRDT_OK)
+			st = crdt_json_next_member(lex, open == '{' ? '}' : ']', &more);
+	return st;
+}
+
+/* A key of obj: *which is its index in obj->names, *at where it starts. */
+static CrdtStatus
+object_key(JsonLex *lex, const CrdtJsonObject *obj, int *which, size_t *at)
+{
+	uint8_t		name[16];
+	size_t		len;
+	CrdtStatus	st;
+
+	crdt_json_skip_ws(lex);
+	*at = lex->i;
+	if ((st = crdt_json_string(lex, obj->what, name, sizeof(name), &len)) != CRDT_OK)
+		return st;
+	for (*which = 0; *which < obj->n; (*which)++)
+		if (len == strlen(obj->names[*which]) && memcmp(name, obj->names[*which], len) == 0)
+			return CRDT_OK;
+	return crdt_json_syntax(lex, *at, "unknown key: expected %s", obj->what);
+}
+
+CrdtStatus
+crdt_json_object(JsonLex *lex, const CrdtJsonObject *obj, void *ctx, unsigned *seen)
+{
+	bool		more;
+	CrdtStatus	st = crdt_json_open(lex, '{', "\"{\"", &more);
+
+	*seen = 0;
+	while (st == CRDT_OK && more)
+	{
+		int			which;
+		size_t		at;
+
+		if ((st = object_key(lex, obj, &which, &at)) != CRDT_OK)
+			break;
+		if (*seen & (1u << which))
+			st = crdt_json_syntax(lex, at, obj->duplicate,
+								  obj->duplicate_key ? obj->names[which] : obj->what);
+		else if ((st = crdt_json_expect(lex, ':', "\":\"")) == CRDT_OK &&
+				 (st = obj->member(lex, which, ctx)) == CRDT_OK)
+			st = crdt_json_next_member(lex, '}', &more);
+		*seen |= 1u << which;
+	}
+	return st;
+}
+
+CrdtStatus
+crdt_json_end(JsonLex *lex)
+{
+	crdt_json_skip_ws(lex);
+	if (!crdt_json_at_end(lex))
+		return crdt_json_syntax(lex, lex->i, "unexpected characters after the closing %s",
 						   "\"}\" or \"]\"");
 	return CRDT_OK;
 }
@@ -127,7 +192,7 @@ read_hex4(JsonLex *lex, uint32_t *out)
 }
 
 size_t
-json_utf8_encode(uint8_t *out, uint32_t cp)
+crdt_json_utf8_encode(uint8_t *out, uint32_t cp)
 {
 	if (cp < 0x80)
 	{
@@ -154,70 +219,60 @@ json_utf8_encode(uint8_t *out, uint32_t cp)
 	return 4;
 }
 
+/* The one-letter escapes and what they stand for (JSON and its canonical output). */
+static const char escape_letters[] = "\"\\/bfnrt";
+static const char escape_values[] = "\"\\/\b\f\n\r\t";
+
+#define ESCAPES 8
+
 /* Decodes the escape after a backslash at esc_at into enc; returns its length or 0. */
 static size_t
 decode_escape(JsonLex *lex, size_t esc_at, uint8_t enc[4], CrdtStatus *st)
 {
 	uint8_t		c = lex->s[lex->i++];
+	const char *letter = memchr(escape_letters, c, ESCAPES);
 	uint32_t	cp;
 	uint32_t	low;
 
 	*st = CRDT_OK;
-	switch (c)
+	if (letter != NULL)
 	{
-		case '"':
-		case '\\':
-		case '/':
-			enc[0] = c;
-			return 1;
-		case 'b':
-			enc[0] = '\b';
-			return 1;
-		case 'f':
-			enc[0] = '\f';
-			return 1;
-		case 'n':
-			enc[0] = '\n';
-			return 1;
-		case 'r':
-			enc[0] = '\r';
-			return 1;
-		case 't':
-			enc[0] = '\t';
-			return 1;
-		case 'u':
-			if (!read_hex4(lex, &cp))
-				*st = json_syntax(lex, esc_at, "invalid %s escape: expected four hex digits", "\\u");
-			else if (cp >= 0xdc00 && cp <= 0xdfff)
-				*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
-			else if (cp >= 0xd800 && cp <= 0xdbff)
-			{
-				if (lex->len - lex->i < 2 || lex->s[lex->i] != '\\' || lex->s[lex->i + 1] != 'u')
-					*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
-				else
-				{
-					lex->i += 2;
-					if (!read_hex4(lex, &low) || low < 0xdc00 || low > 0xdfff)
-						*st = json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
-					else
-						cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-				}
-			}
-			return *st == CRDT_OK ? json_utf8_encode(enc, cp) : 0;
-		default:
-			*st = json_syntax(lex, esc_at, "invalid escape sequence in a %s", "string");
-			return 0;
+		enc[0] = (uint8_t) escape_values[letter - escape_letters];
+		return 1;
 	}
+	if (c != 'u')
+	{
+		*st = crdt_json_syntax(lex, esc_at, "invalid escape sequence in a %s", "string");
+		return 0;
+	}
+	if (!read_hex4(lex, &cp))
+		*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: expected four hex digits", "\\u");
+	else if (cp >= 0xdc00 && cp <= 0xdfff)
+		*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired low surrogate", "\\u");
+	else if (cp >= 0xd800 && cp <= 0xdbff)
+	{
+		if (lex->len - lex->i < 2 || lex->s[lex->i] != '\\' || lex->s[lex->i + 1] != 'u')
+			*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+		else
+		{
+			lex->i += 2;
+			if (!read_hex4(lex, &low) || low < 0xdc00 || low > 0xdfff)
+				*st = crdt_json_syntax(lex, esc_at, "invalid %s escape: unpaired high surrogate", "\\u");
+			else
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+		}
+	}
+	return *st == CRDT_OK ? crdt_json_utf8_encode(enc, cp) : 0;
 }
 
 CrdtStatus
-json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *len)
+crdt_json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *len)
 {
 	size_t		n = 0;
 
-	json_skip_ws(lex);
-	if (json_at_end(lex) || lex->s[lex->i] != '"')
-		return json_syntax(lex, lex->i, "expected %s", what);
+	crdt_json_skip_ws(lex);
+	if (crdt_json_at_end(lex) || lex->s[lex->i] != '"')
+		return crdt_json_syntax(lex, lex->i, "expected %s", what);
 	lex->i++;
 	for (;;)
 	{
@@ -227,8 +282,8 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 		size_t		esc_at;
 		CrdtStatus	st;
 
-		if (json_at_end(lex))
-			return json_syntax(lex, lex->i, "unexpected end of input inside a %s", "string");
+		if (crdt_json_at_end(lex))
+			return crdt_json_syntax(lex, lex->i, "unexpected end of input inside a %s", "string");
 		c = lex->s[lex->i];
 		if (c == '"')
 		{
@@ -236,7 +291,7 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 			break;
 		}
 		if (c < 0x20)
-			return json_syntax(lex, lex->i, "unescaped control character in a %s", "string");
+			return crdt_json_syntax(lex, lex->i, "unescaped control character in a %s", "string");
 		if (c != '\\')
 		{
 			if (n < cap)
@@ -246,8 +301,8 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 			continue;
 		}
 		esc_at = lex->i++;
-		if (json_at_end(lex))
-			return json_syntax(lex, esc_at, "unexpected end of input inside a %s", "string");
+		if (crdt_json_at_end(lex))
+			return crdt_json_syntax(lex, esc_at, "unexpected end of input inside a %s", "string");
 		enc_len = decode_escape(lex, esc_at, enc, &st);
 		if (st != CRDT_OK)
 			return st;
@@ -260,14 +315,14 @@ json_string(JsonLex *lex, const char *what, uint8_t *out, size_t cap, size_t *le
 }
 
 CrdtStatus
-json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len, size_t *at)
+crdt_json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len, size_t *at)
 {
 	const char *problem;
 	CrdtStatus	st;
 
-	json_skip_ws(lex);
+	crdt_json_skip_ws(lex);
 	*at = lex->i;
-	if ((st = json_string(lex, "an element in double quotes", out, CRDT_ELEMENT_MAX + 1, len)) != CRDT_OK)
+	if ((st = crdt_json_string(lex, "an element in double quotes", out, CRDT_ELEMENT_MAX + 1, len)) != CRDT_OK)
 		return st;
 	problem = crdt_element_problem(out, *len > CRDT_ELEMENT_MAX ? CRDT_ELEMENT_MAX + 1 : *len);
 	if (problem != NULL)
@@ -276,28 +331,48 @@ json_element(JsonLex *lex, uint8_t out[CRDT_ELEMENT_MAX + 1], size_t *len, size_
 }
 
 CrdtStatus
-json_positive(JsonLex *lex, const char *what, uint64_t *value)
+crdt_json_replica_id(JsonLex *lex, uint8_t id[CRDT_REPLICA_ID_MAX + 1], size_t *len, size_t at,
+					 const char *fmt)
+{
+	const char *problem;
+	CrdtStatus	st;
+
+	if ((st = crdt_json_string(lex, "a replica id in double quotes", id, CRDT_REPLICA_ID_MAX + 1,
+							   len)) != CRDT_OK)
+		return st;
+	problem = *len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes" : crdt_replica_id_check(id, *len);
+	return problem == NULL ? CRDT_OK : crdt_fail(lex->err, CRDT_ERR_SYNTAX, (long) at, fmt, problem);
+}
+
+bool
+crdt_json_digits(JsonLex *lex, uint64_t *value, bool *overflow)
+{
+	for (; !crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9'; lex->i++)
+	{
+		unsigned	d = (unsigned) (lex->s[lex->i] - '0');
+
+		if (*value > ((uint64_t) INT64_MAX - d) / 10)
+			*overflow = true;
+		else
+			*value = *value * 10 + d;
+	}
+	return crdt_json_at_end(lex) ||
+		(lex->s[lex->i] != '.' && lex->s[lex->i] != 'e' && lex->s[lex->i] != 'E');
+}
+
+CrdtStatus
+crdt_json_positive(JsonLex *lex, const char *what, uint64_t *value)
 {
 	size_t		start;
 	uint64_t	v = 0;
 	bool		overflow = false;
 
-	json_skip_ws(lex);
+	crdt_json_skip_ws(lex);
 	start = lex->i;
-	if (json_at_end(lex) || lex->s[lex->i] < '1' || lex->s[lex->i] > '9')
-		return json_syntax(lex, start, "expected %s (a positive integer)", what);
-	while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
-	{
-		unsigned	d = (unsigned) (lex->s[lex->i] - '0');
-
-		if (v > ((uint64_t) INT64_MAX - d) / 10)
-			overflow = true;
-		else
-			v = v * 10 + d;
-		lex->i++;
-	}
-	if (!json_at_end(lex) && (lex->s[lex->i] == '.' || lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
-		return json_syntax(lex, start, "%s must be a whole number", what);
+	if (crdt_json_at_end(lex) || lex->s[lex->i] < '1' || lex->s[lex->i] > '9')
+		return crdt_json_syntax(lex, start, "expected %s (a positive integer)", what);
+	if (!crdt_json_digits(lex, &v, &overflow))
+		return crdt_json_syntax(lex, start, "%s must be a whole number", what);
 	if (overflow)
 		return crdt_fail(lex->err, CRDT_ERR_OVERFLOW, (long) start,
 						 "%s is out of range for type bigint", what);
@@ -306,7 +381,7 @@ json_positive(JsonLex *lex, const char *what, uint64_t *value)
 }
 
 static CrdtStatus
-json_number(JsonLex *lex)
+scan_number(JsonLex *lex)
 {
 	size_t		start = lex->i;
 	size_t		digits;
@@ -314,39 +389,39 @@ json_number(JsonLex *lex)
 	if (lex->s[lex->i] == '-')
 		lex->i++;
 	digits = lex->i;
-	while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+	while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
 		lex->i++;
 	if (lex->i == digits || (lex->s[digits] == '0' && lex->i - digits > 1))
-		return json_syntax(lex, start, "invalid %s", "number");
-	if (!json_at_end(lex) && lex->s[lex->i] == '.')
+		return crdt_json_syntax(lex, start, "invalid %s", "number");
+	if (!crdt_json_at_end(lex) && lex->s[lex->i] == '.')
 	{
 		digits = ++lex->i;
-		while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+		while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
 			lex->i++;
 		if (lex->i == digits)
-			return json_syntax(lex, start, "invalid %s", "number");
+			return crdt_json_syntax(lex, start, "invalid %s", "number");
 	}
-	if (!json_at_end(lex) && (lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
+	if (!crdt_json_at_end(lex) && (lex->s[lex->i] == 'e' || lex->s[lex->i] == 'E'))
 	{
 		lex->i++;
-		if (!json_at_end(lex) && (lex->s[lex->i] == '+' || lex->s[lex->i] == '-'))
+		if (!crdt_json_at_end(lex) && (lex->s[lex->i] == '+' || lex->s[lex->i] == '-'))
 			lex->i++;
 		digits = lex->i;
-		while (!json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
+		while (!crdt_json_at_end(lex) && lex->s[lex->i] >= '0' && lex->s[lex->i] <= '9')
 			lex->i++;
 		if (lex->i == digits)
-			return json_syntax(lex, start, "invalid %s", "number");
+			return crdt_json_syntax(lex, start, "invalid %s", "number");
 	}
 	return CRDT_OK;
 }
 
 static CrdtStatus
-json_literal(JsonLex *lex, const char *word)
+scan_literal(JsonLex *lex, const char *word)
 {
 	size_t		n = strlen(word);
 
 	if (lex->len - lex->i < n || memcmp(lex->s + lex->i, word, n) != 0)
-		return json_syntax(lex, lex->i, "expected %s", "a JSON value");
+		return crdt_json_syntax(lex, lex->i, "expected %s", "a JSON value");
 	lex->i += n;
 	return CRDT_OK;
 }
@@ -356,13 +431,13 @@ json_literal(JsonLex *lex, const char *word)
  * can exhaust the C stack.
  */
 CrdtStatus
-json_value(JsonLex *lex, size_t *start, size_t *end)
+crdt_json_value(JsonLex *lex, size_t *start, size_t *end)
 {
 	char		open[CRDT_JSON_MAX_DEPTH];
 	int			depth = 0;
 	CrdtStatus	st;
 
-	json_skip_ws(lex);
+	crdt_json_skip_ws(lex);
 	*start = lex->i;
 	for (;;)
 	{
@@ -371,24 +446,24 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 		uint8_t		c;
 
 		/* a value */
-		json_skip_ws(lex);
-		if (json_at_end(lex))
-			return json_syntax(lex, lex->i, "unexpected end of input, expected %s", "a JSON value");
+		crdt_json_skip_ws(lex);
+		if (crdt_json_at_end(lex))
+			return crdt_json_syntax(lex, lex->i, "unexpected end of input, expected %s", "a JSON value");
 		c = lex->s[lex->i];
 		if (c == '{' || c == '[')
 		{
 			if (depth == CRDT_JSON_MAX_DEPTH)
-				return json_syntax(lex, lex->i, "JSON value nested more than %s levels deep", "512");
+				return crdt_json_syntax(lex, lex->i, "JSON value nested more than %s levels deep", "512");
 			open[depth++] = (char) c;
 			lex->i++;
-			if (json_accept(lex, c == '{' ? '}' : ']'))
+			if (crdt_json_accept(lex, c == '{' ? '}' : ']'))
 				depth--;
 			else
 			{
 				if (c == '{')
 				{
-					if ((st = json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
-						(st = json_expect(lex, ':', "\":\"")) != CRDT_OK)
+					if ((st = crdt_json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
+						(st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK)
 						return st;
 				}
 				continue;
@@ -396,15 +471,15 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 		}
 		else if (c == '"')
 		{
-			if ((st = json_string(lex, "a string", scratch, 0, &ignored)) != CRDT_OK)
+			if ((st = crdt_json_string(lex, "a string", scratch, 0, &ignored)) != CRDT_OK)
 				return st;
 		}
 		else if (c == '-' || (c >= '0' && c <= '9'))
 		{
-			if ((st = json_number(lex)) != CRDT_OK)
+			if ((st = scan_number(lex)) != CRDT_OK)
 				return st;
 		}
-		else if ((st = json_literal(lex, c == 't' ? "true" : c == 'f' ? "false" : "null")) != CRDT_OK)
+		else if ((st = scan_literal(lex, c == 't' ? "true" : c == 'f' ? "false" : "null")) != CRDT_OK)
 			return st;
 
 		/* after a value: close containers, or go on to the next member */
@@ -417,7 +492,7 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 				*end = lex->i;
 				return CRDT_OK;
 			}
-			if ((st = json_next_member(lex, open[depth - 1] == '{' ? '}' : ']', &more)) != CRDT_OK)
+			if ((st = crdt_json_next_member(lex, open[depth - 1] == '{' ? '}' : ']', &more)) != CRDT_OK)
 				return st;
 			if (!more)
 			{
@@ -425,8 +500,8 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 				continue;
 			}
 			if (open[depth - 1] == '{' &&
-				((st = json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
-				 (st = json_expect(lex, ':', "\":\"")) != CRDT_OK))
+				((st = crdt_json_string(lex, "an object key in double quotes", scratch, 0, &ignored)) != CRDT_OK ||
+				 (st = crdt_json_expect(lex, ':', "\":\"")) != CRDT_OK))
 				return st;
 			break;
 		}
@@ -434,7 +509,7 @@ json_value(JsonLex *lex, size_t *start, size_t *end)
 }
 
 void
-json_put_string(CrdtBuf *out, const uint8_t *s, size_t len)
+crdt_json_put_string(CrdtBuf *out, const uint8_t *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t		run = 0;
@@ -443,50 +518,130 @@ json_put_string(CrdtBuf *out, const uint8_t *s, size_t len)
 	for (size_t k = 0; k < len; k++)
 	{
 		uint8_t		c = s[k];
-		char		esc[6];
-		size_t		n = 2;
+		const char *value;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		crdt_buf_put(out, s + run, k - run);
 		run = k + 1;
-		esc[0] = '\\';
-		switch (c)
+		value = memchr(escape_values, c, ESCAPES);
+		if (value != NULL)
 		{
-			case '"':
-			case '\\':
-				esc[1] = (char) c;
-				break;
-			case '\b':
-				esc[1] = 'b';
-				break;
-			case '\f':
-				esc[1] = 'f';
-				break;
-			case '\n':
-				esc[1] = 'n';
-				break;
-			case '\r':
-				esc[1] = 'r';
-				break;
-			case '\t':
-				esc[1] = 't';
-				break;
-			default:
-				esc[1] = 'u';
-				esc[2] = '0';
-				esc[3] = '0';
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				n = 6;
+			char		pair[2] = {'\\', escape_letters[value - escape_values]};
+
+			crdt_buf_put(out, pair, sizeof(pair));
 		}
-		crdt_buf_put(out, esc, n);
+		else
+		{
+			char		code[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+			crdt_buf_put(out, code, sizeof(code));
+		}
 	}
 	crdt_buf_put(out, s + run, len - run);
 	crdt_buf_put_byte(out, '"');
 }
 
+CrdtStatus
+crdt_json_print_parts(CrdtBuf *out, const char *const *names, const CrdtSlice *parts, int n,
+					  CrdtPartPrinter print, CrdtError *err)
+{
+	bool		wrote = false;
+	CrdtStatus	st = CRDT_OK;
+
+	crdt_buf_put_byte(out, '{');
+	for (int i = 0; i < n && st == CRDT_OK; i++)
+	{
+		if (parts[i].len == 0 || parts[i].data[0] == 0)
+			continue;
+		if (wrote)
+			crdt_buf_put_byte(out, ',');
+		crdt_json_put_string(out, (const uint8_t *) names[i], strlen(names[i]));
+		crdt_buf_put_byte(out, ':');
+		st = print(parts[i], out, err);
+		wrote = true;
+	}
+	crdt_buf_put_byte(out, '}');
+	return st;
+}
+
+/* ------------------------------------------------------------- key bags */
+
+void
+crdt_keybag_init(CrdtKeyBag *bag, const CrdtAllocator *alloc)
+{
+	crdt_buf_init(&bag->bytes, alloc, 0);
+	crdt_buf_init(&bag->items, alloc, 0);
+	bag->count = 0;
+}
+
+void
+crdt_keybag_free(CrdtKeyBag *bag)
+{
+	crdt_buf_free(&bag->bytes);
+	crdt_buf_free(&bag->items);
+}
+
+CrdtStatus
+crdt_keybag_add(CrdtKeyBag *bag, const uint8_t *key, size_t len, int list, uint64_t count,
+				long position, CrdtError *err)
+{
+	CrdtParsedKey item = {NULL, bag->bytes.len, len, count, position, list};
+
+	crdt_buf_put(&bag->bytes, key, len);
+	crdt_buf_put(&bag->items, &item, sizeof(item));
+	bag->count++;
+	return bag->bytes.failed || bag->items.failed ? crdt_nomem(err) : CRDT_OK;
+}
+
+/* by list, then bytes, then position: of two equal keys the later is reported */
+static int
+compare_parsed_keys(const void *x, const void *y)
+{
+	const CrdtParsedKey *a = x;
+	const CrdtParsedKey *b = y;
+	int			c = a->list != b->list ? (a->list < b->list ? -1 : 1)
+		: crdt_bytes_cmp(a->key, a->len, b->key, b->len);
+
+	return c != 0 ? c : (a->position < b->position ? -1 : (a->position > b->position));
+}
+
+CrdtStatus
+crdt_keybag_sort(CrdtKeyBag *bag, const char *duplicate, CrdtError *err)
+{
+	CrdtParsedKey *items = (CrdtParsedKey *) bag->items.data;
+
+	for (size_t k = 0; k < bag->count; k++)
+		items[k].key = bag->bytes.data + items[k].offset;
+	if (bag->count > 1)
+		qsort(items, bag->count, sizeof(CrdtParsedKey), compare_parsed_keys);
+	for (size_t k = 1; k < bag->count; k++)
+		if (items[k].list == items[k - 1].list &&
+			crdt_bytes_cmp(items[k].key, items[k].len, items[k - 1].key, items[k - 1].len) == 0)
+		{
+			char		shown[96];
+
+			crdt_describe_bytes(shown, sizeof(shown), items[k].key, items[k].len);
+			return crdt_fail(err, CRDT_ERR_SYNTAX, items[k].position, duplicate, shown);
+		}
+	return CRDT_OK;
+}
+
 /* ------------------------------------------------ canonical JSON values */
+
+CrdtStatus
+crdt_json_canonical_value(JsonLex *lex, CrdtBuf *out)
+{
+	size_t		start;
+	size_t		end;
+	CrdtStatus	st;
+
+	if ((st = crdt_json_value(lex, &start, &end)) == CRDT_OK &&
+		(st = crdt_json_canonical((const char *) lex->s + start, end - start, out,
+								  lex->err)) != CRDT_OK)
+		lex->err->position = (long) start;
+	return st;
+}
 
 static CrdtJsonCanonicalizer canonicalizer = NULL;
 
@@ -505,12 +660,12 @@ default_canonical(const char *json, size_t len, CrdtBuf *out, CrdtError *err)
 	size_t		end;
 	CrdtStatus	st;
 
-	json_lex_init(&lex, json, len, err);
-	if ((st = json_value(&lex, &start, &end)) != CRDT_OK)
+	crdt_json_lex_init(&lex, json, len, err);
+	if ((st = crdt_json_value(&lex, &start, &end)) != CRDT_OK)
 		return st;
-	json_skip_ws(&lex);
-	if (!json_at_end(&lex))
-		return json_syntax(&lex, lex.i, "unexpected characters after the %s", "JSON value");
+	crdt_json_skip_ws(&lex);
+	if (!crdt_json_at_end(&lex))
+		return crdt_json_syntax(&lex, lex.i, "unexpected characters after the %s", "JSON value");
 	crdt_buf_put(out, json + start, end - start);
 	return crdt_buf_status(out, err);
 }

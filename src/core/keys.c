@@ -116,20 +116,22 @@ crdt_keys_reader_next(CrdtKeyReader *r, const uint8_t **key, size_t *len, CrdtEr
 
 CrdtStatus
 crdt_keys_span(CrdtKeyStyle style, const uint8_t *bytes, size_t len, size_t offset,
-			   size_t *span, CrdtError *err)
+			   CrdtPayloadSkip skip, size_t *span, CrdtError *err)
 {
 	CrdtKeyReader r;
 	const uint8_t *key;
 	size_t		key_len;
+	CrdtStatus	st = CRDT_OK;
 	int			rc;
 
 	crdt_keys_reader_init(&r, style, bytes, len, offset);
-	while ((rc = crdt_keys_reader_next(&r, &key, &key_len, err)) > 0)
-		;
-	if (rc < 0)
-		return err->status;
+	while (st == CRDT_OK && (rc = crdt_keys_reader_next(&r, &key, &key_len, err)) > 0)
+		if (skip != NULL)
+			st = skip(&r.pos, r.end, err);
+	if (st == CRDT_OK && rc < 0)
+		st = err->status;
 	*span = (size_t) (r.pos - bytes);
-	return CRDT_OK;
+	return st;
 }
 
 void
@@ -180,4 +182,14 @@ crdt_element_problem(const uint8_t *key, size_t len)
 	if (!crdt_utf8_valid(key, len))
 		return "is not valid UTF-8";
 	return NULL;
+}
+
+CrdtStatus
+crdt_check_element_argument(const uint8_t *key, size_t len, CrdtError *err)
+{
+	const char *problem = crdt_element_problem(key, len);
+
+	if (problem != NULL)
+		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a set element %s", problem);
+	return CRDT_OK;
 }

@@ -112,23 +112,33 @@ crdt_keyset_put(CrdtKeySet *s, const uint8_t *key, size_t len, uint32_t tag, siz
 	return CRDT_OK;
 }
 
-typedef struct SortedKey
-{
-	const uint8_t *key;
-	size_t		len;
-	uint32_t	tag;
-} SortedKey;
-
 static int
-compare_sorted(const void *x, const void *y)
+compare_items(const void *x, const void *y)
 {
-	const SortedKey *a = x;
-	const SortedKey *b = y;
+	const CrdtKeySetItem *a = x;
+	const CrdtKeySetItem *b = y;
 	int			c = crdt_bytes_cmp(a->key, a->len, b->key, b->len);
 
-	if (c != 0)
-		return c;
-	return a->tag < b->tag ? -1 : (a->tag > b->tag);
+	return c != 0 ? c : (a->tag < b->tag ? -1 : (a->tag > b->tag));
+}
+
+CrdtKeySetItem *
+crdt_keyset_sorted(const CrdtKeySet *s)
+{
+	CrdtKeySetItem *items = s->alloc->alloc(s->alloc->ctx, (s->used + 1) * sizeof(CrdtKeySetItem));
+
+	if (items == NULL)
+		return NULL;
+	for (size_t k = 0; k < s->used; k++)
+	{
+		items[k].key = s->bytes.data + s->entries[k].offset;
+		items[k].len = s->entries[k].len;
+		items[k].tag = s->entries[k].extra;
+		items[k].entry = (uint32_t) k;
+	}
+	if (s->used > 1)
+		qsort(items, s->used, sizeof(CrdtKeySetItem), compare_items);
+	return items;
 }
 
 /*
@@ -138,7 +148,7 @@ compare_sorted(const void *x, const void *y)
 CrdtStatus
 crdt_keyset_write_set(const CrdtKeySet *s, CrdtSetKind kind, CrdtBuf *out, CrdtError *err)
 {
-	SortedKey  *sorted = s->alloc->alloc(s->alloc->ctx, (s->used + 1) * sizeof(SortedKey));
+	CrdtKeySetItem *sorted = crdt_keyset_sorted(s);
 	CrdtKeyWriter *w = s->alloc->alloc(s->alloc->ctx, sizeof(CrdtKeyWriter));
 
 	if (sorted == NULL || w == NULL)
@@ -149,15 +159,6 @@ crdt_keyset_write_set(const CrdtKeySet *s, CrdtSetKind kind, CrdtBuf *out, CrdtE
 			s->alloc->release(s->alloc->ctx, w);
 		return crdt_nomem(err);
 	}
-	for (size_t k = 0; k < s->used; k++)
-	{
-		sorted[k].key = s->bytes.data + s->entries[k].offset;
-		sorted[k].len = s->entries[k].len;
-		sorted[k].tag = s->entries[k].extra;
-	}
-	if (s->used > 1)
-		qsort(sorted, s->used, sizeof(SortedKey), compare_sorted);
-
 	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
 	for (uint32_t list = 0; list < (kind == CRDT_TWOPSET ? 2u : 1u); list++)
 	{

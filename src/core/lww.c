@@ -107,15 +107,23 @@ lww_validate(CrdtSlice value, CrdtError *err)
 	return crdt_json_check_canonical(lww.value, lww.value_len, err);
 }
 
+/* Reads both registers of a binary operation. */
+static CrdtStatus
+read_pair(CrdtSlice a, CrdtSlice b, CrdtLww *la, CrdtLww *lb, CrdtError *err)
+{
+	CrdtStatus	st = crdt_lww_read(a, la, err);
+
+	return st != CRDT_OK ? st : crdt_lww_read(b, lb, err);
+}
+
 static CrdtStatus
 lww_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *out, CrdtError *err)
 {
 	CrdtLww		la;
 	CrdtLww		lb;
-	CrdtStatus	st;
+	CrdtStatus	st = read_pair(a, b, &la, &lb, err);
 
-	if ((st = crdt_lww_read(a, &la, err)) != CRDT_OK ||
-		(st = crdt_lww_read(b, &lb, err)) != CRDT_OK)
+	if (st != CRDT_OK)
 		return st;
 	crdt_lww_write(lww_cmp(&la, &lb) >= 0 ? &la : &lb, out);
 	return crdt_buf_status(out, err);
@@ -128,10 +136,9 @@ lww_delta(CrdtSlice newer, CrdtSlice since, CrdtBuf *out, CrdtError *err)
 	CrdtLww		ln;
 	CrdtLww		ls;
 	CrdtLww		empty = {true, 0, NULL, 0, NULL, 0};
-	CrdtStatus	st;
+	CrdtStatus	st = read_pair(newer, since, &ln, &ls, err);
 
-	if ((st = crdt_lww_read(newer, &ln, err)) != CRDT_OK ||
-		(st = crdt_lww_read(since, &ls, err)) != CRDT_OK)
+	if (st != CRDT_OK)
 		return st;
 	crdt_lww_write(lww_cmp(&ln, &ls) > 0 ? &ln : &empty, out);
 	return crdt_buf_status(out, err);
@@ -142,19 +149,17 @@ lww_compare(CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
 {
 	CrdtLww		la;
 	CrdtLww		lb;
-	CrdtStatus	st;
+	CrdtStatus	st = read_pair(a, b, &la, &lb, err);
 
-	if ((st = crdt_lww_read(a, &la, err)) != CRDT_OK ||
-		(st = crdt_lww_read(b, &lb, err)) != CRDT_OK)
-		return st;
-	*result = lww_cmp(&la, &lb);
-	return CRDT_OK;
+	if (st == CRDT_OK)
+		*result = lww_cmp(&la, &lb);
+	return st;
 }
 
 static void
 lww_write_empty(CrdtBuf *out)
 {
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	crdt_write_empty_value(out, 0);
 }
 
 CrdtStatus
@@ -313,111 +318,73 @@ parse_time(const uint8_t *s, size_t n, int64_t *at)
 
 /* ---------------------------------------------------------------- text */
 
+/* What the text form has given so far. */
+typedef struct LwwParser
+{
+	CrdtLww		lww;
+	CrdtBuf		value;
+	uint8_t		replica[CRDT_REPLICA_ID_MAX + 1];
+} LwwParser;
+
+/* The value of member which: "value", "at" or "replica". */
+static CrdtStatus
+parse_member(JsonLex *lex, int which, void *ctx)
+{
+	LwwParser  *lp = ctx;
+	size_t		at;
+	uint8_t		stamp[40];
+	size_t		stamp_len;
+	CrdtStatus	st;
+
+	crdt_json_skip_ws(lex);
+	at = lex->i;
+	if (which == 0)
+		return crdt_json_canonical_value(lex, &lp->value);
+	if (which == 2)
+	{
+		lp->lww.replica = lp->replica;
+		return crdt_json_replica_id(lex, lp->replica, &lp->lww.replica_len, at, "replica id %s");
+	}
+	if ((st = crdt_json_string(lex, "a timestamp in double quotes", stamp, sizeof(stamp),
+							   &stamp_len)) != CRDT_OK)
+		return st;
+	if (stamp_len > sizeof(stamp) || !parse_time(stamp, stamp_len, &lp->lww.at))
+		return crdt_json_syntax(lex, at, "expected %s",
+								"a timestamp like \"2026-11-26T10:00:00.000000Z\" (years 1 to 9999, with Z or an offset)");
+	return CRDT_OK;
+}
+
+static const char *const member_names[3] = {"value", "at", "replica"};
+static const CrdtJsonObject lww_object = {
+	member_names, 3, "\"value\", \"at\" or \"replica\"", "duplicate key: %s each once", false,
+	parse_member
+};
+
+/* {} is the empty register; else all three members. */
 static CrdtStatus
 lww_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 {
-	static const char *const names[3] = {"value", "at", "replica"};
 	JsonLex		lex;
-	CrdtBuf		value;
-	CrdtLww		lww = {false, 0, NULL, 0, NULL, 0};
-	uint8_t		replica[CRDT_REPLICA_ID_MAX + 1];
-	bool		seen[3] = {false, false, false};
-	bool		more = true;
+	LwwParser	lp;
+	unsigned	seen;
 	CrdtStatus	st;
 
-	json_lex_init(&lex, text, len, err);
-	crdt_buf_init(&value, out->alloc, 0);
-	if ((st = json_expect(&lex, '{', "\"{\"")) != CRDT_OK)
-		goto done;
-	if (json_accept(&lex, '}'))
+	memset(&lp.lww, 0, sizeof(lp.lww));
+	crdt_json_lex_init(&lex, text, len, err);
+	crdt_buf_init(&lp.value, out->alloc, 0);
+	if ((st = crdt_json_object(&lex, &lww_object, &lp, &seen)) == CRDT_OK)
+		st = crdt_json_end(&lex);
+	lp.lww.empty = seen == 0;
+	if (st == CRDT_OK && seen != 0 && seen != 7)
+		st = crdt_json_syntax(&lex, 0, "expected %s", "all of \"value\", \"at\" and \"replica\" (or {} for the empty register)");
+	if (st == CRDT_OK)
 	{
-		lww.empty = true;
-		more = false;
+		lp.lww.value = lp.value.data;
+		lp.lww.value_len = lp.value.len;
+		crdt_lww_write(&lp.lww, out);
+		st = crdt_buf_status(out, err);
 	}
-	while (more)
-	{
-		uint8_t		name[8];
-		size_t		name_len;
-		size_t		at;
-		int			which = -1;
-
-		json_skip_ws(&lex);
-		at = lex.i;
-		if ((st = json_string(&lex, "\"value\", \"at\" or \"replica\"", name, sizeof(name), &name_len)) != CRDT_OK)
-			goto done;
-		for (int i = 0; i < 3; i++)
-			if (name_len == strlen(names[i]) && memcmp(name, names[i], name_len) == 0)
-				which = i;
-		if (which < 0 || seen[which])
-		{
-			st = json_syntax(&lex, at, which < 0 ? "unknown key: expected %s" : "duplicate key: %s each once",
-							 "\"value\", \"at\" or \"replica\"");
-			goto done;
-		}
-		seen[which] = true;
-		if ((st = json_expect(&lex, ':', "\":\"")) != CRDT_OK)
-			goto done;
-		json_skip_ws(&lex);
-		at = lex.i;
-		if (which == 0)
-		{
-			size_t		start;
-			size_t		end;
-
-			if ((st = json_value(&lex, &start, &end)) != CRDT_OK)
-				goto done;
-			if ((st = crdt_json_canonical((const char *) lex.s + start, end - start, &value, err)) != CRDT_OK)
-			{
-				err->position = (long) start;
-				goto done;
-			}
-		}
-		else if (which == 1)
-		{
-			uint8_t		stamp[40];
-			size_t		stamp_len;
-
-			if ((st = json_string(&lex, "a timestamp in double quotes", stamp, sizeof(stamp), &stamp_len)) != CRDT_OK)
-				goto done;
-			if (stamp_len > sizeof(stamp) || !parse_time(stamp, stamp_len, &lww.at))
-			{
-				st = json_syntax(&lex, at, "expected %s",
-								 "a timestamp like \"2026-11-26T10:00:00.000000Z\" (years 1 to 9999, with Z or an offset)");
-				goto done;
-			}
-		}
-		else
-		{
-			const char *problem;
-
-			if ((st = json_string(&lex, "a replica id in double quotes", replica, sizeof(replica),
-								  &lww.replica_len)) != CRDT_OK)
-				goto done;
-			problem = lww.replica_len > CRDT_REPLICA_ID_MAX ? "is longer than 64 bytes"
-				: crdt_replica_id_check(replica, lww.replica_len);
-			if (problem != NULL)
-			{
-				st = crdt_fail(err, CRDT_ERR_SYNTAX, (long) at, "replica id %s", problem);
-				goto done;
-			}
-			lww.replica = replica;
-		}
-		if ((st = json_next_member(&lex, '}', &more)) != CRDT_OK)
-			goto done;
-	}
-	if ((st = json_end(&lex)) != CRDT_OK)
-		goto done;
-	if (!lww.empty && !(seen[0] && seen[1] && seen[2]))
-	{
-		st = json_syntax(&lex, 0, "expected %s", "all of \"value\", \"at\" and \"replica\" (or {} for the empty register)");
-		goto done;
-	}
-	lww.value = value.data;
-	lww.value_len = value.len;
-	crdt_lww_write(&lww, out);
-	st = crdt_buf_status(out, err);
-done:
-	crdt_buf_free(&value);
+	crdt_buf_free(&lp.value);
 	return st;
 }
 
@@ -441,7 +408,7 @@ lww_print(CrdtSlice value, CrdtBuf *out, CrdtError *err)
 	crdt_buf_put_str(out, ",\"at\":\"");
 	crdt_buf_put_str(out, stamp);
 	crdt_buf_put_str(out, "\",\"replica\":");
-	json_put_string(out, lww.replica, lww.replica_len);
+	crdt_json_put_string(out, lww.replica, lww.replica_len);
 	crdt_buf_put_byte(out, '}');
 	return crdt_buf_status(out, err);
 }

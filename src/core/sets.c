@@ -104,7 +104,7 @@ crdt_set_lists(CrdtSetKind kind, CrdtSlice value, CrdtSlice list[2], CrdtError *
 		size_t		span;
 
 		if ((st = crdt_keys_span(CRDT_KEYS_FRONT_CODED, value.data + offset,
-								 value.len - offset, offset, &span, err)) != CRDT_OK)
+								 value.len - offset, offset, NULL, &span, err)) != CRDT_OK)
 			return st;
 		list[i].data = value.data + offset;
 		list[i].len = span;
@@ -146,9 +146,7 @@ crdt_set_validate(CrdtSetKind kind, CrdtSlice value, CrdtError *err)
 void
 crdt_set_write_empty(CrdtSetKind kind, CrdtBuf *out)
 {
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	for (int i = 0; i < list_count(kind); i++)
-		crdt_buf_put_byte(out, 0);
+	crdt_write_empty_value(out, list_count(kind));
 }
 
 /*
@@ -186,34 +184,39 @@ static bool keep_merged_removed(unsigned m) { return (m & 12) != 0; }
 static bool keep_delta_present(unsigned m) { return m == 1; }
 static bool keep_delta_removed(unsigned m) { return (m & 12) == 4; }
 
+/* The lists of a and b in walk order: (a.P, b.P, a.R, b.R), R empty for a gset. */
 static CrdtStatus
-combine(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, bool delta, CrdtBuf *out,
-		CrdtError *err)
+lists_of_both(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, CrdtSlice four[4], CrdtError *err)
 {
 	CrdtSlice	la[2];
 	CrdtSlice	lb[2];
-	CrdtSlice	four[4];
 	CrdtStatus	st;
 
 	if ((st = crdt_set_lists(kind, a, la, err)) != CRDT_OK ||
 		(st = crdt_set_lists(kind, b, lb, err)) != CRDT_OK)
 		return st;
+	four[0] = la[0];
+	four[1] = lb[0];
+	four[2] = la[1];
+	four[3] = lb[1];
+	return CRDT_OK;
+}
+
+static CrdtStatus
+combine(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, bool delta, CrdtBuf *out,
+		CrdtError *err)
+{
+	CrdtSlice	four[4];
+	CrdtStatus	st = lists_of_both(kind, a, b, four, err);
+
+	if (st != CRDT_OK)
+		return st;
 	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
 	if (kind == CRDT_GSET)
-	{
-		four[0] = la[0];
-		four[1] = lb[0];
 		st = write_list(2, four, delta ? keep_first_only : keep_any, out, err);
-	}
-	else
-	{
-		four[0] = la[0];
-		four[1] = lb[0];
-		four[2] = la[1];
-		four[3] = lb[1];
-		if ((st = write_list(4, four, delta ? keep_delta_present : keep_merged_present, out, err)) == CRDT_OK)
-			st = write_list(4, four, delta ? keep_delta_removed : keep_merged_removed, out, err);
-	}
+	else if ((st = write_list(4, four, delta ? keep_delta_present : keep_merged_present, out,
+							  err)) == CRDT_OK)
+		st = write_list(4, four, delta ? keep_delta_removed : keep_merged_removed, out, err);
 	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
@@ -258,26 +261,14 @@ list_contains(CrdtSlice list, const uint8_t *key, size_t len, bool *found, CrdtE
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
-static CrdtStatus
-check_element_argument(const uint8_t *key, size_t len, CrdtError *err)
-{
-	const char *problem = crdt_element_problem(key, len);
-
-	if (problem != NULL)
-		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a set element %s", problem);
-	return CRDT_OK;
-}
-
 CrdtStatus
 crdt_set_contains(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
 				  bool *found, CrdtError *err)
 {
 	CrdtSlice	list[2];
-	CrdtStatus	st;
+	CrdtStatus	st = crdt_set_lists(kind, value, list, err);
 
-	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
-		return st;
-	return list_contains(list[0], key, len, found, err);
+	return st != CRDT_OK ? st : list_contains(list[0], key, len, found, err);
 }
 
 CrdtStatus
@@ -305,42 +296,47 @@ crdt_set_cardinality(CrdtSetKind kind, CrdtSlice value, size_t *count, CrdtError
  * guarantees.  A removed element cannot be added back, and removing an
  * element that is not present changes nothing.
  */
+static CrdtStatus
+merge_single(CrdtSetKind kind, CrdtSlice value, int list, const uint8_t *key, size_t len,
+			 CrdtBuf *out, CrdtError *err)
+{
+	CrdtBuf		single;
+	CrdtStatus	st;
+
+	crdt_buf_init(&single, out->alloc, 0);
+	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
+	for (int i = 0; i < list_count(kind); i++)
+	{
+		CrdtKeyWriter kw;
+
+		crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &single);
+		if (i == list)
+			crdt_keys_writer_add(&kw, key, len);
+		crdt_keys_writer_finish(&kw);
+	}
+	st = single.failed ? crdt_buf_status(&single, err)
+		: crdt_set_merge(kind, value, (CrdtSlice) {single.data, single.len}, out, err);
+	crdt_buf_free(&single);
+	return st;
+}
+
 CrdtStatus
 crdt_set_add(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
 			 CrdtBuf *out, CrdtError *err)
 {
-	CrdtBuf		single;
-	CrdtKeyWriter kw;
-	CrdtSlice	s;
-	CrdtStatus	st;
+	CrdtStatus	st = crdt_check_element_argument(key, len, err);
 
-	if ((st = check_element_argument(key, len, err)) != CRDT_OK)
-		return st;
-	crdt_buf_init(&single, out->alloc, 0);
-	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
-	crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &single);
-	crdt_keys_writer_add(&kw, key, len);
-	crdt_keys_writer_finish(&kw);
-	if (kind == CRDT_TWOPSET)
-		crdt_buf_put_byte(&single, 0);
-	s.data = single.data;
-	s.len = single.len;
-	st = single.failed ? crdt_buf_status(&single, err) : crdt_set_merge(kind, value, s, out, err);
-	crdt_buf_free(&single);
-	return st;
+	return st != CRDT_OK ? st : merge_single(kind, value, 0, key, len, out, err);
 }
 
 CrdtStatus
 crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t len,
 				CrdtBuf *out, CrdtError *err)
 {
-	CrdtBuf		single;
-	CrdtKeyWriter kw;
-	CrdtSlice	s;
 	CrdtStatus	st;
 	bool		present;
 
-	if ((st = check_element_argument(key, len, err)) != CRDT_OK)
+	if ((st = crdt_check_element_argument(key, len, err)) != CRDT_OK)
 		return st;
 	if (kind != CRDT_TWOPSET)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a gset cannot remove elements");
@@ -351,279 +347,173 @@ crdt_set_remove(CrdtSetKind kind, CrdtSlice value, const uint8_t *key, size_t le
 		crdt_buf_put(out, value.data, value.len);
 		return crdt_buf_status(out, err);
 	}
-	crdt_buf_init(&single, out->alloc, 0);
-	crdt_buf_put_byte(&single, CRDT_FORMAT_V1);
-	crdt_buf_put_byte(&single, 0);
-	crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &single);
-	crdt_keys_writer_add(&kw, key, len);
-	crdt_keys_writer_finish(&kw);
-	s.data = single.data;
-	s.len = single.len;
-	st = single.failed ? crdt_buf_status(&single, err) : crdt_set_merge(kind, value, s, out, err);
-	crdt_buf_free(&single);
-	return st;
+	return merge_single(kind, value, 1, key, len, out, err);
+}
+
+/* Two key lists compared as sequences of keys, a prefix first. */
+static CrdtStatus
+compare_lists(CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
+{
+	CrdtKeyReader ra;
+	CrdtKeyReader rb;
+
+	crdt_keys_reader_init(&ra, CRDT_KEYS_FRONT_CODED, a.data, a.len, 0);
+	crdt_keys_reader_init(&rb, CRDT_KEYS_FRONT_CODED, b.data, b.len, 0);
+	for (;;)
+	{
+		const uint8_t *ka;
+		const uint8_t *kb;
+		size_t		lena;
+		size_t		lenb;
+		int			rca = crdt_keys_reader_next(&ra, &ka, &lena, err);
+		int			rcb;
+
+		if (rca < 0 || (rcb = crdt_keys_reader_next(&rb, &kb, &lenb, err)) < 0)
+			return err->status;
+		if (rca == 0 || rcb == 0)
+		{
+			*result = rca == rcb ? 0 : (rca == 0 ? -1 : 1);
+			return CRDT_OK;
+		}
+		if ((*result = crdt_bytes_cmp(ka, lena, kb, lenb)) != 0)
+			return CRDT_OK;
+	}
 }
 
 /* The btree order: (list, element) sequences compared in order, a prefix first. */
 CrdtStatus
 crdt_set_compare(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
 {
-	CrdtSlice	la[2];
-	CrdtSlice	lb[2];
-	CrdtStatus	st;
+	CrdtSlice	four[4];
+	CrdtStatus	st = lists_of_both(kind, a, b, four, err);
 
-	if ((st = crdt_set_lists(kind, a, la, err)) != CRDT_OK ||
-		(st = crdt_set_lists(kind, b, lb, err)) != CRDT_OK)
-		return st;
-	for (int i = 0; i < list_count(kind); i++)
-	{
-		CrdtKeyReader ra;
-		CrdtKeyReader rb;
-
-		crdt_keys_reader_init(&ra, CRDT_KEYS_FRONT_CODED, la[i].data, la[i].len, 0);
-		crdt_keys_reader_init(&rb, CRDT_KEYS_FRONT_CODED, lb[i].data, lb[i].len, 0);
-		for (;;)
-		{
-			const uint8_t *ka;
-			const uint8_t *kb;
-			size_t		lena;
-			size_t		lenb;
-			int			rca = crdt_keys_reader_next(&ra, &ka, &lena, err);
-			int			rcb;
-			int			c;
-
-			if (rca < 0 || (rcb = crdt_keys_reader_next(&rb, &kb, &lenb, err)) < 0)
-				return err->status;
-			if (rca == 0 || rcb == 0)
-			{
-				if (rca != rcb)
-				{
-					*result = rca == 0 ? -1 : 1;
-					return CRDT_OK;
-				}
-				break;
-			}
-			if ((c = crdt_bytes_cmp(ka, lena, kb, lenb)) != 0)
-			{
-				*result = c;
-				return CRDT_OK;
-			}
-		}
-	}
-	*result = 0;
-	return CRDT_OK;
+	for (int i = 0; st == CRDT_OK && i < list_count(kind); i++)
+		if ((st = compare_lists(four[2 * i], four[2 * i + 1], result, err)) == CRDT_OK &&
+			*result != 0)
+			break;
+	return st;
 }
 
 /* ---------------------------------------------------------------- text */
 
-typedef struct ParsedKey
+/* The elements read so far, and the list being read. */
+typedef struct SetParser
 {
-	const uint8_t *key;			/* set once parsing is over */
-	size_t		offset;			/* into the bytes buffer while parsing */
-	size_t		len;
-	long		position;
+	CrdtKeyBag	bag;
 	int			list;
-} ParsedKey;
+	uint8_t		element[CRDT_ELEMENT_MAX + 1];
+} SetParser;
 
-typedef struct KeyBag
+/* The keys of a twopset's text form, its lists' names */
+static const char *const list_names[2] = {"elements", "removed"};
+
+static CrdtStatus
+parse_element(JsonLex *lex, void *ctx)
 {
-	CrdtBuf		bytes;
-	CrdtBuf		items;			/* ParsedKey[] */
-	size_t		count;
-} KeyBag;
+	SetParser  *sp = ctx;
+	size_t		len;
+	size_t		at;
+	CrdtStatus	st = crdt_json_element(lex, sp->element, &len, &at);
 
-static int
-compare_parsed(const void *x, const void *y)
-{
-	const ParsedKey *a = x;
-	const ParsedKey *b = y;
-	int			c;
-
-	if (a->list != b->list)
-		return a->list < b->list ? -1 : 1;
-	c = crdt_bytes_cmp(a->key, a->len, b->key, b->len);
-	if (c != 0)
-		return c;
-	return a->position < b->position ? -1 : (a->position > b->position);
+	if (st != CRDT_OK)
+		return st;
+	if (sp->bag.count >= CRDT_MAX_ENTRIES)
+		return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
+						 "more than %d elements", CRDT_MAX_ENTRIES);
+	return crdt_keybag_add(&sp->bag, sp->element, len, sp->list, 0, (long) at, lex->err);
 }
 
-/* Parses ["e", ...] into list number `list` of the bag. */
+/* Parses ["e", ...] into list number `list`. */
 static CrdtStatus
-parse_elements(JsonLex *lex, KeyBag *bag, int list)
+parse_elements(JsonLex *lex, SetParser *sp, int list)
 {
-	CrdtStatus	st;
-	bool		more = true;
-
-	if ((st = json_expect(lex, '[', "\"[\"")) != CRDT_OK)
-		return st;
-	if (json_accept(lex, ']'))
-		return CRDT_OK;
-	while (more)
-	{
-		uint8_t		element[CRDT_ELEMENT_MAX + 1];
-		size_t		len;
-		size_t		at;
-		ParsedKey	k;
-
-		if ((st = json_element(lex, element, &len, &at)) != CRDT_OK)
-			return st;
-		if (bag->count >= CRDT_MAX_ENTRIES)
-			return crdt_fail(lex->err, CRDT_ERR_TOO_LARGE, (long) at,
-							 "more than %d elements", CRDT_MAX_ENTRIES);
-		k.key = NULL;
-		k.offset = bag->bytes.len;
-		k.len = len;
-		k.position = (long) at;
-		k.list = list;
-		crdt_buf_put(&bag->bytes, element, len);
-		crdt_buf_put(&bag->items, &k, sizeof(k));
-		bag->count++;
-		if ((st = json_next_member(lex, ']', &more)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
+	sp->list = list;
+	return crdt_json_each(lex, '[', "\"[\"", parse_element, sp);
 }
 
 static CrdtStatus
-parse_twopset(JsonLex *lex, KeyBag *bag)
+parse_list(JsonLex *lex, int which, void *ctx)
 {
-	static const char *const names[2] = {"elements", "removed"};
-	bool		seen[2] = {false, false};
-	bool		more = true;
-	CrdtStatus	st;
+	return parse_elements(lex, ctx, which);
+}
 
-	if ((st = json_expect(lex, '{', "\"{\"")) != CRDT_OK)
-		return st;
-	if (json_accept(lex, '}'))
-		return CRDT_OK;
-	while (more)
+static const CrdtJsonObject twopset_object = {
+	list_names, 2, "\"elements\" or \"removed\"", "duplicate key \"%s\"", true, parse_list
+};
+
+/*
+ * Writes the value of the sorted keys of the bag.  twopset: an element
+ * listed as removed counts as added and removed, so it goes to R only;
+ * the walk drops it from P.
+ */
+static CrdtStatus
+write_parsed(CrdtSetKind kind, const CrdtKeyBag *bag, CrdtBuf *out, CrdtError *err)
+{
+	const CrdtParsedKey *items = crdt_keybag_items(bag);
+	CrdtBuf		lists;
+	CrdtSlice	pr[2];
+	size_t		mid = 0;		/* where R starts in lists */
+	size_t		k = 0;
+	CrdtStatus	st = CRDT_OK;
+
+	crdt_buf_init(&lists, out->alloc, 0);
+	for (int list = 0; list < list_count(kind); list++)
 	{
-		uint8_t		name[16];
-		size_t		len;
-		size_t		at;
-		int			list = -1;
+		CrdtKeyWriter kw;
 
-		json_skip_ws(lex);
-		at = lex->i;
-		if ((st = json_string(lex, "\"elements\" or \"removed\"", name, sizeof(name), &len)) != CRDT_OK)
-			return st;
-		for (int i = 0; i < 2; i++)
-			if (len == strlen(names[i]) && memcmp(name, names[i], len) == 0)
-				list = i;
-		if (list < 0)
-			return json_syntax(lex, at, "unknown key: expected %s", "\"elements\" or \"removed\"");
-		if (seen[list])
-			return json_syntax(lex, at, "duplicate key \"%s\"", names[list]);
-		seen[list] = true;
-		if ((st = json_expect(lex, ':', "\":\"")) != CRDT_OK ||
-			(st = parse_elements(lex, bag, list)) != CRDT_OK ||
-			(st = json_next_member(lex, '}', &more)) != CRDT_OK)
-			return st;
+		crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &lists);
+		for (; k < bag->count && items[k].list == list; k++)
+			crdt_keys_writer_add(&kw, items[k].key, items[k].len);
+		crdt_keys_writer_finish(&kw);
+		if (list == 0)
+			mid = lists.len;
 	}
-	return CRDT_OK;
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	if (lists.failed)
+		st = crdt_nomem(err);
+	else if (kind == CRDT_GSET)
+		crdt_buf_put(out, lists.data, lists.len);
+	else
+	{
+		/* P minus R, then R */
+		pr[0].data = lists.data;
+		pr[0].len = mid;
+		pr[1].data = lists.data + mid;
+		pr[1].len = lists.len - mid;
+		if ((st = write_list(2, pr, keep_first_only, out, err)) == CRDT_OK)
+			crdt_buf_put(out, pr[1].data, pr[1].len);
+	}
+	crdt_buf_free(&lists);
+	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
 CrdtStatus
 crdt_set_parse(CrdtSetKind kind, const char *text, size_t len, CrdtBuf *out, CrdtError *err)
 {
 	JsonLex		lex;
-	KeyBag		bag;
-	ParsedKey  *items;
+	SetParser	sp;
+	unsigned	seen;
 	CrdtStatus	st;
-	size_t		k = 0;
 
-	json_lex_init(&lex, text, len, err);
-	crdt_buf_init(&bag.bytes, out->alloc, 0);
-	crdt_buf_init(&bag.items, out->alloc, 0);
-	bag.count = 0;
-
-	json_skip_ws(&lex);
-	if (kind == CRDT_GSET && !json_at_end(&lex) && lex.s[lex.i] == '{')
+	crdt_json_lex_init(&lex, text, len, err);
+	crdt_keybag_init(&sp.bag, out->alloc);
+	crdt_json_skip_ws(&lex);
+	if (kind == CRDT_GSET && !crdt_json_at_end(&lex) && lex.s[lex.i] == '{')
 	{
 		/* '{}' is the empty value of every type */
 		lex.i++;
-		st = json_expect(&lex, '}', "\"}\" (a gset is a JSON array)");
+		st = crdt_json_expect(&lex, '}', "\"}\" (a gset is a JSON array)");
 	}
 	else
-		st = kind == CRDT_GSET ? parse_elements(&lex, &bag, 0) : parse_twopset(&lex, &bag);
+		st = kind == CRDT_GSET ? parse_elements(&lex, &sp, 0)
+			: crdt_json_object(&lex, &twopset_object, &sp, &seen);
 	if (st == CRDT_OK)
-		st = json_end(&lex);
-	if (st == CRDT_OK && (bag.bytes.failed || bag.items.failed))
-		st = crdt_nomem(err);
-	if (st != CRDT_OK)
-		goto done;
-
-	items = (ParsedKey *) bag.items.data;
-	for (size_t i = 0; i < bag.count; i++)
-		items[i].key = bag.bytes.data + items[i].offset;
-	if (bag.count > 1)
-		qsort(items, bag.count, sizeof(ParsedKey), compare_parsed);
-	for (size_t i = 1; i < bag.count; i++)
-	{
-		if (items[i].list == items[i - 1].list &&
-			crdt_bytes_cmp(items[i].key, items[i].len, items[i - 1].key, items[i - 1].len) == 0)
-		{
-			char		shown[96];
-
-			crdt_describe_bytes(shown, sizeof(shown), items[i].key, items[i].len);
-			st = crdt_fail(err, CRDT_ERR_SYNTAX, items[i].position, "duplicate element %s", shown);
-			goto done;
-		}
-	}
-
-	/*
-	 * twopset: an element listed as removed counts as added and removed,
-	 * so it goes to R only; the walk below drops it from P.
-	 */
-	{
-		CrdtBuf		lists;
-		CrdtSlice	slices[2];
-		size_t		mid = 0;
-
-		crdt_buf_init(&lists, out->alloc, 0);
-		for (int list = 0; list < list_count(kind); list++)
-		{
-			CrdtKeyWriter kw;
-
-			crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, &lists);
-			for (; k < bag.count && items[k].list == list; k++)
-				crdt_keys_writer_add(&kw, items[k].key, items[k].len);
-			crdt_keys_writer_finish(&kw);
-			if (list == 0)
-				mid = lists.len;
-		}
-		if (lists.failed)
-			st = crdt_nomem(err);
-		else if (kind == CRDT_GSET)
-		{
-			crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-			crdt_buf_put(out, lists.data, lists.len);
-			st = crdt_buf_status(out, err);
-		}
-		else
-		{
-			CrdtSlice	four[4];
-
-			slices[0].data = lists.data;
-			slices[0].len = mid;
-			slices[1].data = lists.data + mid;
-			slices[1].len = lists.len - mid;
-			four[0] = slices[0];
-			four[1] = slices[1];
-			crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-			/* P minus R, then R */
-			if ((st = write_list(2, four, keep_first_only, out, err)) == CRDT_OK)
-			{
-				crdt_buf_put(out, slices[1].data, slices[1].len);
-				st = crdt_buf_status(out, err);
-			}
-		}
-		crdt_buf_free(&lists);
-	}
-
-done:
-	crdt_buf_free(&bag.bytes);
-	crdt_buf_free(&bag.items);
+		st = crdt_json_end(&lex);
+	if (st == CRDT_OK)
+		st = crdt_keybag_sort(&sp.bag, "duplicate element %s", err);
+	if (st == CRDT_OK)
+		st = write_parsed(kind, &sp.bag, out, err);
+	crdt_keybag_free(&sp.bag);
 	return st;
 }
 
@@ -641,7 +531,7 @@ print_list(CrdtSlice list, CrdtBuf *out, CrdtError *err)
 	{
 		if (r.entries > 1)
 			crdt_buf_put_byte(out, ',');
-		json_put_string(out, key, len);
+		crdt_json_put_string(out, key, len);
 	}
 	crdt_buf_put_byte(out, ']');
 	return rc < 0 ? err->status : CRDT_OK;
@@ -651,32 +541,59 @@ CrdtStatus
 crdt_set_print(CrdtSetKind kind, CrdtSlice value, CrdtBuf *out, CrdtError *err)
 {
 	CrdtSlice	list[2];
-	CrdtStatus	st;
+	CrdtStatus	st = crdt_set_lists(kind, value, list, err);
 
-	if ((st = crdt_set_lists(kind, value, list, err)) != CRDT_OK)
-		return st;
-	if (kind == CRDT_GSET)
-		st = print_list(list[0], out, err);
-	else
-	{
-		bool		wrote = false;
-
-		crdt_buf_put_byte(out, '{');
-		for (int i = 0; i < 2 && st == CRDT_OK; i++)
-		{
-			if (list[i].len <= 1)
-				continue;
-			if (wrote)
-				crdt_buf_put_byte(out, ',');
-			crdt_buf_put_str(out, i == 0 ? "\"elements\":" : "\"removed\":");
-			st = print_list(list[i], out, err);
-			wrote = true;
-		}
-		crdt_buf_put_byte(out, '}');
-	}
+	if (st == CRDT_OK)
+		st = kind == CRDT_GSET ? print_list(list[0], out, err)
+			: crdt_json_print_parts(out, list_names, list, 2, print_list, err);
 	return st != CRDT_OK ? st : crdt_buf_status(out, err);
 }
 
 
 CRDT_DEFINE_TYPE(gset, set, CRDT_GSET);
 CRDT_DEFINE_TYPE(twopset, set, CRDT_TWOPSET);
+
+/*
+ * The set after a person decided it holds exactly wanted (a gset value),
+ * as its own mutators would make it, in one pass over the lists (masks
+ * over value.P, wanted, value.R): a gset only grows, so every element it
+ * has must be wanted; a twopset removes its unwanted present elements and
+ * adds the wanted ones (a removed element stays removed).
+ */
+static bool keep_unwanted(unsigned m) { return m == 1; }
+static bool keep_assigned(unsigned m) { return (m & 2) && !(m & 4); }
+static bool keep_dropped(unsigned m) { return (m & 4) || ((m & 1) && !(m & 2)); }
+
+CrdtStatus
+crdt_set_assign(CrdtSetKind kind, CrdtSlice value, CrdtSlice wanted, CrdtBuf *out, CrdtError *err)
+{
+	CrdtSlice	own[2];
+	CrdtSlice	want[2];
+	CrdtSlice	lists[3];
+	CrdtBuf		lost;
+	CrdtStatus	st;
+
+	if ((st = crdt_set_lists(kind, value, own, err)) != CRDT_OK ||
+		(st = crdt_set_lists(CRDT_GSET, wanted, want, err)) != CRDT_OK)
+		return st;
+	lists[0] = own[0];
+	lists[1] = want[0];
+	lists[2] = own[1];
+	if (kind == CRDT_GSET)
+	{
+		crdt_buf_init(&lost, out->alloc, 0);
+		st = write_list(2, lists, keep_unwanted, &lost, err);
+		if (st == CRDT_OK && lost.len > 1)
+			st = crdt_fail(err, CRDT_ERR_ARGUMENT, -1,
+						   "a gset never loses an element; the arbitrated value must contain all of them");
+		crdt_buf_free(&lost);
+		if (st != CRDT_OK)
+			return st;
+		crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+		return write_list(2, lists, keep_any, out, err);
+	}
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	if ((st = write_list(3, lists, keep_assigned, out, err)) != CRDT_OK)
+		return st;
+	return write_list(3, lists, keep_dropped, out, err);
+}

@@ -1,6 +1,6 @@
 /*
  * aggstate.c — fuzz target for the crdt_merge aggregate states: the counter
- * table (table.c), the set runs (runs.c), the dot log (dotted.c), the lwwreg
+ * table (table.c), the set runs (runs.c), the dot log (dotted_log.c), the lwwreg
  * winner, and the key set that builds a gset or twopset from elements
  * (keyset.c).
  *
@@ -315,9 +315,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		: fuzz_is_dotted(a.t, &a.dk) ? 2 : 3;
 	agg_open(&a);
 	FUZZ_CHECK(crdt_keyset_init(&keys, &crdt_malloc_allocator, &err) == CRDT_OK, "keyset init");
-	fuzz_buf_open(&value);
-	fuzz_buf_open(&out);
-	fuzz_buf_open(&again);
+	crdt_bufs_init(&crdt_malloc_allocator, &value, &out, &again, NULL);
 	expected = fuzz_empty(a.t);
 	expected_keys = fuzz_empty(a.t);
 
@@ -381,9 +379,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	crdt_keyset_free(&keys);
 	agg_close(&a);
-	crdt_buf_free(&value);
-	crdt_buf_free(&out);
-	crdt_buf_free(&again);
+	crdt_bufs_free(&value, &out, &again, NULL);
 	fuzz_exact_release_all();
 	return 0;
 }

@@ -233,9 +233,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.bad = fuzz_exact(data + 1, size - 1);
 	c.valid = false;
 	fuzz_note_value("input", c.bad);
-	fuzz_buf_open(&c.out);
-	fuzz_buf_open(&text);
-	fuzz_buf_open(&again);
+	crdt_bufs_init(&crdt_malloc_allocator, &c.out, &text, &again, NULL);
 
 	/* under every type's rules */
 	for (int k = 0; k < FUZZ_TYPES; k++)
@@ -279,9 +277,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		lww_ops(&c);
 
-	crdt_buf_free(&c.out);
-	crdt_buf_free(&text);
-	crdt_buf_free(&again);
+	crdt_bufs_free(&c.out, &text, &again, NULL);
 	fuzz_exact_release_all();
 	return 0;
 }

@@ -19,43 +19,31 @@ fuzz_type_of(uint8_t selector)
 	return fuzz_types[selector % FUZZ_TYPES];
 }
 
-bool
-fuzz_is_counter(const CrdtType *t, CrdtCounterKind *kind)
+/* The kind of t in a family whose count types start at fuzz_types[first], or -1. */
+static int
+kind_in(const CrdtType *t, int first, int count)
 {
-	if (t == &crdt_type_vclock)
-		*kind = CRDT_VCLOCK;
-	else if (t == &crdt_type_gcounter)
-		*kind = CRDT_GCOUNTER;
-	else if (t == &crdt_type_pncounter)
-		*kind = CRDT_PNCOUNTER;
-	else
-		return false;
-	return true;
+	for (int k = 0; k < count; k++)
+		if (fuzz_types[first + k] == t)
+			return k;
+	return -1;
 }
 
-bool
-fuzz_is_set(const CrdtType *t, CrdtSetKind *kind)
-{
-	if (t == &crdt_type_gset)
-		*kind = CRDT_GSET;
-	else if (t == &crdt_type_twopset)
-		*kind = CRDT_TWOPSET;
-	else
-		return false;
-	return true;
+/* fuzz_types lists each family's types in the order of its kinds. */
+#define FAMILY_TEST(name, Kind, first, count) \
+bool \
+name(const CrdtType *t, Kind *kind) \
+{ \
+	int			k = kind_in(t, first, count); \
+\
+	if (k >= 0) \
+		*kind = (Kind) k; \
+	return k >= 0; \
 }
 
-bool
-fuzz_is_dotted(const CrdtType *t, CrdtDottedKind *kind)
-{
-	if (t == &crdt_type_orset)
-		*kind = CRDT_ORSET;
-	else if (t == &crdt_type_mvreg)
-		*kind = CRDT_MVREG;
-	else
-		return false;
-	return true;
-}
+FAMILY_TEST(fuzz_is_counter, CrdtCounterKind, 0, 3)
+FAMILY_TEST(fuzz_is_set, CrdtSetKind, 3, 2)
+FAMILY_TEST(fuzz_is_dotted, CrdtDottedKind, 5, 2)
 
 const char *
 fuzz_status_name(CrdtStatus st)

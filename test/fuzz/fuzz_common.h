@@ -138,7 +138,7 @@ void		fuzz_print(const CrdtType *t, CrdtSlice value, CrdtBuf *out);
  * Not when a register value (mvreg, lwwreg) has non-ASCII characters: the
  * escape turns them into \u escapes inside the JSON value, which only a
  * real canonicalizer (the host's: jsonb) folds back; the core's default
- * one checks the syntax only (crdt_core.h), so the value's bytes change.
+ * one checks the syntax only (crdt_types.h), so the value's bytes change.
  */
 bool		fuzz_escape_round_trips(const CrdtType *t, CrdtSlice value);
 

@@ -145,9 +145,7 @@ main(int argc, char **argv)
 	}
 	root = argv[1];
 	make_dir(root);
-	fuzz_buf_open(&in);
-	fuzz_buf_open(&value);
-	fuzz_buf_open(&text);
+	crdt_bufs_init(&crdt_malloc_allocator, &in, &value, &text, NULL);
 
 	/* parse and binary: each sample, as text and as its bytes */
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
@@ -266,9 +264,7 @@ main(int argc, char **argv)
 		}
 	}
 
-	crdt_buf_free(&in);
-	crdt_buf_free(&value);
-	crdt_buf_free(&text);
+	crdt_bufs_free(&in, &value, &text, NULL);
 	fuzz_exact_release_all();
 	return 0;
 }

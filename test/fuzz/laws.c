@@ -8,7 +8,7 @@
  * an operation program instead (always valid); c defaults to a.
  * Checked, each failure an abort():
  *   merge: valid, commutative, idempotent, associative, empty its identity;
- *   delta(a, b): valid, merge(b, delta(a, b)) = merge(b, a) (crdt_core.h:
+ *   delta(a, b): valid, merge(b, delta(a, b)) = merge(b, a) (crdt_types.h:
  *     the smallest d with that property), delta(a, a) = empty,
  *     delta(b, merge(b, a)) = empty, delta(delta(a, b), b) = delta(a, b);
  *   text: parse(print(x)) = x for a, b and the results, also with the
@@ -96,9 +96,7 @@ text_law(Laws *l, const char *name, CrdtSlice x)
 	CrdtError	err;
 	CrdtStatus	st;
 
-	fuzz_buf_open(&text);
-	fuzz_buf_open(&ascii);
-	fuzz_buf_open(&back);
+	crdt_bufs_init(&crdt_malloc_allocator, &text, &ascii, &back, NULL);
 	fuzz_print(l->t, x, &text);
 	st = l->t->parse((const char *) fuzz_exact_buf(&text).data, text.len, &back, &err);
 	FUZZ_CHECK(st == CRDT_OK, "%s: the text of %s does not parse: %s: %s", l->t->name, name,
@@ -115,25 +113,31 @@ text_law(Laws *l, const char *name, CrdtSlice x)
 	FUZZ_CHECK(fuzz_slice_equal(fuzz_exact_buf(&back), x),
 			   "%s: parse(escape(print(%s))) differs", l->t->name, name);
 done:
-	crdt_buf_free(&text);
-	crdt_buf_free(&ascii);
-	crdt_buf_free(&back);
+	crdt_bufs_free(&text, &ascii, &back, NULL);
 }
 
 /* ------------------------------------------------------------ counters */
 
-/* every id of either side's map h is in merged with the larger count */
+/*
+ * The counter operations, map by map: merge(a, b) has every id of either
+ * side with the larger count; delta(a, b) exactly a's entries that b
+ * lacks or has smaller, with a's count.
+ */
 static void
-counter_model(Laws *l, CrdtCounterKind kind, CrdtSlice ab)
+counter_model(Laws *l, CrdtCounterKind kind, CrdtSlice got, bool delta)
 {
+	const char *name = delta ? "delta(a,b) has each entry where a is ahead, with a's count"
+		: "merge is the pointwise maximum";
+	const char *extra = delta ? "delta(a,b) has only entries where a is ahead"
+		: "merge has no entry of its own";
 	CrdtSlice	ha[2];
 	CrdtSlice	hb[2];
-	CrdtSlice	hm[2];
+	CrdtSlice	hg[2];
 	CrdtError	err;
 
 	FUZZ_CHECK(crdt_counter_halves(kind, l->a, ha, &err) == CRDT_OK &&
 			   crdt_counter_halves(kind, l->b, hb, &err) == CRDT_OK &&
-			   crdt_counter_halves(kind, ab, hm, &err) == CRDT_OK, "halves of valid values");
+			   crdt_counter_halves(kind, got, hg, &err) == CRDT_OK, "halves of valid values");
 	for (int h = 0; h < (kind == CRDT_PNCOUNTER ? 2 : 1); h++)
 	{
 		CrdtMapPairWalk w;
@@ -146,54 +150,18 @@ counter_model(Laws *l, CrdtCounterKind kind, CrdtSlice ab)
 		int			rc;
 
 		FUZZ_CHECK(crdt_map_pair_init(&w, ha[h], hb[h], &err) == CRDT_OK, "pair init");
-		crdt_map_reader_init(&r, hm[h].data, hm[h].len, 0);
+		crdt_map_reader_init(&r, hg[h].data, hg[h].len, 0);
 		while ((rc = crdt_map_pair_next(&w, &id, &len, &ca, &cb, &err)) > 0)
 		{
-			LAW(l, crdt_map_reader_next(&r, &e, &err) == 1 && e.len == len &&
-				memcmp(e.id, id, len) == 0 && e.count == (ca > cb ? ca : cb),
-				"merge is the pointwise maximum");
-		}
-		FUZZ_CHECK(rc == 0, "pair walk of valid values: %s", err.message);
-		LAW(l, crdt_map_reader_next(&r, &e, &err) == 0, "merge has no entry of its own");
-	}
-}
+			uint64_t	want = ca > cb ? ca : (delta ? 0 : cb);
 
-/* delta(a, b) has exactly a's entries that b lacks or has smaller (crdt_core.h) */
-static void
-counter_delta_model(Laws *l, CrdtCounterKind kind, CrdtSlice d)
-{
-	CrdtSlice	ha[2];
-	CrdtSlice	hb[2];
-	CrdtSlice	hd[2];
-	CrdtError	err;
-
-	FUZZ_CHECK(crdt_counter_halves(kind, l->a, ha, &err) == CRDT_OK &&
-			   crdt_counter_halves(kind, l->b, hb, &err) == CRDT_OK &&
-			   crdt_counter_halves(kind, d, hd, &err) == CRDT_OK, "halves of valid values");
-	for (int h = 0; h < (kind == CRDT_PNCOUNTER ? 2 : 1); h++)
-	{
-		CrdtMapPairWalk w;
-		CrdtMapReader r;
-		CrdtMapEntry e;
-		const uint8_t *id;
-		size_t		len;
-		uint64_t	ca;
-		uint64_t	cb;
-		int			rc;
-
-		FUZZ_CHECK(crdt_map_pair_init(&w, ha[h], hb[h], &err) == CRDT_OK, "pair init");
-		crdt_map_reader_init(&r, hd[h].data, hd[h].len, 0);
-		while ((rc = crdt_map_pair_next(&w, &id, &len, &ca, &cb, &err)) > 0)
-		{
-			if (ca <= cb)
+			if (want == 0)
 				continue;
 			LAW(l, crdt_map_reader_next(&r, &e, &err) == 1 && e.len == len &&
-				memcmp(e.id, id, len) == 0 && e.count == ca,
-				"delta(a,b) has each entry where a is ahead, with a's count");
+				memcmp(e.id, id, len) == 0 && e.count == want, name);
 		}
 		FUZZ_CHECK(rc == 0, "pair walk of valid values: %s", err.message);
-		LAW(l, crdt_map_reader_next(&r, &e, &err) == 0,
-			"delta(a,b) has only entries where a is ahead");
+		LAW(l, crdt_map_reader_next(&r, &e, &err) == 0, extra);
 	}
 }
 
@@ -373,77 +341,68 @@ set_has(const Keys *ks, const Key *k, int list)
 	return ks->n > 0 && bsearch(&probe, ks->k, ks->n, sizeof(Key), key_cmp) != NULL;
 }
 
-/* removed: the union; present: the union of the present minus the removed */
+/* merge(a, b): removed is the union; present the union of the present minus the removed */
 static void
-set_model(Laws *l, CrdtSetKind kind, CrdtSlice ab)
+set_merge_want(const Keys *a, const Keys *b, Keys *want)
 {
-	Keys		a = {0},
-				b = {0},
-				m = {0},
-				want = {0};
-
-	set_read(kind, l->a, &a);
-	set_read(kind, l->b, &b);
-	set_read(kind, ab, &m);
 	for (int side = 0; side < 2; side++)
 	{
-		const Keys *s = side == 0 ? &a : &b;
-		const Keys *o = side == 0 ? &b : &a;
+		const Keys *s = side == 0 ? a : b;
+		const Keys *o = side == 0 ? b : a;
 
 		for (size_t i = 0; i < s->n; i++)
 		{
 			const Key  *k = &s->k[i];
-			bool		removed = set_has(&a, k, 1) || set_has(&b, k, 1);
-			Key			w = {copy_bytes(k->bytes, k->len), k->len, removed ? 1 : 0, empty_replica, 0, 0};
+			bool		removed = set_has(a, k, 1) || set_has(b, k, 1);
 
 			/* each element once: from a, or from b when a lacks it */
 			if (side == 1 && (set_has(o, k, 0) || set_has(o, k, 1)))
-			{
-				free(w.bytes);
 				continue;
-			}
 			if (side == 0 && k->list == 0 && set_has(s, k, 1))
-			{
-				free(w.bytes);
 				continue;
-			}
-			keys_push(&want, &w);
+			keys_push(want, &(Key) {copy_bytes(k->bytes, k->len), k->len, removed ? 1 : 0,
+									 empty_replica, 0, 0});
 		}
 	}
-	keys_sort(&want);
-	LAW(l, keys_equal(&m, &want), "set merge is the union minus the removed");
-	keys_free(&a);
-	keys_free(&b);
-	keys_free(&m);
-	keys_free(&want);
+	keys_sort(want);
 }
 
 /* delta(a, b): a's removed that b has not removed; a's present that b has in neither list */
 static void
-set_delta_model(Laws *l, CrdtSetKind kind, CrdtSlice d)
+set_delta_want(const Keys *a, const Keys *b, Keys *want)
+{
+	for (size_t i = 0; i < a->n; i++)
+	{
+		const Key  *k = &a->k[i];
+
+		if (set_has(b, k, 1) || (k->list == 0 && set_has(b, k, 0)))
+			continue;
+		keys_push(want, &(Key) {copy_bytes(k->bytes, k->len), k->len, k->list, empty_replica,
+								 0, 0});
+	}
+}
+
+static void
+set_model(Laws *l, CrdtSetKind kind, CrdtSlice ab, CrdtSlice d)
 {
 	Keys		a = {0},
 				b = {0},
-				m = {0},
+				got = {0},
 				want = {0};
 
 	set_read(kind, l->a, &a);
 	set_read(kind, l->b, &b);
-	set_read(kind, d, &m);
-	for (size_t i = 0; i < a.n; i++)
-	{
-		const Key  *k = &a.k[i];
-		Key			w = {NULL, k->len, k->list, empty_replica, 0, 0};
-
-		if (set_has(&b, k, 1) || (k->list == 0 && set_has(&b, k, 0)))
-			continue;
-		w.bytes = copy_bytes(k->bytes, k->len);
-		keys_push(&want, &w);
-	}
-	LAW(l, keys_equal(&m, &want), "set delta(a,b) is what b lacks and would keep");
+	set_read(kind, ab, &got);
+	set_merge_want(&a, &b, &want);
+	LAW(l, keys_equal(&got, &want), "set merge is the union minus the removed");
+	keys_free(&got);
+	keys_free(&want);
+	set_read(kind, d, &got);
+	set_delta_want(&a, &b, &want);
+	LAW(l, keys_equal(&got, &want), "set delta(a,b) is what b lacks and would keep");
 	keys_free(&a);
 	keys_free(&b);
-	keys_free(&m);
+	keys_free(&got);
 	keys_free(&want);
 }
 
@@ -479,7 +438,7 @@ varint(const uint8_t **p, const uint8_t *end)
 	return v;
 }
 
-/* Reads the layout of crdt_core.h ("dotted stores") from a valid value. */
+/* Reads the layout of crdt_types.h ("dotted stores") from a valid value. */
 static void
 dotted_read(CrdtDottedKind kind, CrdtSlice v, Dotted *d)
 {
@@ -740,15 +699,14 @@ check_laws(Laws *l)
 
 	if (fuzz_is_counter(l->t, &ck))
 	{
-		counter_model(l, ck, ab);
-		counter_delta_model(l, ck, d);
+		counter_model(l, ck, ab, false);
+		counter_model(l, ck, d, true);
 		if (ck == CRDT_VCLOCK)
 			vclock_laws(l, ab, d);
 	}
 	else if (fuzz_is_set(l->t, &sk))
 	{
-		set_model(l, sk, ab);
-		set_delta_model(l, sk, d);
+		set_model(l, sk, ab, d);
 	}
 	else if (fuzz_is_dotted(l->t, &dk))
 		dotted_model(l, dk, ab);

@@ -31,10 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = fuzz_type_of(data[0]);
 	fuzz_notes_clear();
 	text = fuzz_exact(data + 1, size - 1);
-	fuzz_buf_open(&out);
-	fuzz_buf_open(&printed);
-	fuzz_buf_open(&again);
-	fuzz_buf_open(&ascii);
+	crdt_bufs_init(&crdt_malloc_allocator, &out, &printed, &again, &ascii, NULL);
 
 	st = t->parse((const char *) text.data, text.len, &out, &err);
 	if (st != CRDT_OK)
@@ -79,10 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "%s parse(escape(print(v))) differs from v", t->name);
 
 done:
-	crdt_buf_free(&out);
-	crdt_buf_free(&printed);
-	crdt_buf_free(&again);
-	crdt_buf_free(&ascii);
+	crdt_bufs_free(&out, &printed, &again, &ascii, NULL);
 	fuzz_exact_release_all();
 	return 0;
 }

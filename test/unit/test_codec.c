@@ -690,9 +690,7 @@ check_encoding(CrdtCounterKind kind, const char *json, const char *spec)
 	Model		m;
 	CrdtError	err;
 
-	buf_open(&want_buf);
-	buf_open(&got);
-	buf_open(&model_bytes);
+	crdt_bufs_init(&crdt_malloc_allocator, &want_buf, &got, &model_bytes, NULL);
 	model_init(&m, kind, 16);
 	want = bytes_from_spec(&want_buf, spec);
 	value_from_json(kind, json, &got);
@@ -705,9 +703,7 @@ check_encoding(CrdtCounterKind kind, const char *json, const char *spec)
 		CHECK_EQ_BYTES(buf_slice(&model_bytes), want);
 	}
 	model_free(&m);
-	crdt_buf_free(&want_buf);
-	crdt_buf_free(&got);
-	crdt_buf_free(&model_bytes);
+	crdt_bufs_free(&want_buf, &got, &model_bytes, NULL);
 }
 
 /* A hand-made invalid value: rejected, with the status and position given. */

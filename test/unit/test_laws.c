@@ -519,7 +519,7 @@ read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return crdt_varint_decode(p, end, v) == CRDT_VARINT_OK;
 }
 
-/* Reads the layout of crdt_core.h; false (with no verdict) past the model's limits. */
+/* Reads the layout of crdt_types.h; false (with no verdict) past the model's limits. */
 static bool
 dot_model_read(LawCase *c, CrdtDottedKind kind, CrdtSlice v, DotModel *m)
 {
@@ -657,25 +657,26 @@ dotted_laws(LawCase *c)
 static int
 bytes_order(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	int			c = memcmp(a, b, alen < blen ? alen : blen);
+	size_t		n = alen < blen ? alen : blen;
 
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	return alen == blen ? 0 : (alen < blen ? -1 : 1);
+	for (size_t k = 0; k < n; k++)
+		if (a[k] != b[k])
+			return a[k] < b[k] ? -1 : 1;
+	return (alen > blen) - (alen < blen);
 }
 
 static int
 lww_order(const CrdtLww *x, const CrdtLww *y)
 {
-	int			c;
+	int			c = (int) y->empty - (int) x->empty;
 
-	if (x->empty || y->empty)
-		return (int) y->empty - (int) x->empty;
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	if ((c = bytes_order(x->replica, x->replica_len, y->replica, y->replica_len)) != 0)
-		return c;
-	return bytes_order(x->value, x->value_len, y->value, y->value_len);
+	if (c == 0 && !x->empty)
+		c = (x->at > y->at) - (x->at < y->at);
+	if (c == 0 && !x->empty)
+		c = bytes_order(x->replica, x->replica_len, y->replica, y->replica_len);
+	if (c == 0 && !x->empty)
+		c = bytes_order(x->value, x->value_len, y->value, y->value_len);
+	return c;
 }
 
 static void
@@ -778,10 +779,7 @@ test_laws(int index)
 
 	c.s = &subjects[index];
 	stream = rng_stream(c.s->type->name);
-	buf_open(&c.va);
-	buf_open(&c.vb);
-	buf_open(&c.vc);
-	buf_open(&c.vempty);
+	crdt_bufs_init(&crdt_malloc_allocator, &c.va, &c.vb, &c.vc, &c.vempty, NULL);
 	for (int k = 0; k < R_SLOTS; k++)
 		buf_open(&c.r[k]);
 	model_init(&c.ma, c.s->kind, 64);
@@ -819,8 +817,5 @@ test_laws(int index)
 	crdt_buf_free(&c.ids.bytes);
 	for (int k = 0; k < R_SLOTS; k++)
 		crdt_buf_free(&c.r[k]);
-	crdt_buf_free(&c.va);
-	crdt_buf_free(&c.vb);
-	crdt_buf_free(&c.vc);
-	crdt_buf_free(&c.vempty);
+	crdt_bufs_free(&c.va, &c.vb, &c.vc, &c.vempty, NULL);
 }

@@ -519,40 +519,36 @@ hist_item(const History *h, size_t k)
 	return h->kind == CRDT_ORSET ? pool_element(h->item[k]) : pool_json(h->item[k]);
 }
 
+/* Calls fn on every buffer of the history: opening it, closing it. */
+static void
+history_buffers(History *h, void (*fn) (CrdtBuf *buf))
+{
+	for (int r = 0; r < HIST_MAX_REPLICAS; r++)
+	{
+		fn(&h->state[r]);
+		for (int s = 0; s < HIST_MAX_REPLICAS; s++)
+			fn(&h->known[r][s]);
+		for (int q = 0; q < HIST_QUEUE; q++)
+			fn(&h->queue[r][q].bytes);
+	}
+	fn(&h->tmp);
+	fn(&h->keys);
+	fn(&h->spec);
+	fn(&h->spec_value);
+}
+
 static void
 history_open(History *h, CrdtDottedKind kind)
 {
 	h->kind = kind;
 	h->type = kind == CRDT_ORSET ? &crdt_type_orset : &crdt_type_mvreg;
-	for (int r = 0; r < HIST_MAX_REPLICAS; r++)
-	{
-		buf_open(&h->state[r]);
-		for (int s = 0; s < HIST_MAX_REPLICAS; s++)
-			buf_open(&h->known[r][s]);
-		for (int q = 0; q < HIST_QUEUE; q++)
-			buf_open(&h->queue[r][q].bytes);
-	}
-	buf_open(&h->tmp);
-	buf_open(&h->keys);
-	buf_open(&h->spec);
-	buf_open(&h->spec_value);
+	history_buffers(h, buf_open);
 }
 
 static void
 history_close(History *h)
 {
-	for (int r = 0; r < HIST_MAX_REPLICAS; r++)
-	{
-		crdt_buf_free(&h->state[r]);
-		for (int s = 0; s < HIST_MAX_REPLICAS; s++)
-			crdt_buf_free(&h->known[r][s]);
-		for (int q = 0; q < HIST_QUEUE; q++)
-			crdt_buf_free(&h->queue[r][q].bytes);
-	}
-	crdt_buf_free(&h->tmp);
-	crdt_buf_free(&h->keys);
-	crdt_buf_free(&h->spec);
-	crdt_buf_free(&h->spec_value);
+	history_buffers(h, crdt_buf_free);
 }
 
 static void

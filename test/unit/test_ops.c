@@ -24,19 +24,13 @@ static void
 ops_open(Ops *o, CrdtCounterKind kind)
 {
 	o->kind = kind;
-	buf_open(&o->a);
-	buf_open(&o->b);
-	buf_open(&o->want);
-	buf_open(&o->out);
+	crdt_bufs_init(&crdt_malloc_allocator, &o->a, &o->b, &o->want, &o->out, NULL);
 }
 
 static void
 ops_close(Ops *o)
 {
-	crdt_buf_free(&o->a);
-	crdt_buf_free(&o->b);
-	crdt_buf_free(&o->want);
-	crdt_buf_free(&o->out);
+	crdt_bufs_free(&o->a, &o->b, &o->want, &o->out, NULL);
 }
 
 typedef CrdtStatus (*BinaryOp) (CrdtCounterKind kind, CrdtSlice x, CrdtSlice y,
@@ -115,11 +109,12 @@ check_get(Ops *o, const char *json, const char *id, int64_t want)
 void
 test_ops_merge_delta(void)
 {
+	Ops			o;
+
+	ops_open(&o, CRDT_VCLOCK);
 	for (int kind = CRDT_VCLOCK; kind <= CRDT_GCOUNTER; kind++)
 	{
-		Ops			o;
-
-		ops_open(&o, (CrdtCounterKind) kind);
+		o.kind = (CrdtCounterKind) kind;
 		check_merge(&o, "{}", "{}", "{}");
 		check_merge(&o, "{\"a\":1}", "{}", "{\"a\":1}");
 		check_merge(&o, "{\"a\":1}", "{\"a\":1}", "{\"a\":1}");
@@ -140,24 +135,19 @@ test_ops_merge_delta(void)
 		check_delta(&o, "{\"a\":3,\"b\":1}", "{\"a\":2,\"b\":1}", "{\"a\":3}");
 		check_delta(&o, "{\"a\":1}", "{\"a\":5}", "{}");
 		check_delta(&o, "{\"a\":1,\"ab\":2,\"abc\":3}", "{\"ab\":2}", "{\"a\":1,\"abc\":3}");
-		ops_close(&o);
 	}
-	{
-		Ops			o;
-
-		ops_open(&o, CRDT_PNCOUNTER);
-		check_merge(&o, "{}", "{}", "{}");
-		check_merge(&o, "{\"p\":{\"a\":1},\"n\":{\"b\":2}}",
-					"{\"p\":{\"b\":1},\"n\":{\"b\":1,\"c\":3}}",
-					"{\"p\":{\"a\":1,\"b\":1},\"n\":{\"b\":2,\"c\":3}}");
-		check_merge(&o, "{\"n\":{\"a\":1}}", "{\"p\":{\"a\":1}}",
-					"{\"p\":{\"a\":1},\"n\":{\"a\":1}}");
-		check_delta(&o, "{\"p\":{\"a\":2},\"n\":{\"a\":1}}", "{\"p\":{\"a\":2}}",
-					"{\"n\":{\"a\":1}}");
-		check_delta(&o, "{\"p\":{\"a\":2},\"n\":{\"a\":1}}", "{\"n\":{\"a\":1}}",
-					"{\"p\":{\"a\":2}}");
-		ops_close(&o);
-	}
+	o.kind = CRDT_PNCOUNTER;
+	check_merge(&o, "{}", "{}", "{}");
+	check_merge(&o, "{\"p\":{\"a\":1},\"n\":{\"b\":2}}",
+				"{\"p\":{\"b\":1},\"n\":{\"b\":1,\"c\":3}}",
+				"{\"p\":{\"a\":1,\"b\":1},\"n\":{\"b\":2,\"c\":3}}");
+	check_merge(&o, "{\"n\":{\"a\":1}}", "{\"p\":{\"a\":1}}",
+				"{\"p\":{\"a\":1},\"n\":{\"a\":1}}");
+	check_delta(&o, "{\"p\":{\"a\":2},\"n\":{\"a\":1}}", "{\"p\":{\"a\":2}}",
+				"{\"n\":{\"a\":1}}");
+	check_delta(&o, "{\"p\":{\"a\":2},\"n\":{\"a\":1}}", "{\"n\":{\"a\":1}}",
+				"{\"p\":{\"a\":2}}");
+	ops_close(&o);
 
 	/* a thousand replicas each side, half of them shared */
 	for (int kind = CRDT_VCLOCK; kind <= CRDT_PNCOUNTER; kind++)
@@ -208,19 +198,17 @@ test_ops_merge_delta(void)
 void
 test_ops_value(void)
 {
+	Ops			o;
+
+	ops_open(&o, CRDT_VCLOCK);
 	for (int kind = CRDT_VCLOCK; kind <= CRDT_PNCOUNTER; kind++)
 	{
-		Ops			o;
-
-		ops_open(&o, (CrdtCounterKind) kind);
+		o.kind = (CrdtCounterKind) kind;
 		check_value(&o, "{}", CRDT_OK, 0);
-		ops_close(&o);
 	}
 	for (int kind = CRDT_VCLOCK; kind <= CRDT_GCOUNTER; kind++)
 	{
-		Ops			o;
-
-		ops_open(&o, (CrdtCounterKind) kind);
+		o.kind = (CrdtCounterKind) kind;
 		check_value(&o, "{\"a\":1,\"b\":2}", CRDT_OK, 3);
 		check_value(&o, "{\"a\":" MAX "}", CRDT_OK, INT64_MAX);
 		check_value(&o, "{\"a\":9223372036854775806,\"b\":1}", CRDT_OK, INT64_MAX);
@@ -228,33 +216,28 @@ test_ops_value(void)
 		/* the sum passes 2^64: a 64-bit sum would wrap to a small number */
 		check_value(&o, "{\"a\":" MAX ",\"b\":" MAX ",\"c\":" MAX "}", CRDT_ERR_OVERFLOW, 0);
 		check_value(&o, "{\"a\":" MAX ",\"b\":" MAX ",\"c\":2}", CRDT_ERR_OVERFLOW, 0);
-		ops_close(&o);
 	}
-	{
-		Ops			o;
-
-		ops_open(&o, CRDT_PNCOUNTER);
-		check_value(&o, "{\"p\":{\"a\":5},\"n\":{\"a\":7}}", CRDT_OK, -2);
-		check_value(&o, "{\"p\":{\"a\":5,\"b\":1},\"n\":{\"c\":2}}", CRDT_OK, 4);
-		/* P alone is past int64, P - N is not */
-		check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":" MAX "},\"n\":{\"c\":" MAX "}}",
-					CRDT_OK, INT64_MAX);
-		check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":" MAX "},\"n\":{\"c\":" MAX ",\"d\":1}}",
-					CRDT_OK, INT64_MAX - 1);
-		check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":" MAX ",\"c\":" MAX "},"
-					"\"n\":{\"d\":" MAX ",\"e\":" MAX ",\"f\":" MAX "}}", CRDT_OK, 0);
-		check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":" MAX ",\"c\":" MAX "},"
-					"\"n\":{\"d\":" MAX ",\"e\":" MAX "}}", CRDT_OK, INT64_MAX);
-		check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":1}}", CRDT_ERR_OVERFLOW, 0);
-		/* exactly INT64_MIN is allowed, one below is not */
-		check_value(&o, "{\"n\":{\"a\":" MAX ",\"b\":1}}", CRDT_OK, INT64_MIN);
-		check_value(&o, "{\"p\":{\"x\":1},\"n\":{\"a\":" MAX ",\"b\":2}}", CRDT_OK, INT64_MIN);
-		check_value(&o, "{\"n\":{\"a\":" MAX ",\"b\":2}}", CRDT_ERR_OVERFLOW, 0);
-		check_value(&o, "{\"p\":{\"a\":1},\"n\":{\"b\":" MAX ",\"c\":" MAX "}}",
-					CRDT_ERR_OVERFLOW, 0);
-		check_value(&o, "{\"n\":{\"a\":" MAX "}}", CRDT_OK, -INT64_MAX);
-		ops_close(&o);
-	}
+	o.kind = CRDT_PNCOUNTER;
+	check_value(&o, "{\"p\":{\"a\":5},\"n\":{\"a\":7}}", CRDT_OK, -2);
+	check_value(&o, "{\"p\":{\"a\":5,\"b\":1},\"n\":{\"c\":2}}", CRDT_OK, 4);
+	/* P alone is past int64, P - N is not */
+	check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":" MAX "},\"n\":{\"c\":" MAX "}}",
+				CRDT_OK, INT64_MAX);
+	check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":" MAX "},\"n\":{\"c\":" MAX ",\"d\":1}}",
+				CRDT_OK, INT64_MAX - 1);
+	check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":" MAX ",\"c\":" MAX "},"
+				"\"n\":{\"d\":" MAX ",\"e\":" MAX ",\"f\":" MAX "}}", CRDT_OK, 0);
+	check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":" MAX ",\"c\":" MAX "},"
+				"\"n\":{\"d\":" MAX ",\"e\":" MAX "}}", CRDT_OK, INT64_MAX);
+	check_value(&o, "{\"p\":{\"a\":" MAX ",\"b\":1}}", CRDT_ERR_OVERFLOW, 0);
+	/* exactly INT64_MIN is allowed, one below is not */
+	check_value(&o, "{\"n\":{\"a\":" MAX ",\"b\":1}}", CRDT_OK, INT64_MIN);
+	check_value(&o, "{\"p\":{\"x\":1},\"n\":{\"a\":" MAX ",\"b\":2}}", CRDT_OK, INT64_MIN);
+	check_value(&o, "{\"n\":{\"a\":" MAX ",\"b\":2}}", CRDT_ERR_OVERFLOW, 0);
+	check_value(&o, "{\"p\":{\"a\":1},\"n\":{\"b\":" MAX ",\"c\":" MAX "}}",
+				CRDT_ERR_OVERFLOW, 0);
+	check_value(&o, "{\"n\":{\"a\":" MAX "}}", CRDT_OK, -INT64_MAX);
+	ops_close(&o);
 }
 
 /* ids every mutator and getter must refuse */
@@ -286,11 +269,12 @@ check_bad_ids(Ops *o, int64_t delta)
 void
 test_ops_add_get(void)
 {
+	Ops			o;
+
+	ops_open(&o, CRDT_VCLOCK);
 	for (int kind = CRDT_VCLOCK; kind <= CRDT_GCOUNTER; kind++)
 	{
-		Ops			o;
-
-		ops_open(&o, (CrdtCounterKind) kind);
+		o.kind = (CrdtCounterKind) kind;
 		check_add(&o, "{}", "a", 1, CRDT_OK, "{\"a\":1}");
 		check_add(&o, "{\"a\":1}", "a", 5, CRDT_OK, "{\"a\":6}");
 		check_add(&o, "{\"b\":1}", "a", 1, CRDT_OK, "{\"a\":1,\"b\":1}");
@@ -315,45 +299,41 @@ test_ops_add_get(void)
 		check_get(&o, "{\"a\":5,\"abc\":7}", "abc", 7);
 		check_get(&o, "{\"a\":5,\"abc\":7}", "b", 0);
 		check_get(&o, "{\"a\":" MAX "}", "a", INT64_MAX);
-		ops_close(&o);
 	}
-	{
-		Ops			o;
+	o.kind = CRDT_PNCOUNTER;
+	check_add(&o, "{}", "a", 5, CRDT_OK, "{\"p\":{\"a\":5}}");
+	check_add(&o, "{}", "a", -5, CRDT_OK, "{\"n\":{\"a\":5}}");
+	check_add(&o, "{\"p\":{\"a\":3}}", "a", -2, CRDT_OK, "{\"p\":{\"a\":3},\"n\":{\"a\":2}}");
+	check_add(&o, "{\"p\":{\"a\":3},\"n\":{\"a\":2}}", "a", -2, CRDT_OK,
+			  "{\"p\":{\"a\":3},\"n\":{\"a\":4}}");
+	check_add(&o, "{\"n\":{\"b\":1}}", "a", -1, CRDT_OK, "{\"n\":{\"a\":1,\"b\":1}}");
+	/* zero copies the value, whatever is in it */
+	check_add(&o, "{}", "a", 0, CRDT_OK, "{}");
+	check_add(&o, "{\"p\":{\"a\":3},\"n\":{\"b\":1}}", "c", 0, CRDT_OK,
+			  "{\"p\":{\"a\":3},\"n\":{\"b\":1}}");
+	/* INT64_MIN has no int64 magnitude: an N entry of 2^63 is out of range */
+	check_add(&o, "{}", "a", INT64_MIN, CRDT_ERR_OVERFLOW, NULL);
+	check_add(&o, "{\"n\":{\"a\":1}}", "a", INT64_MIN, CRDT_ERR_OVERFLOW, NULL);
+	check_add(&o, "{\"p\":{\"a\":1},\"n\":{\"b\":1}}", "b", INT64_MIN, CRDT_ERR_OVERFLOW, NULL);
+	check_add(&o, "{}", "a", INT64_MIN + 1, CRDT_OK, "{\"n\":{\"a\":" MAX "}}");
+	check_add(&o, "{\"n\":{\"a\":1}}", "a", -INT64_MAX, CRDT_ERR_OVERFLOW, NULL);
+	check_add(&o, "{\"p\":{\"a\":1}}", "a", INT64_MAX, CRDT_ERR_OVERFLOW, NULL);
+	check_add(&o, "{\"p\":{\"a\":1}}", "a", -INT64_MAX, CRDT_OK,
+			  "{\"p\":{\"a\":1},\"n\":{\"a\":" MAX "}}");
+	check_bad_ids(&o, 1);
+	check_bad_ids(&o, -1);
+	check_bad_ids(&o, 0);
 
-		ops_open(&o, CRDT_PNCOUNTER);
-		check_add(&o, "{}", "a", 5, CRDT_OK, "{\"p\":{\"a\":5}}");
-		check_add(&o, "{}", "a", -5, CRDT_OK, "{\"n\":{\"a\":5}}");
-		check_add(&o, "{\"p\":{\"a\":3}}", "a", -2, CRDT_OK, "{\"p\":{\"a\":3},\"n\":{\"a\":2}}");
-		check_add(&o, "{\"p\":{\"a\":3},\"n\":{\"a\":2}}", "a", -2, CRDT_OK,
-				  "{\"p\":{\"a\":3},\"n\":{\"a\":4}}");
-		check_add(&o, "{\"n\":{\"b\":1}}", "a", -1, CRDT_OK, "{\"n\":{\"a\":1,\"b\":1}}");
-		/* zero copies the value, whatever is in it */
-		check_add(&o, "{}", "a", 0, CRDT_OK, "{}");
-		check_add(&o, "{\"p\":{\"a\":3},\"n\":{\"b\":1}}", "c", 0, CRDT_OK,
-				  "{\"p\":{\"a\":3},\"n\":{\"b\":1}}");
-		/* INT64_MIN has no int64 magnitude: an N entry of 2^63 is out of range */
-		check_add(&o, "{}", "a", INT64_MIN, CRDT_ERR_OVERFLOW, NULL);
-		check_add(&o, "{\"n\":{\"a\":1}}", "a", INT64_MIN, CRDT_ERR_OVERFLOW, NULL);
-		check_add(&o, "{\"p\":{\"a\":1},\"n\":{\"b\":1}}", "b", INT64_MIN, CRDT_ERR_OVERFLOW, NULL);
-		check_add(&o, "{}", "a", INT64_MIN + 1, CRDT_OK, "{\"n\":{\"a\":" MAX "}}");
-		check_add(&o, "{\"n\":{\"a\":1}}", "a", -INT64_MAX, CRDT_ERR_OVERFLOW, NULL);
-		check_add(&o, "{\"p\":{\"a\":1}}", "a", INT64_MAX, CRDT_ERR_OVERFLOW, NULL);
-		check_add(&o, "{\"p\":{\"a\":1}}", "a", -INT64_MAX, CRDT_OK,
-				  "{\"p\":{\"a\":1},\"n\":{\"a\":" MAX "}}");
-		check_bad_ids(&o, 1);
-		check_bad_ids(&o, -1);
-		check_bad_ids(&o, 0);
-
-		check_get(&o, "{}", "a", 0);
-		check_get(&o, "{\"p\":{\"a\":5},\"n\":{\"a\":7}}", "a", -2);
-		check_get(&o, "{\"p\":{\"a\":5},\"n\":{\"b\":7}}", "b", -7);
-		check_get(&o, "{\"p\":{\"a\":" MAX "},\"n\":{\"a\":" MAX "}}", "a", 0);
-		check_get(&o, "{\"n\":{\"a\":" MAX "}}", "a", -INT64_MAX);
-		check_get(&o, "{\"p\":{\"a\":" MAX "}}", "a", INT64_MAX);
-		ops_close(&o);
-	}
+	check_get(&o, "{}", "a", 0);
+	check_get(&o, "{\"p\":{\"a\":5},\"n\":{\"a\":7}}", "a", -2);
+	check_get(&o, "{\"p\":{\"a\":5},\"n\":{\"b\":7}}", "b", -7);
+	check_get(&o, "{\"p\":{\"a\":" MAX "},\"n\":{\"a\":" MAX "}}", "a", 0);
+	check_get(&o, "{\"n\":{\"a\":" MAX "}}", "a", -INT64_MAX);
+	check_get(&o, "{\"p\":{\"a\":" MAX "}}", "a", INT64_MAX);
 
 	/* an invalid value is reported, not read past */
+	ops_close(&o);
+
 	for (int kind = CRDT_VCLOCK; kind <= CRDT_PNCOUNTER; kind++)
 	{
 		static const uint8_t bad[] = {CRDT_FORMAT_V1, 0x01, 0x00, 'a'};
@@ -672,10 +652,7 @@ test_ops_model(void)
 		model_init(&c.a, c.kind, 64);
 		model_init(&c.b, c.kind, 64);
 		model_init(&c.want, c.kind, 64);
-		buf_open(&c.ba);
-		buf_open(&c.bb);
-		buf_open(&c.bwant);
-		buf_open(&c.out);
+		crdt_bufs_init(&crdt_malloc_allocator, &c.ba, &c.bb, &c.bwant, &c.out, NULL);
 		for (c.index = 0; c.index < cases; c.index++)
 		{
 			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) c.index);
@@ -704,9 +681,6 @@ test_ops_model(void)
 		model_free(&c.a);
 		model_free(&c.b);
 		model_free(&c.want);
-		crdt_buf_free(&c.ba);
-		crdt_buf_free(&c.bb);
-		crdt_buf_free(&c.bwant);
-		crdt_buf_free(&c.out);
+		crdt_bufs_free(&c.ba, &c.bb, &c.bwant, &c.out, NULL);
 	}
 }

@@ -430,9 +430,7 @@ check_stamp(const char *stamp, int64_t at, const char *canonical)
 	CrdtLww		lww;
 	CrdtError	err;
 
-	buf_open(&in);
-	buf_open(&out);
-	buf_open(&want);
+	crdt_bufs_init(&crdt_malloc_allocator, &in, &out, &want, NULL);
 	repeated(&want, "{\"value\":1,\"at\":\"", canonical, 1, "\",\"replica\":\"r\"}");
 	lww_text(&in, stamp);
 	if (check_form_into(&crdt_type_lwwreg, (const char *) in.data, in.len - 1,
@@ -440,9 +438,7 @@ check_stamp(const char *stamp, int64_t at, const char *canonical)
 		CHECK_OK(crdt_lww_read(buf_slice(&out), &lww, &err), &err) &&
 		!CHECK_EQ_INT(lww.at, at))
 		unit_note("timestamp %s", stamp);
-	crdt_buf_free(&in);
-	crdt_buf_free(&out);
-	crdt_buf_free(&want);
+	crdt_bufs_free(&in, &out, &want, NULL);
 }
 
 static void
@@ -672,9 +668,7 @@ sets_ops(void)
 	bool		found = true;
 	size_t		count = 99;
 
-	buf_open(&v);
-	buf_open(&tmp);
-	buf_open(&in);
+	crdt_bufs_init(&crdt_malloc_allocator, &v, &tmp, &in, NULL);
 
 	/* gset: adding again changes nothing; removing is not an operation */
 	crdt_type_gset.write_empty(&v);
@@ -723,9 +717,7 @@ sets_ops(void)
 		CHECK_OK(crdt_set_add(k, buf_slice(&v), in.data, in.len - 2, &tmp, &err), &err);
 		buf_reset(&tmp);
 	}
-	crdt_buf_free(&v);
-	crdt_buf_free(&tmp);
-	crdt_buf_free(&in);
+	crdt_bufs_free(&v, &tmp, &in, NULL);
 }
 
 static void
@@ -737,10 +729,7 @@ dotted_ops(void)
 	CrdtBuf		in;
 	CrdtError	err;
 
-	buf_open(&v);
-	buf_open(&w);
-	buf_open(&tmp);
-	buf_open(&in);
+	crdt_bufs_init(&crdt_malloc_allocator, &v, &w, &tmp, &in, NULL);
 
 	/* orset: a new dot per add, older dots of the element dropped, removes keep the context */
 	buf_reset(&v);
@@ -844,10 +833,7 @@ dotted_ops(void)
 			  &err, CRDT_ERR_ARGUMENT, -1);
 	CHECK_EQ_UINT(tmp.len, 0);
 
-	crdt_buf_free(&v);
-	crdt_buf_free(&w);
-	crdt_buf_free(&tmp);
-	crdt_buf_free(&in);
+	crdt_bufs_free(&v, &w, &tmp, &in, NULL);
 }
 
 static void
@@ -860,9 +846,7 @@ lww_ops(void)
 	CrdtBuf		want;
 	CrdtError	err;
 
-	buf_open(&v);
-	buf_open(&tmp);
-	buf_open(&want);
+	crdt_bufs_init(&crdt_malloc_allocator, &v, &tmp, &want, NULL);
 	crdt_type_lwwreg.write_empty(&v);
 	lww_op(&v, t, "b", "1", repeated(&want, "{\"value\":1,", at2026, 1, ",\"replica\":\"b\"}"));
 	/* the same time: the greater replica id wins, then the greater value bytes */
@@ -891,9 +875,7 @@ lww_ops(void)
 	CHECK_ERR(crdt_lww_set(buf_slice(&v), 0, (const uint8_t *) "a", 1, (const uint8_t *) "[", 1, &tmp, &err),
 			  &err, CRDT_ERR_ARGUMENT, -1);
 	CHECK_EQ_UINT(tmp.len, 0);
-	crdt_buf_free(&v);
-	crdt_buf_free(&tmp);
-	crdt_buf_free(&want);
+	crdt_bufs_free(&v, &tmp, &want, NULL);
 }
 
 /*
@@ -915,11 +897,7 @@ wide_ops(CrdtDottedKind kind)
 	CrdtDotLog	log;
 	CrdtError	err;
 
-	buf_open(&v);
-	buf_open(&half);
-	buf_open(&one);
-	buf_open(&tmp);
-	buf_open(&text);
+	crdt_bufs_init(&crdt_malloc_allocator, &v, &half, &one, &tmp, &text, NULL);
 	t->write_empty(&v);
 	for (int i = 0; i < WIDE_REPLICAS; i++)
 	{
@@ -968,11 +946,7 @@ wide_ops(CrdtDottedKind kind)
 			CHECK_EQ_BYTES(buf_slice(&tmp), buf_slice(&v));
 		crdt_dotlog_free(&log);
 	}
-	crdt_buf_free(&v);
-	crdt_buf_free(&half);
-	crdt_buf_free(&one);
-	crdt_buf_free(&tmp);
-	crdt_buf_free(&text);
+	crdt_bufs_free(&v, &half, &one, &tmp, &text, NULL);
 }
 
 void
@@ -1086,10 +1060,7 @@ test_sets_hostile(void)
 		CrdtBuf		good;
 
 		h.type = set_types[k];
-		buf_open(&h.out);
-		buf_open(&h.again);
-		buf_open(&value);
-		buf_open(&good);
+		crdt_bufs_init(&crdt_malloc_allocator, &h.out, &h.again, &value, &good, NULL);
 		world_open(&w, h.type);
 		w.short_items = true;
 		for (long i = 0; i < unit_cases_div(2000); i++)
@@ -1109,10 +1080,7 @@ test_sets_hostile(void)
 			hostile_each(buf_slice(&value), &rng, 150, sets_hostile_visit, &h);
 		}
 		world_close(&w);
-		crdt_buf_free(&h.out);
-		crdt_buf_free(&h.again);
-		crdt_buf_free(&value);
-		crdt_buf_free(&good);
+		crdt_bufs_free(&h.out, &h.again, &value, &good, NULL);
 	}
 }
 
@@ -1142,9 +1110,7 @@ agg_open(AggCase *a, const CrdtType *type)
 	a->world.short_items = true;
 	for (size_t k = 0; k < AGG_MAX_VALUES; k++)
 		buf_open(&a->values[k]);
-	buf_open(&a->fold);
-	buf_open(&a->tmp);
-	buf_open(&a->out);
+	crdt_bufs_init(&crdt_malloc_allocator, &a->fold, &a->tmp, &a->out, NULL);
 }
 
 static void
@@ -1153,9 +1119,7 @@ agg_close(AggCase *a)
 	world_close(&a->world);
 	for (size_t k = 0; k < AGG_MAX_VALUES; k++)
 		crdt_buf_free(&a->values[k]);
-	crdt_buf_free(&a->fold);
-	crdt_buf_free(&a->tmp);
-	crdt_buf_free(&a->out);
+	crdt_bufs_free(&a->fold, &a->tmp, &a->out, NULL);
 }
 
 static void
@@ -1439,10 +1403,7 @@ test_sets_keyset(void)
 	CrdtBuf		tmp;
 	CrdtBuf		out;
 
-	buf_open(&one);
-	buf_open(&fold);
-	buf_open(&tmp);
-	buf_open(&out);
+	crdt_bufs_init(&crdt_malloc_allocator, &one, &fold, &tmp, &out, NULL);
 	for (long i = 0; i < unit_cases_div(100); i++)
 	{
 		Rng			rng = rng_for_case(stream, (uint64_t) i);
@@ -1485,10 +1446,7 @@ test_sets_keyset(void)
 					  show_typed(t, buf_slice(&fold)));
 		crdt_keyset_free(&s);
 	}
-	crdt_buf_free(&one);
-	crdt_buf_free(&fold);
-	crdt_buf_free(&tmp);
-	crdt_buf_free(&out);
+	crdt_bufs_free(&one, &fold, &tmp, &out, NULL);
 }
 
 static void

@@ -282,10 +282,7 @@ test_table_fold(void)
 		f.kind = (CrdtCounterKind) kind;
 		for (size_t k = 0; k < FOLD_MAX_VALUES; k++)
 			buf_open(&f.values[k]);
-		buf_open(&f.fold);
-		buf_open(&f.tmp);
-		buf_open(&f.out);
-		buf_open(&f.state);
+		crdt_bufs_init(&crdt_malloc_allocator, &f.fold, &f.tmp, &f.out, &f.state, NULL);
 		model_init(&f.m, f.kind, 64);
 		model_init(&f.all, f.kind, 1024);
 
@@ -306,10 +303,7 @@ test_table_fold(void)
 
 		for (size_t k = 0; k < FOLD_MAX_VALUES; k++)
 			crdt_buf_free(&f.values[k]);
-		crdt_buf_free(&f.fold);
-		crdt_buf_free(&f.tmp);
-		crdt_buf_free(&f.out);
-		crdt_buf_free(&f.state);
+		crdt_bufs_free(&f.fold, &f.tmp, &f.out, &f.state, NULL);
 		model_free(&f.m);
 		model_free(&f.all);
 	}

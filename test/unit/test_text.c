@@ -33,9 +33,7 @@ check_canonical(CrdtCounterKind kind, const char *input, const char *canonical)
 	CrdtBuf		again;
 	CrdtError	err;
 
-	buf_open(&first);
-	buf_open(&text);
-	buf_open(&again);
+	crdt_bufs_init(&crdt_malloc_allocator, &first, &text, &again, NULL);
 	if (CHECK_OK(parse_exact(kind, input, strlen(input), &first, &err), &err) &&
 		CHECK_OK(crdt_counter_print(kind, buf_slice(&first), &text, &err), &err))
 	{
@@ -44,9 +42,7 @@ check_canonical(CrdtCounterKind kind, const char *input, const char *canonical)
 		CHECK_OK(parse_exact(kind, canonical, strlen(canonical), &again, &err), &err);
 		CHECK_EQ_BYTES(buf_slice(&again), buf_slice(&first));
 	}
-	crdt_buf_free(&first);
-	crdt_buf_free(&text);
-	crdt_buf_free(&again);
+	crdt_bufs_free(&first, &text, &again, NULL);
 }
 
 /* input (len bytes) parses to the bytes of spec */
@@ -620,12 +616,8 @@ test_text_roundtrip(void)
 		long		hostile = unit_cases_div(5000);
 
 		c.kind = (CrdtCounterKind) kind;
-		buf_open(&c.want_bytes);
-		buf_open(&c.want_text);
-		buf_open(&c.noisy);
-		buf_open(&c.bytes);
-		buf_open(&c.text);
-		buf_open(&c.again);
+		crdt_bufs_init(&crdt_malloc_allocator, &c.want_bytes, &c.want_text, &c.noisy, &c.bytes,
+					   &c.text, &c.again, NULL);
 		model_init(&m, c.kind, 64);
 		for (c.index = 0; c.index < cases; c.index++)
 		{
@@ -637,12 +629,8 @@ test_text_roundtrip(void)
 				hostile_each(buf_slice(&c.noisy), &rng, 200, text_hostile_visit, &c);
 		}
 		model_free(&m);
-		crdt_buf_free(&c.want_bytes);
-		crdt_buf_free(&c.want_text);
-		crdt_buf_free(&c.noisy);
-		crdt_buf_free(&c.bytes);
-		crdt_buf_free(&c.text);
-		crdt_buf_free(&c.again);
+		crdt_bufs_free(&c.want_bytes, &c.want_text, &c.noisy, &c.bytes, &c.text, &c.again,
+					   NULL);
 	}
 }
 
@@ -680,10 +668,7 @@ test_text_ascii(void)
 	check_ascii_escape("{\"\xF0\x9F\x98\x80\":3}", "{\"\\ud83d\\ude00\":3}");
 	check_ascii_escape("{\"\xC2\xA0\xF4\x8F\xBF\xBF\":4}", "{\"\\u00a0\\udbff\\udfff\":4}");
 
-	buf_open(&value);
-	buf_open(&text);
-	buf_open(&ascii);
-	buf_open(&again);
+	crdt_bufs_init(&crdt_malloc_allocator, &value, &text, &ascii, &again, NULL);
 	for (int kind = CRDT_VCLOCK; kind <= CRDT_PNCOUNTER; kind++)
 	{
 		model_init(&m, (CrdtCounterKind) kind, 64);
@@ -716,8 +701,5 @@ test_text_ascii(void)
 		}
 		model_free(&m);
 	}
-	crdt_buf_free(&value);
-	crdt_buf_free(&text);
-	crdt_buf_free(&ascii);
-	crdt_buf_free(&again);
+	crdt_bufs_free(&value, &text, &ascii, &again, NULL);
 }

@@ -283,6 +283,7 @@ void		test_sets_text(void);
 void		test_sets_dotted_text(void);
 void		test_sets_lww_text(void);
 void		test_sets_ops(void);
+void		test_sets_assign(void);
 void		test_sets_hostile(void);
 void		test_sets_runs(void);
 void		test_sets_runs_growth(void);
