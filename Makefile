@@ -28,10 +28,17 @@ OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
 	antientropy hostile_input security
-ISOLATION_SPECS = track_concurrency
+# `make installcheck` (against a running, installed server) runs all three
+# suites: pg_regress (sql/, expected/), the isolation specs and the TAP tests
+# (each TAP test starts its own nodes).  `make test` runs them on throwaway
+# servers, as an unprivileged user, after the core's own tests.
+ISOLATION = track_concurrency
+ISOLATION_OPTS = --inputdir=test/isolation
+TAP_TESTS = 1
+PROVE_TESTS = test/tap/t/*.pl
 
 PG_CPPFLAGS = -I$(srcdir)/src
-EXTRA_CLEAN = test/unit/run_unit
+EXTRA_CLEAN = test/unit/run_unit output_iso tmp_check
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
 	echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
@@ -53,7 +60,7 @@ UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
-.PHONY: unit test demo bench bench-track bench-repair print-regress print-isolation
+.PHONY: unit test demo bench bench-track bench-repair print-regress
 unit: test/unit/run_unit
 	test/unit/run_unit
 
@@ -75,8 +82,6 @@ bench-repair:
 print-regress:
 	@echo $(REGRESS)
 
-print-isolation:
-	@echo $(ISOLATION_SPECS)
 
 # ------------------------------------------------------------------ fuzzing
 #

@@ -4,6 +4,7 @@
 #   2. the pg_regress suite (sql/ + expected/) on a throwaway server
 #   3. the isolation specs (test/isolation/) with pg_isolation_regress
 #   4. multi-node TAP tests over logical replication (test/tap/t/*.pl)
+#      (2-4 through PGXS's `make installcheck`)
 #   5. dump and restore of every type and of a tracked table (test/dump_restore.sh)
 #   6. pgbench stress on tracked tables, STRESS_SECONDS (default 60) (test/stress.sh)
 # Prints one summary line and exits non-zero on any failure.
@@ -34,60 +35,56 @@ else
 	fuzz_summary=${fuzz_summary:-"fuzz replay FAILED"}
 fi
 
-log "pg_regress suite on a throwaway server"
-# The server user may not be able to read the checkout (CI clones into a
-# private directory), so the suite runs from a copy it owns.
-mkdir "$WORK/regress"
-cp -r "$ROOT/sql" "$ROOT/expected" "$WORK/regress/"
-[ "$(id -u)" -ne 0 ] || chown -R "$SERVER_USER" "$WORK/regress"
-pg_regress="$(dirname "$($PG_CONFIG --pgxs)")/../test/regress/pg_regress"
-tests=$(make -C "$ROOT" -s print-regress)
-if as_server "$pg_regress" \
-	--inputdir="$WORK/regress" --outputdir="$WORK/regress" \
-	--bindir="$PG_BIN" --temp-instance="$WORK/regress/instance" --port="$(free_port)" \
-	--encoding=UTF8 --no-locale --dbname=crdt_regress \
-	$tests 2>&1 | tee "$WORK/regress.log" >&2 && [ "${PIPESTATUS[0]}" -eq 0 ]; then
+# The three server-side suites run through PGXS's own `make installcheck`
+# (as packagers run it), one suite at a time, each on its own throwaway
+# server.  The server user may not be able to read the checkout (CI clones
+# into a private directory), so they run from a copy it owns.
+mkdir "$WORK/tree" "$WORK/tree/test"
+cp -r "$ROOT/Makefile" "$ROOT/sql" "$ROOT/expected" "$WORK/tree/"
+cp -r "$ROOT/test/isolation" "$ROOT/test/tap" "$WORK/tree/test/"
+[ "$(id -u)" -ne 0 ] || chown -R "$SERVER_USER" "$WORK/tree"
+
+# installcheck LOG [make variables...]: one suite; the others switched off by the caller
+installcheck() {
+	local log=$1
+	shift
+	as_server make -C "$WORK/tree" -s installcheck PG_CONFIG="$PG_CONFIG" bindir="$PG_BIN" "$@" \
+		> "$WORK/$log" 2>&1
+}
+
+log "pg_regress suite on a throwaway server (make installcheck)"
+if installcheck regress.log ISOLATION= TAP_TESTS= \
+	REGRESS_OPTS="--temp-instance=$WORK/tree/tmp_regress --port=$(free_port) --encoding=UTF8 --no-locale --dbname=crdt_regress"; then
 	regress_summary=$(grep -Eo 'All [0-9]+ tests passed' "$WORK/regress.log" || true)
 else
 	failed+=(regress)
+	cat "$WORK/regress.log" >&2
 	regress_summary=$(grep -Eo '[0-9]+ of [0-9]+ tests failed' "$WORK/regress.log" || echo "pg_regress failed")
-	if [ -f "$WORK/regress/regression.diffs" ]; then
+	if [ -f "$WORK/tree/regression.diffs" ]; then
 		log "regression.diffs (first 400 lines)"
-		head -n 400 "$WORK/regress/regression.diffs" >&2
+		head -n 400 "$WORK/tree/regression.diffs" >&2
 	fi
 fi
 
-log "isolation specs on a throwaway server"
-mkdir "$WORK/isolation"
-cp -r "$ROOT/test/isolation/specs" "$ROOT/test/isolation/expected" "$WORK/isolation/"
-[ "$(id -u)" -ne 0 ] || chown -R "$SERVER_USER" "$WORK/isolation"
-pg_isolation_regress="$(dirname "$($PG_CONFIG --pgxs)")/../test/isolation/pg_isolation_regress"
-specs=$(make -C "$ROOT" -s print-isolation)
-if as_server "$pg_isolation_regress" \
-	--inputdir="$WORK/isolation" --outputdir="$WORK/isolation" \
-	--bindir="$PG_BIN" --temp-instance="$WORK/isolation/instance" --port="$(free_port)" \
-	$specs 2>&1 | tee "$WORK/isolation.log" >&2 && [ "${PIPESTATUS[0]}" -eq 0 ]; then
+log "isolation specs on a throwaway server (make installcheck)"
+if installcheck isolation.log REGRESS= TAP_TESTS= \
+	ISOLATION_OPTS="--inputdir=test/isolation --temp-instance=$WORK/tree/tmp_isolation --port=$(free_port)"; then
 	isolation_summary=$(grep -Eo 'All [0-9]+ tests passed' "$WORK/isolation.log" || true)
 else
 	failed+=(isolation)
+	cat "$WORK/isolation.log" >&2
 	isolation_summary=$(grep -Eo '[0-9]+ of [0-9]+ tests failed' "$WORK/isolation.log" || echo "pg_isolation_regress failed")
-	[ ! -f "$WORK/isolation/regression.diffs" ] || head -n 200 "$WORK/isolation/regression.diffs" >&2
+	[ ! -f "$WORK/tree/output_iso/regression.diffs" ] || head -n 200 "$WORK/tree/output_iso/regression.diffs" >&2
 fi
 
-log "multi-node TAP tests (PostgreSQL::Test::Cluster, logical replication)"
-mkdir "$WORK/tap"
-cp -r "$ROOT/test/tap/t" "$WORK/tap/"
-[ "$(id -u)" -ne 0 ] || chown -R "$SERVER_USER" "$WORK/tap"
-pgxs_dir="$(dirname "$($PG_CONFIG --pgxs)")/.."
-if (cd "$WORK/tap" && as_server env PATH="$PG_BIN:$PATH" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
-	TESTDIR="$WORK/tap" PERL5LIB="$pgxs_dir/test/perl" \
-	prove -I "$pgxs_dir/test/perl" "$WORK/tap/t/"*.pl) > "$WORK/tap.log" 2>&1; then
+log "multi-node TAP tests (PostgreSQL::Test::Cluster, logical replication; make installcheck)"
+if installcheck tap.log REGRESS= ISOLATION=; then
 	tap_summary="TAP: $(grep -Eo 'Files=[0-9]+, Tests=[0-9]+' "$WORK/tap.log") PASS"
 else
 	failed+=(tap)
 	tap_summary="TAP FAILED"
 	tail -n 60 "$WORK/tap.log" >&2
-	for f in "$WORK"/tap/tmp_check/log/regress_log_*; do
+	for f in "$WORK"/tree/tmp_check/log/regress_log_*; do
 		[ -f "$f" ] && { echo "== $f (last 80 lines)" >&2; tail -n 80 "$f" >&2; }
 	done
 fi
