@@ -4,6 +4,7 @@
 #   make test    the same set-up, then core tests (ASan/UBSan) and pg_regress
 #   make bench   the benchmark against sum(bigint); see bench/RESULTS.md
 #   make bench-track  the tracked-table trigger under pgbench upserts
+#   make bench-repair anti-entropy repair of 200,000 rows, 1% differing, between two nodes
 #   make unit    only the core unit and property tests
 #
 # The usual PGXS targets (all, install, installcheck) work as for any extension.
@@ -26,7 +27,7 @@ OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
-	hostile_input security
+	antientropy hostile_input security
 # `make installcheck` (against a running, installed server) runs all three
 # suites: pg_regress (sql/, expected/), the isolation specs and the TAP tests
 # (each TAP test starts its own nodes).  `make test` runs them on throwaway
@@ -59,7 +60,7 @@ UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
-.PHONY: unit test demo bench bench-track print-regress
+.PHONY: unit test demo bench bench-track bench-repair print-regress
 unit: test/unit/run_unit
 	test/unit/run_unit
 
@@ -74,6 +75,9 @@ bench:
 
 bench-track:
 	bench/track.sh
+
+bench-repair:
+	bench/repair.sh
 
 print-regress:
 	@echo $(REGRESS)

@@ -376,6 +376,12 @@ BEGIN
 				f.proname, f.args, n, f.result);
 			CONTINUE;
 		END IF;
+		IF f.prokind = 'p' THEN
+			EXECUTE pg_catalog.format('CREATE PROCEDURE public.%I(%s) LANGUAGE plpgsql SET search_path = pg_catalog AS %L',
+				f.proname, f.args,
+				pg_catalog.format('BEGIN PERFORM public.trap(%L); END', 'procedure ' || f.proname || '(' || f.args || ')'));
+			CONTINUE;
+		END IF;
 		IF f.prorettype = 'pg_catalog.trigger'::regtype THEN
 			body := 'RETURN NEW;';
 		ELSIF f.proretset OR f.args LIKE '%OUT %' OR f.prorettype IN ('pg_catalog.void'::regtype, 'pg_catalog.event_trigger'::regtype) THEN

@@ -8,7 +8,7 @@
 # Then: a concurrent workload on all nodes, a partition and heal, an
 # immediate stop in the middle of a workload, a late joiner with initial
 # copy, a node removed, and a node that misses writes repaired by
-# anti-entropy (digest + repair over dblink).
+# anti-entropy (Merkle digest + repair over dblink).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -253,7 +253,7 @@ is_deeply([ map { totals($_) } @names ], [ ('764 750') x 3 ], 'the remaining mes
 
 # ---------------------------------------------------------------- anti-entropy repair
 # n3 misses some of n1's replica rows: drop its subscription, write,
-# re-create it without copy.  Repair must fetch only the buckets that differ.
+# re-create it without copy.  Repair must fetch about the rows that differ.
 $node{n1}->safe_psql('postgres', q{
 INSERT INTO counts (k, replica, n) SELECT k, 'n1', crdt_increment(NULL::gcounter, 1) FROM generate_series(1001, 3000) k});
 converge('2,000 more replica rows', @names);
@@ -265,15 +265,15 @@ $node{n1}->wait_for_catchup('sub_n2_from_n1');
 my ($d1, $d3) = map { $node{$_}->safe_psql('postgres', q{SELECT md5(string_agg(bucket || ':' || hash, ',' ORDER BY bucket)) FROM crdt_reconcile.digest('counts')}) } qw(n1 n3);
 isnt($d1, $d3, 'n3 missed writes: its digest differs from n1');
 my $conn1 = $node{n1}->connstr . ' dbname=postgres';
-my $repair = $node{n3}->safe_psql('postgres', "SELECT buckets_compared || ' ' || buckets_differing || ' ' || rows_fetched || ' ' || rows_changed FROM crdt_reconcile.repair('counts', '$conn1')");
+my $repair = $node{n3}->safe_psql('postgres', "SELECT levels || ' ' || nodes_compared || ' ' || nodes_differing || ' ' || rows_fetched || ' ' || rows_changed FROM crdt_reconcile.repair('counts', '$conn1')");
 my $size = $node{n1}->safe_psql('postgres', 'SELECT count(*) FROM counts');
-my ($compared, $differing, $fetched, $changed) = split / /, $repair;
-note("repair: $compared buckets compared, $differing differing, $fetched rows fetched of $size, $changed changed");
-is($changed, 20, "repair changed exactly the 20 rows n3 missed ($differing of $compared buckets differed)");
-ok($fetched < $size / 5, "repair fetched $fetched of $size rows");
+my ($levels, $compared, $differing, $fetched, $changed) = split / /, $repair;
+note("repair: $levels levels, $compared Merkle nodes compared, $differing differing, $fetched rows fetched of $size, $changed changed");
+is($changed, 20, "repair changed exactly the 20 rows n3 missed ($differing of $compared nodes differed)");
+ok($fetched <= 3 * 20, "repair fetched $fetched of $size rows (at most 3 x the 20 that differ)");
 converge('after repair', @names);
 is_deeply([ map { totals($_) } @names ], [ ('764 2770') x 3 ], 'after repair every node has every increment');
-my $again = $node{n3}->safe_psql('postgres', "SELECT buckets_differing || ' ' || rows_fetched FROM crdt_reconcile.repair('counts', '$conn1')");
+my $again = $node{n3}->safe_psql('postgres', "SELECT nodes_differing || ' ' || rows_fetched FROM crdt_reconcile.repair('counts', '$conn1')");
 is($again, '0 0', 'a second repair finds nothing to do');
 
 # ---------------------------------------------------------------- operations view
