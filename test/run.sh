@@ -52,30 +52,28 @@ installcheck() {
 		> "$WORK/$log" 2>&1
 }
 
-log "pg_regress suite on a throwaway server (make installcheck)"
-if installcheck regress.log ISOLATION= TAP_TESTS= \
-	REGRESS_OPTS="--temp-instance=$WORK/tree/tmp_regress --port=$(free_port) --encoding=UTF8 --no-locale --dbname=crdt_regress"; then
-	regress_summary=$(grep -Eo 'All [0-9]+ tests passed' "$WORK/regress.log" || true)
-else
-	failed+=(regress)
-	cat "$WORK/regress.log" >&2
-	regress_summary=$(grep -Eo '[0-9]+ of [0-9]+ tests failed' "$WORK/regress.log" || echo "pg_regress failed")
-	if [ -f "$WORK/tree/regression.diffs" ]; then
-		log "regression.diffs (first 400 lines)"
-		head -n 400 "$WORK/tree/regression.diffs" >&2
+# run_suite NAME DIFFS [make variables...]: a pg_regress-style suite; sets NAME_summary
+run_suite() {
+	local name=$1 diffs=$2
+	shift 2
+	if installcheck "$name.log" "$@"; then
+		printf -v "${name}_summary" '%s' "$(grep -Eo 'All [0-9]+ tests passed' "$WORK/$name.log" || true)"
+	else
+		failed+=("$name")
+		cat "$WORK/$name.log" >&2
+		printf -v "${name}_summary" '%s' \
+			"$(grep -Eo '[0-9]+ of [0-9]+ tests failed' "$WORK/$name.log" || echo "$name failed")"
+		[ ! -f "$diffs" ] || { log "$diffs (first 400 lines)"; head -n 400 "$diffs" >&2; }
 	fi
-fi
+}
+
+log "pg_regress suite on a throwaway server (make installcheck)"
+run_suite regress "$WORK/tree/regression.diffs" ISOLATION= TAP_TESTS= \
+	REGRESS_OPTS="--temp-instance=$WORK/tree/tmp_regress --port=$(free_port) --encoding=UTF8 --no-locale --dbname=crdt_regress"
 
 log "isolation specs on a throwaway server (make installcheck)"
-if installcheck isolation.log REGRESS= TAP_TESTS= \
-	ISOLATION_OPTS="--inputdir=test/isolation --temp-instance=$WORK/tree/tmp_isolation --port=$(free_port)"; then
-	isolation_summary=$(grep -Eo 'All [0-9]+ tests passed' "$WORK/isolation.log" || true)
-else
-	failed+=(isolation)
-	cat "$WORK/isolation.log" >&2
-	isolation_summary=$(grep -Eo '[0-9]+ of [0-9]+ tests failed' "$WORK/isolation.log" || echo "pg_isolation_regress failed")
-	[ ! -f "$WORK/tree/output_iso/regression.diffs" ] || head -n 200 "$WORK/tree/output_iso/regression.diffs" >&2
-fi
+run_suite isolation "$WORK/tree/output_iso/regression.diffs" REGRESS= TAP_TESTS= \
+	ISOLATION_OPTS="--inputdir=test/isolation --temp-instance=$WORK/tree/tmp_isolation --port=$(free_port)"
 
 log "multi-node TAP tests (PostgreSQL::Test::Cluster, logical replication; make installcheck)"
 if installcheck tap.log REGRESS= ISOLATION=; then

@@ -66,6 +66,23 @@ next_counter(const Context *c, const uint8_t *replica, size_t replica_len, uint6
 	return CRDT_OK;
 }
 
+/* The result: value itself when nothing changes, else value merged with the delta built in b. */
+static CrdtStatus
+merge_built(CrdtDottedKind kind, CrdtSlice value, bool unchanged, Builder *b, CrdtBuf *delta,
+			CrdtBuf *out, CrdtError *err)
+{
+	CrdtStatus	st;
+
+	if (unchanged)
+	{
+		crdt_buf_put(out, value.data, value.len);
+		return crdt_buf_status(out, err);
+	}
+	if ((st = crdt_builder_write(b, kind, false, delta, err)) != CRDT_OK)
+		return st;
+	return crdt_dotted_merge(kind, value, (CrdtSlice) {delta->data, delta->len}, out, err);
+}
+
 /*
  * Builds the delta of an operation and merges it in.  all_dots selects
  * whose dots the delta's context must cover: key's (orset add/remove) or
@@ -99,15 +116,8 @@ apply_operation(CrdtDottedKind kind, CrdtSlice value, const uint8_t *key, size_t
 		crdt_builder_range(&b, name, next, next);
 		crdt_builder_dot(&b, crdt_builder_key(&b, new_key, new_key_len, -1), name, next, -1);
 	}
-	else if (covered == 0)
-	{
-		/* removing what is not there changes nothing */
-		crdt_buf_put(out, value.data, value.len);
-		st = crdt_buf_status(out, err);
-		goto done;
-	}
-	if ((st = crdt_builder_write(&b, kind, false, &delta, err)) == CRDT_OK)
-		st = crdt_dotted_merge(kind, value, (CrdtSlice) {delta.data, delta.len}, out, err);
+	/* removing what is not there changes nothing */
+	st = merge_built(kind, value, new_key == NULL && covered == 0, &b, &delta, out, err);
 
 done:
 	crdt_dotted_reader_close(&r);
@@ -238,13 +248,7 @@ crdt_orset_assign(CrdtSlice value, CrdtSlice wanted, const uint8_t *replica, siz
 			goto done;
 		}
 	}
-	if (changes == 0)
-	{
-		crdt_buf_put(out, value.data, value.len);
-		st = crdt_buf_status(out, err);
-	}
-	else if ((st = crdt_builder_write(&b, CRDT_ORSET, false, &delta, err)) == CRDT_OK)
-		st = crdt_dotted_merge(CRDT_ORSET, value, (CrdtSlice) {delta.data, delta.len}, out, err);
+	st = merge_built(CRDT_ORSET, value, changes == 0, &b, &delta, out, err);
 done:
 	crdt_dotted_reader_close(&r);
 	crdt_buf_free(&delta);

@@ -186,20 +186,26 @@ static bool keep_delta_removed(unsigned m) { return (m & 12) == 4; }
 
 /* The lists of a and b in walk order: (a.P, b.P, a.R, b.R), R empty for a gset. */
 static CrdtStatus
-lists_of_both(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, CrdtSlice four[4], CrdtError *err)
+lists_of_kinds(CrdtSetKind ka, CrdtSlice a, CrdtSetKind kb, CrdtSlice b, CrdtSlice four[4], CrdtError *err)
 {
 	CrdtSlice	la[2];
 	CrdtSlice	lb[2];
 	CrdtStatus	st;
 
-	if ((st = crdt_set_lists(kind, a, la, err)) != CRDT_OK ||
-		(st = crdt_set_lists(kind, b, lb, err)) != CRDT_OK)
+	if ((st = crdt_set_lists(ka, a, la, err)) != CRDT_OK ||
+		(st = crdt_set_lists(kb, b, lb, err)) != CRDT_OK)
 		return st;
 	four[0] = la[0];
 	four[1] = lb[0];
 	four[2] = la[1];
 	four[3] = lb[1];
 	return CRDT_OK;
+}
+
+static CrdtStatus
+lists_of_both(CrdtSetKind kind, CrdtSlice a, CrdtSlice b, CrdtSlice four[4], CrdtError *err)
+{
+	return lists_of_kinds(kind, a, kind, b, four, err);
 }
 
 static CrdtStatus
@@ -567,18 +573,12 @@ static bool keep_dropped(unsigned m) { return (m & 4) || ((m & 1) && !(m & 2)); 
 CrdtStatus
 crdt_set_assign(CrdtSetKind kind, CrdtSlice value, CrdtSlice wanted, CrdtBuf *out, CrdtError *err)
 {
-	CrdtSlice	own[2];
-	CrdtSlice	want[2];
-	CrdtSlice	lists[3];
+	CrdtSlice	lists[4];		/* value.P, wanted, value.R, (empty) */
 	CrdtBuf		lost;
 	CrdtStatus	st;
 
-	if ((st = crdt_set_lists(kind, value, own, err)) != CRDT_OK ||
-		(st = crdt_set_lists(CRDT_GSET, wanted, want, err)) != CRDT_OK)
+	if ((st = lists_of_kinds(kind, value, CRDT_GSET, wanted, lists, err)) != CRDT_OK)
 		return st;
-	lists[0] = own[0];
-	lists[1] = want[0];
-	lists[2] = own[1];
 	if (kind == CRDT_GSET)
 	{
 		crdt_buf_init(&lost, out->alloc, 0);
@@ -593,7 +593,7 @@ crdt_set_assign(CrdtSetKind kind, CrdtSlice value, CrdtSlice wanted, CrdtBuf *ou
 		return write_list(2, lists, keep_any, out, err);
 	}
 	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	if ((st = write_list(3, lists, keep_assigned, out, err)) != CRDT_OK)
+	if ((st = write_list(4, lists, keep_assigned, out, err)) != CRDT_OK)
 		return st;
-	return write_list(3, lists, keep_dropped, out, err);
+	return write_list(4, lists, keep_dropped, out, err);
 }

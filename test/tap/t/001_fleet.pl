@@ -14,6 +14,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/..";
+use CrdtTest;
 use IPC::Run;
 
 my @names = qw(n1 n2 n3);
@@ -22,19 +25,8 @@ my %node;
 sub setup_node
 {
 	my ($name) = @_;
-	my $n = PostgreSQL::Test::Cluster->new($name);
-	$n->init(allows_streaming => 'logical');
-	$n->append_conf('postgresql.conf', qq{
-crdt.replica_id = '$name'
-max_logical_replication_workers = 10
-max_worker_processes = 16
-max_replication_slots = 10
-max_wal_senders = 10
-wal_receiver_status_interval = 1s
-});
-	$n->start;
+	my $n = crdt_node($name);
 	$n->safe_psql('postgres', q{
-CREATE EXTENSION crdt_reconcile;
 CREATE EXTENSION dblink;
 CREATE TABLE counts (k int, replica text, n gcounter, tags orset, clk vclock, PRIMARY KEY (k, replica));
 CREATE TABLE shared (k int PRIMARY KEY, n pncounter, tags orset, note lwwreg, plan mvreg, label text,

@@ -13,6 +13,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/..";
+use CrdtTest;
 
 my @names = qw(n1 n2);
 my %node;
@@ -20,17 +23,8 @@ my %node;
 sub setup_node
 {
 	my ($name) = @_;
-	my $n = PostgreSQL::Test::Cluster->new($name);
-	$n->init(allows_streaming => 'logical');
-	$n->append_conf('postgresql.conf', qq{
-crdt.replica_id = '$name'
-max_logical_replication_workers = 6
-max_worker_processes = 12
-wal_receiver_status_interval = 1s
-});
-	$n->start;
+	my $n = crdt_node($name);
 	$n->safe_psql('postgres', q{
-CREATE EXTENSION crdt_reconcile;
 CREATE ROLE app;
 CREATE ROLE clerk;
 CREATE SCHEMA app AUTHORIZATION app;

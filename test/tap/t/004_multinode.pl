@@ -17,6 +17,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/..";
+use CrdtTest;
 
 my @names = qw(n1 n2 n3);
 my %node;
@@ -24,20 +27,9 @@ my %node;
 sub setup_node
 {
 	my ($name) = @_;
-	my $n = PostgreSQL::Test::Cluster->new($name);
-	$n->init(allows_streaming => 'logical');
-	$n->append_conf('postgresql.conf', qq{
-crdt.replica_id = '$name'
-max_logical_replication_workers = 8
-max_worker_processes = 16
-max_replication_slots = 8
-max_wal_senders = 8
-wal_receiver_status_interval = 1s
-autovacuum = off
-});
-	$n->start;
+	# autovacuum off: the settling check watches WAL
+	my $n = crdt_node($name, 'autovacuum = off');
 	$n->safe_psql('postgres', q{
-CREATE EXTENSION crdt_reconcile;
 CREATE TABLE items (k int PRIMARY KEY, n gcounter, label text, doc text, price numeric, clk vclock, writer lwwreg);
 CREATE TABLE ident (k int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n gcounter, clk vclock);
 CREATE TABLE bal (k int PRIMARY KEY, b pncounter, clk vclock);

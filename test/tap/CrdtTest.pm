@@ -1,0 +1,31 @@
+# CrdtTest — what the multi-node TAP tests share.
+package CrdtTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+
+our @EXPORT = qw(crdt_node);
+
+# A started node ready for logical replication, crdt.replica_id set to its
+# name, the extension created; extra lines go to postgresql.conf.
+sub crdt_node
+{
+	my ($name, @conf) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(allows_streaming => 'logical');
+	$node->append_conf('postgresql.conf', join("\n",
+		"crdt.replica_id = '$name'",
+		'max_logical_replication_workers = 10',
+		'max_worker_processes = 16',
+		'max_replication_slots = 10',
+		'max_wal_senders = 10',
+		'wal_receiver_status_interval = 1s',
+		@conf) . "\n");
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION crdt_reconcile');
+	return $node;
+}
+
+1;
