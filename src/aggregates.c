@@ -378,20 +378,26 @@ agg_serialize(FunctionCallInfo fcinfo, const AggFamily *family)
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
 
-/* Bytes from another process: checked in full, as any binary input is. */
+/*
+ * Bytes from another process: checked in full, as any binary input is.
+ * The state is built in the current memory context, which the executor
+ * resets for every input row: the combine function merges it into the
+ * group's state, and a state per row must not pile up in the aggregate
+ * context (a hashed Finalize Aggregate would hold every one of them).
+ */
 static Datum
 agg_deserialize(FunctionCallInfo fcinfo, const AggFamily *family, int kinds)
 {
-	MemoryContext cxt = aggregate_context(fcinfo, "crdt_merge deserialize");
 	CrdtSlice	bytes = CRDT_GETARG_SLICE(0);
 	void	   *state;
 	CrdtError	err;
 
+	(void) aggregate_context(fcinfo, "crdt_merge deserialize");
 	if (bytes.len < 1 || bytes.data[0] >= kinds)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid crdt_merge state")));
-	state = family->create(cxt, bytes.data[0]);
+	state = family->create(CurrentMemoryContext, bytes.data[0]);
 	if (family->read_serial(state, (CrdtSlice) {bytes.data + 1, bytes.len - 1}, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	PG_RETURN_POINTER(state);
