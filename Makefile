@@ -43,7 +43,8 @@ UNIT_CC ?= clang
 UNIT_CFLAGS = -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
-	test/unit/test_ops.c test/unit/test_laws.c test/unit/test_table.c test/unit/test_model.c test/unit/test_sets.c
+	test/unit/test_ops.c test/unit/test_laws.c test/unit/test_table.c test/unit/test_model.c test/unit/test_sets.c \
+	test/unit/test_table_log.c
 
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)

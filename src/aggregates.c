@@ -40,11 +40,12 @@ aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 
 /* ------------------------------------------------------------- counters */
 
+/* One 256-byte palloc chunk; what every row reads comes first. */
 typedef struct CounterAggState
 {
-	CrdtAllocator alloc;		/* palloc in the aggregate context */
 	CrdtCounterKind kind;
 	CrdtCounterTable table;
+	CrdtAllocator alloc;		/* palloc in the aggregate context */
 } CounterAggState;
 
 static void *

@@ -747,48 +747,36 @@ CrdtStatus	crdt_vclock_distance(CrdtSlice a, CrdtSlice b, int64_t *result,
 
 /* --------------------------------------------- aggregate transition table
  *
- * The in-memory state of crdt_merge(T).  It starts in run mode: while the
- * entries of each map arrive in increasing id order (typical when rows
- * come in (key, replica) order), each is appended to the encoded map being
- * built, so a row costs a decode, a compare and an append, the state is as
- * compact as the stored value, and the final function sorts nothing; a
- * repeat of the last id only raises its count.  The first entry that
- * arrives out of order moves everything
- * into a hash table from (map, id) to count (16 bytes per entry, a 4-byte
- * index slot, the id bytes once), which takes any order at O(1) expected
- * per entry and sorts once at the end.
+ * The in-memory state of crdt_merge(T): per map, a log of the entries
+ * merged into it, each front-coded against the one before it, in arrival
+ * order.  While the ids arrive in strictly increasing order (rows in
+ * (key, replica) order, or keys interleaved replica by replica) the log is
+ * exactly the encoded map: a row costs a decode, a compare and an append,
+ * a repeat of the last id only raises its count, and the final function
+ * copies it.  Entries out of order are appended just the same, as an
+ * unsorted tail that is sorted, merged and de-duplicated (by maximum) when
+ * written, or folded into the sorted head once it outgrows both 1 KB and
+ * the head: memory stays within about twice the merged map plus 1 KB and
+ * the cost O(n log n), whatever the order.
  */
 
-typedef struct CrdtTableEntry
+typedef struct CrdtTableLog
 {
-	uint64_t	count;
-	uint32_t	id_offset;		/* into CrdtCounterTable.ids */
-	uint8_t		len;
-	uint8_t		half;			/* 0: the map of vclock/gcounter or P; 1: N */
-} CrdtTableEntry;
-
-typedef struct CrdtTableRun
-{
-	CrdtBuf		body;			/* encoded entries, without the terminator */
-	CrdtMapWriter writer;		/* appends to body; remembers the last id */
-} CrdtTableRun;
+	uint8_t    *data;
+	uint32_t	len;
+	uint32_t	cap;
+	uint32_t	sorted_len;		/* the head: bytes of strictly increasing entries */
+	uint32_t	sorted_entries; /* entries in the head */
+	uint32_t	last_count_at;	/* offset of the last entry's count */
+	uint8_t		prev_len;
+	uint8_t		prev[CRDT_REPLICA_ID_MAX];	/* the last entry's id */
+} CrdtTableLog;
 
 typedef struct CrdtCounterTable
 {
-	bool		run_mode;
-	CrdtTableRun run[2];		/* one per map, in run mode */
-	/* hash mode */
-	uint32_t   *index;			/* 0 empty, else hash tag << 25 | entry + 1 */
-	size_t		index_size;		/* a power of two, at most 3/4 used */
-	CrdtTableEntry *entries;
-	size_t		used;
-	size_t		capacity;
-	uint8_t    *ids;
-	size_t		ids_len;
-	size_t		ids_capacity;
-	bool		in_order;		/* entries still sorted: no final sort */
-	size_t		per_half[2];	/* entries in each map, for the size limit */
 	const CrdtAllocator *alloc;
+	uint32_t	fold_min;		/* tail bytes kept unsorted (1024; tests lower it) */
+	CrdtTableLog log[2];		/* 0: the map of vclock/gcounter, or P; 1: N */
 } CrdtCounterTable;
 
 CrdtStatus	crdt_table_init(CrdtCounterTable *t, const CrdtAllocator *alloc,

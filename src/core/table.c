@@ -1,27 +1,34 @@
 /*
  * table.c — the transition state of the crdt_merge aggregates.
  *
- * Run mode: per map, entries arriving in increasing id order are appended
- * to an encoded body with the map writer; a repeat of the last id only
- * rewrites that entry's count.
+ * Each map is a log of the entries merged into it, each front-coded (as in
+ * the encoded map) against the entry before it, in arrival order.  While
+ * ids arrive in strictly increasing order the log is exactly the encoded
+ * map's body: a repeat of the last id only rewrites its count, and writing
+ * is a copy.  An entry out of order is appended the same way, starting an
+ * unsorted tail; the tail is sorted (merge sort of 32-byte items that hold
+ * an id's first 16 bytes as two integers), merged with the sorted head and
+ * de-duplicated by maximum when the state is written, and folded into the
+ * head in place once it outgrows both LOG_FOLD_MIN bytes and the head.
+ * That keeps memory within about twice the merged map plus LOG_FOLD_MIN,
+ * and the cost O(n log n) in the entries absorbed, in any order.
  *
- * Hash mode, entered at the first entry out of order: entries live in one
- * array in arrival order; an open-addressing index (linear probing,
- * power-of-two size, at most 3/4 full) maps (half, id) to them, and each
- * index slot carries 7 bits of the hash so that a probe rarely touches an
- * entry that does not match.  Id bytes are appended once, to one buffer
- * addressed by offset.
+ * Replica ids contain no NUL byte (no control characters), so an id is
+ * ordered by its zero-padded first 16 bytes, then by what follows them,
+ * then by length; ids of at most 16 bytes are their two integers and their
+ * length, and only longer ids keep their remaining bytes while sorting.
  */
 #include "crdt_core.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_BITS 25
-#define INDEX_ENTRY_MASK ((UINT32_C(1) << INDEX_BITS) - 1)
-#define INITIAL_INDEX_SIZE 16
-#define INITIAL_CAPACITY 8
-#define ID_HASH_SEED UINT64_C(0x5ca1ab1e0ddba11)
+/* an unsorted tail of up to this many bytes is sorted only when written */
+#define LOG_FOLD_MIN 1024
+/* a suffix length and a shared length (one varint byte each), the count */
+#define LOG_ENTRY_MAX (2 + CRDT_REPLICA_ID_MAX + CRDT_VARINT_MAX)
+/* insertion-sorted runs before merging */
+#define SORT_RUN 8
 
 static CrdtStatus
 too_many(CrdtError *err)
@@ -34,15 +41,9 @@ CrdtStatus
 crdt_table_init(CrdtCounterTable *t, const CrdtAllocator *alloc, CrdtError *err)
 {
 	(void) err;
-	memset(t, 0, sizeof(*t));
+	memset(t, 0, sizeof(*t));		/* no allocation until the first entry */
 	t->alloc = alloc;
-	t->run_mode = true;
-	for (int h = 0; h < 2; h++)
-	{
-		/* no allocation until the first byte: most states use one map */
-		t->run[h].body.alloc = alloc;
-		crdt_map_writer_init(&t->run[h].writer, &t->run[h].body);
-	}
+	t->fold_min = LOG_FOLD_MIN;
 	return CRDT_OK;
 }
 
@@ -50,222 +51,408 @@ void
 crdt_table_free(CrdtCounterTable *t)
 {
 	for (int h = 0; h < 2; h++)
-		crdt_buf_free(&t->run[h].body);
-	if (t->index != NULL)
-		t->alloc->release(t->alloc->ctx, t->index);
-	if (t->entries != NULL)
-		t->alloc->release(t->alloc->ctx, t->entries);
-	if (t->ids != NULL)
-		t->alloc->release(t->alloc->ctx, t->ids);
-	t->index = NULL;
-	t->entries = NULL;
-	t->ids = NULL;
-	t->used = 0;
+	{
+		if (t->log[h].data != NULL)
+			t->alloc->release(t->alloc->ctx, t->log[h].data);
+		memset(&t->log[h], 0, sizeof(t->log[h]));
+	}
 }
 
-/* ------------------------------------------------------------ hash mode */
+/* ------------------------------------------------------------- the log */
 
-static uint32_t
-entry_hash(const uint8_t *id, size_t len, int half)
+/* Length of the common prefix of a and b, a word at a time while it can. */
+static inline size_t
+common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	return crdt_fast_hash(id, len, ID_HASH_SEED ^ (uint64_t) half);
+	size_t		limit = alen < blen ? alen : blen;
+	size_t		n = 0;
+
+	while (n + 8 <= limit)
+	{
+		uint64_t	wa;
+		uint64_t	wb;
+
+		memcpy(&wa, a + n, 8);
+		memcpy(&wb, b + n, 8);
+		if (wa != wb)
+			break;
+		n += 8;
+	}
+	while (n < limit && a[n] == b[n])
+		n++;
+	return n;
 }
 
-/* Grows *array (of elem bytes each) so it holds at least need elements. */
+/* Room for extra more bytes; the log stays under 4 GB (its offsets are 32-bit). */
 static bool
-grow_array(const CrdtAllocator *alloc, void **array, size_t *capacity, size_t need,
-		   size_t elem)
+log_reserve(const CrdtAllocator *alloc, CrdtTableLog *log, size_t extra)
 {
-	size_t		cap = *capacity;
-	void	   *grown;
+	size_t		need = (size_t) log->len + extra;
+	size_t		cap = log->cap < 64 ? 64 : log->cap;
+	uint8_t    *grown;
 
-	if (need <= cap)
+	if (need <= log->cap)
 		return true;
 	while (cap < need)
 		cap *= 2;
-	grown = alloc->resize(alloc->ctx, *array, cap * elem);
+	if (cap > UINT32_MAX)
+		return false;
+	if (log->data == NULL)
+		grown = alloc->alloc(alloc->ctx, cap);
+	else
+		grown = alloc->resize(alloc->ctx, log->data, cap);
 	if (grown == NULL)
 		return false;
-	*array = grown;
-	*capacity = cap;
+	log->data = grown;
+	log->cap = (uint32_t) cap;
 	return true;
 }
 
-static CrdtStatus
-hash_init(CrdtCounterTable *t, CrdtError *err)
-{
-	const CrdtAllocator *alloc = t->alloc;
+static CrdtStatus fold(const CrdtAllocator *alloc, CrdtTableLog *log, CrdtError *err);
 
-	t->index_size = INITIAL_INDEX_SIZE;
-	t->capacity = INITIAL_CAPACITY;
-	t->ids_capacity = INITIAL_CAPACITY * 16;
-	t->index = alloc->alloc(alloc->ctx, t->index_size * sizeof(uint32_t));
-	t->entries = alloc->alloc(alloc->ctx, t->capacity * sizeof(CrdtTableEntry));
-	t->ids = alloc->alloc(alloc->ctx, t->ids_capacity);
-	if (t->index == NULL || t->entries == NULL || t->ids == NULL)
+/* The last entry's id is id: keep the larger count, in place. */
+static void
+raise_last(CrdtTableLog *log, uint64_t count)
+{
+	const uint8_t *p = log->data + log->last_count_at;
+	uint64_t	last = 0;
+	bool		in_head = log->sorted_len == log->len;
+
+	/* written by us: a valid varint, and room for the longest one after it */
+	(void) crdt_varint_decode(&p, log->data + log->len, &last);
+	if (count <= last)
+		return;
+	log->len = log->last_count_at + (uint32_t) crdt_varint_encode(log->data + log->last_count_at,
+																  count);
+	if (in_head)
+		log->sorted_len = log->len;
+}
+
+static CrdtStatus
+log_put(const CrdtCounterTable *t, CrdtTableLog *log, const uint8_t *id, size_t len,
+		uint64_t count, CrdtError *err)
+{
+	size_t		shared = common_prefix(log->prev, log->prev_len, id, len);
+	bool		in_order = log->sorted_len == log->len;
+	uint8_t    *p;
+
+	if (shared == len && len == log->prev_len && log->len > 0)
+	{
+		raise_last(log, count);
+		return CRDT_OK;
+	}
+	/* the first entry, or one after the last id (not a prefix of it) */
+	if (in_order && log->len > 0 &&
+		(shared == len || (shared < log->prev_len && id[shared] < log->prev[shared])))
+		in_order = false;
+	if (in_order && log->sorted_entries >= CRDT_MAX_ENTRIES)
+		return too_many(err);
+	if (!log_reserve(t->alloc, log, LOG_ENTRY_MAX))
 		return crdt_nomem(err);
-	memset(t->index, 0, t->index_size * sizeof(uint32_t));
-	t->in_order = true;
+
+	/* both lengths are at most 64: one varint byte each */
+	p = log->data + log->len;
+	*p++ = (uint8_t) (len - shared);
+	*p++ = (uint8_t) shared;
+	memcpy(p, id + shared, len - shared);
+	p += len - shared;
+	log->last_count_at = (uint32_t) (p - log->data);
+	p += crdt_varint_encode(p, count);
+	log->len = (uint32_t) (p - log->data);
+	memcpy(log->prev + shared, id + shared, len - shared);
+	log->prev_len = (uint8_t) len;
+
+	if (in_order)
+	{
+		log->sorted_len = log->len;
+		log->sorted_entries++;
+		return CRDT_OK;
+	}
+	if (log->len - log->sorted_len > t->fold_min && log->len - log->sorted_len > log->sorted_len)
+		return fold(t->alloc, log, err);
 	return CRDT_OK;
+}
+
+/* ------------------------------------------------------------ sorting */
+
+typedef struct LogItem
+{
+	uint64_t	w0;				/* id bytes 0..7, big-endian, zero-padded */
+	uint64_t	w1;				/* id bytes 8..15 */
+	uint64_t	count;
+	uint32_t	rest;			/* ids over 16 bytes: where bytes 16.. are in the arena */
+	uint32_t	len;
+} LogItem;
+
+static inline uint64_t
+load_big_endian(const uint8_t *b)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t	w;
+
+	memcpy(&w, b, 8);
+	return __builtin_bswap64(w);
+#else
+	uint64_t	w = 0;
+
+	for (int k = 0; k < 8; k++)
+		w = (w << 8) | b[k];
+	return w;
+#endif
+}
+
+static inline void
+store_big_endian(uint8_t *b, uint64_t w)
+{
+	for (int k = 7; k >= 0; k--, w >>= 8)
+		b[k] = (uint8_t) w;
+}
+
+static inline int
+item_cmp(const LogItem *a, const LogItem *b, const uint8_t *arena)
+{
+	if (a->w0 != b->w0)
+		return a->w0 < b->w0 ? -1 : 1;
+	if (a->w1 != b->w1)
+		return a->w1 < b->w1 ? -1 : 1;
+	if (a->len > 16 && b->len > 16)
+	{
+		int			c = crdt_bytes_cmp(arena + a->rest, a->len - 16, arena + b->rest,
+									   b->len - 16);
+
+		if (c != 0)
+			return c;
+	}
+	return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
 }
 
 static void
-index_insert(uint32_t *index, size_t size, uint32_t hash, size_t entry)
+insertion_sort(LogItem *a, size_t n, const uint8_t *arena)
 {
-	size_t		mask = size - 1;
-	size_t		pos = hash & mask;
+	for (size_t i = 1; i < n; i++)
+	{
+		LogItem		x = a[i];
+		size_t		j = i;
 
-	while (index[pos] != 0)
-		pos = (pos + 1) & mask;
-	index[pos] = (hash >> INDEX_BITS) << INDEX_BITS | (uint32_t) (entry + 1);
+		for (; j > 0 && item_cmp(&x, &a[j - 1], arena) < 0; j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+}
+
+/* Sorts a[0..n) (stable, O(n log n)); tmp holds n items.  Returns where the result is. */
+static LogItem *
+sort_items(LogItem *a, LogItem *tmp, size_t n, const uint8_t *arena)
+{
+	LogItem    *src = a;
+	LogItem    *dst = tmp;
+
+	for (size_t lo = 0; lo < n; lo += SORT_RUN)
+		insertion_sort(a + lo, n - lo < SORT_RUN ? n - lo : SORT_RUN, arena);
+	for (size_t width = SORT_RUN; width < n; width *= 2)
+	{
+		for (size_t lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = lo + width < n ? lo + width : n;
+			size_t		hi = mid + width < n ? mid + width : n;
+			size_t		i = lo;
+			size_t		j = mid;
+			size_t		k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = item_cmp(&src[j], &src[i], arena) < 0 ? src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		src = dst;
+		dst = src == a ? tmp : a;
+	}
+	return src;
 }
 
 /*
- * Growing re-hashes every entry, so small indexes grow fourfold: a group
- * of a hundred replicas is re-hashed twice rather than four times.
+ * Decodes a log into items: the head's (sorted, distinct) first, then the
+ * tail's; *head is how many the head has.  Long ids' bytes after the 16th
+ * go into arena.
  */
 static CrdtStatus
-grow_index(CrdtCounterTable *t, CrdtError *err)
+decode_log(const CrdtTableLog *log, LogItem *items, size_t *head, CrdtBuf *arena,
+		   CrdtError *err)
 {
-	size_t		size = t->index_size * (t->index_size < 1024 ? 4 : 2);
-	uint32_t   *index = t->alloc->alloc(t->alloc->ctx, size * sizeof(uint32_t));
+	const uint8_t *p = log->data;
+	const uint8_t *end = log->data + log->len;
+	uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
+	size_t		n = 0;
 
-	if (index == NULL)
-		return crdt_nomem(err);
-	memset(index, 0, size * sizeof(uint32_t));
-	for (size_t k = 0; k < t->used; k++)
+	memset(id, 0, sizeof(id));
+	*head = log->sorted_entries;
+	while (p < end)
 	{
-		const CrdtTableEntry *e = &t->entries[k];
+		size_t		suffix = p[0];
+		size_t		shared = p[1];
+		size_t		len = shared + suffix;
+		LogItem    *it = &items[n++];
 
-		index_insert(index, size, entry_hash(t->ids + e->id_offset, e->len, e->half), k);
-	}
-	t->alloc->release(t->alloc->ctx, t->index);
-	t->index = index;
-	t->index_size = size;
-	return CRDT_OK;
-}
-
-static CrdtStatus
-hash_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half, uint64_t count,
-		 CrdtError *err)
-{
-	uint32_t	hash = entry_hash(id, len, half);
-	uint32_t	tag = hash >> INDEX_BITS;
-	size_t		mask = t->index_size - 1;
-	CrdtTableEntry *e;
-	CrdtStatus	st;
-
-	for (size_t pos = hash & mask; t->index[pos] != 0; pos = (pos + 1) & mask)
-	{
-		uint32_t	slot = t->index[pos];
-
-		if (slot >> INDEX_BITS != tag)
-			continue;
-		e = &t->entries[(slot & INDEX_ENTRY_MASK) - 1];
-		if (e->len == len && e->half == half && memcmp(t->ids + e->id_offset, id, len) == 0)
+		memcpy(id + shared, p + 2, suffix);
+		p += 2 + suffix;
+		/* zero padding past the id for its two integers */
+		if (len < 16)
+			memset(id + len, 0, 16 - len);
+		(void) crdt_varint_decode(&p, end, &it->count);
+		it->w0 = load_big_endian(id);
+		it->w1 = load_big_endian(id + 8);
+		it->len = (uint32_t) len;
+		it->rest = 0;
+		if (len > 16)
 		{
-			if (count > e->count)
-				e->count = count;
-			return CRDT_OK;
+			it->rest = (uint32_t) arena->len;
+			crdt_buf_put(arena, id + 16, len - 16);
 		}
 	}
-
-	if (t->per_half[half] >= CRDT_MAX_ENTRIES)
-		return too_many(err);
-	if ((t->used + 1) * 4 > t->index_size * 3 &&
-		(st = grow_index(t, err)) != CRDT_OK)
-		return st;
-	if (!grow_array(t->alloc, (void **) &t->entries, &t->capacity, t->used + 1,
-					sizeof(CrdtTableEntry)) ||
-		!grow_array(t->alloc, (void **) &t->ids, &t->ids_capacity, t->ids_len + len, 1))
-		return crdt_nomem(err);
-
-	if (t->in_order && t->used > 0)
-	{
-		const CrdtTableEntry *last = &t->entries[t->used - 1];
-
-		if (half < last->half ||
-			(half == last->half &&
-			 crdt_bytes_cmp(id, len, t->ids + last->id_offset, last->len) < 0))
-			t->in_order = false;
-	}
-
-	e = &t->entries[t->used];
-	e->count = count;
-	e->id_offset = (uint32_t) t->ids_len;
-	e->len = (uint8_t) len;
-	e->half = (uint8_t) half;
-	memcpy(t->ids + t->ids_len, id, len);
-	t->ids_len += len;
-	index_insert(t->index, t->index_size, hash, t->used);
-	t->used++;
-	t->per_half[half]++;
-	return CRDT_OK;
+	return arena->failed ? crdt_nomem(err) : CRDT_OK;
 }
 
-/* ------------------------------------------------------------- run mode */
-
-/* Leaves run mode: every entry so far goes into a new hash table. */
-static CrdtStatus
-spill(CrdtCounterTable *t, CrdtError *err)
+/* Entries in a log: as many as entry headers, counted by walking it. */
+static size_t
+log_entries(const CrdtTableLog *log)
 {
+	const uint8_t *p = log->data + log->sorted_len;
+	const uint8_t *end = log->data + log->len;
+	size_t		n = log->sorted_entries;
+
+	while (p < end)
+	{
+		p += 2 + p[0];
+		while (*p++ & 0x80)
+			;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Writes the head and the sorted tail merged, each id once with its
+ * largest count, through w; *entries is how many.
+ */
+static void
+write_merged(const LogItem *head, size_t nh, const LogItem *tail, size_t nt,
+			 const uint8_t *arena, CrdtMapWriter *w, size_t *entries)
+{
+	size_t		i = 0;
+	size_t		j = 0;
+	size_t		n = 0;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+
+	while (i < nh || j < nt)
+	{
+		/* the head is distinct: a tail item equal to one comes after it */
+		const LogItem *next = j >= nt || (i < nh && item_cmp(&head[i], &tail[j], arena) <= 0)
+			? &head[i++] : &tail[j++];
+		uint64_t	count = next->count;
+
+		for (; j < nt && item_cmp(next, &tail[j], arena) == 0; j++)
+			if (tail[j].count > count)
+				count = tail[j].count;
+		store_big_endian(id, next->w0);
+		store_big_endian(id + 8, next->w1);
+		if (next->len > 16)
+			memcpy(id + 16, arena + next->rest, next->len - 16);
+		crdt_map_writer_add(w, id, next->len, count);
+		n++;
+	}
+	*entries = n;
+}
+
+/*
+ * Appends the log's map, sorted and without its terminator, to w's buffer;
+ * *entries is its number of entries.  The log is not changed.
+ */
+static CrdtStatus
+write_log(const CrdtTableLog *log, const CrdtAllocator *alloc, CrdtMapWriter *w,
+		  size_t *entries, CrdtError *err)
+{
+	size_t		n;
+	size_t		nh;
+	LogItem    *items;
+	LogItem    *tail;
+	CrdtBuf		arena;
 	CrdtStatus	st;
 
-	if ((st = hash_init(t, err)) != CRDT_OK)
-		return st;
-	for (int h = 0; h < 2; h++)
+	if (log->sorted_len == log->len)
 	{
-		CrdtTableRun *run = &t->run[h];
-		CrdtMapReader r;
-		CrdtMapEntry e;
-		int			rc;
-
-		run->writer.out = &run->body;
-		crdt_map_writer_finish(&run->writer);
-		if (run->body.failed)
-			return crdt_nomem(err);
-		crdt_map_reader_init(&r, run->body.data, run->body.len, 0);
-		while ((rc = crdt_map_reader_next(&r, &e, err)) > 0)
-			if ((st = hash_put(t, e.id, e.len, h, e.count, err)) != CRDT_OK)
-				return st;
-		if (rc < 0)
-			return err->status;
-		crdt_buf_free(&run->body);
+		if (log->len > 0)
+			crdt_buf_put(w->out, log->data, log->len);
+		*entries = log->sorted_entries;
+		return CRDT_OK;
 	}
-	t->run_mode = false;
+	n = log_entries(log);
+	items = alloc->alloc(alloc->ctx, (n + (n - log->sorted_entries)) * sizeof(LogItem));
+	if (items == NULL)
+		return crdt_nomem(err);
+	crdt_buf_init(&arena, alloc, 0);
+	if ((st = decode_log(log, items, &nh, &arena, err)) == CRDT_OK)
+	{
+		tail = sort_items(items + nh, items + n, n - nh, arena.data);
+		write_merged(items, nh, tail, n - nh, arena.data, w, entries);
+	}
+	crdt_buf_free(&arena);
+	alloc->release(alloc->ctx, items);
+	return st;
+}
+
+/* Replaces the log by its sorted, de-duplicated form. */
+static CrdtStatus
+fold(const CrdtAllocator *alloc, CrdtTableLog *log, CrdtError *err)
+{
+	CrdtBuf		out;
+	CrdtMapWriter w;
+	size_t		entries;
+	CrdtStatus	st;
+
+	crdt_buf_init(&out, alloc, 0);
+	crdt_map_writer_init(&w, &out);
+	if ((st = write_log(log, alloc, &w, &entries, err)) != CRDT_OK)
+	{
+		crdt_buf_free(&out);
+		return st;
+	}
+	/* room to rewrite the last count in place, as log_put leaves */
+	if (!crdt_buf_reserve(&out, CRDT_VARINT_MAX) || out.cap > UINT32_MAX)
+	{
+		crdt_buf_free(&out);
+		return crdt_nomem(err);
+	}
+	if (entries > CRDT_MAX_ENTRIES)
+	{
+		crdt_buf_free(&out);
+		return too_many(err);
+	}
+	alloc->release(alloc->ctx, log->data);
+	log->data = out.data;
+	log->len = log->sorted_len = (uint32_t) out.len;
+	log->cap = (uint32_t) out.cap;
+	log->sorted_entries = (uint32_t) entries;
+	log->last_count_at = (uint32_t) w.last_count_at;
+	log->prev_len = (uint8_t) w.prev_len;
+	memcpy(log->prev, w.prev, w.prev_len);
 	return CRDT_OK;
 }
+
+/* ------------------------------------------------------------- the table */
 
 CrdtStatus
 crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half,
 			   uint64_t count, CrdtError *err)
 {
-	CrdtTableRun *run = &t->run[half];
-	CrdtStatus	st;
-
-	/* max with 0 changes nothing; merge_next must never see a zero count */
+	/* max with 0 changes nothing; a log never holds a zero count */
 	if (count == 0)
 		return CRDT_OK;
 	if (len == 0 || len > CRDT_REPLICA_ID_MAX || half < 0 || half > 1)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "invalid table entry");
-	if (!t->run_mode)
-		return hash_put(t, id, len, half, count, err);
-	if (run->writer.entries >= CRDT_MAX_ENTRIES)
-		return too_many(err);
-	run->writer.out = &run->body;	/* the table may have been moved */
-	switch (crdt_map_writer_merge_next(&run->writer, id, len, count))
-	{
-		case 1:
-		case 0:
-			return run->body.failed ? crdt_nomem(err) : CRDT_OK;
-		default:
-			if ((st = spill(t, err)) != CRDT_OK)
-				return st;
-			return hash_put(t, id, len, half, count, err);
-	}
+	return log_put(t, &t->log[half], id, len, count, err);
 }
-
-/* ---------------------------------------------------------------- both */
 
 /*
  * Decodes a value whose maps hold at most one entry each — the shape of
@@ -331,8 +518,8 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 	{
 		for (half = 0; half < halves; half++)
 			if (single[half].count != 0 &&
-				(st = crdt_table_put(t, single[half].id, single[half].len, half,
-									 single[half].count, err)) != CRDT_OK)
+				(st = log_put(t, &t->log[half], single[half].id, single[half].len,
+							  single[half].count, err)) != CRDT_OK)
 				return st;
 		return CRDT_OK;
 	}
@@ -340,103 +527,38 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 		return st;
 	while ((rc = crdt_counter_reader_next(&r, &e, &half, err)) > 0)
 	{
-		if ((st = crdt_table_put(t, e.id, e.len, half, e.count, err)) != CRDT_OK)
+		if ((st = log_put(t, &t->log[half], e.id, e.len, e.count, err)) != CRDT_OK)
 			return st;
 	}
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
-/* Encodes one map of a run-mode table into out. */
-static void
-write_run(const CrdtTableRun *run, CrdtBuf *out)
-{
-	crdt_buf_put(out, run->body.data, run->body.len);
-	crdt_buf_put_byte(out, 0);
-}
-
 CrdtStatus
 crdt_table_absorb_table(CrdtCounterTable *t, const CrdtCounterTable *src, CrdtError *err)
 {
-	CrdtStatus	st;
-
-	if (src->run_mode)
+	if (t == src)
+		return CRDT_OK;			/* merging a state with itself changes nothing */
+	for (int h = 0; h < 2; h++)
 	{
-		/* re-read src's runs as a pncounter-shaped value */
-		CrdtBuf		value;
+		const CrdtTableLog *log = &src->log[h];
+		const uint8_t *p = log->data;
+		uint8_t		id[CRDT_REPLICA_ID_MAX];
+		CrdtStatus	st;
 
-		crdt_buf_init(&value, t->alloc, 0);
-		crdt_buf_put_byte(&value, CRDT_FORMAT_V1);
-		for (int h = 0; h < 2; h++)
-			write_run(&src->run[h], &value);
-		if (value.failed)
-			st = crdt_nomem(err);
-		else
+		/* src's entries in its order: a sorted log stays sorted in t */
+		while (log->len > 0 && p < log->data + log->len)
 		{
-			CrdtSlice	s = {value.data, value.len};
+			size_t		suffix = p[0];
+			size_t		shared = p[1];
+			uint64_t	count = 0;
 
-			st = crdt_table_absorb(t, CRDT_PNCOUNTER, s, err);
+			memcpy(id + shared, p + 2, suffix);
+			p += 2 + suffix;
+			(void) crdt_varint_decode(&p, log->data + log->len, &count);
+			if ((st = log_put(t, &t->log[h], id, shared + suffix, count, err)) != CRDT_OK)
+				return st;
 		}
-		crdt_buf_free(&value);
-		return st;
 	}
-	for (size_t k = 0; k < src->used; k++)
-	{
-		const CrdtTableEntry *e = &src->entries[k];
-
-		if ((st = crdt_table_put(t, src->ids + e->id_offset, e->len, e->half,
-								 e->count, err)) != CRDT_OK)
-			return st;
-	}
-	return CRDT_OK;
-}
-
-typedef struct SortedEntry
-{
-	const uint8_t *id;
-	uint64_t	count;
-	uint8_t		len;
-	uint8_t		half;
-} SortedEntry;
-
-static int
-compare_sorted(const void *x, const void *y)
-{
-	const SortedEntry *a = x;
-	const SortedEntry *b = y;
-
-	if (a->half != b->half)
-		return a->half < b->half ? -1 : 1;
-	return crdt_bytes_cmp(a->id, a->len, b->id, b->len);
-}
-
-static CrdtStatus
-write_hashed(const CrdtCounterTable *t, int halves, CrdtBuf *out, CrdtError *err)
-{
-	SortedEntry *sorted;
-	size_t		k = 0;
-
-	sorted = t->alloc->alloc(t->alloc->ctx, (t->used + 1) * sizeof(SortedEntry));
-	if (sorted == NULL)
-		return crdt_nomem(err);
-	for (size_t i = 0; i < t->used; i++)
-	{
-		sorted[i].id = t->ids + t->entries[i].id_offset;
-		sorted[i].count = t->entries[i].count;
-		sorted[i].len = t->entries[i].len;
-		sorted[i].half = t->entries[i].half;
-	}
-	if (!t->in_order)
-		qsort(sorted, t->used, sizeof(SortedEntry), compare_sorted);
-	for (int half = 0; half < halves; half++)
-	{
-		CrdtMapWriter w;
-
-		crdt_map_writer_init(&w, out);
-		for (; k < t->used && sorted[k].half == half; k++)
-			crdt_map_writer_add(&w, sorted[k].id, sorted[k].len, sorted[k].count);
-		crdt_map_writer_finish(&w);
-	}
-	t->alloc->release(t->alloc->ctx, sorted);
 	return CRDT_OK;
 }
 
@@ -446,18 +568,20 @@ crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
 				 CrdtError *err)
 {
 	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
-	CrdtStatus	st = CRDT_OK;
 
 	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	if (t->run_mode)
+	for (int h = 0; h < halves; h++)
 	{
-		if (crdt_buf_reserve(out, t->run[0].body.len + t->run[1].body.len + 2))
-			for (int h = 0; h < halves; h++)
-				write_run(&t->run[h], out);
+		CrdtMapWriter w;
+		size_t		entries;
+		CrdtStatus	st;
+
+		crdt_map_writer_init(&w, out);
+		if ((st = write_log(&t->log[h], t->alloc, &w, &entries, err)) != CRDT_OK)
+			return st;
+		if (entries > CRDT_MAX_ENTRIES)
+			return too_many(err);
+		crdt_map_writer_finish(&w);
 	}
-	else
-		st = write_hashed(t, halves, out, err);
-	if (st == CRDT_OK && out->failed)
-		st = crdt_nomem(err);
-	return st;
+	return out->failed ? crdt_nomem(err) : CRDT_OK;
 }

@@ -1162,6 +1162,8 @@ list_groups(void)
 		{"ops model", test_ops_model},
 		{"table hostile", test_table_hostile},
 		{"table fold", test_table_fold},
+		{"table log", test_table_log},
+		{"table log huge", test_table_log_huge},
 		{"codec varint", test_codec_varint},
 		{"codec replica_id", test_codec_replica_id},
 		{"codec bytes", test_codec_bytes},
