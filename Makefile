@@ -17,6 +17,7 @@ DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql crdt_reconcile--0.2-
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c src/core/jsonlex.c \
 	src/core/sets.c src/core/dotted.c src/core/lww.c src/core/keyset.c src/core/runs.c \
 	src/core/json.c src/core/table.c
+CORE_SRCS += src/core/tablesort.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
 	src/registers.c src/aggregates.c src/reconcile.c src/merge_stats.c src/antientropy.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)

@@ -40,12 +40,15 @@ aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 
 /* ------------------------------------------------------------- counters */
 
-/* One 256-byte palloc chunk; what every row reads comes first. */
+/*
+ * 120 bytes, one 128-byte palloc chunk: the table allocates with palloc in
+ * the current memory context, which the functions below set to the state's
+ * own (the aggregate context, or a deserialized state's per-row context).
+ */
 typedef struct CounterAggState
 {
 	CrdtCounterKind kind;
 	CrdtCounterTable table;
-	CrdtAllocator alloc;		/* palloc in the aggregate context */
 } CounterAggState;
 
 static void *
@@ -54,9 +57,8 @@ counter_create(MemoryContext cxt, int kind)
 	CounterAggState *s = MemoryContextAlloc(cxt, sizeof(CounterAggState));
 	CrdtError	err;
 
-	crdt_context_allocator(&s->alloc, cxt);
 	s->kind = (CrdtCounterKind) kind;
-	if (crdt_table_init(&s->table, &s->alloc, &err) != CRDT_OK)
+	if (crdt_table_init(&s->table, s->kind, &crdt_palloc_allocator, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	return s;
 }
@@ -67,19 +69,32 @@ counter_kind(const void *state)
 	return ((const CounterAggState *) state)->kind;
 }
 
+/* Merges value (of the state's kind, or its serialized form) in the state's context. */
+static CrdtStatus
+counter_absorb_kind(CounterAggState *s, CrdtCounterKind kind, CrdtSlice value, CrdtError *err)
+{
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(s));
+	CrdtStatus	st = crdt_table_absorb(&s->table, kind, value, err);
+
+	MemoryContextSwitchTo(old);
+	return st;
+}
+
 static CrdtStatus
 counter_absorb(void *state, CrdtSlice value, CrdtError *err)
 {
-	CounterAggState *s = state;
-
-	return crdt_table_absorb(&s->table, s->kind, value, err);
+	return counter_absorb_kind(state, ((CounterAggState *) state)->kind, value, err);
 }
 
 static CrdtStatus
 counter_combine(void *left, const void *right, CrdtError *err)
 {
-	return crdt_table_absorb_table(&((CounterAggState *) left)->table,
-								   &((const CounterAggState *) right)->table, err);
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(left));
+	CrdtStatus	st = crdt_table_absorb_table(&((CounterAggState *) left)->table,
+											 &((const CounterAggState *) right)->table, err);
+
+	MemoryContextSwitchTo(old);
+	return st;
 }
 
 /* serialized: a pncounter value (vclock and gcounter use only P) */
@@ -94,7 +109,7 @@ counter_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
 static CrdtStatus
 counter_read_serial(void *state, CrdtSlice value, CrdtError *err)
 {
-	return crdt_table_absorb(&((CounterAggState *) state)->table, CRDT_PNCOUNTER, value, err);
+	return counter_absorb_kind(state, CRDT_PNCOUNTER, value, err);
 }
 
 static const AggFamily counter_family = {

@@ -1,22 +1,17 @@
 /*
  * table.c — the transition state of the crdt_merge aggregates.
  *
- * Each map is a log of the entries merged into it, each front-coded (as in
- * the encoded map) against the entry before it, in arrival order.  While
- * ids arrive in strictly increasing order the log is exactly the encoded
- * map's body: a repeat of the last id only rewrites its count, and writing
- * is a copy.  An entry out of order is appended the same way, starting an
- * unsorted tail; the tail is sorted (merge sort of 32-byte items that hold
- * an id's first 16 bytes as two integers), merged with the sorted head and
- * de-duplicated by maximum when the state is written, and folded into the
- * head in place once it outgrows both LOG_FOLD_MIN bytes and the head.
- * That keeps memory within about twice the merged map plus LOG_FOLD_MIN,
- * and the cost O(n log n) in the entries absorbed, in any order.
- *
- * Replica ids contain no NUL byte (no control characters), so an id is
- * ordered by its zero-padded first 16 bytes, then by what follows them,
- * then by length; ids of at most 16 bytes are their two integers and their
- * length, and only longer ids keep their remaining bytes while sorting.
+ * The state is one log of entries (id, count) — (id, P count, N count) for
+ * a pncounter, 0 where a map lacks the id — each front-coded against the
+ * entry before it, in arrival order.  While ids arrive in strictly
+ * increasing order the log is the encoded map (or both maps, entry by
+ * entry): a repeat of the last id only raises its counts in place, and
+ * writing is a copy.  An entry out of order is appended the same way,
+ * starting an unsorted tail; the tail is sorted (tablesort.c), merged with
+ * the sorted head and de-duplicated by maximum when the state is written,
+ * and folded into the head in place once it outgrows both fold_min bytes
+ * and the head.  That keeps memory within about twice the merged log plus
+ * fold_min, and the cost O(n log n) in the entries absorbed, in any order.
  */
 #include "crdt_core.h"
 
@@ -25,10 +20,8 @@
 
 /* an unsorted tail of up to this many bytes is sorted only when written */
 #define LOG_FOLD_MIN 1024
-/* a suffix length and a shared length (one varint byte each), the count */
-#define LOG_ENTRY_MAX (2 + CRDT_REPLICA_ID_MAX + CRDT_VARINT_MAX)
-/* insertion-sorted runs before merging */
-#define SORT_RUN 8
+/* a suffix length and a shared length (one varint byte each), two counts */
+#define LOG_ENTRY_MAX (2 + CRDT_REPLICA_ID_MAX + 2 * CRDT_VARINT_MAX)
 
 static CrdtStatus
 too_many(CrdtError *err)
@@ -38,24 +31,26 @@ too_many(CrdtError *err)
 }
 
 CrdtStatus
-crdt_table_init(CrdtCounterTable *t, const CrdtAllocator *alloc, CrdtError *err)
+crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind, const CrdtAllocator *alloc,
+				CrdtError *err)
 {
 	(void) err;
-	memset(t, 0, sizeof(*t));		/* no allocation until the first entry */
+	memset(t, 0, sizeof(*t));	/* no allocation until the first entry */
 	t->alloc = alloc;
 	t->fold_min = LOG_FOLD_MIN;
+	t->maps = kind == CRDT_PNCOUNTER ? 2 : 1;
 	return CRDT_OK;
 }
 
 void
 crdt_table_free(CrdtCounterTable *t)
 {
-	for (int h = 0; h < 2; h++)
-	{
-		if (t->log[h].data != NULL)
-			t->alloc->release(t->alloc->ctx, t->log[h].data);
-		memset(&t->log[h], 0, sizeof(t->log[h]));
-	}
+	if (t->data != NULL)
+		t->alloc->release(t->alloc->ctx, t->data);
+	t->data = NULL;
+	t->len = t->cap = t->sorted_len = t->sorted_entries = t->tail_entries = 0;
+	t->prev_len = 0;
+	t->absent = 0;
 }
 
 /* ------------------------------------------------------------- the log */
@@ -85,373 +80,410 @@ common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 
 /* Room for extra more bytes; the log stays under 4 GB (its offsets are 32-bit). */
 static bool
-log_reserve(const CrdtAllocator *alloc, CrdtTableLog *log, size_t extra)
+log_reserve(CrdtCounterTable *t, size_t extra)
 {
-	size_t		need = (size_t) log->len + extra;
-	size_t		cap = log->cap < 64 ? 64 : log->cap;
+	size_t		need = (size_t) t->len + extra;
+	size_t		cap = t->cap < 64 ? 64 : t->cap;
 	uint8_t    *grown;
 
-	if (need <= log->cap)
+	if (need <= t->cap)
 		return true;
 	while (cap < need)
 		cap *= 2;
 	if (cap > UINT32_MAX)
 		return false;
-	if (log->data == NULL)
-		grown = alloc->alloc(alloc->ctx, cap);
+	if (t->data == NULL)
+		grown = t->alloc->alloc(t->alloc->ctx, cap);
 	else
-		grown = alloc->resize(alloc->ctx, log->data, cap);
+		grown = t->alloc->resize(t->alloc->ctx, t->data, cap);
 	if (grown == NULL)
 		return false;
-	log->data = grown;
-	log->cap = (uint32_t) cap;
+	t->data = grown;
+	t->cap = (uint32_t) cap;
 	return true;
 }
 
-static CrdtStatus fold(const CrdtAllocator *alloc, CrdtTableLog *log, CrdtError *err);
-
-/* The last entry's id is id: keep the larger count, in place. */
-static void
-raise_last(CrdtTableLog *log, uint64_t count)
+/*
+ * Appends an entry sharing exactly "shared" bytes with the last one, at
+ * least LOG_ENTRY_MAX bytes being free: both lengths are at most 64, one
+ * varint byte each; then the counts, 0 for a map without the id.
+ */
+static inline void
+append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
+			 const uint64_t count[2])
 {
-	const uint8_t *p = log->data + log->last_count_at;
-	uint64_t	last = 0;
-	bool		in_head = log->sorted_len == log->len;
+	uint8_t    *p = t->data + t->len;
 
-	/* written by us: a valid varint, and room for the longest one after it */
-	(void) crdt_varint_decode(&p, log->data + log->len, &last);
-	if (count <= last)
-		return;
-	log->len = log->last_count_at + (uint32_t) crdt_varint_encode(log->data + log->last_count_at,
-																  count);
-	if (in_head)
-		log->sorted_len = log->len;
-}
-
-static CrdtStatus
-log_put(const CrdtCounterTable *t, CrdtTableLog *log, const uint8_t *id, size_t len,
-		uint64_t count, CrdtError *err)
-{
-	size_t		shared = common_prefix(log->prev, log->prev_len, id, len);
-	bool		in_order = log->sorted_len == log->len;
-	uint8_t    *p;
-
-	if (shared == len && len == log->prev_len && log->len > 0)
-	{
-		raise_last(log, count);
-		return CRDT_OK;
-	}
-	/* the first entry, or one after the last id (not a prefix of it) */
-	if (in_order && log->len > 0 &&
-		(shared == len || (shared < log->prev_len && id[shared] < log->prev[shared])))
-		in_order = false;
-	if (in_order && log->sorted_entries >= CRDT_MAX_ENTRIES)
-		return too_many(err);
-	if (!log_reserve(t->alloc, log, LOG_ENTRY_MAX))
-		return crdt_nomem(err);
-
-	/* both lengths are at most 64: one varint byte each */
-	p = log->data + log->len;
 	*p++ = (uint8_t) (len - shared);
 	*p++ = (uint8_t) shared;
 	memcpy(p, id + shared, len - shared);
 	p += len - shared;
-	log->last_count_at = (uint32_t) (p - log->data);
-	p += crdt_varint_encode(p, count);
-	log->len = (uint32_t) (p - log->data);
-	memcpy(log->prev + shared, id + shared, len - shared);
-	log->prev_len = (uint8_t) len;
-
-	if (in_order)
+	t->last_count_at = (uint32_t) (p - t->data);
+	p += crdt_varint_encode(p, count[0]);
+	if (t->maps == 2)
 	{
-		log->sorted_len = log->len;
-		log->sorted_entries++;
+		p += crdt_varint_encode(p, count[1]);
+		t->absent |= (uint8_t) ((count[0] == 0) | (count[1] == 0) << 1);
+	}
+	t->len = (uint32_t) (p - t->data);
+	memcpy(t->prev + shared, id + shared, len - shared);
+	t->prev_len = (uint8_t) len;
+}
+
+/* Reads the counts at *p (written by append_entry) and steps over them. */
+static inline void
+read_counts(const uint8_t **p, const uint8_t *end, int maps, uint64_t count[2])
+{
+	count[1] = 0;
+	(void) crdt_varint_decode(p, end, &count[0]);
+	if (maps == 2)
+		(void) crdt_varint_decode(p, end, &count[1]);
+}
+
+/* The last entry's id is the id: keep the larger counts, in place. */
+static void
+raise_last(CrdtCounterTable *t, const uint64_t count[2])
+{
+	const uint8_t *p = t->data + t->last_count_at;
+	uint64_t	last[2];
+	bool		in_head = t->sorted_len == t->len;
+	uint8_t    *w = t->data + t->last_count_at;
+
+	read_counts(&p, t->data + t->len, t->maps, last);
+	if (count[0] <= last[0] && count[1] <= last[1])
+		return;
+	/* room for the longest counts: log_put and fold leave it */
+	w += crdt_varint_encode(w, count[0] > last[0] ? count[0] : last[0]);
+	if (t->maps == 2)
+		w += crdt_varint_encode(w, count[1] > last[1] ? count[1] : last[1]);
+	t->len = (uint32_t) (w - t->data);
+	if (in_head)
+		t->sorted_len = t->len;
+}
+
+static CrdtStatus fold(CrdtCounterTable *t, CrdtError *err);
+
+/* Merges (id, counts) into the log: what every input row costs. */
+static inline CrdtStatus
+log_put(CrdtCounterTable *t, const uint8_t *id, size_t len, const uint64_t count[2],
+		CrdtError *err)
+{
+	size_t		shared;
+	bool		in_order = t->sorted_len == t->len;
+	uint32_t	tail;
+
+	if (count[0] == 0 && count[1] == 0)
+		return CRDT_OK;			/* max with 0 changes nothing */
+	shared = common_prefix(t->prev, t->prev_len, id, len);
+	if (shared == len && len == t->prev_len && t->len > 0)
+	{
+		raise_last(t, count);
 		return CRDT_OK;
 	}
-	if (log->len - log->sorted_len > t->fold_min && log->len - log->sorted_len > log->sorted_len)
-		return fold(t->alloc, log, err);
+	/* the first entry, or one after the last id (not a prefix of it) */
+	if (in_order && t->len > 0 &&
+		(shared == len || (shared < t->prev_len && id[shared] < t->prev[shared])))
+		in_order = false;
+	/* each map is checked exactly when written; this only bounds memory */
+	if (in_order && t->sorted_entries >= (uint32_t) t->maps * CRDT_MAX_ENTRIES)
+		return too_many(err);
+	if (!log_reserve(t, LOG_ENTRY_MAX))
+		return crdt_nomem(err);
+	append_entry(t, id, len, shared, count);
+	if (in_order)
+	{
+		t->sorted_len = t->len;
+		t->sorted_entries++;
+		return CRDT_OK;
+	}
+	t->tail_entries++;
+	tail = t->len - t->sorted_len;
+	if (tail > t->fold_min && tail > t->sorted_len)
+		return fold(t, err);
 	return CRDT_OK;
 }
 
-/* ------------------------------------------------------------ sorting */
-
-typedef struct LogItem
-{
-	uint64_t	w0;				/* id bytes 0..7, big-endian, zero-padded */
-	uint64_t	w1;				/* id bytes 8..15 */
-	uint64_t	count;
-	uint32_t	rest;			/* ids over 16 bytes: where bytes 16.. are in the arena */
-	uint32_t	len;
-} LogItem;
-
-static inline uint64_t
-load_big_endian(const uint8_t *b)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t	w;
-
-	memcpy(&w, b, 8);
-	return __builtin_bswap64(w);
-#else
-	uint64_t	w = 0;
-
-	for (int k = 0; k < 8; k++)
-		w = (w << 8) | b[k];
-	return w;
-#endif
-}
-
-static inline void
-store_big_endian(uint8_t *b, uint64_t w)
-{
-	for (int k = 7; k >= 0; k--, w >>= 8)
-		b[k] = (uint8_t) w;
-}
-
-static inline int
-item_cmp(const LogItem *a, const LogItem *b, const uint8_t *arena)
-{
-	if (a->w0 != b->w0)
-		return a->w0 < b->w0 ? -1 : 1;
-	if (a->w1 != b->w1)
-		return a->w1 < b->w1 ? -1 : 1;
-	if (a->len > 16 && b->len > 16)
-	{
-		int			c = crdt_bytes_cmp(arena + a->rest, a->len - 16, arena + b->rest,
-									   b->len - 16);
-
-		if (c != 0)
-			return c;
-	}
-	return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
-}
-
-static void
-insertion_sort(LogItem *a, size_t n, const uint8_t *arena)
-{
-	for (size_t i = 1; i < n; i++)
-	{
-		LogItem		x = a[i];
-		size_t		j = i;
-
-		for (; j > 0 && item_cmp(&x, &a[j - 1], arena) < 0; j--)
-			a[j] = a[j - 1];
-		a[j] = x;
-	}
-}
-
-/* Sorts a[0..n) (stable, O(n log n)); tmp holds n items.  Returns where the result is. */
-static LogItem *
-sort_items(LogItem *a, LogItem *tmp, size_t n, const uint8_t *arena)
-{
-	LogItem    *src = a;
-	LogItem    *dst = tmp;
-
-	for (size_t lo = 0; lo < n; lo += SORT_RUN)
-		insertion_sort(a + lo, n - lo < SORT_RUN ? n - lo : SORT_RUN, arena);
-	for (size_t width = SORT_RUN; width < n; width *= 2)
-	{
-		for (size_t lo = 0; lo < n; lo += 2 * width)
-		{
-			size_t		mid = lo + width < n ? lo + width : n;
-			size_t		hi = mid + width < n ? mid + width : n;
-			size_t		i = lo;
-			size_t		j = mid;
-			size_t		k = lo;
-
-			while (i < mid && j < hi)
-				dst[k++] = item_cmp(&src[j], &src[i], arena) < 0 ? src[j++] : src[i++];
-			while (i < mid)
-				dst[k++] = src[i++];
-			while (j < hi)
-				dst[k++] = src[j++];
-		}
-		src = dst;
-		dst = src == a ? tmp : a;
-	}
-	return src;
-}
+/* --------------------------------------------------------- the merged log */
 
 /*
- * Decodes a log into items: the head's (sorted, distinct) first, then the
- * tail's; *head is how many the head has.  Long ids' bytes after the 16th
- * go into arena.
+ * A log with an unsorted tail, decoded: the head's items (sorted and
+ * distinct) and the tail's, sorted; merged_next yields every id once, in
+ * order, with its largest counts.
  */
-static CrdtStatus
-decode_log(const CrdtTableLog *log, LogItem *items, size_t *head, CrdtBuf *arena,
-		   CrdtError *err)
+typedef struct Merged
 {
-	const uint8_t *p = log->data;
-	const uint8_t *end = log->data + log->len;
-	uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
-	size_t		n = 0;
+	const CrdtTableItem *head;
+	size_t		nh;
+	const CrdtTableItem *tail;		/* in log order */
+	const CrdtTableKey *order;		/* the tail's, sorted */
+	size_t		nt;
+	size_t		i;				/* the next head item */
+	size_t		j;				/* the next tail key */
+	CrdtTableItem    *block;
+	CrdtBuf		arena;			/* bytes 16.. of longer ids */
+} Merged;
 
-	memset(id, 0, sizeof(id));
-	*head = log->sorted_entries;
+/*
+ * Decodes the log's entries into items, in log order; returns how many
+ * bytes all the tail's ids share at their start.
+ */
+static size_t
+decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
+{
+	const uint8_t *p = t->data;
+	const uint8_t *end = t->data + t->len;
+	const uint8_t *tail = t->data + t->sorted_len;
+	uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
+	uint8_t		first[CRDT_REPLICA_ID_MAX];
+	size_t		common = 0;
+	CrdtTableItem    *it = items;
+
 	while (p < end)
 	{
 		size_t		suffix = p[0];
 		size_t		shared = p[1];
 		size_t		len = shared + suffix;
-		LogItem    *it = &items[n++];
 
+		if (p == tail)
+		{
+			memcpy(first + shared, p + 2, suffix);
+			memcpy(first, id, shared);
+			common = len;
+		}
 		memcpy(id + shared, p + 2, suffix);
 		p += 2 + suffix;
-		/* zero padding past the id for its two integers */
+		if (p > tail)
+			common = common_prefix(first, common, id, len);
 		if (len < 16)
-			memset(id + len, 0, 16 - len);
-		(void) crdt_varint_decode(&p, end, &it->count);
-		it->w0 = load_big_endian(id);
-		it->w1 = load_big_endian(id + 8);
-		it->len = (uint32_t) len;
-		it->rest = 0;
-		if (len > 16)
-		{
-			it->rest = (uint32_t) arena->len;
-			crdt_buf_put(arena, id + 16, len - 16);
-		}
+			memset(id + len, 0, 16 - len);	/* zero padding for the integers */
+		read_counts(&p, end, t->maps, it->count);
+		crdt_table_item_set(it, id, len, arena);
+		it++;
 	}
-	return arena->failed ? crdt_nomem(err) : CRDT_OK;
+	return common;
 }
 
-/* Entries in a log: as many as entry headers, counted by walking it. */
-static size_t
-log_entries(const CrdtTableLog *log)
-{
-	const uint8_t *p = log->data + log->sorted_len;
-	const uint8_t *end = log->data + log->len;
-	size_t		n = log->sorted_entries;
-
-	while (p < end)
-	{
-		p += 2 + p[0];
-		while (*p++ & 0x80)
-			;
-		n++;
-	}
-	return n;
-}
-
-/*
- * Writes the head and the sorted tail merged, each id once with its
- * largest count, through w; *entries is how many.
- */
-static void
-write_merged(const LogItem *head, size_t nh, const LogItem *tail, size_t nt,
-			 const uint8_t *arena, CrdtMapWriter *w, size_t *entries)
-{
-	size_t		i = 0;
-	size_t		j = 0;
-	size_t		n = 0;
-	uint8_t		id[CRDT_REPLICA_ID_MAX];
-
-	while (i < nh || j < nt)
-	{
-		/* the head is distinct: a tail item equal to one comes after it */
-		const LogItem *next = j >= nt || (i < nh && item_cmp(&head[i], &tail[j], arena) <= 0)
-			? &head[i++] : &tail[j++];
-		uint64_t	count = next->count;
-
-		for (; j < nt && item_cmp(next, &tail[j], arena) == 0; j++)
-			if (tail[j].count > count)
-				count = tail[j].count;
-		store_big_endian(id, next->w0);
-		store_big_endian(id + 8, next->w1);
-		if (next->len > 16)
-			memcpy(id + 16, arena + next->rest, next->len - 16);
-		crdt_map_writer_add(w, id, next->len, count);
-		n++;
-	}
-	*entries = n;
-}
-
-/*
- * Appends the log's map, sorted and without its terminator, to w's buffer;
- * *entries is its number of entries.  The log is not changed.
- */
 static CrdtStatus
-write_log(const CrdtTableLog *log, const CrdtAllocator *alloc, CrdtMapWriter *w,
-		  size_t *entries, CrdtError *err)
+merge_log(const CrdtCounterTable *t, Merged *m, CrdtError *err)
 {
-	size_t		n;
-	size_t		nh;
-	LogItem    *items;
-	LogItem    *tail;
-	CrdtBuf		arena;
-	CrdtStatus	st;
+	const CrdtAllocator *alloc = t->alloc;
+	size_t		nh = t->sorted_entries;
+	size_t		nt = t->tail_entries;
+	size_t		common;
 
-	if (log->sorted_len == log->len)
-	{
-		if (log->len > 0)
-			crdt_buf_put(w->out, log->data, log->len);
-		*entries = log->sorted_entries;
-		return CRDT_OK;
-	}
-	n = log_entries(log);
-	items = alloc->alloc(alloc->ctx, (n + (n - log->sorted_entries)) * sizeof(LogItem));
-	if (items == NULL)
+	memset(m, 0, sizeof(*m));
+	m->arena.alloc = alloc;		/* allocated only for long ids */
+	/* the items, then the tail's keys and the sort's scratch keys */
+	m->block = alloc->alloc(alloc->ctx, (nh + nt) * sizeof(CrdtTableItem) + 2 * nt * sizeof(CrdtTableKey));
+	if (m->block == NULL)
 		return crdt_nomem(err);
-	crdt_buf_init(&arena, alloc, 0);
-	if ((st = decode_log(log, items, &nh, &arena, err)) == CRDT_OK)
-	{
-		tail = sort_items(items + nh, items + n, n - nh, arena.data);
-		write_merged(items, nh, tail, n - nh, arena.data, w, entries);
-	}
-	crdt_buf_free(&arena);
-	alloc->release(alloc->ctx, items);
-	return st;
-}
-
-/* Replaces the log by its sorted, de-duplicated form. */
-static CrdtStatus
-fold(const CrdtAllocator *alloc, CrdtTableLog *log, CrdtError *err)
-{
-	CrdtBuf		out;
-	CrdtMapWriter w;
-	size_t		entries;
-	CrdtStatus	st;
-
-	crdt_buf_init(&out, alloc, 0);
-	crdt_map_writer_init(&w, &out);
-	if ((st = write_log(log, alloc, &w, &entries, err)) != CRDT_OK)
-	{
-		crdt_buf_free(&out);
-		return st;
-	}
-	/* room to rewrite the last count in place, as log_put leaves */
-	if (!crdt_buf_reserve(&out, CRDT_VARINT_MAX) || out.cap > UINT32_MAX)
-	{
-		crdt_buf_free(&out);
+	common = decode_items(t, m->block, &m->arena);
+	if (m->arena.failed)
 		return crdt_nomem(err);
-	}
-	if (entries > CRDT_MAX_ENTRIES)
-	{
-		crdt_buf_free(&out);
-		return too_many(err);
-	}
-	alloc->release(alloc->ctx, log->data);
-	log->data = out.data;
-	log->len = log->sorted_len = (uint32_t) out.len;
-	log->cap = (uint32_t) out.cap;
-	log->sorted_entries = (uint32_t) entries;
-	log->last_count_at = (uint32_t) w.last_count_at;
-	log->prev_len = (uint8_t) w.prev_len;
-	memcpy(log->prev, w.prev, w.prev_len);
+	m->head = m->block;
+	m->nh = nh;
+	m->tail = m->block + nh;
+	m->nt = nt;
+	m->order = crdt_table_sort(m->tail, nt, (CrdtTableKey *) (m->block + nh + nt), m->arena.data, common);
 	return CRDT_OK;
 }
 
-/* ------------------------------------------------------------- the table */
+/* The next id into *out, with its largest counts; false after the last. */
+static inline bool
+merged_next(Merged *m, CrdtTableItem *out)
+{
+	const CrdtTableItem *next;
+
+	if (m->i >= m->nh && m->j >= m->nt)
+		return false;
+	/* the head is distinct: a tail item equal to one comes after it */
+	if (m->j >= m->nt ||
+		(m->i < m->nh &&
+		 crdt_table_item_cmp(&m->head[m->i], &m->tail[m->order[m->j].item], m->arena.data) <= 0))
+		next = &m->head[m->i++];
+	else
+		next = &m->tail[m->order[m->j++].item];
+	*out = *next;
+	for (; m->j < m->nt; m->j++)
+	{
+		const CrdtTableItem *same = &m->tail[m->order[m->j].item];
+
+		if (crdt_table_item_cmp(out, same, m->arena.data) != 0)
+			break;
+		for (int h = 0; h < 2; h++)
+			if (same->count[h] > out->count[h])
+				out->count[h] = same->count[h];
+	}
+	return true;
+}
+
+static void
+merged_free(const CrdtAllocator *alloc, Merged *m)
+{
+	if (m->block != NULL)
+		alloc->release(alloc->ctx, m->block);
+	crdt_buf_free(&m->arena);
+}
+
+/* Replaces the log by its merged form: sorted, each id once. */
+static CrdtStatus
+fold(CrdtCounterTable *t, CrdtError *err)
+{
+	CrdtCounterTable folded = *t;
+	Merged		m;
+	CrdtTableItem		it;
+	CrdtStatus	st;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+
+	folded.data = NULL;
+	folded.len = folded.cap = folded.sorted_entries = folded.tail_entries = 0;
+	folded.prev_len = 0;
+	folded.absent = 0;
+	if ((st = merge_log(t, &m, err)) == CRDT_OK)
+		while (merged_next(&m, &it))
+		{
+			if (!log_reserve(&folded, LOG_ENTRY_MAX))
+			{
+				st = crdt_nomem(err);
+				break;
+			}
+			crdt_table_item_id(&it, m.arena.data, id);
+			append_entry(&folded, id, it.len,
+						 common_prefix(folded.prev, folded.prev_len, id, it.len), it.count);
+			folded.sorted_entries++;
+		}
+	merged_free(t->alloc, &m);
+	if (st != CRDT_OK)
+	{
+		crdt_table_free(&folded);
+		return st;
+	}
+	folded.sorted_len = folded.len;
+	crdt_table_free(t);
+	*t = folded;
+	return CRDT_OK;
+}
+
+/* ------------------------------------------------------------- writing */
+
+/* Map h of a log with an unsorted tail; false past the entry limit. */
+static bool
+write_merged(Merged *m, int h, CrdtBuf *out)
+{
+	CrdtMapWriter w;
+	CrdtTableItem		it;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+
+	m->i = m->j = 0;
+	crdt_map_writer_init(&w, out);
+	while (merged_next(m, &it))
+	{
+		if (it.count[h] == 0)
+			continue;
+		crdt_table_item_id(&it, m->arena.data, id);
+		crdt_map_writer_add(&w, id, it.len, it.count[h]);
+	}
+	crdt_map_writer_finish(&w);
+	return w.entries <= CRDT_MAX_ENTRIES;
+}
+
+/*
+ * Map h of a sorted log of two maps.  When every entry has a count in
+ * map h, its entries are the log's with the other count left out (the
+ * same ids, so the same shared prefixes); otherwise each goes through a
+ * map writer, which front-codes it against the map's previous one.
+ */
+static bool
+write_sorted_map(const CrdtCounterTable *t, int h, CrdtBuf *out)
+{
+	const uint8_t *p = t->data;
+	/* an empty table has no buffer, and NULL + 0 is undefined */
+	const uint8_t *end = p == NULL ? NULL : t->data + t->len;
+	bool		every = (t->absent & (1 << h)) == 0;
+	CrdtMapWriter w;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+	uint64_t	count[2];
+
+	crdt_map_writer_init(&w, out);
+	if (every && !crdt_buf_reserve(out, t->len + 1))
+		return true;			/* out->failed says why */
+	while (p < end)
+	{
+		const uint8_t *entry = p;
+		size_t		suffix = p[0];
+		size_t		shared = p[1];
+
+		memcpy(id + shared, p + 2, suffix);
+		p += 2 + suffix;
+		read_counts(&p, end, 2, count);
+		if (every)
+		{
+			uint8_t    *o = out->data + out->len;
+
+			memcpy(o, entry, 2 + suffix);
+			o += 2 + suffix;
+			out->len = (size_t) (o - out->data) + crdt_varint_encode(o, count[h]);
+			w.entries++;
+		}
+		else if (count[h] != 0)
+			crdt_map_writer_add(&w, id, shared + suffix, count[h]);
+	}
+	crdt_map_writer_finish(&w);
+	return w.entries <= CRDT_MAX_ENTRIES;
+}
+
+/* Does not change t: a final function may run more than once per state. */
+CrdtStatus
+crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
+				 CrdtError *err)
+{
+	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
+	bool		fits = true;
+	Merged		m;
+	CrdtStatus	st = CRDT_OK;
+
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	if (t->sorted_len != t->len)
+	{
+		if ((st = merge_log(t, &m, err)) == CRDT_OK)
+			for (int h = 0; h < t->maps && h < halves; h++)
+				fits &= write_merged(&m, h, out);
+		merged_free(t->alloc, &m);
+	}
+	else if (t->maps == 1)
+	{
+		/* the log is the map */
+		if (t->len > 0)
+			crdt_buf_put(out, t->data, t->len);
+		crdt_buf_put_byte(out, 0);
+	}
+	else
+		for (int h = 0; h < halves; h++)
+			fits &= write_sorted_map(t, h, out);
+	if (st != CRDT_OK)
+		return st;
+	/* a vclock or gcounter table written as a pncounter: N is empty */
+	for (int h = t->maps; h < halves; h++)
+		crdt_buf_put_byte(out, 0);
+	if (!fits)
+		return too_many(err);
+	return out->failed ? crdt_nomem(err) : CRDT_OK;
+}
+
+/* ----------------------------------------------------------- absorbing */
 
 CrdtStatus
 crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half,
 			   uint64_t count, CrdtError *err)
 {
-	/* max with 0 changes nothing; a log never holds a zero count */
-	if (count == 0)
-		return CRDT_OK;
+	uint64_t	counts[2] = {0, 0};
+
 	if (len == 0 || len > CRDT_REPLICA_ID_MAX || half < 0 || half > 1)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "invalid table entry");
-	return log_put(t, &t->log[half], id, len, count, err);
+	if (half >= t->maps)
+		return CRDT_OK;			/* a vclock or gcounter has no N map */
+	counts[half] = count;
+	return log_put(t, id, len, counts, err);
 }
 
 /*
@@ -493,13 +525,38 @@ decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 		e->len = p[0];
 		e->id = p + 2;
 		p += 2 + e->len;
-		if (crdt_replica_id_check(e->id, e->len) != NULL ||
-			crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
+		/* a pncounter row's N entry is usually its P entry's replica */
+		if ((h == 0 || found[0].count == 0 || e->len != found[0].len ||
+			 memcmp(e->id, found[0].id, e->len) != 0) &&
+			crdt_replica_id_check(e->id, e->len) != NULL)
+			return false;
+		if (crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
 			e->count == 0 || e->count > (uint64_t) INT64_MAX ||
 			p >= end || *p++ != 0)
 			return false;
 	}
 	return p == end;
+}
+
+/* A valid pncounter value into a table of two maps: both maps walked together. */
+static CrdtStatus
+absorb_pairs(CrdtCounterTable *t, CrdtSlice value, CrdtError *err)
+{
+	CrdtSlice	half[2];
+	CrdtMapPairWalk walk;
+	const uint8_t *id;
+	size_t		len;
+	uint64_t	count[2];
+	CrdtStatus	st;
+	int			rc;
+
+	if ((st = crdt_counter_halves(CRDT_PNCOUNTER, value, half, err)) != CRDT_OK ||
+		(st = crdt_map_pair_init(&walk, half[0], half[1], err)) != CRDT_OK)
+		return st;
+	while ((rc = crdt_map_pair_next(&walk, &id, &len, &count[0], &count[1], err)) > 0)
+		if ((st = log_put(t, id, len, count, err)) != CRDT_OK)
+			return st;
+	return rc < 0 ? err->status : CRDT_OK;
 }
 
 CrdtStatus
@@ -516,18 +573,38 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 
 	if (decode_single_entries(value, halves, single))
 	{
-		for (half = 0; half < halves; half++)
-			if (single[half].count != 0 &&
-				(st = log_put(t, &t->log[half], single[half].id, single[half].len,
-							  single[half].count, err)) != CRDT_OK)
-				return st;
-		return CRDT_OK;
+		uint64_t	count[2] = {single[0].count, 0};
+
+		if (halves == 2 && t->maps == 2 && single[0].count != 0 && single[1].count != 0 &&
+			single[0].len == single[1].len &&
+			memcmp(single[0].id, single[1].id, single[0].len) == 0)
+		{
+			/* one replica's P and N: one entry */
+			count[1] = single[1].count;
+			return log_put(t, single[0].id, single[0].len, count, err);
+		}
+		if ((st = log_put(t, single[0].id, single[0].len, count, err)) != CRDT_OK ||
+			halves == 1 || t->maps == 1 || single[1].count == 0)
+			return st;
+		count[0] = 0;
+		count[1] = single[1].count;
+		return log_put(t, single[1].id, single[1].len, count, err);
+	}
+	if (halves == 2 && t->maps == 2)
+	{
+		/* validated first, so that errors are found where validate finds them */
+		if ((st = crdt_counter_validate(kind, value, err)) != CRDT_OK)
+			return st;
+		return absorb_pairs(t, value, err);
 	}
 	if ((st = crdt_counter_reader_init(&r, kind, value, err)) != CRDT_OK)
 		return st;
 	while ((rc = crdt_counter_reader_next(&r, &e, &half, err)) > 0)
 	{
-		if ((st = log_put(t, &t->log[half], e.id, e.len, e.count, err)) != CRDT_OK)
+		uint64_t	count[2] = {0, 0};
+
+		count[half] = e.count;
+		if (half < t->maps && (st = log_put(t, e.id, e.len, count, err)) != CRDT_OK)
 			return st;
 	}
 	return rc < 0 ? err->status : CRDT_OK;
@@ -536,52 +613,26 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 CrdtStatus
 crdt_table_absorb_table(CrdtCounterTable *t, const CrdtCounterTable *src, CrdtError *err)
 {
+	const uint8_t *p = src->data;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+	CrdtStatus	st;
+
 	if (t == src)
 		return CRDT_OK;			/* merging a state with itself changes nothing */
-	for (int h = 0; h < 2; h++)
+	/* src's entries in its order: a sorted log stays sorted in t */
+	while (src->len > 0 && p < src->data + src->len)
 	{
-		const CrdtTableLog *log = &src->log[h];
-		const uint8_t *p = log->data;
-		uint8_t		id[CRDT_REPLICA_ID_MAX];
-		CrdtStatus	st;
+		size_t		suffix = p[0];
+		size_t		shared = p[1];
+		uint64_t	count[2];
 
-		/* src's entries in its order: a sorted log stays sorted in t */
-		while (log->len > 0 && p < log->data + log->len)
-		{
-			size_t		suffix = p[0];
-			size_t		shared = p[1];
-			uint64_t	count = 0;
-
-			memcpy(id + shared, p + 2, suffix);
-			p += 2 + suffix;
-			(void) crdt_varint_decode(&p, log->data + log->len, &count);
-			if ((st = log_put(t, &t->log[h], id, shared + suffix, count, err)) != CRDT_OK)
-				return st;
-		}
+		memcpy(id + shared, p + 2, suffix);
+		p += 2 + suffix;
+		read_counts(&p, src->data + src->len, src->maps, count);
+		if (t->maps == 1)
+			count[1] = 0;
+		if ((st = log_put(t, id, shared + suffix, count, err)) != CRDT_OK)
+			return st;
 	}
 	return CRDT_OK;
-}
-
-/* Does not change t: a final function may run more than once per state. */
-CrdtStatus
-crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
-				 CrdtError *err)
-{
-	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
-
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	for (int h = 0; h < halves; h++)
-	{
-		CrdtMapWriter w;
-		size_t		entries;
-		CrdtStatus	st;
-
-		crdt_map_writer_init(&w, out);
-		if ((st = write_log(&t->log[h], t->alloc, &w, &entries, err)) != CRDT_OK)
-			return st;
-		if (entries > CRDT_MAX_ENTRIES)
-			return too_many(err);
-		crdt_map_writer_finish(&w);
-	}
-	return out->failed ? crdt_nomem(err) : CRDT_OK;
 }

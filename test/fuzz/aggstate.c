@@ -45,7 +45,8 @@ table_open(Agg *a, int side)
 {
 	CrdtError	err;
 
-	FUZZ_CHECK(crdt_table_init(&a->table[side], &crdt_malloc_allocator, &err) == CRDT_OK,
+	FUZZ_CHECK(crdt_table_init(&a->table[side], a->family == 0 ? a->ck : CRDT_GCOUNTER,
+							   &crdt_malloc_allocator, &err) == CRDT_OK,
 			   "table init");
 	if (a->fold_min >= 0)
 		a->table[side].fold_min = (uint32_t) a->fold_min;
@@ -243,7 +244,7 @@ table_raw(CrdtCounterKind kind, CrdtSlice raw)
 	CrdtStatus	ast;
 	CrdtBuf		out;
 
-	FUZZ_CHECK(crdt_table_init(&t, &crdt_malloc_allocator, &aerr) == CRDT_OK, "table init");
+	FUZZ_CHECK(crdt_table_init(&t, kind, &crdt_malloc_allocator, &aerr) == CRDT_OK, "table init");
 	ast = crdt_table_absorb(&t, kind, raw, &aerr);
 	FUZZ_CHECK(ast == vst, "%s: table absorb gives %s (%s), validate %s (%s)",
 			   crdt_counter_kind_name(kind), fuzz_status_name(ast),

@@ -1164,6 +1164,7 @@ list_groups(void)
 		{"table fold", test_table_fold},
 		{"table log", test_table_log},
 		{"table log huge", test_table_log_huge},
+		{"table log sorts", test_table_log_sorts},
 		{"codec varint", test_codec_varint},
 		{"codec replica_id", test_codec_replica_id},
 		{"codec bytes", test_codec_bytes},

@@ -277,6 +277,7 @@ void		test_table_growth(void);
 void		test_table_hostile(void);
 void		test_table_log(void);
 void		test_table_log_huge(void);
+void		test_table_log_sorts(void);
 
 void		test_model_orset(void);
 void		test_model_mvreg(void);
