@@ -288,6 +288,19 @@ merge_log(const CrdtCounterTable *t, Merged *m, CrdtError *err)
 	return CRDT_OK;
 }
 
+/* crdt_table_item_cmp, inline while the first 16 bytes decide */
+static inline int
+item_cmp(const CrdtTableItem *a, const CrdtTableItem *b, const uint8_t *arena)
+{
+	if (a->w0 != b->w0)
+		return a->w0 < b->w0 ? -1 : 1;
+	if (a->w1 != b->w1)
+		return a->w1 < b->w1 ? -1 : 1;
+	if (a->len <= 16 || b->len <= 16)
+		return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
+	return crdt_table_item_cmp(a, b, arena);
+}
+
 /* The next id into *out, with its largest counts; false after the last. */
 static inline bool
 merged_next(Merged *m, CrdtTableItem *out)
@@ -299,7 +312,7 @@ merged_next(Merged *m, CrdtTableItem *out)
 	/* the head is distinct: a tail item equal to one comes after it */
 	if (m->j >= m->nt ||
 		(m->i < m->nh &&
-		 crdt_table_item_cmp(&m->head[m->i], &m->tail[m->order[m->j].item], m->arena.data) <= 0))
+		 item_cmp(&m->head[m->i], &m->tail[m->order[m->j].item], m->arena.data) <= 0))
 		next = &m->head[m->i++];
 	else
 		next = &m->tail[m->order[m->j++].item];
@@ -308,7 +321,7 @@ merged_next(Merged *m, CrdtTableItem *out)
 	{
 		const CrdtTableItem *same = &m->tail[m->order[m->j].item];
 
-		if (crdt_table_item_cmp(out, same, m->arena.data) != 0)
+		if (item_cmp(out, same, m->arena.data) != 0)
 			break;
 		for (int h = 0; h < 2; h++)
 			if (same->count[h] > out->count[h])
@@ -399,37 +412,95 @@ write_sorted_map(const CrdtCounterTable *t, int h, CrdtBuf *out)
 	const uint8_t *p = t->data;
 	/* an empty table has no buffer, and NULL + 0 is undefined */
 	const uint8_t *end = p == NULL ? NULL : t->data + t->len;
-	bool		every = (t->absent & (1 << h)) == 0;
 	CrdtMapWriter w;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 	uint64_t	count[2];
 
 	crdt_map_writer_init(&w, out);
-	if (every && !crdt_buf_reserve(out, t->len + 1))
-		return true;			/* out->failed says why */
-	while (p < end)
+	if ((t->absent & (1 << h)) == 0)
 	{
-		const uint8_t *entry = p;
-		size_t		suffix = p[0];
-		size_t		shared = p[1];
-
-		memcpy(id + shared, p + 2, suffix);
-		p += 2 + suffix;
-		read_counts(&p, end, 2, count);
-		if (every)
+		/* every entry in the map: copied but for the other count */
+		if (!crdt_buf_reserve(out, t->len + 1))
+			return true;		/* out->failed says why */
+		while (p < end)
 		{
 			uint8_t    *o = out->data + out->len;
+			size_t		head = 2 + p[0];
+			const uint8_t *c = p + head;
 
-			memcpy(o, entry, 2 + suffix);
-			o += 2 + suffix;
-			out->len = (size_t) (o - out->data) + crdt_varint_encode(o, count[h]);
+			memcpy(o, p, head);
+			o += head;
+			for (int k = 0; k < 2; k++)
+			{
+				const uint8_t *from = c;
+
+				while (*c++ & 0x80)
+					;
+				if (k == h)
+				{
+					memcpy(o, from, (size_t) (c - from));
+					o += c - from;
+				}
+			}
+			out->len = (size_t) (o - out->data);
+			p = c;
 			w.entries++;
 		}
-		else if (count[h] != 0)
-			crdt_map_writer_add(&w, id, shared + suffix, count[h]);
 	}
+	else
+		while (p < end)
+		{
+			size_t		suffix = p[0];
+			size_t		shared = p[1];
+
+			memcpy(id + shared, p + 2, suffix);
+			p += 2 + suffix;
+			read_counts(&p, end, 2, count);
+			if (count[h] != 0)
+				crdt_map_writer_add(&w, id, shared + suffix, count[h]);
+		}
 	crdt_map_writer_finish(&w);
 	return w.entries <= CRDT_MAX_ENTRIES;
+}
+
+/*
+ * Both maps of a sorted log in which every entry has both counts, in one
+ * pass: P's entries at the end of out, N's after room for all of P, then
+ * moved down behind P.
+ */
+static void
+write_sorted_both(const CrdtCounterTable *t, CrdtBuf *out)
+{
+	const uint8_t *p = t->data;
+	const uint8_t *end = t->data + t->len;
+	uint8_t    *o[2];
+	size_t		start;
+
+	if (!crdt_buf_reserve(out, 2 * (size_t) t->len + 2))
+		return;					/* out->failed says why */
+	start = out->len;
+	o[0] = out->data + start;
+	o[1] = o[0] + t->len + 1;
+	while (p < end)
+	{
+		size_t		head = 2 + p[0];
+		const uint8_t *c = p + head;
+
+		memcpy(o[0], p, head);
+		memcpy(o[1], p, head);
+		o[0] += head;
+		o[1] += head;
+		for (int k = 0; k < 2; k++)
+			do
+				*o[k]++ = *c;
+			while (*c++ & 0x80);
+		p = c;
+	}
+	*o[0]++ = 0;
+	*o[1]++ = 0;
+	/* N after P: P took at most t->len bytes */
+	memmove(o[0], out->data + start + t->len + 1, (size_t) (o[1] - (out->data + start + t->len + 1)));
+	out->len = (size_t) (o[0] - out->data) + (size_t) (o[1] - (out->data + start + t->len + 1));
 }
 
 /* Does not change t: a final function may run more than once per state. */
@@ -457,6 +528,8 @@ crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
 			crdt_buf_put(out, t->data, t->len);
 		crdt_buf_put_byte(out, 0);
 	}
+	else if (halves == 2 && t->absent == 0 && t->len > 0)
+		write_sorted_both(t, out);	/* entries <= CRDT_MAX_ENTRIES: log_put */
 	else
 		for (int h = 0; h < halves; h++)
 			fits &= write_sorted_map(t, h, out);
@@ -527,7 +600,7 @@ decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 		p += 2 + e->len;
 		/* a pncounter row's N entry is usually its P entry's replica */
 		if ((h == 0 || found[0].count == 0 || e->len != found[0].len ||
-			 memcmp(e->id, found[0].id, e->len) != 0) &&
+			 common_prefix(e->id, e->len, found[0].id, e->len) != e->len) &&
 			crdt_replica_id_check(e->id, e->len) != NULL)
 			return false;
 		if (crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
@@ -577,7 +650,8 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 
 		if (halves == 2 && t->maps == 2 && single[0].count != 0 && single[1].count != 0 &&
 			single[0].len == single[1].len &&
-			memcmp(single[0].id, single[1].id, single[0].len) == 0)
+			common_prefix(single[0].id, single[0].len, single[1].id, single[1].len) ==
+			single[0].len)
 		{
 			/* one replica's P and N: one entry */
 			count[1] = single[1].count;
