@@ -41,13 +41,13 @@ aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 /* ------------------------------------------------------------- counters */
 
 /*
- * 120 bytes, one 128-byte palloc chunk: the table allocates with palloc in
- * the current memory context, which the functions below set to the state's
- * own (the aggregate context, or a deserialized state's per-row context).
+ * The table alone, 128 bytes, one palloc chunk (it records its kind).  It
+ * allocates with palloc in the current memory context, which the functions
+ * below set to the state's own (the aggregate context, or a deserialized
+ * state's per-row context).
  */
 typedef struct CounterAggState
 {
-	CrdtCounterKind kind;
 	CrdtCounterTable table;
 } CounterAggState;
 
@@ -57,8 +57,8 @@ counter_create(MemoryContext cxt, int kind)
 	CounterAggState *s = MemoryContextAlloc(cxt, sizeof(CounterAggState));
 	CrdtError	err;
 
-	s->kind = (CrdtCounterKind) kind;
-	if (crdt_table_init(&s->table, s->kind, &crdt_palloc_allocator, &err) != CRDT_OK)
+	if (crdt_table_init(&s->table, (CrdtCounterKind) kind, &crdt_palloc_allocator,
+						&err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	return s;
 }
@@ -66,7 +66,7 @@ counter_create(MemoryContext cxt, int kind)
 static int
 counter_kind(const void *state)
 {
-	return ((const CounterAggState *) state)->kind;
+	return ((const CounterAggState *) state)->table.kind;
 }
 
 /* Merges value (of the state's kind, or its serialized form) in the state's context. */
@@ -83,7 +83,7 @@ counter_absorb_kind(CounterAggState *s, CrdtCounterKind kind, CrdtSlice value, C
 static CrdtStatus
 counter_absorb(void *state, CrdtSlice value, CrdtError *err)
 {
-	return counter_absorb_kind(state, ((CounterAggState *) state)->kind, value, err);
+	return counter_absorb_kind(state, ((CounterAggState *) state)->table.kind, value, err);
 }
 
 static CrdtStatus
@@ -103,7 +103,7 @@ counter_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
 {
 	const CounterAggState *s = state;
 
-	return crdt_table_write(&s->table, serial ? CRDT_PNCOUNTER : s->kind, out, err);
+	return crdt_table_write(&s->table, serial ? CRDT_PNCOUNTER : s->table.kind, out, err);
 }
 
 static CrdtStatus

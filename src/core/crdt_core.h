@@ -756,23 +756,37 @@ CrdtStatus	crdt_vclock_distance(CrdtSlice a, CrdtSlice b, int64_t *result,
  * raises its counts, and the final function copies it.  Entries out of
  * order are appended just the same, as an unsorted tail that is sorted,
  * merged and de-duplicated (by maximum) when written, or folded into the
- * sorted head once it outgrows both fold_min bytes and the head: memory
+ * sorted head once it outgrows both fold_min bytes and the head: the log
  * stays within about twice the merged log plus fold_min and the cost
- * O(n log n), whatever the order.
+ * O(n log n), whatever the order.  It is kept in chunks of doubling size
+ * that are never moved, so groups growing side by side leave no buffers
+ * behind.
  */
+
+/* A piece of a table's log: whole entries, never moved. */
+typedef struct CrdtTableChunk
+{
+	struct CrdtTableChunk *next;
+	uint32_t	used;			/* bytes of entries (the last chunk's end at pos) */
+	uint32_t	cap;
+	uint8_t		data[];
+} CrdtTableChunk;
 
 typedef struct CrdtCounterTable
 {
-	uint8_t    *data;			/* the log */
-	uint32_t	len;
-	uint32_t	cap;
+	CrdtTableChunk *first;		/* the log */
+	CrdtTableChunk *last;
+	uint8_t    *pos;			/* where the next entry goes, in last */
+	uint32_t	room;			/* bytes free at pos */
+	uint32_t	len;			/* bytes of entries */
 	uint32_t	sorted_len;		/* the head: bytes of strictly increasing entries */
 	uint32_t	sorted_entries; /* entries in the head */
 	uint32_t	tail_entries;	/* entries after it */
-	uint32_t	last_count_at;	/* offset of the last entry's counts */
-	uint32_t	fold_min;		/* tail bytes kept unsorted (1024; tests lower it) */
+	uint16_t	fold_min;		/* tail bytes kept unsorted (1024; tests lower it) */
+	uint8_t		kind;			/* CrdtCounterKind */
 	uint8_t		maps;			/* counts per entry: 1, or 2 for a pncounter */
 	uint8_t		absent;			/* bit h: an entry has no count in map h */
+	uint8_t		counts_back;	/* the last entry's counts start this far before pos */
 	uint8_t		prev_len;
 	uint8_t		prev[CRDT_REPLICA_ID_MAX];	/* the last entry's id */
 	const CrdtAllocator *alloc;
@@ -780,7 +794,7 @@ typedef struct CrdtCounterTable
 
 /*
  * A table for values of kind (and their serialized form, a pncounter
- * value: a vclock or gcounter table ignores its N map).
+ * value: a vclock or gcounter table ignores its N map).  128 bytes.
  */
 CrdtStatus	crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind,
 							const CrdtAllocator *alloc, CrdtError *err);

@@ -10,8 +10,16 @@
  * starting an unsorted tail; the tail is sorted (tablesort.c), merged with
  * the sorted head and de-duplicated by maximum when the state is written,
  * and folded into the head in place once it outgrows both fold_min bytes
- * and the head.  That keeps memory within about twice the merged log plus
- * fold_min, and the cost O(n log n) in the entries absorbed, in any order.
+ * and the head.  That keeps the log within about twice the merged log plus
+ * fold_min bytes (its chunks within twice that), and the cost O(n log n)
+ * in the entries absorbed, in any order.
+ *
+ * The log is a list of chunks, each twice the size of the one before (64
+ * bytes, then 128, up to 64 kB), none ever moved or freed until the log
+ * is: groups that grow side by side (rows in random order, or keys
+ * interleaved) would otherwise leave behind every smaller buffer they
+ * outgrew, as many bytes again as they hold.  An entry is never split
+ * between chunks, so a chunk is a run of whole entries.
  */
 #include "crdt_core.h"
 
@@ -20,8 +28,9 @@
 
 /* an unsorted tail of up to this many bytes is sorted only when written */
 #define LOG_FOLD_MIN 1024
-/* a suffix length and a shared length (one varint byte each), two counts */
-#define LOG_ENTRY_MAX (2 + CRDT_REPLICA_ID_MAX + 2 * CRDT_VARINT_MAX)
+/* palloc sizes of chunks, header included: the first, and the largest */
+#define CHUNK_FIRST 64
+#define CHUNK_MAX 65536
 
 static CrdtStatus
 too_many(CrdtError *err)
@@ -38,6 +47,7 @@ crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind, const CrdtAllocator *
 	memset(t, 0, sizeof(*t));	/* no allocation until the first entry */
 	t->alloc = alloc;
 	t->fold_min = LOG_FOLD_MIN;
+	t->kind = (uint8_t) kind;
 	t->maps = kind == CRDT_PNCOUNTER ? 2 : 1;
 	return CRDT_OK;
 }
@@ -45,10 +55,14 @@ crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind, const CrdtAllocator *
 void
 crdt_table_free(CrdtCounterTable *t)
 {
-	if (t->data != NULL)
-		t->alloc->release(t->alloc->ctx, t->data);
-	t->data = NULL;
-	t->len = t->cap = t->sorted_len = t->sorted_entries = t->tail_entries = 0;
+	for (CrdtTableChunk *c = t->first, *next; c != NULL; c = next)
+	{
+		next = c->next;
+		t->alloc->release(t->alloc->ctx, c);
+	}
+	t->first = t->last = NULL;
+	t->pos = NULL;
+	t->room = t->len = t->sorted_len = t->sorted_entries = t->tail_entries = 0;
 	t->prev_len = 0;
 	t->absent = 0;
 }
@@ -78,54 +92,123 @@ common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return n;
 }
 
-/* Room for extra more bytes; the log stays under 4 GB (its offsets are 32-bit). */
-static bool
-log_reserve(CrdtCounterTable *t, size_t extra)
+/* Bytes of entries in chunk c (the last one's end at pos). */
+static inline size_t
+chunk_used(const CrdtCounterTable *t, const CrdtTableChunk *c)
 {
-	size_t		need = (size_t) t->len + extra;
-	size_t		cap = t->cap < 64 ? 64 : t->cap;
-	uint8_t    *grown;
+	return c == t->last ? (size_t) (t->pos - c->data) : c->used;
+}
 
-	if (need <= t->cap)
+/*
+ * Room for an entry of up to need bytes at pos: in the last chunk, or a
+ * new one twice its size.  The log stays under 4 GB (its sizes are 32-bit).
+ */
+static inline bool
+log_reserve(CrdtCounterTable *t, size_t need)
+{
+	size_t		size;
+	CrdtTableChunk *c;
+
+	if (t->room >= need)
 		return true;
-	while (cap < need)
-		cap *= 2;
-	if (cap > UINT32_MAX)
+	size = t->last == NULL ? CHUNK_FIRST
+		: 2 * (offsetof(CrdtTableChunk, data) + t->last->cap);
+	if (size > CHUNK_MAX)
+		size = CHUNK_MAX;
+	while (size - offsetof(CrdtTableChunk, data) < need)
+		size *= 2;				/* a first entry with a long id */
+	if ((uint64_t) t->len + size > UINT32_MAX)
 		return false;
-	if (t->data == NULL)
-		grown = t->alloc->alloc(t->alloc->ctx, cap);
+	c = t->alloc->alloc(t->alloc->ctx, size);
+	if (c == NULL)
+		return false;
+	c->next = NULL;
+	c->used = 0;
+	c->cap = (uint32_t) (size - offsetof(CrdtTableChunk, data));
+	if (t->last == NULL)
+		t->first = c;
 	else
-		grown = t->alloc->resize(t->alloc->ctx, t->data, cap);
-	if (grown == NULL)
-		return false;
-	t->data = grown;
-	t->cap = (uint32_t) cap;
+	{
+		t->last->used = (uint32_t) (t->pos - t->last->data);
+		t->last->next = c;
+	}
+	t->last = c;
+	t->pos = c->data;
+	t->room = c->cap;
 	return true;
+}
+
+/* Walks a log's entries, chunk after chunk. */
+typedef struct LogWalk
+{
+	const CrdtCounterTable *t;
+	const CrdtTableChunk *c;
+	const uint8_t *p;			/* the next entry */
+	const uint8_t *end;			/* of c's entries */
+} LogWalk;
+
+static inline void
+walk_start(LogWalk *w, const CrdtCounterTable *t)
+{
+	w->t = t;
+	w->c = t->first;
+	w->p = w->end = NULL;
+	if (w->c != NULL)
+	{
+		w->p = w->c->data;
+		w->end = w->p + chunk_used(t, w->c);
+	}
+}
+
+/* True with w->p at the next entry, false after the last. */
+static inline bool
+walk_more(LogWalk *w)
+{
+	while (w->p == w->end)
+	{
+		if (w->c == NULL || w->c->next == NULL)
+			return false;
+		w->c = w->c->next;
+		w->p = w->c->data;
+		w->end = w->p + chunk_used(w->t, w->c);
+	}
+	return true;
+}
+
+/* An entry's size at most, its counts at their longest (raise_last needs that room). */
+static inline size_t
+entry_room(const CrdtCounterTable *t, size_t len, size_t shared)
+{
+	return 2 + (len - shared) + (size_t) t->maps * CRDT_VARINT_MAX;
 }
 
 /*
  * Appends an entry sharing exactly "shared" bytes with the last one, at
- * least LOG_ENTRY_MAX bytes being free: both lengths are at most 64, one
- * varint byte each; then the counts, 0 for a map without the id.
+ * pos, entry_room being free: both lengths are at most 64, one varint
+ * byte each; then the counts, 0 for a map without the id.
  */
 static inline void
 append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
 			 const uint64_t count[2])
 {
-	uint8_t    *p = t->data + t->len;
+	uint8_t    *p = t->pos;
+	uint8_t    *counts;
 
 	*p++ = (uint8_t) (len - shared);
 	*p++ = (uint8_t) shared;
 	memcpy(p, id + shared, len - shared);
 	p += len - shared;
-	t->last_count_at = (uint32_t) (p - t->data);
+	counts = p;
 	p += crdt_varint_encode(p, count[0]);
 	if (t->maps == 2)
 	{
 		p += crdt_varint_encode(p, count[1]);
 		t->absent |= (uint8_t) ((count[0] == 0) | (count[1] == 0) << 1);
 	}
-	t->len = (uint32_t) (p - t->data);
+	t->counts_back = (uint8_t) (p - counts);
+	t->len += (uint32_t) (p - t->pos);
+	t->room -= (uint32_t) (p - t->pos);
+	t->pos = p;
 	memcpy(t->prev + shared, id + shared, len - shared);
 	t->prev_len = (uint8_t) len;
 }
@@ -144,19 +227,23 @@ read_counts(const uint8_t **p, const uint8_t *end, int maps, uint64_t count[2])
 static void
 raise_last(CrdtCounterTable *t, const uint64_t count[2])
 {
-	const uint8_t *p = t->data + t->last_count_at;
+	uint8_t    *counts = t->pos - t->counts_back;
+	const uint8_t *p = counts;
 	uint64_t	last[2];
 	bool		in_head = t->sorted_len == t->len;
-	uint8_t    *w = t->data + t->last_count_at;
+	uint8_t    *w = counts;
 
-	read_counts(&p, t->data + t->len, t->maps, last);
+	read_counts(&p, t->pos, t->maps, last);
 	if (count[0] <= last[0] && count[1] <= last[1])
 		return;
-	/* room for the longest counts: log_put and fold leave it */
+	/* room for the longest counts: entry_room left it */
 	w += crdt_varint_encode(w, count[0] > last[0] ? count[0] : last[0]);
 	if (t->maps == 2)
 		w += crdt_varint_encode(w, count[1] > last[1] ? count[1] : last[1]);
-	t->len = (uint32_t) (w - t->data);
+	t->len = t->len - t->counts_back + (uint32_t) (w - counts);
+	t->room = t->room + t->counts_back - (uint32_t) (w - counts);
+	t->counts_back = (uint8_t) (w - counts);
+	t->pos = w;
 	if (in_head)
 		t->sorted_len = t->len;
 }
@@ -187,7 +274,7 @@ log_put(CrdtCounterTable *t, const uint8_t *id, size_t len, const uint64_t count
 	/* each map is checked exactly when written; this only bounds memory */
 	if (in_order && t->sorted_entries >= (uint32_t) t->maps * CRDT_MAX_ENTRIES)
 		return too_many(err);
-	if (!log_reserve(t, LOG_ENTRY_MAX))
+	if (!log_reserve(t, entry_room(t, len, shared)))
 		return crdt_nomem(err);
 	append_entry(t, id, len, shared, count);
 	if (in_order)
@@ -230,35 +317,34 @@ typedef struct Merged
 static size_t
 decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
 {
-	const uint8_t *p = t->data;
-	const uint8_t *end = t->data + t->len;
-	const uint8_t *tail = t->data + t->sorted_len;
 	uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
 	uint8_t		first[CRDT_REPLICA_ID_MAX];
 	size_t		common = 0;
-	CrdtTableItem    *it = items;
+	size_t		n = 0;
+	LogWalk		w;
 
-	while (p < end)
+	for (walk_start(&w, t); walk_more(&w); n++)
 	{
+		const uint8_t *p = w.p;
 		size_t		suffix = p[0];
 		size_t		shared = p[1];
 		size_t		len = shared + suffix;
 
-		if (p == tail)
+		if (n == t->sorted_entries)
 		{
 			memcpy(first + shared, p + 2, suffix);
 			memcpy(first, id, shared);
 			common = len;
 		}
 		memcpy(id + shared, p + 2, suffix);
-		p += 2 + suffix;
-		if (p > tail)
+		if (n > t->sorted_entries)
 			common = common_prefix(first, common, id, len);
 		if (len < 16)
 			memset(id + len, 0, 16 - len);	/* zero padding for the integers */
-		read_counts(&p, end, t->maps, it->count);
-		crdt_table_item_set(it, id, len, arena);
-		it++;
+		p += 2 + suffix;
+		read_counts(&p, w.end, t->maps, items[n].count);
+		crdt_table_item_set(&items[n], id, len, arena);
+		w.p = p;
 	}
 	return common;
 }
@@ -348,21 +434,24 @@ fold(CrdtCounterTable *t, CrdtError *err)
 	CrdtStatus	st;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 
-	folded.data = NULL;
-	folded.len = folded.cap = folded.sorted_entries = folded.tail_entries = 0;
+	folded.first = folded.last = NULL;
+	folded.pos = NULL;
+	folded.room = folded.len = folded.sorted_entries = folded.tail_entries = 0;
 	folded.prev_len = 0;
 	folded.absent = 0;
 	if ((st = merge_log(t, &m, err)) == CRDT_OK)
 		while (merged_next(&m, &it))
 		{
-			if (!log_reserve(&folded, LOG_ENTRY_MAX))
+			size_t		shared;
+
+			crdt_table_item_id(&it, m.arena.data, id);
+			shared = common_prefix(folded.prev, folded.prev_len, id, it.len);
+			if (!log_reserve(&folded, entry_room(&folded, it.len, shared)))
 			{
 				st = crdt_nomem(err);
 				break;
 			}
-			crdt_table_item_id(&it, m.arena.data, id);
-			append_entry(&folded, id, it.len,
-						 common_prefix(folded.prev, folded.prev_len, id, it.len), it.count);
+			append_entry(&folded, id, it.len, shared, it.count);
 			folded.sorted_entries++;
 		}
 	merged_free(t->alloc, &m);
@@ -400,107 +489,69 @@ write_merged(Merged *m, int h, CrdtBuf *out)
 	return w.entries <= CRDT_MAX_ENTRIES;
 }
 
-/*
- * Map h of a sorted log of two maps.  When every entry has a count in
- * map h, its entries are the log's with the other count left out (the
- * same ids, so the same shared prefixes); otherwise each goes through a
- * map writer, which front-codes it against the map's previous one.
- */
+/* Map h of a sorted log of two maps, each entry through a map writer. */
 static bool
 write_sorted_map(const CrdtCounterTable *t, int h, CrdtBuf *out)
 {
-	const uint8_t *p = t->data;
-	/* an empty table has no buffer, and NULL + 0 is undefined */
-	const uint8_t *end = p == NULL ? NULL : t->data + t->len;
 	CrdtMapWriter w;
+	LogWalk		walk;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 	uint64_t	count[2];
 
 	crdt_map_writer_init(&w, out);
-	if ((t->absent & (1 << h)) == 0)
+	for (walk_start(&walk, t); walk_more(&walk);)
 	{
-		/* every entry in the map: copied but for the other count */
-		if (!crdt_buf_reserve(out, t->len + 1))
-			return true;		/* out->failed says why */
-		while (p < end)
-		{
-			uint8_t    *o = out->data + out->len;
-			size_t		head = 2 + p[0];
-			const uint8_t *c = p + head;
+		const uint8_t *p = walk.p;
+		size_t		suffix = p[0];
+		size_t		shared = p[1];
 
-			memcpy(o, p, head);
-			o += head;
-			for (int k = 0; k < 2; k++)
-			{
-				const uint8_t *from = c;
-
-				while (*c++ & 0x80)
-					;
-				if (k == h)
-				{
-					memcpy(o, from, (size_t) (c - from));
-					o += c - from;
-				}
-			}
-			out->len = (size_t) (o - out->data);
-			p = c;
-			w.entries++;
-		}
+		memcpy(id + shared, p + 2, suffix);
+		p += 2 + suffix;
+		read_counts(&p, walk.end, 2, count);
+		walk.p = p;
+		if (count[h] != 0)
+			crdt_map_writer_add(&w, id, shared + suffix, count[h]);
 	}
-	else
-		while (p < end)
-		{
-			size_t		suffix = p[0];
-			size_t		shared = p[1];
-
-			memcpy(id + shared, p + 2, suffix);
-			p += 2 + suffix;
-			read_counts(&p, end, 2, count);
-			if (count[h] != 0)
-				crdt_map_writer_add(&w, id, shared + suffix, count[h]);
-		}
 	crdt_map_writer_finish(&w);
 	return w.entries <= CRDT_MAX_ENTRIES;
 }
 
 /*
  * Both maps of a sorted log in which every entry has both counts, in one
- * pass: P's entries at the end of out, N's after room for all of P, then
- * moved down behind P.
+ * pass: each entry copied twice with one of its counts (the same ids, so
+ * the same shared prefixes), P's at the end of out, N's after room for
+ * all of P, then moved down behind P.
  */
 static void
 write_sorted_both(const CrdtCounterTable *t, CrdtBuf *out)
 {
-	const uint8_t *p = t->data;
-	const uint8_t *end = t->data + t->len;
 	uint8_t    *o[2];
-	size_t		start;
+	uint8_t    *n_start;
+	LogWalk		w;
 
 	if (!crdt_buf_reserve(out, 2 * (size_t) t->len + 2))
 		return;					/* out->failed says why */
-	start = out->len;
-	o[0] = out->data + start;
-	o[1] = o[0] + t->len + 1;
-	while (p < end)
+	o[0] = out->data + out->len;
+	o[1] = n_start = o[0] + t->len + 1;
+	for (walk_start(&w, t); walk_more(&w);)
 	{
-		size_t		head = 2 + p[0];
-		const uint8_t *c = p + head;
+		size_t		head = 2 + w.p[0];
+		const uint8_t *c = w.p + head;
 
-		memcpy(o[0], p, head);
-		memcpy(o[1], p, head);
+		memcpy(o[0], w.p, head);
+		memcpy(o[1], w.p, head);
 		o[0] += head;
 		o[1] += head;
 		for (int k = 0; k < 2; k++)
 			do
 				*o[k]++ = *c;
 			while (*c++ & 0x80);
-		p = c;
+		w.p = c;
 	}
 	*o[0]++ = 0;
 	*o[1]++ = 0;
-	/* N after P: P took at most t->len bytes */
-	memmove(o[0], out->data + start + t->len + 1, (size_t) (o[1] - (out->data + start + t->len + 1)));
-	out->len = (size_t) (o[0] - out->data) + (size_t) (o[1] - (out->data + start + t->len + 1));
+	memmove(o[0], n_start, (size_t) (o[1] - n_start));
+	out->len = (size_t) (o[0] - out->data) + (size_t) (o[1] - n_start);
 }
 
 /* Does not change t: a final function may run more than once per state. */
@@ -523,9 +574,9 @@ crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
 	}
 	else if (t->maps == 1)
 	{
-		/* the log is the map */
-		if (t->len > 0)
-			crdt_buf_put(out, t->data, t->len);
+		/* the log is the map, chunk after chunk */
+		for (const CrdtTableChunk *c = t->first; c != NULL; c = c->next)
+			crdt_buf_put(out, c->data, chunk_used(t, c));
 		crdt_buf_put_byte(out, 0);
 	}
 	else if (halves == 2 && t->absent == 0 && t->len > 0)
@@ -687,22 +738,24 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 CrdtStatus
 crdt_table_absorb_table(CrdtCounterTable *t, const CrdtCounterTable *src, CrdtError *err)
 {
-	const uint8_t *p = src->data;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
+	LogWalk		w;
 	CrdtStatus	st;
 
 	if (t == src)
 		return CRDT_OK;			/* merging a state with itself changes nothing */
 	/* src's entries in its order: a sorted log stays sorted in t */
-	while (src->len > 0 && p < src->data + src->len)
+	for (walk_start(&w, src); walk_more(&w);)
 	{
+		const uint8_t *p = w.p;
 		size_t		suffix = p[0];
 		size_t		shared = p[1];
 		uint64_t	count[2];
 
 		memcpy(id + shared, p + 2, suffix);
 		p += 2 + suffix;
-		read_counts(&p, src->data + src->len, src->maps, count);
+		read_counts(&p, w.end, src->maps, count);
+		w.p = p;
 		if (t->maps == 1)
 			count[1] = 0;
 		if ((st = log_put(t, id, shared + suffix, count, err)) != CRDT_OK)

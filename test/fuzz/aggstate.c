@@ -49,7 +49,7 @@ table_open(Agg *a, int side)
 							   &crdt_malloc_allocator, &err) == CRDT_OK,
 			   "table init");
 	if (a->fold_min >= 0)
-		a->table[side].fold_min = (uint32_t) a->fold_min;
+		a->table[side].fold_min = (uint16_t) a->fold_min;
 }
 
 static void

@@ -45,7 +45,7 @@ typedef struct LogCase
 {
 	CrdtCounterKind kind;
 	PutOrder	order;
-	uint32_t	fold_min;
+	uint16_t	fold_min;
 	ModelEntry	pool[POOL_MAX];
 	size_t		npool;
 	LogPut		puts[PUTS_MAX];
