@@ -33,14 +33,14 @@ CREATE TABLE shuffled_rows AS SELECT * FROM replica_rows ORDER BY md5(key || '/'
 -- One key, N rows: every row a new replica (in id order, or in random
 -- order), or 100 replicas over and over; the benchmark reads the first N.
 CREATE TABLE one_key_distinct AS
-SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || lpad(n::text, 6, '0')) AS c
-FROM generate_series(1, 800000) n;
+SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || lpad(n::text, 7, '0')) AS c
+FROM generate_series(1, 1000000) n;
 CREATE TABLE one_key_shuffled AS
 SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || md5(n::text)) AS c
-FROM generate_series(1, 800000) n;
+FROM generate_series(1, 1000000) n;
 CREATE TABLE one_key_repeated AS
 SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || lpad((n % 100)::text, 3, '0')) AS c
-FROM generate_series(1, 800000) n;
+FROM generate_series(1, 1000000) n;
 
 VACUUM FREEZE ANALYZE;
 CREATE EXTENSION pg_prewarm;

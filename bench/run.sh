@@ -204,7 +204,7 @@ if section scaling; then
 	echo "merging N rows into one key (median of 5; the time per row must stay flat as N grows):"
 	printf '%10s %22s %22s %22s\n' "N" "new replica per row," "new replica per row," "100 replicas over"
 	printf '%10s %22s %22s %22s\n' "" "in id order" "in random order" "and over"
-	for n in 100000 200000 400000 800000; do
+	for n in 125000 250000 500000 1000000; do
 		line=$(printf '%10d' "$n")
 		for table in one_key_distinct one_key_shuffled one_key_repeated; do
 			ms=$(median_ms "SELECT crdt_merge(c) FROM (SELECT c FROM $table LIMIT $n) s" 5)
