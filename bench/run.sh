@@ -11,7 +11,8 @@
 # and parallel, against sorted grouping), the stored size of a 100-replica
 # gcounter, how merging N rows into one key scales, and the set aggregates
 # against array_agg(DISTINCT).
-# Times are server-side execution times (EXPLAIN ANALYZE, TIMING OFF).
+# Times are the backend's CPU time per statement (log_executor_stats), the
+# ratios also by execution time (EXPLAIN ANALYZE, TIMING OFF).
 #
 # BENCH_SECTIONS picks sections (default: all of
 # "counters memory spill scaling sets"); BENCH_RUNS and BENCH_SET_RUNS
@@ -32,15 +33,22 @@ start_cluster bench "shared_buffers = '2GB'" "work_mem = '1GB'" "jit = off" \
 log "loading 1,000,000 replica rows"
 psql_on bench < "$ROOT/bench/load.sql"
 
-# exec_ms SQL: server-side execution time of one run, in milliseconds, in a
-# session that has already loaded the extension and its catalog entries.
-exec_ms() {
+# exec_times SQL: one run in a session that has already loaded the
+# extension and its catalog entries: the backend's CPU time for it (user +
+# system, from log_executor_stats) and its execution time, in milliseconds.
+# The machine is shared: CPU time leaves out the time spent waiting for a core.
+exec_times() {
 	psql_on bench -At -c "SELECT crdt_merge(c) FROM one_key_repeated WHERE n <= 10" \
-		-c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $1" \
-		| sed -n 's/.*"Execution Time": \([0-9.]*\).*/\1/p'
+		-c "SET client_min_messages = log" -c "SET log_executor_stats = on" \
+		-c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $1" 2>&1 | awk '
+		/ s user, / && !/\[/ { gsub(/!/, ""); cpu = ($1 + $4) * 1000 }
+		/"Execution Time"/ { gsub(/[^0-9.]/, ""); wall = $0 }
+		END { print cpu, wall }'
 }
 
-# median_ms SQL RUNS: the median of RUNS timings of SQL.
+exec_ms() { exec_times "$1" | awk '{ print $1 }'; }
+
+# median_ms SQL RUNS: the median CPU time of RUNS runs of SQL.
 median_ms() {
 	local run times=()
 	for run in $(seq "$2"); do
@@ -51,24 +59,33 @@ median_ms() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# compare LABEL CRDT_SQL BASE_SQL: RUNS runs of each, interleaved; median
+# CPU times, their ratio, and the ratio of the median execution times.
 compare() {
 	local label=$1 crdt_sql=$2 base_sql=$3
-	local crdt_times=() base_times=() run
-	exec_ms "$crdt_sql" >/dev/null
-	exec_ms "$base_sql" >/dev/null
+	local crdt_cpu=() base_cpu=() crdt_wall=() base_wall=() run cpu wall
+	exec_times "$crdt_sql" >/dev/null
+	exec_times "$base_sql" >/dev/null
 	for run in $(seq "$RUNS"); do
-		crdt_times+=("$(exec_ms "$crdt_sql")")
-		base_times+=("$(exec_ms "$base_sql")")
+		read -r cpu wall <<<"$(exec_times "$crdt_sql")"
+		crdt_cpu+=("$cpu")
+		crdt_wall+=("$wall")
+		read -r cpu wall <<<"$(exec_times "$base_sql")"
+		base_cpu+=("$cpu")
+		base_wall+=("$wall")
 	done
-	local crdt_med base_med
-	crdt_med=$(printf '%s\n' "${crdt_times[@]}" | median)
-	base_med=$(printf '%s\n' "${base_times[@]}" | median)
-	printf '%-40s %10.1f ms %10.1f ms %8.2fx\n' "$label" "$crdt_med" "$base_med" \
-		"$(awk "BEGIN { print $crdt_med / $base_med }")"
+	local cc bc cw bw
+	cc=$(printf '%s\n' "${crdt_cpu[@]}" | median)
+	bc=$(printf '%s\n' "${base_cpu[@]}" | median)
+	cw=$(printf '%s\n' "${crdt_wall[@]}" | median)
+	bw=$(printf '%s\n' "${base_wall[@]}" | median)
+	printf '%-40s %10.1f ms %10.1f ms %8.2fx %8.2fx\n' "$label" "$cc" "$bc" \
+		"$(awk "BEGIN { print $cc / $bc }")" "$(awk "BEGIN { print $cw / $bw }")"
 }
 
 echo
 echo "crdt_reconcile benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL $($PG_CONFIG --version | awk '{print $2}'), median of $RUNS interleaved runs, serial"
+echo "times: the backend's CPU time per statement (user + system); ratio by wall: of the medians of EXPLAIN ANALYZE execution times"
 
 # The tables holding the same 1,000,000 rows in each layout, with labels.
 LAYOUTS=(replica_rows interleaved_rows interleaved_unsorted_rows shuffled_rows)
@@ -83,7 +100,7 @@ if section counters; then
 	echo
 	echo "rows: in (key, replica) order; keys interleaved as replicas write them (replica after"
 	echo "replica, replicas in id order, or in an order unrelated to their ids); in random order"
-	printf '%-40s %13s %13s %9s\n' "1,000,000 rows, GROUP BY 10,000 keys" "crdt_merge" "sum(bigint)" "ratio"
+	printf '%-40s %13s %13s %9s %9s\n' "1,000,000 rows, GROUP BY 10,000 keys" "crdt_merge" "sum(bigint)" "ratio" "by wall"
 	for col in c:gcounter clock:vclock budget:pncounter; do
 		for table in "${LAYOUTS[@]}"; do
 			compare "${col#*:}, ${LAYOUT_LABEL[$table]}" \
