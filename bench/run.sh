@@ -125,35 +125,38 @@ fi
 if section memory; then
 	echo
 	echo "memory per group: hash aggregate peak memory of crdt_merge minus that of sum(bigint),"
-	echo "100,000 groups x 100 replicas 'agent-000'..'agent-099', rows generated in the given order:"
-	mem_groups=100000
+	echo "rows generated in the given order, replicas 'agent-000'..:"
 	# peak_kb SQL: the hash aggregate's peak memory in kB (work_mem high enough not to spill)
 	peak_kb() {
 		psql_on bench -At -c "SET work_mem = '4GB'" -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $1" \
 			| sed -n 's/.*"Peak Memory Usage": \([0-9]*\).*/\1/p'
 	}
-	declare -A mem_from=(
-		[key]="generate_series(1, $mem_groups) k, LATERAL generate_series(0 * k, 99) i"
-		[interleaved]="generate_series(0, 99) i, LATERAL generate_series(1 + 0 * i, $mem_groups) k"
-	)
-	declare -A mem_base
-	for order in key interleaved; do
-		mem_base[$order]=$(peak_kb "SELECT k, sum((k + i)::bigint) FROM ${mem_from[$order]} GROUP BY k")
-	done
-	sorted_id="'agent-' || lpad(i::text, 3, '0')"
-	unsorted_id="'agent-' || lpad(((i * 37 + 11) % 100)::text, 3, '0')"
-	for spec in "gcounter key sorted_id" "gcounter interleaved sorted_id" "gcounter key unsorted_id" \
-		"gcounter interleaved unsorted_id" "pncounter interleaved sorted_id" \
-		"pncounter interleaved unsorted_id"; do
-		read -r type order id <<<"$spec"
-		value="crdt_increment('{}'::$type, 1 + (k + i) % 1000, ${!id})"
+	# rows_from ORDER GROUPS REPLICAS: the FROM clause generating the rows
+	rows_from() {
+		if [ "$1" = key ]; then
+			echo "generate_series(1, $2) k, LATERAL generate_series(0 * k, $3 - 1) i"
+		else
+			echo "generate_series(0, $3 - 1) i, LATERAL generate_series(1 + 0 * i, $2) k"
+		fi
+	}
+	for spec in "gcounter 100000 100 key in" "gcounter 100000 100 interleaved in" \
+		"gcounter 100000 100 key other" "gcounter 100000 100 interleaved other" \
+		"pncounter 100000 100 interleaved in" "pncounter 100000 100 interleaved other" \
+		"gcounter 1000000 4 key in" "gcounter 1000000 4 interleaved other"; do
+		read -r type groups replicas order ids <<<"$spec"
+		# ids in order, or in a fixed order unrelated to them (a stride coprime to the count)
+		id="'agent-' || lpad(i::text, 3, '0')"
+		[ "$ids" = in ] || id="'agent-' || lpad(((i * 37 + 11) % $replicas)::text, 3, '0')"
+		value="crdt_increment('{}'::$type, 1 + (k + i) % 1000, $id)"
 		[ "$type" = gcounter ] ||
-			value="crdt_decrement(crdt_increment('{}'::pncounter, 2000, ${!id}), 1 + (k + i) % 1000, ${!id})"
-		kb=$(peak_kb "SELECT k, crdt_merge($value) FROM ${mem_from[$order]} GROUP BY k")
-		printf '  %-10s %-12s %-34s %6d bytes per group\n' "$type" \
+			value="crdt_decrement(crdt_increment('{}'::pncounter, 2000, $id), 1 + (k + i) % 1000, $id)"
+		from=$(rows_from "$order" "$groups" "$replicas")
+		base=$(peak_kb "SELECT k, sum((k + i)::bigint) FROM $from GROUP BY k")
+		kb=$(peak_kb "SELECT k, crdt_merge($value) FROM $from GROUP BY k")
+		printf '  %-10s %9s x %3s  %-12s %-22s %6d bytes per group\n' "$type" "$groups" "$replicas" \
 			"$([ "$order" = key ] && echo "key order" || echo interleaved)" \
-			"$([ "$id" = sorted_id ] && echo "ids in order (run mode)" || echo "ids in another order")" \
-			"$(( (kb - ${mem_base[$order]}) * 1024 / mem_groups ))"
+			"$([ "$ids" = in ] && echo "ids in order" || echo "ids in another order")" \
+			"$(( (kb - base) * 1024 / groups ))"
 	done
 fi
 
