@@ -301,12 +301,12 @@ typedef struct Merged
 {
 	const CrdtTableItem *head;
 	size_t		nh;
-	const CrdtTableItem *tail;		/* in log order */
-	const CrdtTableKey *order;		/* the tail's, sorted */
+	const CrdtTableItem *tail;	/* in log order */
+	const CrdtTableKey *order;	/* the tail's, sorted */
 	size_t		nt;
 	size_t		i;				/* the next head item */
 	size_t		j;				/* the next tail key */
-	CrdtTableItem    *block;
+	CrdtTableItem *block;
 	CrdtBuf		arena;			/* bytes 16.. of longer ids */
 } Merged;
 
@@ -360,7 +360,8 @@ merge_log(const CrdtCounterTable *t, Merged *m, CrdtError *err)
 	memset(m, 0, sizeof(*m));
 	m->arena.alloc = alloc;		/* allocated only for long ids */
 	/* the items, then the tail's keys and the sort's scratch keys */
-	m->block = alloc->alloc(alloc->ctx, (nh + nt) * sizeof(CrdtTableItem) + 2 * nt * sizeof(CrdtTableKey));
+	m->block = alloc->alloc(alloc->ctx,
+							(nh + nt) * sizeof(CrdtTableItem) + 2 * nt * sizeof(CrdtTableKey));
 	if (m->block == NULL)
 		return crdt_nomem(err);
 	common = decode_items(t, m->block, &m->arena);
@@ -370,7 +371,8 @@ merge_log(const CrdtCounterTable *t, Merged *m, CrdtError *err)
 	m->nh = nh;
 	m->tail = m->block + nh;
 	m->nt = nt;
-	m->order = crdt_table_sort(m->tail, nt, (CrdtTableKey *) (m->block + nh + nt), m->arena.data, common);
+	m->order = crdt_table_sort(m->tail, nt, (CrdtTableKey *) (m->block + nh + nt),
+							   m->arena.data, common);
 	return CRDT_OK;
 }
 
@@ -430,7 +432,7 @@ fold(CrdtCounterTable *t, CrdtError *err)
 {
 	CrdtCounterTable folded = *t;
 	Merged		m;
-	CrdtTableItem		it;
+	CrdtTableItem it;
 	CrdtStatus	st;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 
@@ -473,7 +475,7 @@ static bool
 write_merged(Merged *m, int h, CrdtBuf *out)
 {
 	CrdtMapWriter w;
-	CrdtTableItem		it;
+	CrdtTableItem it;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 
 	m->i = m->j = 0;
