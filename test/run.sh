@@ -87,23 +87,23 @@ else
 	done
 fi
 
+# run_script NAME WHAT SCRIPT: a script whose last line is its summary; sets NAME_summary
+run_script() {
+	local name=$1 what=$2 script=$3
+	if "$script" > "$WORK/$name.log" 2>&1; then
+		printf -v "${name}_summary" '%s' "$(tail -n 1 "$WORK/$name.log")"
+	else
+		failed+=("$name")
+		printf -v "${name}_summary" '%s' "$what FAILED"
+		tail -n 40 "$WORK/$name.log" >&2
+	fi
+}
+
 log "dump and restore (pg_dump custom and plain, COPY binary)"
-if "$ROOT/test/dump_restore.sh" > "$WORK/dump.log" 2>&1; then
-	dump_summary=$(tail -n 1 "$WORK/dump.log")
-else
-	failed+=(dump)
-	dump_summary="dump/restore FAILED"
-	tail -n 40 "$WORK/dump.log" >&2
-fi
+run_script dump "dump/restore" "$ROOT/test/dump_restore.sh"
 
 log "stress: pgbench on tracked tables for ${STRESS_SECONDS:-60} s (test/stress.sh)"
-if "$ROOT/test/stress.sh" > "$WORK/stress.log" 2>&1; then
-	stress_summary=$(tail -n 1 "$WORK/stress.log")
-else
-	failed+=(stress)
-	stress_summary="stress FAILED"
-	tail -n 40 "$WORK/stress.log" >&2
-fi
+run_script stress "stress" "$ROOT/test/stress.sh"
 
 if [ "${#failed[@]}" -eq 0 ]; then
 	echo "crdt_reconcile make test: PASS — $unit_summary; $fuzz_summary; regress: $regress_summary; isolation: $isolation_summary; $tap_summary; $dump_summary; $stress_summary"

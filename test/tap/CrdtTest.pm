@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(crdt_node);
+our @EXPORT = qw(crdt_node subscribe_mesh);
 
 # A started node ready for logical replication, crdt.replica_id set to its
 # name, the extension created; extra lines go to postgresql.conf.
@@ -26,6 +26,24 @@ sub crdt_node
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION crdt_reconcile');
 	return $node;
+}
+
+# Every node of %$nodes subscribes to publication on every other one
+# (copy_data off), and waits until the subscriptions are synchronized.
+sub subscribe_mesh
+{
+	my ($nodes, $publication) = @_;
+	my @names = sort keys %$nodes;
+	for my $to (@names)
+	{
+		for my $from (grep { $_ ne $to } @names)
+		{
+			my $conn = $nodes->{$from}->connstr . ' dbname=postgres';
+			$nodes->{$to}->safe_psql('postgres', "CREATE SUBSCRIPTION sub_${to}_from_$from "
+				. "CONNECTION '$conn' PUBLICATION $publication WITH (copy_data = false)");
+		}
+	}
+	$nodes->{$_}->wait_for_subscription_sync for @names;
 }
 
 1;

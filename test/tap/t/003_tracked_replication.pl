@@ -56,14 +56,7 @@ CREATE PUBLICATION pub FOR TABLE app.moved, app.parts, app.moods, crdt_reconcile
 }
 
 $node{$_} = setup_node($_) for @names;
-for my $pair ([qw(n1 n2)], [qw(n2 n1)])
-{
-	my ($to, $from) = @$pair;
-	my $conn = $node{$from}->connstr . ' dbname=postgres';
-	$node{$to}->safe_psql('postgres',
-		"CREATE SUBSCRIPTION sub_${to}_from_$from CONNECTION '$conn' PUBLICATION pub WITH (copy_data = false)");
-}
-$node{$_}->wait_for_subscription_sync for @names;
+subscribe_mesh(\%node, 'pub');
 
 sub state_of
 {

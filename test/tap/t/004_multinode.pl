@@ -43,16 +43,7 @@ SELECT crdt_reconcile.create_publication('mesh');
 }
 
 $node{$_} = setup_node($_) for @names;
-for my $to (@names)
-{
-	for my $from (grep { $_ ne $to } @names)
-	{
-		my $conn = $node{$from}->connstr . ' dbname=postgres';
-		$node{$to}->safe_psql('postgres',
-			"CREATE SUBSCRIPTION sub_${to}_from_$from CONNECTION '$conn' PUBLICATION mesh WITH (copy_data = false)");
-	}
-}
-$node{$_}->wait_for_subscription_sync for @names;
+subscribe_mesh(\%node, 'mesh');
 
 sub state_of
 {
