@@ -20,26 +20,33 @@ FROM generate_series(1, 10000) k,
      LATERAL (SELECT i, 'agent-' || lpad(i::text, 3, '0') AS name FROM generate_series(0, 99) i) r,
      LATERAL (SELECT 1 + (k * 7919 + r.i * 104729) % 1000 AS amount) a;
 
--- The same rows in a random (but fixed) physical order.
+-- The same rows in the order replicas write them: replica after replica,
+-- each over every key (for r in replicas: for k in keys), so that every
+-- row lands in another group — with the replicas writing in id order, and
+-- in an order unrelated to their ids (as hostnames or uuids would be).
+CREATE TABLE interleaved_rows AS SELECT * FROM replica_rows ORDER BY replica, key;
+CREATE TABLE interleaved_unsorted_rows AS SELECT * FROM replica_rows ORDER BY md5(replica), key;
+
+-- The same rows in a random (but fixed) physical order, as UPDATEs leave them.
 CREATE TABLE shuffled_rows AS SELECT * FROM replica_rows ORDER BY md5(key || '/' || replica);
 
 -- One key, N rows: every row a new replica (in id order, or in random
 -- order), or 100 replicas over and over; the benchmark reads the first N.
 CREATE TABLE one_key_distinct AS
-SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || lpad(n::text, 6, '0')) AS c
-FROM generate_series(1, 800000) n;
+SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || lpad(n::text, 7, '0')) AS c
+FROM generate_series(1, 1000000) n;
 CREATE TABLE one_key_shuffled AS
 SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || md5(n::text)) AS c
-FROM generate_series(1, 800000) n;
+FROM generate_series(1, 1000000) n;
 CREATE TABLE one_key_repeated AS
 SELECT n, crdt_increment('{}'::gcounter, n, 'agent-' || lpad((n % 100)::text, 3, '0')) AS c
-FROM generate_series(1, 800000) n;
+FROM generate_series(1, 1000000) n;
 
 VACUUM FREEZE ANALYZE;
 CREATE EXTENSION pg_prewarm;
 SELECT sum(pg_prewarm(relname::regclass)) > 0 AS prewarmed
-FROM (VALUES ('replica_rows'), ('shuffled_rows'), ('one_key_distinct'), ('one_key_shuffled'),
-             ('one_key_repeated')) t(relname);
+FROM (VALUES ('replica_rows'), ('interleaved_rows'), ('interleaved_unsorted_rows'), ('shuffled_rows'),
+             ('one_key_distinct'), ('one_key_shuffled'), ('one_key_repeated')) t(relname);
 
 -- Sets: 10,000 keys x 100 replica rows, each row 10 distinct elements from
 -- a pool of 1,000 named like element-417, as a gset, as the orset of that

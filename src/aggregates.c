@@ -40,10 +40,14 @@ aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 
 /* ------------------------------------------------------------- counters */
 
+/*
+ * The table alone, 128 bytes, one palloc chunk (it records its kind).  It
+ * allocates with palloc in the current memory context, which the functions
+ * below set to the state's own (the aggregate context, or a deserialized
+ * state's per-row context).
+ */
 typedef struct CounterAggState
 {
-	CrdtAllocator alloc;		/* palloc in the aggregate context */
-	CrdtCounterKind kind;
 	CrdtCounterTable table;
 } CounterAggState;
 
@@ -53,9 +57,8 @@ counter_create(MemoryContext cxt, int kind)
 	CounterAggState *s = MemoryContextAlloc(cxt, sizeof(CounterAggState));
 	CrdtError	err;
 
-	crdt_context_allocator(&s->alloc, cxt);
-	s->kind = (CrdtCounterKind) kind;
-	if (crdt_table_init(&s->table, &s->alloc, &err) != CRDT_OK)
+	if (crdt_table_init(&s->table, (CrdtCounterKind) kind, &crdt_palloc_allocator,
+						&err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	return s;
 }
@@ -63,22 +66,35 @@ counter_create(MemoryContext cxt, int kind)
 static int
 counter_kind(const void *state)
 {
-	return ((const CounterAggState *) state)->kind;
+	return ((const CounterAggState *) state)->table.kind;
+}
+
+/* Merges value (of the state's kind, or its serialized form) in the state's context. */
+static CrdtStatus
+counter_absorb_kind(CounterAggState *s, CrdtCounterKind kind, CrdtSlice value, CrdtError *err)
+{
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(s));
+	CrdtStatus	st = crdt_table_absorb(&s->table, kind, value, err);
+
+	MemoryContextSwitchTo(old);
+	return st;
 }
 
 static CrdtStatus
 counter_absorb(void *state, CrdtSlice value, CrdtError *err)
 {
-	CounterAggState *s = state;
-
-	return crdt_table_absorb(&s->table, s->kind, value, err);
+	return counter_absorb_kind(state, ((CounterAggState *) state)->table.kind, value, err);
 }
 
 static CrdtStatus
 counter_combine(void *left, const void *right, CrdtError *err)
 {
-	return crdt_table_absorb_table(&((CounterAggState *) left)->table,
-								   &((const CounterAggState *) right)->table, err);
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(left));
+	CrdtStatus	st = crdt_table_absorb_table(&((CounterAggState *) left)->table,
+											 &((const CounterAggState *) right)->table, err);
+
+	MemoryContextSwitchTo(old);
+	return st;
 }
 
 /* serialized: a pncounter value (vclock and gcounter use only P) */
@@ -87,13 +103,13 @@ counter_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
 {
 	const CounterAggState *s = state;
 
-	return crdt_table_write(&s->table, serial ? CRDT_PNCOUNTER : s->kind, out, err);
+	return crdt_table_write(&s->table, serial ? CRDT_PNCOUNTER : s->table.kind, out, err);
 }
 
 static CrdtStatus
 counter_read_serial(void *state, CrdtSlice value, CrdtError *err)
 {
-	return crdt_table_absorb(&((CounterAggState *) state)->table, CRDT_PNCOUNTER, value, err);
+	return counter_absorb_kind(state, CRDT_PNCOUNTER, value, err);
 }
 
 static const AggFamily counter_family = {
@@ -378,20 +394,26 @@ agg_serialize(FunctionCallInfo fcinfo, const AggFamily *family)
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
 
-/* Bytes from another process: checked in full, as any binary input is. */
+/*
+ * Bytes from another process: checked in full, as any binary input is.
+ * The state is built in the current memory context, which the executor
+ * resets for every input row: the combine function merges it into the
+ * group's state, and a state per row must not pile up in the aggregate
+ * context (a hashed Finalize Aggregate would hold every one of them).
+ */
 static Datum
 agg_deserialize(FunctionCallInfo fcinfo, const AggFamily *family, int kinds)
 {
-	MemoryContext cxt = aggregate_context(fcinfo, "crdt_merge deserialize");
 	CrdtSlice	bytes = CRDT_GETARG_SLICE(0);
 	void	   *state;
 	CrdtError	err;
 
+	(void) aggregate_context(fcinfo, "crdt_merge deserialize");
 	if (bytes.len < 1 || bytes.data[0] >= kinds)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid crdt_merge state")));
-	state = family->create(cxt, bytes.data[0]);
+	state = family->create(CurrentMemoryContext, bytes.data[0]);
 	if (family->read_serial(state, (CrdtSlice) {bytes.data + 1, bytes.len - 1}, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	PG_RETURN_POINTER(state);

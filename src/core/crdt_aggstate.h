@@ -12,55 +12,60 @@
 
 /* --------------------------------------------- aggregate transition table
  *
- * The in-memory state of crdt_merge(T).  It starts in run mode: while the
- * entries of each map arrive in increasing id order (typical when rows
- * come in (key, replica) order), each is appended to the encoded map being
- * built, so a row costs a decode, a compare and an append, the state is as
- * compact as the stored value, and the final function sorts nothing; a
- * repeat of the last id only raises its count.  The first entry that
- * arrives out of order moves everything
- * into a hash table from (map, id) to count (16 bytes per entry, a 4-byte
- * index slot, the id bytes once), which takes any order at O(1) expected
- * per entry and sorts once at the end.
+ * The in-memory state of crdt_merge(T): a log of the entries merged into
+ * it — (id, count), or (id, P count, N count) for a pncounter — each
+ * front-coded against the one before it, in arrival order.  While the ids
+ * arrive in strictly increasing order (rows in (key, replica) order, or
+ * keys interleaved replica by replica) the log is the encoded map: a row
+ * costs a decode, a compare and an append, a repeat of the last id only
+ * raises its counts, and the final function copies it.  Entries out of
+ * order are appended just the same, as an unsorted tail that is sorted,
+ * merged and de-duplicated (by maximum) when written, or folded into the
+ * sorted head once it outgrows both fold_min bytes and the head: the log
+ * stays within about twice the merged log plus fold_min and the cost
+ * O(n log n), whatever the order.  It is kept in chunks of doubling size
+ * that are never moved, so groups growing side by side leave no buffers
+ * behind.
  */
 
-typedef struct CrdtTableEntry
+/* A piece of a table's log: whole entries, never moved. */
+typedef struct CrdtTableChunk
 {
-	uint64_t	count;
-	uint32_t	id_offset;		/* into CrdtCounterTable.ids */
-	uint8_t		len;
-	uint8_t		half;			/* 0: the map of vclock/gcounter or P; 1: N */
-} CrdtTableEntry;
-
-typedef struct CrdtTableRun
-{
-	CrdtBuf		body;			/* encoded entries, without the terminator */
-	CrdtMapWriter writer;		/* appends to body; remembers the last id */
-} CrdtTableRun;
+	struct CrdtTableChunk *next;
+	uint32_t	used;			/* bytes of entries (the last chunk's end at pos) */
+	uint32_t	cap;
+	uint8_t		data[];
+} CrdtTableChunk;
 
 typedef struct CrdtCounterTable
 {
-	bool		run_mode;
-	CrdtTableRun run[2];		/* one per map, in run mode */
-	/* hash mode */
-	uint32_t   *index;			/* 0 empty, else hash tag << 25 | entry + 1 */
-	size_t		index_size;		/* a power of two, at most 3/4 used */
-	CrdtTableEntry *entries;
-	size_t		used;
-	size_t		capacity;
-	uint8_t    *ids;
-	size_t		ids_len;
-	size_t		ids_capacity;
-	bool		in_order;		/* entries still sorted: no final sort */
-	size_t		per_half[2];	/* entries in each map, for the size limit */
+	CrdtTableChunk *first;		/* the log */
+	CrdtTableChunk *last;
+	uint8_t    *pos;			/* where the next entry goes, in last */
+	uint32_t	room;			/* bytes free at pos */
+	uint32_t	len;			/* bytes of entries */
+	uint32_t	sorted_len;		/* the head: bytes of strictly increasing entries */
+	uint32_t	sorted_entries; /* entries in the head */
+	uint32_t	tail_entries;	/* entries after it */
+	uint16_t	fold_min;		/* tail bytes kept unsorted (1024; tests lower it) */
+	uint8_t		kind;			/* CrdtCounterKind */
+	uint8_t		maps;			/* counts per entry: 1, or 2 for a pncounter */
+	uint8_t		absent;			/* bit h: an entry has no count in map h */
+	uint8_t		counts_back;	/* the last entry's counts start this far before pos */
+	uint8_t		prev_len;
+	uint8_t		prev[CRDT_REPLICA_ID_MAX];	/* the last entry's id */
 	const CrdtAllocator *alloc;
 } CrdtCounterTable;
 
-CrdtStatus	crdt_table_init(CrdtCounterTable *t, const CrdtAllocator *alloc,
-							CrdtError *err);
+/*
+ * A table for values of kind (and their serialized form, a pncounter
+ * value: a vclock or gcounter table ignores its N map).  128 bytes.
+ */
+CrdtStatus	crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind,
+							const CrdtAllocator *alloc, CrdtError *err);
 void		crdt_table_free(CrdtCounterTable *t);
 
-/* Merges one count into map half (0 or 1) of id, by maximum. */
+/* Merges one count into map half (0 or 1) of id, by maximum (one map: half 1 is ignored). */
 CrdtStatus	crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len,
 						   int half, uint64_t count, CrdtError *err);
 
@@ -75,6 +80,41 @@ CrdtStatus	crdt_table_absorb_table(CrdtCounterTable *t, const CrdtCounterTable *
 /* Writes the canonical value of the given kind (sorted by id). */
 CrdtStatus	crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind,
 							 CrdtBuf *out, CrdtError *err);
+
+/*
+ * For table.c, from tablesort.c: a log entry decoded for sorting (its id's
+ * first 16 bytes as two big-endian integers, zero-padded, the rest in an
+ * arena) and the tail's sort keys.
+ */
+typedef struct CrdtTableItem
+{
+	uint64_t	w0;
+	uint64_t	w1;
+	uint64_t	count[2];
+	uint32_t	rest;			/* ids over 16 bytes: bytes 16.. in the arena */
+	uint32_t	len;
+} CrdtTableItem;
+
+typedef struct CrdtTableKey
+{
+	uint64_t	key;			/* 8 id bytes from where the tail's ids differ */
+	uint32_t	len;
+	uint32_t	item;
+} CrdtTableKey;
+
+/* padded: the id, zero-padded to at least 16 bytes */
+void		crdt_table_item_set(CrdtTableItem *it, const uint8_t *padded, size_t len,
+								CrdtBuf *arena);
+void		crdt_table_item_id(const CrdtTableItem *it, const uint8_t *arena, uint8_t *id);
+int			crdt_table_item_cmp(const CrdtTableItem *a, const CrdtTableItem *b,
+								const uint8_t *arena);
+
+/*
+ * Sorts n items whose ids share their first common bytes: keys holds 2n;
+ * returns the sorted keys, somewhere in it.
+ */
+const CrdtTableKey *crdt_table_sort(const CrdtTableItem *items, size_t n, CrdtTableKey *keys,
+									const uint8_t *arena, size_t common);
 
 /* ------------------------------------------ set and dotted aggregates
  *

@@ -1,27 +1,36 @@
 /*
  * table.c — the transition state of the crdt_merge aggregates.
  *
- * Run mode: per map, entries arriving in increasing id order are appended
- * to an encoded body with the map writer; a repeat of the last id only
- * rewrites that entry's count.
+ * The state is one log of entries (id, count) — (id, P count, N count) for
+ * a pncounter, 0 where a map lacks the id — each front-coded against the
+ * entry before it, in arrival order.  While ids arrive in strictly
+ * increasing order the log is the encoded map (or both maps, entry by
+ * entry): a repeat of the last id only raises its counts in place, and
+ * writing is a copy.  An entry out of order is appended the same way,
+ * starting an unsorted tail; the tail is sorted (tablesort.c), merged with
+ * the sorted head and de-duplicated by maximum when the state is written,
+ * and folded into the head in place once it outgrows both fold_min bytes
+ * and the head.  That keeps the log within about twice the merged log plus
+ * fold_min bytes (its chunks within twice that), and the cost O(n log n)
+ * in the entries absorbed, in any order.
  *
- * Hash mode, entered at the first entry out of order: entries live in one
- * array in arrival order; an open-addressing index (linear probing,
- * power-of-two size, at most 3/4 full) maps (half, id) to them, and each
- * index slot carries 7 bits of the hash so that a probe rarely touches an
- * entry that does not match.  Id bytes are appended once, to one buffer
- * addressed by offset.
+ * The log is a list of chunks, each twice the size of the one before (64
+ * bytes, then 128, up to 64 kB), none ever moved or freed until the log
+ * is: groups that grow side by side (rows in random order, or keys
+ * interleaved) would otherwise leave behind every smaller buffer they
+ * outgrew, as many bytes again as they hold.  An entry is never split
+ * between chunks, so a chunk is a run of whole entries.
  */
 #include "crdt_core.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_BITS 25
-#define INDEX_ENTRY_MASK ((UINT32_C(1) << INDEX_BITS) - 1)
-#define INITIAL_INDEX_SIZE 16
-#define INITIAL_CAPACITY 8
-#define ID_HASH_SEED UINT64_C(0x5ca1ab1e0ddba11)
+/* an unsorted tail of up to this many bytes is sorted only when written */
+#define LOG_FOLD_MIN 1024
+/* palloc sizes of chunks, header included: the first, and the largest */
+#define CHUNK_FIRST 64
+#define CHUNK_MAX 65536
 
 static CrdtStatus
 too_many(CrdtError *err)
@@ -31,241 +40,577 @@ too_many(CrdtError *err)
 }
 
 CrdtStatus
-crdt_table_init(CrdtCounterTable *t, const CrdtAllocator *alloc, CrdtError *err)
+crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind, const CrdtAllocator *alloc,
+				CrdtError *err)
 {
 	(void) err;
-	memset(t, 0, sizeof(*t));
+	memset(t, 0, sizeof(*t));	/* no allocation until the first entry */
 	t->alloc = alloc;
-	t->run_mode = true;
-	for (int h = 0; h < 2; h++)
-	{
-		/* no allocation until the first byte: most states use one map */
-		t->run[h].body.alloc = alloc;
-		crdt_map_writer_init(&t->run[h].writer, &t->run[h].body);
-	}
+	t->fold_min = LOG_FOLD_MIN;
+	t->kind = (uint8_t) kind;
+	t->maps = kind == CRDT_PNCOUNTER ? 2 : 1;
 	return CRDT_OK;
 }
 
 void
 crdt_table_free(CrdtCounterTable *t)
 {
-	for (int h = 0; h < 2; h++)
-		crdt_buf_free(&t->run[h].body);
-	if (t->index != NULL)
-		t->alloc->release(t->alloc->ctx, t->index);
-	if (t->entries != NULL)
-		t->alloc->release(t->alloc->ctx, t->entries);
-	if (t->ids != NULL)
-		t->alloc->release(t->alloc->ctx, t->ids);
-	t->index = NULL;
-	t->entries = NULL;
-	t->ids = NULL;
-	t->used = 0;
+	for (CrdtTableChunk *c = t->first, *next; c != NULL; c = next)
+	{
+		next = c->next;
+		t->alloc->release(t->alloc->ctx, c);
+	}
+	t->first = t->last = NULL;
+	t->pos = NULL;
+	t->room = t->len = t->sorted_len = t->sorted_entries = t->tail_entries = 0;
+	t->prev_len = 0;
+	t->absent = 0;
 }
 
-/* ------------------------------------------------------------ hash mode */
+/* ------------------------------------------------------------- the log */
 
-static uint32_t
-entry_hash(const uint8_t *id, size_t len, int half)
+/* Length of the common prefix of a and b, a word at a time while it can. */
+static inline size_t
+common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	return crdt_fast_hash(id, len, ID_HASH_SEED ^ (uint64_t) half);
+	size_t		limit = alen < blen ? alen : blen;
+	size_t		n = 0;
+
+	while (n + 8 <= limit)
+	{
+		uint64_t	wa;
+		uint64_t	wb;
+
+		memcpy(&wa, a + n, 8);
+		memcpy(&wb, b + n, 8);
+		if (wa != wb)
+			break;
+		n += 8;
+	}
+	while (n < limit && a[n] == b[n])
+		n++;
+	return n;
 }
 
-/* Grows *array (of elem bytes each) so it holds at least need elements. */
-static bool
-grow_array(const CrdtAllocator *alloc, void **array, size_t *capacity, size_t need,
-		   size_t elem)
+/* Bytes of entries in chunk c (the last one's end at pos). */
+static inline size_t
+chunk_used(const CrdtCounterTable *t, const CrdtTableChunk *c)
 {
-	size_t		cap = *capacity;
-	void	   *grown;
-
-	if (need <= cap)
-		return true;
-	while (cap < need)
-		cap *= 2;
-	grown = alloc->resize(alloc->ctx, *array, cap * elem);
-	if (grown == NULL)
-		return false;
-	*array = grown;
-	*capacity = cap;
-	return true;
-}
-
-static CrdtStatus
-hash_init(CrdtCounterTable *t, CrdtError *err)
-{
-	const CrdtAllocator *alloc = t->alloc;
-
-	t->index_size = INITIAL_INDEX_SIZE;
-	t->capacity = INITIAL_CAPACITY;
-	t->ids_capacity = INITIAL_CAPACITY * 16;
-	t->index = alloc->alloc(alloc->ctx, t->index_size * sizeof(uint32_t));
-	t->entries = alloc->alloc(alloc->ctx, t->capacity * sizeof(CrdtTableEntry));
-	t->ids = alloc->alloc(alloc->ctx, t->ids_capacity);
-	if (t->index == NULL || t->entries == NULL || t->ids == NULL)
-		return crdt_nomem(err);
-	memset(t->index, 0, t->index_size * sizeof(uint32_t));
-	t->in_order = true;
-	return CRDT_OK;
-}
-
-static void
-index_insert(uint32_t *index, size_t size, uint32_t hash, size_t entry)
-{
-	size_t		mask = size - 1;
-	size_t		pos = hash & mask;
-
-	while (index[pos] != 0)
-		pos = (pos + 1) & mask;
-	index[pos] = (hash >> INDEX_BITS) << INDEX_BITS | (uint32_t) (entry + 1);
+	return c == t->last ? (size_t) (t->pos - c->data) : c->used;
 }
 
 /*
- * Growing re-hashes every entry, so small indexes grow fourfold: a group
- * of a hundred replicas is re-hashed twice rather than four times.
+ * Room for an entry of up to need bytes at pos: in the last chunk, or a
+ * new one twice its size.  The log stays under 4 GB (its sizes are 32-bit).
  */
-static CrdtStatus
-grow_index(CrdtCounterTable *t, CrdtError *err)
+static inline bool
+log_reserve(CrdtCounterTable *t, size_t need)
 {
-	size_t		size = t->index_size * (t->index_size < 1024 ? 4 : 2);
-	uint32_t   *index = t->alloc->alloc(t->alloc->ctx, size * sizeof(uint32_t));
+	size_t		size;
+	CrdtTableChunk *c;
 
-	if (index == NULL)
-		return crdt_nomem(err);
-	memset(index, 0, size * sizeof(uint32_t));
-	for (size_t k = 0; k < t->used; k++)
+	if (t->room >= need)
+		return true;
+	size = t->last == NULL ? CHUNK_FIRST
+		: 2 * (offsetof(CrdtTableChunk, data) + t->last->cap);
+	if (size > CHUNK_MAX)
+		size = CHUNK_MAX;
+	while (size - offsetof(CrdtTableChunk, data) < need)
+		size *= 2;				/* a first entry with a long id */
+	if ((uint64_t) t->len + size > UINT32_MAX)
+		return false;
+	c = t->alloc->alloc(t->alloc->ctx, size);
+	if (c == NULL)
+		return false;
+	c->next = NULL;
+	c->used = 0;
+	c->cap = (uint32_t) (size - offsetof(CrdtTableChunk, data));
+	if (t->last == NULL)
+		t->first = c;
+	else
 	{
-		const CrdtTableEntry *e = &t->entries[k];
-
-		index_insert(index, size, entry_hash(t->ids + e->id_offset, e->len, e->half), k);
+		t->last->used = (uint32_t) (t->pos - t->last->data);
+		t->last->next = c;
 	}
-	t->alloc->release(t->alloc->ctx, t->index);
-	t->index = index;
-	t->index_size = size;
-	return CRDT_OK;
+	t->last = c;
+	t->pos = c->data;
+	t->room = c->cap;
+	return true;
 }
 
-static CrdtStatus
-hash_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half, uint64_t count,
-		 CrdtError *err)
+/* Walks a log's entries, chunk after chunk. */
+typedef struct LogWalk
 {
-	uint32_t	hash = entry_hash(id, len, half);
-	uint32_t	tag = hash >> INDEX_BITS;
-	size_t		mask = t->index_size - 1;
-	CrdtTableEntry *e;
-	CrdtStatus	st;
+	const CrdtCounterTable *t;
+	const CrdtTableChunk *c;
+	const uint8_t *p;			/* the next entry */
+	const uint8_t *end;			/* of c's entries */
+} LogWalk;
 
-	for (size_t pos = hash & mask; t->index[pos] != 0; pos = (pos + 1) & mask)
+static inline void
+walk_start(LogWalk *w, const CrdtCounterTable *t)
+{
+	w->t = t;
+	w->c = t->first;
+	w->p = w->end = NULL;
+	if (w->c != NULL)
 	{
-		uint32_t	slot = t->index[pos];
-
-		if (slot >> INDEX_BITS != tag)
-			continue;
-		e = &t->entries[(slot & INDEX_ENTRY_MASK) - 1];
-		if (e->len == len && e->half == half && memcmp(t->ids + e->id_offset, id, len) == 0)
-		{
-			if (count > e->count)
-				e->count = count;
-			return CRDT_OK;
-		}
+		w->p = w->c->data;
+		w->end = w->p + chunk_used(t, w->c);
 	}
+}
 
-	if (t->per_half[half] >= CRDT_MAX_ENTRIES)
+/* True with w->p at the next entry, false after the last. */
+static inline bool
+walk_more(LogWalk *w)
+{
+	while (w->p == w->end)
+	{
+		if (w->c == NULL || w->c->next == NULL)
+			return false;
+		w->c = w->c->next;
+		w->p = w->c->data;
+		w->end = w->p + chunk_used(w->t, w->c);
+	}
+	return true;
+}
+
+/* An entry's size at most, its counts at their longest (raise_last needs that room). */
+static inline size_t
+entry_room(const CrdtCounterTable *t, size_t len, size_t shared)
+{
+	return 2 + (len - shared) + (size_t) t->maps * CRDT_VARINT_MAX;
+}
+
+/*
+ * Appends an entry sharing exactly "shared" bytes with the last one, at
+ * pos, entry_room being free: both lengths are at most 64, one varint
+ * byte each; then the counts, 0 for a map without the id.
+ */
+static inline void
+append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
+			 const uint64_t count[2])
+{
+	uint8_t    *p = t->pos;
+	uint8_t    *counts;
+
+	*p++ = (uint8_t) (len - shared);
+	*p++ = (uint8_t) shared;
+	memcpy(p, id + shared, len - shared);
+	p += len - shared;
+	counts = p;
+	p += crdt_varint_encode(p, count[0]);
+	if (t->maps == 2)
+	{
+		p += crdt_varint_encode(p, count[1]);
+		t->absent |= (uint8_t) ((count[0] == 0) | (count[1] == 0) << 1);
+	}
+	t->counts_back = (uint8_t) (p - counts);
+	t->len += (uint32_t) (p - t->pos);
+	t->room -= (uint32_t) (p - t->pos);
+	t->pos = p;
+	memcpy(t->prev + shared, id + shared, len - shared);
+	t->prev_len = (uint8_t) len;
+}
+
+/* Reads the counts at *p (written by append_entry) and steps over them. */
+static inline void
+read_counts(const uint8_t **p, const uint8_t *end, int maps, uint64_t count[2])
+{
+	count[1] = 0;
+	(void) crdt_varint_decode(p, end, &count[0]);
+	if (maps == 2)
+		(void) crdt_varint_decode(p, end, &count[1]);
+}
+
+/* The last entry's id is the id: keep the larger counts, in place. */
+static void
+raise_last(CrdtCounterTable *t, const uint64_t count[2])
+{
+	uint8_t    *counts = t->pos - t->counts_back;
+	const uint8_t *p = counts;
+	uint64_t	last[2];
+	bool		in_head = t->sorted_len == t->len;
+	uint8_t    *w = counts;
+
+	read_counts(&p, t->pos, t->maps, last);
+	if (count[0] <= last[0] && count[1] <= last[1])
+		return;
+	/* room for the longest counts: entry_room left it */
+	w += crdt_varint_encode(w, count[0] > last[0] ? count[0] : last[0]);
+	if (t->maps == 2)
+		w += crdt_varint_encode(w, count[1] > last[1] ? count[1] : last[1]);
+	t->len = t->len - t->counts_back + (uint32_t) (w - counts);
+	t->room = t->room + t->counts_back - (uint32_t) (w - counts);
+	t->counts_back = (uint8_t) (w - counts);
+	t->pos = w;
+	if (in_head)
+		t->sorted_len = t->len;
+}
+
+static CrdtStatus fold(CrdtCounterTable *t, CrdtError *err);
+
+/* Merges (id, counts) into the log: what every input row costs. */
+static inline CrdtStatus
+log_put(CrdtCounterTable *t, const uint8_t *id, size_t len, const uint64_t count[2],
+		CrdtError *err)
+{
+	size_t		shared;
+	bool		in_order = t->sorted_len == t->len;
+	uint32_t	tail;
+
+	if (count[0] == 0 && count[1] == 0)
+		return CRDT_OK;			/* max with 0 changes nothing */
+	shared = common_prefix(t->prev, t->prev_len, id, len);
+	if (shared == len && len == t->prev_len && t->len > 0)
+	{
+		raise_last(t, count);
+		return CRDT_OK;
+	}
+	/* the first entry, or one after the last id (not a prefix of it) */
+	if (in_order && t->len > 0 &&
+		(shared == len || (shared < t->prev_len && id[shared] < t->prev[shared])))
+		in_order = false;
+	/* each map is checked exactly when written; this only bounds memory */
+	if (in_order && t->sorted_entries >= (uint32_t) t->maps * CRDT_MAX_ENTRIES)
 		return too_many(err);
-	if ((t->used + 1) * 4 > t->index_size * 3 &&
-		(st = grow_index(t, err)) != CRDT_OK)
-		return st;
-	if (!grow_array(t->alloc, (void **) &t->entries, &t->capacity, t->used + 1,
-					sizeof(CrdtTableEntry)) ||
-		!grow_array(t->alloc, (void **) &t->ids, &t->ids_capacity, t->ids_len + len, 1))
+	if (!log_reserve(t, entry_room(t, len, shared)))
 		return crdt_nomem(err);
-
-	if (t->in_order && t->used > 0)
+	append_entry(t, id, len, shared, count);
+	if (in_order)
 	{
-		const CrdtTableEntry *last = &t->entries[t->used - 1];
-
-		if (half < last->half ||
-			(half == last->half &&
-			 crdt_bytes_cmp(id, len, t->ids + last->id_offset, last->len) < 0))
-			t->in_order = false;
+		t->sorted_len = t->len;
+		t->sorted_entries++;
+		return CRDT_OK;
 	}
-
-	e = &t->entries[t->used];
-	e->count = count;
-	e->id_offset = (uint32_t) t->ids_len;
-	e->len = (uint8_t) len;
-	e->half = (uint8_t) half;
-	memcpy(t->ids + t->ids_len, id, len);
-	t->ids_len += len;
-	index_insert(t->index, t->index_size, hash, t->used);
-	t->used++;
-	t->per_half[half]++;
+	t->tail_entries++;
+	tail = t->len - t->sorted_len;
+	if (tail > t->fold_min && tail > t->sorted_len)
+		return fold(t, err);
 	return CRDT_OK;
 }
 
-/* ------------------------------------------------------------- run mode */
+/* --------------------------------------------------------- the merged log */
 
-/* Leaves run mode: every entry so far goes into a new hash table. */
-static CrdtStatus
-spill(CrdtCounterTable *t, CrdtError *err)
+/*
+ * A log with an unsorted tail, decoded: the head's items (sorted and
+ * distinct) and the tail's, sorted; merged_next yields every id once, in
+ * order, with its largest counts.
+ */
+typedef struct Merged
 {
-	CrdtStatus	st;
+	const CrdtTableItem *head;
+	size_t		nh;
+	const CrdtTableItem *tail;	/* in log order */
+	const CrdtTableKey *order;	/* the tail's, sorted */
+	size_t		nt;
+	size_t		i;				/* the next head item */
+	size_t		j;				/* the next tail key */
+	CrdtTableItem *block;
+	CrdtBuf		arena;			/* bytes 16.. of longer ids */
+} Merged;
 
-	if ((st = hash_init(t, err)) != CRDT_OK)
-		return st;
-	for (int h = 0; h < 2; h++)
+/*
+ * Decodes the log's entries into items, in log order; returns how many
+ * bytes all the tail's ids share at their start.
+ */
+static size_t
+decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
+{
+	uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
+	uint8_t		first[CRDT_REPLICA_ID_MAX];
+	size_t		common = 0;
+	size_t		n = 0;
+	LogWalk		w;
+
+	for (walk_start(&w, t); walk_more(&w); n++)
 	{
-		CrdtTableRun *run = &t->run[h];
-		CrdtMapReader r;
-		CrdtMapEntry e;
-		int			rc;
+		const uint8_t *p = w.p;
+		size_t		suffix = p[0];
+		size_t		shared = p[1];
+		size_t		len = shared + suffix;
 
-		run->writer.out = &run->body;
-		crdt_map_writer_finish(&run->writer);
-		if (run->body.failed)
-			return crdt_nomem(err);
-		crdt_map_reader_init(&r, run->body.data, run->body.len, 0);
-		while ((rc = crdt_map_reader_next(&r, &e, err)) > 0)
-			if ((st = hash_put(t, e.id, e.len, h, e.count, err)) != CRDT_OK)
-				return st;
-		if (rc < 0)
-			return err->status;
-		crdt_buf_free(&run->body);
+		if (n == t->sorted_entries)
+		{
+			memcpy(first + shared, p + 2, suffix);
+			memcpy(first, id, shared);
+			common = len;
+		}
+		memcpy(id + shared, p + 2, suffix);
+		if (n > t->sorted_entries)
+			common = common_prefix(first, common, id, len);
+		if (len < 16)
+			memset(id + len, 0, 16 - len);	/* zero padding for the integers */
+		p += 2 + suffix;
+		read_counts(&p, w.end, t->maps, items[n].count);
+		crdt_table_item_set(&items[n], id, len, arena);
+		w.p = p;
 	}
-	t->run_mode = false;
+	return common;
+}
+
+static CrdtStatus
+merge_log(const CrdtCounterTable *t, Merged *m, CrdtError *err)
+{
+	const CrdtAllocator *alloc = t->alloc;
+	size_t		nh = t->sorted_entries;
+	size_t		nt = t->tail_entries;
+	size_t		common;
+
+	memset(m, 0, sizeof(*m));
+	m->arena.alloc = alloc;		/* allocated only for long ids */
+	/* the items, then the tail's keys and the sort's scratch keys */
+	m->block = alloc->alloc(alloc->ctx,
+							(nh + nt) * sizeof(CrdtTableItem) + 2 * nt * sizeof(CrdtTableKey));
+	if (m->block == NULL)
+		return crdt_nomem(err);
+	common = decode_items(t, m->block, &m->arena);
+	if (m->arena.failed)
+		return crdt_nomem(err);
+	m->head = m->block;
+	m->nh = nh;
+	m->tail = m->block + nh;
+	m->nt = nt;
+	m->order = crdt_table_sort(m->tail, nt, (CrdtTableKey *) (m->block + nh + nt),
+							   m->arena.data, common);
 	return CRDT_OK;
 }
+
+/* crdt_table_item_cmp, inline while the first 16 bytes decide */
+static inline int
+item_cmp(const CrdtTableItem *a, const CrdtTableItem *b, const uint8_t *arena)
+{
+	if (a->w0 != b->w0)
+		return a->w0 < b->w0 ? -1 : 1;
+	if (a->w1 != b->w1)
+		return a->w1 < b->w1 ? -1 : 1;
+	if (a->len <= 16 || b->len <= 16)
+		return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
+	return crdt_table_item_cmp(a, b, arena);
+}
+
+/* The next id into *out, with its largest counts; false after the last. */
+static inline bool
+merged_next(Merged *m, CrdtTableItem *out)
+{
+	const CrdtTableItem *next;
+
+	if (m->i >= m->nh && m->j >= m->nt)
+		return false;
+	/* the head is distinct: a tail item equal to one comes after it */
+	if (m->j >= m->nt ||
+		(m->i < m->nh &&
+		 item_cmp(&m->head[m->i], &m->tail[m->order[m->j].item], m->arena.data) <= 0))
+		next = &m->head[m->i++];
+	else
+		next = &m->tail[m->order[m->j++].item];
+	*out = *next;
+	for (; m->j < m->nt; m->j++)
+	{
+		const CrdtTableItem *same = &m->tail[m->order[m->j].item];
+
+		if (item_cmp(out, same, m->arena.data) != 0)
+			break;
+		for (int h = 0; h < 2; h++)
+			if (same->count[h] > out->count[h])
+				out->count[h] = same->count[h];
+	}
+	return true;
+}
+
+static void
+merged_free(const CrdtAllocator *alloc, Merged *m)
+{
+	if (m->block != NULL)
+		alloc->release(alloc->ctx, m->block);
+	crdt_buf_free(&m->arena);
+}
+
+/* Replaces the log by its merged form: sorted, each id once. */
+static CrdtStatus
+fold(CrdtCounterTable *t, CrdtError *err)
+{
+	CrdtCounterTable folded = *t;
+	Merged		m;
+	CrdtTableItem it;
+	CrdtStatus	st;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+
+	folded.first = folded.last = NULL;
+	folded.pos = NULL;
+	folded.room = folded.len = folded.sorted_entries = folded.tail_entries = 0;
+	folded.prev_len = 0;
+	folded.absent = 0;
+	if ((st = merge_log(t, &m, err)) == CRDT_OK)
+		while (merged_next(&m, &it))
+		{
+			size_t		shared;
+
+			crdt_table_item_id(&it, m.arena.data, id);
+			shared = common_prefix(folded.prev, folded.prev_len, id, it.len);
+			if (!log_reserve(&folded, entry_room(&folded, it.len, shared)))
+			{
+				st = crdt_nomem(err);
+				break;
+			}
+			append_entry(&folded, id, it.len, shared, it.count);
+			folded.sorted_entries++;
+		}
+	merged_free(t->alloc, &m);
+	if (st != CRDT_OK)
+	{
+		crdt_table_free(&folded);
+		return st;
+	}
+	folded.sorted_len = folded.len;
+	crdt_table_free(t);
+	*t = folded;
+	return CRDT_OK;
+}
+
+/* ------------------------------------------------------------- writing */
+
+/* Map h of a log with an unsorted tail; false past the entry limit. */
+static bool
+write_merged(Merged *m, int h, CrdtBuf *out)
+{
+	CrdtMapWriter w;
+	CrdtTableItem it;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+
+	m->i = m->j = 0;
+	crdt_map_writer_init(&w, out);
+	while (merged_next(m, &it))
+	{
+		if (it.count[h] == 0)
+			continue;
+		crdt_table_item_id(&it, m->arena.data, id);
+		crdt_map_writer_add(&w, id, it.len, it.count[h]);
+	}
+	crdt_map_writer_finish(&w);
+	return w.entries <= CRDT_MAX_ENTRIES;
+}
+
+/* Map h of a sorted log of two maps, each entry through a map writer. */
+static bool
+write_sorted_map(const CrdtCounterTable *t, int h, CrdtBuf *out)
+{
+	CrdtMapWriter w;
+	LogWalk		walk;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+	uint64_t	count[2];
+
+	crdt_map_writer_init(&w, out);
+	for (walk_start(&walk, t); walk_more(&walk);)
+	{
+		const uint8_t *p = walk.p;
+		size_t		suffix = p[0];
+		size_t		shared = p[1];
+
+		memcpy(id + shared, p + 2, suffix);
+		p += 2 + suffix;
+		read_counts(&p, walk.end, 2, count);
+		walk.p = p;
+		if (count[h] != 0)
+			crdt_map_writer_add(&w, id, shared + suffix, count[h]);
+	}
+	crdt_map_writer_finish(&w);
+	return w.entries <= CRDT_MAX_ENTRIES;
+}
+
+/*
+ * Both maps of a sorted log in which every entry has both counts, in one
+ * pass: each entry copied twice with one of its counts (the same ids, so
+ * the same shared prefixes), P's at the end of out, N's after room for
+ * all of P, then moved down behind P.
+ */
+static void
+write_sorted_both(const CrdtCounterTable *t, CrdtBuf *out)
+{
+	uint8_t    *o[2];
+	uint8_t    *n_start;
+	LogWalk		w;
+
+	if (!crdt_buf_reserve(out, 2 * (size_t) t->len + 2))
+		return;					/* out->failed says why */
+	o[0] = out->data + out->len;
+	o[1] = n_start = o[0] + t->len + 1;
+	for (walk_start(&w, t); walk_more(&w);)
+	{
+		size_t		head = 2 + w.p[0];
+		const uint8_t *c = w.p + head;
+
+		memcpy(o[0], w.p, head);
+		memcpy(o[1], w.p, head);
+		o[0] += head;
+		o[1] += head;
+		for (int k = 0; k < 2; k++)
+			do
+				*o[k]++ = *c;
+			while (*c++ & 0x80);
+		w.p = c;
+	}
+	*o[0]++ = 0;
+	*o[1]++ = 0;
+	memmove(o[0], n_start, (size_t) (o[1] - n_start));
+	out->len = (size_t) (o[0] - out->data) + (size_t) (o[1] - n_start);
+}
+
+/* Does not change t: a final function may run more than once per state. */
+CrdtStatus
+crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
+				 CrdtError *err)
+{
+	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
+	bool		fits = true;
+	Merged		m;
+	CrdtStatus	st = CRDT_OK;
+
+	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
+	if (t->sorted_len != t->len)
+	{
+		if ((st = merge_log(t, &m, err)) == CRDT_OK)
+			for (int h = 0; h < t->maps && h < halves; h++)
+				fits &= write_merged(&m, h, out);
+		merged_free(t->alloc, &m);
+	}
+	else if (t->maps == 1)
+	{
+		/* the log is the map, chunk after chunk */
+		for (const CrdtTableChunk *c = t->first; c != NULL; c = c->next)
+			crdt_buf_put(out, c->data, chunk_used(t, c));
+		crdt_buf_put_byte(out, 0);
+	}
+	else if (halves == 2 && t->absent == 0 && t->len > 0)
+		write_sorted_both(t, out);	/* entries <= CRDT_MAX_ENTRIES: log_put */
+	else
+		for (int h = 0; h < halves; h++)
+			fits &= write_sorted_map(t, h, out);
+	if (st != CRDT_OK)
+		return st;
+	/* a vclock or gcounter table written as a pncounter: N is empty */
+	for (int h = t->maps; h < halves; h++)
+		crdt_buf_put_byte(out, 0);
+	if (!fits)
+		return too_many(err);
+	return out->failed ? crdt_nomem(err) : CRDT_OK;
+}
+
+/* ----------------------------------------------------------- absorbing */
 
 CrdtStatus
 crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half,
 			   uint64_t count, CrdtError *err)
 {
-	CrdtTableRun *run = &t->run[half];
-	CrdtStatus	st;
+	uint64_t	counts[2] = {0, 0};
 
-	/* max with 0 changes nothing; merge_next must never see a zero count */
-	if (count == 0)
-		return CRDT_OK;
 	if (len == 0 || len > CRDT_REPLICA_ID_MAX || half < 0 || half > 1)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "invalid table entry");
-	if (!t->run_mode)
-		return hash_put(t, id, len, half, count, err);
-	if (run->writer.entries >= CRDT_MAX_ENTRIES)
-		return too_many(err);
-	run->writer.out = &run->body;	/* the table may have been moved */
-	switch (crdt_map_writer_merge_next(&run->writer, id, len, count))
-	{
-		case 1:
-		case 0:
-			return run->body.failed ? crdt_nomem(err) : CRDT_OK;
-		default:
-			if ((st = spill(t, err)) != CRDT_OK)
-				return st;
-			return hash_put(t, id, len, half, count, err);
-	}
+	if (half >= t->maps)
+		return CRDT_OK;			/* a vclock or gcounter has no N map */
+	counts[half] = count;
+	return log_put(t, id, len, counts, err);
 }
-
-/* ---------------------------------------------------------------- both */
 
 /*
  * Decodes a value whose maps hold at most one entry each — the shape of
@@ -306,13 +651,38 @@ decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 		e->len = p[0];
 		e->id = p + 2;
 		p += 2 + e->len;
-		if (crdt_replica_id_check(e->id, e->len) != NULL ||
-			crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
+		/* a pncounter row's N entry is usually its P entry's replica */
+		if ((h == 0 || found[0].count == 0 || e->len != found[0].len ||
+			 common_prefix(e->id, e->len, found[0].id, e->len) != e->len) &&
+			crdt_replica_id_check(e->id, e->len) != NULL)
+			return false;
+		if (crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
 			e->count == 0 || e->count > (uint64_t) INT64_MAX ||
 			p >= end || *p++ != 0)
 			return false;
 	}
 	return p == end;
+}
+
+/* A valid pncounter value into a table of two maps: both maps walked together. */
+static CrdtStatus
+absorb_pairs(CrdtCounterTable *t, CrdtSlice value, CrdtError *err)
+{
+	CrdtSlice	half[2];
+	CrdtMapPairWalk walk;
+	const uint8_t *id;
+	size_t		len;
+	uint64_t	count[2];
+	CrdtStatus	st;
+	int			rc;
+
+	if ((st = crdt_counter_halves(CRDT_PNCOUNTER, value, half, err)) != CRDT_OK ||
+		(st = crdt_map_pair_init(&walk, half[0], half[1], err)) != CRDT_OK)
+		return st;
+	while ((rc = crdt_map_pair_next(&walk, &id, &len, &count[0], &count[1], err)) > 0)
+		if ((st = log_put(t, id, len, count, err)) != CRDT_OK)
+			return st;
+	return rc < 0 ? err->status : CRDT_OK;
 }
 
 CrdtStatus
@@ -329,135 +699,69 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 
 	if (decode_single_entries(value, halves, single))
 	{
-		for (half = 0; half < halves; half++)
-			if (single[half].count != 0 &&
-				(st = crdt_table_put(t, single[half].id, single[half].len, half,
-									 single[half].count, err)) != CRDT_OK)
-				return st;
-		return CRDT_OK;
+		uint64_t	count[2] = {single[0].count, 0};
+
+		if (halves == 2 && t->maps == 2 && single[0].count != 0 && single[1].count != 0 &&
+			single[0].len == single[1].len &&
+			common_prefix(single[0].id, single[0].len, single[1].id, single[1].len) ==
+			single[0].len)
+		{
+			/* one replica's P and N: one entry */
+			count[1] = single[1].count;
+			return log_put(t, single[0].id, single[0].len, count, err);
+		}
+		if ((st = log_put(t, single[0].id, single[0].len, count, err)) != CRDT_OK ||
+			halves == 1 || t->maps == 1 || single[1].count == 0)
+			return st;
+		count[0] = 0;
+		count[1] = single[1].count;
+		return log_put(t, single[1].id, single[1].len, count, err);
+	}
+	if (halves == 2 && t->maps == 2)
+	{
+		/* validated first, so that errors are found where validate finds them */
+		if ((st = crdt_counter_validate(kind, value, err)) != CRDT_OK)
+			return st;
+		return absorb_pairs(t, value, err);
 	}
 	if ((st = crdt_counter_reader_init(&r, kind, value, err)) != CRDT_OK)
 		return st;
 	while ((rc = crdt_counter_reader_next(&r, &e, &half, err)) > 0)
 	{
-		if ((st = crdt_table_put(t, e.id, e.len, half, e.count, err)) != CRDT_OK)
+		uint64_t	count[2] = {0, 0};
+
+		count[half] = e.count;
+		if (half < t->maps && (st = log_put(t, e.id, e.len, count, err)) != CRDT_OK)
 			return st;
 	}
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
-/* Encodes one map of a run-mode table into out. */
-static void
-write_run(const CrdtTableRun *run, CrdtBuf *out)
-{
-	crdt_buf_put(out, run->body.data, run->body.len);
-	crdt_buf_put_byte(out, 0);
-}
-
 CrdtStatus
 crdt_table_absorb_table(CrdtCounterTable *t, const CrdtCounterTable *src, CrdtError *err)
 {
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+	LogWalk		w;
 	CrdtStatus	st;
 
-	if (src->run_mode)
+	if (t == src)
+		return CRDT_OK;			/* merging a state with itself changes nothing */
+	/* src's entries in its order: a sorted log stays sorted in t */
+	for (walk_start(&w, src); walk_more(&w);)
 	{
-		/* re-read src's runs as a pncounter-shaped value */
-		CrdtBuf		value;
+		const uint8_t *p = w.p;
+		size_t		suffix = p[0];
+		size_t		shared = p[1];
+		uint64_t	count[2];
 
-		crdt_buf_init(&value, t->alloc, 0);
-		crdt_buf_put_byte(&value, CRDT_FORMAT_V1);
-		for (int h = 0; h < 2; h++)
-			write_run(&src->run[h], &value);
-		if (value.failed)
-			st = crdt_nomem(err);
-		else
-		{
-			CrdtSlice	s = {value.data, value.len};
-
-			st = crdt_table_absorb(t, CRDT_PNCOUNTER, s, err);
-		}
-		crdt_buf_free(&value);
-		return st;
-	}
-	for (size_t k = 0; k < src->used; k++)
-	{
-		const CrdtTableEntry *e = &src->entries[k];
-
-		if ((st = crdt_table_put(t, src->ids + e->id_offset, e->len, e->half,
-								 e->count, err)) != CRDT_OK)
+		memcpy(id + shared, p + 2, suffix);
+		p += 2 + suffix;
+		read_counts(&p, w.end, src->maps, count);
+		w.p = p;
+		if (t->maps == 1)
+			count[1] = 0;
+		if ((st = log_put(t, id, shared + suffix, count, err)) != CRDT_OK)
 			return st;
 	}
 	return CRDT_OK;
-}
-
-typedef struct SortedEntry
-{
-	const uint8_t *id;
-	uint64_t	count;
-	uint8_t		len;
-	uint8_t		half;
-} SortedEntry;
-
-static int
-compare_sorted(const void *x, const void *y)
-{
-	const SortedEntry *a = x;
-	const SortedEntry *b = y;
-
-	if (a->half != b->half)
-		return a->half < b->half ? -1 : 1;
-	return crdt_bytes_cmp(a->id, a->len, b->id, b->len);
-}
-
-static CrdtStatus
-write_hashed(const CrdtCounterTable *t, int halves, CrdtBuf *out, CrdtError *err)
-{
-	SortedEntry *sorted;
-	size_t		k = 0;
-
-	sorted = t->alloc->alloc(t->alloc->ctx, (t->used + 1) * sizeof(SortedEntry));
-	if (sorted == NULL)
-		return crdt_nomem(err);
-	for (size_t i = 0; i < t->used; i++)
-	{
-		sorted[i].id = t->ids + t->entries[i].id_offset;
-		sorted[i].count = t->entries[i].count;
-		sorted[i].len = t->entries[i].len;
-		sorted[i].half = t->entries[i].half;
-	}
-	if (!t->in_order)
-		qsort(sorted, t->used, sizeof(SortedEntry), compare_sorted);
-	for (int half = 0; half < halves; half++)
-	{
-		CrdtMapWriter w;
-
-		crdt_map_writer_init(&w, out);
-		for (; k < t->used && sorted[k].half == half; k++)
-			crdt_map_writer_add(&w, sorted[k].id, sorted[k].len, sorted[k].count);
-		crdt_map_writer_finish(&w);
-	}
-	t->alloc->release(t->alloc->ctx, sorted);
-	return CRDT_OK;
-}
-
-/* Does not change t: a final function may run more than once per state. */
-CrdtStatus
-crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
-				 CrdtError *err)
-{
-	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
-	CrdtStatus	st = CRDT_OK;
-
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	if (t->run_mode)
-	{
-		if (crdt_buf_reserve(out, t->run[0].body.len + t->run[1].body.len + 2))
-			for (int h = 0; h < halves; h++)
-				write_run(&t->run[h], out);
-	}
-	else
-		st = write_hashed(t, halves, out, err);
-	if (st == CRDT_OK && out->failed)
-		st = crdt_nomem(err);
-	return st;
 }

@@ -15,6 +15,10 @@
  * through the serialized form, must be the merge of all the values.
  * For gset and twopset, each chunk's bytes are also offered as an element
  * to the key set (array input), which must build the set of those elements.
+ * The selector's top five bits set the counter tables' fold threshold
+ * (unsorted tail bytes before the log is sorted in place): 0 (the seeds:
+ * a fold whenever the tail outgrows the sorted head) up to 120 bytes, or,
+ * at 31, the 1 KB the aggregates use.
  */
 #include "fuzz_common.h"
 
@@ -29,11 +33,24 @@ typedef struct Agg
 	CrdtSetKind sk;
 	CrdtDottedKind dk;
 	int			family;			/* 0 counters, 1 sets, 2 dotted, 3 lww */
+	int			fold_min;		/* for the counter tables; -1: as initialized */
 	CrdtCounterTable table[2];
 	CrdtSetRuns runs[2];
 	CrdtDotLog	log[2];
 	CrdtBuf		best[2];		/* lwwreg: the winner so far (empty: none yet) */
 } Agg;
+
+static void
+table_open(Agg *a, int side)
+{
+	CrdtError	err;
+
+	FUZZ_CHECK(crdt_table_init(&a->table[side], a->family == 0 ? a->ck : CRDT_GCOUNTER,
+							   &crdt_malloc_allocator, &err) == CRDT_OK,
+			   "table init");
+	if (a->fold_min >= 0)
+		a->table[side].fold_min = (uint16_t) a->fold_min;
+}
 
 static void
 agg_open(Agg *a)
@@ -42,8 +59,7 @@ agg_open(Agg *a)
 
 	for (int i = 0; i < 2; i++)
 	{
-		FUZZ_CHECK(crdt_table_init(&a->table[i], &crdt_malloc_allocator, &err) == CRDT_OK,
-				   "table init");
+		table_open(a, i);
 		crdt_setruns_init(&a->runs[i], a->family == 1 ? a->sk : CRDT_GSET,
 						  &crdt_malloc_allocator);
 		FUZZ_CHECK(crdt_dotlog_init(&a->log[i], a->family == 2 ? a->dk : CRDT_ORSET,
@@ -187,8 +203,7 @@ deserialize(Agg *a, CrdtSlice serial)
 	{
 		case 0:
 			crdt_table_free(&a->table[1]);
-			FUZZ_CHECK(crdt_table_init(&a->table[1], &crdt_malloc_allocator, &err) == CRDT_OK,
-					   "table init");
+			table_open(a, 1);
 			st = crdt_table_absorb(&a->table[1], CRDT_PNCOUNTER, serial, &err);
 			break;
 		case 1:
@@ -229,7 +244,7 @@ table_raw(CrdtCounterKind kind, CrdtSlice raw)
 	CrdtStatus	ast;
 	CrdtBuf		out;
 
-	FUZZ_CHECK(crdt_table_init(&t, &crdt_malloc_allocator, &aerr) == CRDT_OK, "table init");
+	FUZZ_CHECK(crdt_table_init(&t, kind, &crdt_malloc_allocator, &aerr) == CRDT_OK, "table init");
 	ast = crdt_table_absorb(&t, kind, raw, &aerr);
 	FUZZ_CHECK(ast == vst, "%s: table absorb gives %s (%s), validate %s (%s)",
 			   crdt_counter_kind_name(kind), fuzz_status_name(ast),
@@ -311,6 +326,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_notes_clear();
 	memset(&a, 0, sizeof(a));
 	a.t = fuzz_type_of(data[0]);
+	a.fold_min = (data[0] >> 3) == 31 ? -1 : (data[0] >> 3) * 4;
 	a.family = fuzz_is_counter(a.t, &a.ck) ? 0 : fuzz_is_set(a.t, &a.sk) ? 1
 		: fuzz_is_dotted(a.t, &a.dk) ? 2 : 3;
 	agg_open(&a);

@@ -12,11 +12,11 @@
 #define FOLD_MAX_VALUES 40
 
 static void
-table_open(CrdtCounterTable *t)
+table_open(CrdtCounterTable *t, CrdtCounterKind kind)
 {
 	CrdtError	err;
 
-	if (!CHECK_OK(crdt_table_init(t, &crdt_malloc_allocator, &err), &err))
+	if (!CHECK_OK(crdt_table_init(t, kind, &crdt_malloc_allocator, &err), &err))
 		abort();
 }
 
@@ -180,15 +180,15 @@ check_fold_case(FoldCase *f, Rng *rng, long index)
 	fold_values(f);
 
 	/* all at once; writing twice gives the same and changes nothing */
-	table_open(&whole);
+	table_open(&whole, f->kind);
 	absorb_range(f, &whole, 0, f->n);
 	check_table_writes(&whole, f->kind, buf_slice(&f->fold), &f->out, "absorb all");
 	check_table_writes(&whole, f->kind, buf_slice(&f->fold), &f->out, "write again");
 
 	/* two partial tables combined, either way round; each was written first */
 	split = (size_t) rng_below(rng, f->n + 1);
-	table_open(&left);
-	table_open(&right);
+	table_open(&left, f->kind);
+	table_open(&right, f->kind);
 	absorb_range(f, &left, 0, split);
 	absorb_range(f, &right, split, f->n);
 	buf_reset(&f->out);
@@ -205,7 +205,7 @@ check_fold_case(FoldCase *f, Rng *rng, long index)
 	buf_reset(&f->state);
 	CHECK_OK(crdt_table_write(&whole, CRDT_PNCOUNTER, &f->state, &err), &err);
 	CHECK_OK(crdt_counter_validate(CRDT_PNCOUNTER, buf_slice(&f->state), &err), &err);
-	table_open(&restored);
+	table_open(&restored, f->kind);
 	CHECK_OK(crdt_table_absorb(&restored, CRDT_PNCOUNTER, buf_slice(&f->state), &err), &err);
 	check_table_writes(&restored, f->kind, buf_slice(&f->fold), &f->out, "serialize");
 	CHECK_OK(crdt_table_absorb_table(&restored, &whole, &err), &err);
@@ -250,7 +250,7 @@ check_zero_puts(void)
 
 	buf_open(&out);
 	buf_open(&want);
-	table_open(&t);
+	table_open(&t, CRDT_PNCOUNTER);
 	for (size_t k = 0; ok && k < sizeof(puts_) / sizeof(puts_[0]); k++)
 	{
 		ok = CHECK_OK(crdt_table_put(&t, (const uint8_t *) puts_[k].id, strlen(puts_[k].id),
@@ -287,7 +287,7 @@ test_table_fold(void)
 		model_init(&f.all, f.kind, 1024);
 
 		/* nothing absorbed: the empty value */
-		table_open(&empty);
+		table_open(&empty, f.kind);
 		buf_reset(&f.tmp);
 		crdt_counter_write_empty(f.kind, &f.tmp);
 		check_table_writes(&empty, f.kind, buf_slice(&f.tmp), &f.out, "empty");
@@ -426,19 +426,19 @@ test_table_growth(void)
 		order[i] = i;
 
 	/* in id order: the run mode all the way */
-	table_open(&t);
+	table_open(&t, CRDT_PNCOUNTER);
 	growth_fill(&t, order, false);
 	check_growth_table(&t, "in order");
 	crdt_table_free(&t);
 
 	/* in random order, raised later: the hash table grows and sorts */
 	rng_shuffle(&rng, order, GROWTH_IDS, sizeof(int));
-	table_open(&t);
+	table_open(&t, CRDT_PNCOUNTER);
 	growth_fill(&t, order, true);
 	check_growth_table(&t, "shuffled");
 
 	/* a big table absorbed into an empty one */
-	table_open(&copy);
+	table_open(&copy, CRDT_PNCOUNTER);
 	CHECK_OK(crdt_table_absorb_table(&copy, &t, &err), &err);
 	check_growth_table(&copy, "absorbed");
 
@@ -466,7 +466,7 @@ table_hostile_visit(void *arg, CrdtSlice bad)
 	CrdtStatus	vst = crdt_counter_validate(h->kind, bad, &verr);
 	CrdtStatus	ast;
 
-	table_open(&t);
+	table_open(&t, h->kind);
 	ast = crdt_table_absorb(&t, h->kind, bad, &aerr);
 	if (!CHECK_MSG(ast == vst && (ast == CRDT_OK || aerr.position == verr.position),
 				   "absorb gives %s at %ld, validate %s at %ld", unit_status_name(ast),

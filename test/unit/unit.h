@@ -275,6 +275,9 @@ void		test_laws(int index);
 void		test_table_fold(void);
 void		test_table_growth(void);
 void		test_table_hostile(void);
+void		test_table_log(void);
+void		test_table_log_huge(void);
+void		test_table_log_sorts(void);
 
 void		test_model_orset(void);
 void		test_model_mvreg(void);
