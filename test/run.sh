@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # make test — everything a fresh Debian 12 machine needs, then every test:
-#   0. the committed install script is what src/sql/ builds (make sql-check)
 #   1. core unit and property tests, built with ASan + UBSan (no server)
 #   2. the pg_regress suite (sql/ + expected/) on a throwaway server
 #   3. the isolation specs (test/isolation/) with pg_isolation_regress
@@ -12,15 +11,10 @@
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
-# before the build, which would rebuild the script from src/sql/
-log "install script: crdt_reconcile--0.4.sql against src/sql/ (make sql-check)"
-sql_failed=
-sql_summary=$(make -C "$ROOT" -s sql-check PG_CONFIG="$PG_CONFIG") || sql_failed=yes
 build_and_install
 make_workdir
 
 failed=()
-[ -z "$sql_failed" ] || { failed+=(sql); sql_summary="install script FAILED (not what src/sql/ builds)"; }
 
 log "core unit and property tests (ASan + UBSan)"
 if make -C "$ROOT" -s unit 2>&1 | tee "$WORK/unit.log" | grep -v '^ok ' >&2 \
@@ -112,8 +106,8 @@ log "stress: pgbench on tracked tables for ${STRESS_SECONDS:-60} s (test/stress.
 run_script stress "stress" "$ROOT/test/stress.sh"
 
 if [ "${#failed[@]}" -eq 0 ]; then
-	echo "crdt_reconcile make test: PASS — $sql_summary; $unit_summary; $fuzz_summary; regress: $regress_summary; isolation: $isolation_summary; $tap_summary; $dump_summary; $stress_summary"
+	echo "crdt_reconcile make test: PASS — $unit_summary; $fuzz_summary; regress: $regress_summary; isolation: $isolation_summary; $tap_summary; $dump_summary; $stress_summary"
 else
-	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $sql_summary; $unit_summary; ${fuzz_summary:-}; regress: $regress_summary; isolation: ${isolation_summary:-}; ${tap_summary:-}; ${dump_summary:-}; ${stress_summary:-}"
+	echo "crdt_reconcile make test: FAIL (${failed[*]}) — $unit_summary; ${fuzz_summary:-}; regress: $regress_summary; isolation: ${isolation_summary:-}; ${tap_summary:-}; ${dump_summary:-}; ${stress_summary:-}"
 	exit 1
 fi

@@ -156,6 +156,23 @@ $$;
 COMMENT ON FUNCTION crdt_reconcile.merkle_snapshot(pg_catalog.regclass) IS
 	'anti-entropy: snapshots the hashes of the table''s rows and tombstones in a temporary table of this session; returns how many';
 
+-- The name of this session's snapshot of rel (merkle_snapshot), or an error
+-- when there is none.
+CREATE FUNCTION crdt_reconcile.merkle_snapshot_of(rel pg_catalog.regclass) RETURNS pg_catalog.text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	snap pg_catalog.text := 'crdt_reconcile_merkle_' || rel::pg_catalog.oid;
+BEGIN
+	IF pg_catalog.to_regclass('pg_temp.' || snap) IS NULL THEN
+		RAISE EXCEPTION 'this session has no snapshot of %', rel
+			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call crdt_reconcile.merkle_snapshot first.';
+	END IF;
+	RETURN snap;
+END
+$$;
+
 -- The rows of the snapshot under the given nodes at depth parent_bits, as
 -- a condition on h.kh: an index range per node.  The callers put it in a
 -- LATERAL subquery behind OFFSET 0, so that the plan is always one index
@@ -182,12 +199,8 @@ CREATE FUNCTION crdt_reconcile.merkle_nodes(rel pg_catalog.regclass, parent_bits
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	snap pg_catalog.text := 'crdt_reconcile_merkle_' || rel::pg_catalog.oid;
+	snap pg_catalog.text := crdt_reconcile.merkle_snapshot_of(rel);
 BEGIN
-	IF pg_catalog.to_regclass('pg_temp.' || snap) IS NULL THEN
-		RAISE EXCEPTION 'this session has no snapshot of %', rel
-			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call crdt_reconcile.merkle_snapshot first.';
-	END IF;
 	IF parent_bits IS NULL OR bits IS NULL OR parent_bits < 0 OR parent_bits > bits OR bits > 60 THEN
 		RAISE EXCEPTION 'need 0 <= parent_bits <= bits <= 60'
 			USING ERRCODE = 'invalid_parameter_value';
@@ -223,13 +236,9 @@ CREATE FUNCTION crdt_reconcile.merkle_rows(rel pg_catalog.regclass, columns pg_c
 	SET array_nulls = on SET quote_all_identifiers = off SET standard_conforming_strings = on
 	AS $$
 DECLARE
-	snap pg_catalog.text := 'crdt_reconcile_merkle_' || rel::pg_catalog.oid;
+	snap pg_catalog.text := crdt_reconcile.merkle_snapshot_of(rel);
 	keys pg_catalog.name[] := crdt_reconcile.key_columns(rel);
 BEGIN
-	IF pg_catalog.to_regclass('pg_temp.' || snap) IS NULL THEN
-		RAISE EXCEPTION 'this session has no snapshot of %', rel
-			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call crdt_reconcile.merkle_snapshot first.';
-	END IF;
 	IF pg_catalog.cardinality(columns) = 0 OR pg_catalog.array_position(columns, NULL) IS NOT NULL THEN
 		RAISE EXCEPTION 'columns must name at least one column and no NULL' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -260,12 +269,8 @@ CREATE FUNCTION crdt_reconcile.merkle_tombstones(rel pg_catalog.regclass, bits p
 	SET enable_hashjoin = off SET enable_mergejoin = off
 	AS $$
 DECLARE
-	snap pg_catalog.text := 'crdt_reconcile_merkle_' || rel::pg_catalog.oid;
+	snap pg_catalog.text := crdt_reconcile.merkle_snapshot_of(rel);
 BEGIN
-	IF pg_catalog.to_regclass('pg_temp.' || snap) IS NULL THEN
-		RAISE EXCEPTION 'this session has no snapshot of %', rel
-			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call crdt_reconcile.merkle_snapshot first.';
-	END IF;
 	RETURN QUERY EXECUTE pg_catalog.format(
 		'SELECT ARRAY[d.row_key::pg_catalog.text, pg_catalog.format(''%%s'', d.clock)] '
 		'FROM (SELECT DISTINCT b, n FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS x(b, n) '

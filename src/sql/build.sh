@@ -3,7 +3,8 @@
 # version to stdout: the parts in the order given (the Makefile's SQL_PARTS),
 # one blank line between them, each as it is except the templates:
 #   NAME.type.sql.in    once per type of src/sql/types.list, with @TYPE@,
-#                       @FAMILY@ and @COMMENT@ replaced by its fields
+#                       @FAMILY@ and @COMMENT@ replaced by its fields; a
+#                       first line "--@ types: a b c" limits it to those
 #   NAME.family.sql.in  once per aggregate family of types.list (in the order
 #                       they first appear), with @FAMILY@ replaced by the
 #                       family and @TYPES@ by its types ("a, b, c")
@@ -48,6 +49,12 @@ for part in "$@"; do
 			print line
 		}
 	}
+	FNR == NR && FNR == 1 && /^--@ types:/ {
+		for (i = 3; i <= NF; i++)
+			only[$i] = 1
+		limited = 1
+		next
+	}
 	FNR == NR {
 		template[++read] = $0
 		if (NF > 0)
@@ -59,7 +66,7 @@ for part in "$@"; do
 	{
 		comment = $0
 		sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]+/, "", comment)
-		if (kind == "type")
+		if (kind == "type" && (!limited || ($1 in only)))
 			emit($1, $2, comment, "")
 		else if (kind == "family" && !($2 in members)) {
 			families[++nfamilies] = $2
