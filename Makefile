@@ -12,7 +12,7 @@
 EXTENSION = crdt_reconcile
 MODULE_big = crdt_reconcile
 PGFILEDESC = "crdt_reconcile - CRDT column types and merge aggregates"
-EXTVERSION = 0.4
+EXTVERSION = 0.5
 # The full install script of the current version, which a fresh CREATE
 # EXTENSION runs, is built by make from src/sql/ (see src/sql/build.sh), as
 # pgvector builds its vector--X.sql, and installed from the build tree; it
@@ -20,11 +20,11 @@ EXTVERSION = 0.4
 # and the upgrade scripts are written by hand and never change once
 # released.  For a new version X: EXTVERSION and default_version become X,
 # src/sql/ changes, the upgrade script from the previous version is written
-# by hand (sql/upgrade.sql checks it against the new full script), and the
-# previous full script is committed as released (make it, git add -f it,
-# list it in DATA).
+# by hand (sql/upgrade.sql checks it against the new full script) and added
+# to DATA.  Only 0.1's full script is kept: CREATE EXTENSION ... VERSION of
+# an older release runs 0.1 and the upgrade scripts up to it.
 DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql crdt_reconcile--0.2--0.3.sql \
-	crdt_reconcile--0.3--0.4.sql
+	crdt_reconcile--0.3--0.4.sql crdt_reconcile--0.4--0.5.sql
 DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list

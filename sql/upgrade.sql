@@ -1,7 +1,7 @@
 --
 -- Upgrading: data written under 0.1 and 0.3 stays readable and
 -- byte-identical through ALTER EXTENSION UPDATE, and the upgraded
--- extension is the fresh 0.4 install (crdt_reconcile--0.4.sql, built from
+-- extension is the fresh 0.5 install (crdt_reconcile--0.5.sql, built from
 -- src/sql/) object for object and definition for definition.
 --
 SET client_min_messages = warning;
@@ -293,7 +293,7 @@ DROP VIEW written_03_now;
 DROP TABLE written_by_01, inventory_03, counts_03;
 DROP EXTENSION crdt_reconcile;
 
--- a fresh install runs crdt_reconcile--0.4.sql alone
+-- a fresh install runs crdt_reconcile--0.5.sql alone
 CREATE EXTENSION crdt_reconcile;
 SELECT extversion FROM pg_extension WHERE extname = 'crdt_reconcile';
 CREATE TEMP TABLE fresh AS SELECT * FROM extension_definition;

@@ -1,8 +1,8 @@
-/* crdt_reconcile--0.4.sql — CRDT column types and merge aggregates, tracked
+/* crdt_reconcile--0.5.sql — CRDT column types and merge aggregates, tracked
  * tables with their conflict audit, row lifecycle, telemetry, anti-entropy
- * and publications: the full install script of version 0.4, which a fresh
- * CREATE EXTENSION runs.  A database at 0.1, 0.2 or 0.3 reaches the same
- * objects through the upgrade scripts (the upgrade test checks that). */
+ * and publications: the full install script of version 0.5, which a fresh
+ * CREATE EXTENSION runs.  A database at 0.1, 0.2, 0.3 or 0.4 reaches the
+ * same objects through the upgrade scripts (the upgrade test checks that). */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION crdt_reconcile" to load this file. \quit
