@@ -234,6 +234,29 @@ crdt_replica_id_check(const uint8_t *id, size_t len)
 bool		crdt_utf8_valid(const uint8_t *bytes, size_t len);
 
 /* Byte order used everywhere: memcmp, then shorter first. */
+/* Length of the common prefix of a and b, a word at a time while it can. */
+static inline size_t
+crdt_common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t		limit = alen < blen ? alen : blen;
+	size_t		n = 0;
+
+	while (n + 8 <= limit)
+	{
+		uint64_t	wa;
+		uint64_t	wb;
+
+		memcpy(&wa, a + n, 8);
+		memcpy(&wb, b + n, 8);
+		if (wa != wb)
+			break;
+		n += 8;
+	}
+	while (n < limit && a[n] == b[n])
+		n++;
+	return n;
+}
+
 int			crdt_bytes_cmp(const uint8_t *a, size_t alen,
 						   const uint8_t *b, size_t blen);
 

@@ -159,29 +159,6 @@ crdt_map_writer_init(CrdtMapWriter *w, CrdtBuf *out)
 	w->last_count = 0;
 }
 
-/* Length of the common prefix of a and b, a word at a time while it can. */
-static size_t
-common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	size_t		limit = alen < blen ? alen : blen;
-	size_t		n = 0;
-
-	while (n + 8 <= limit)
-	{
-		uint64_t	wa;
-		uint64_t	wb;
-
-		memcpy(&wa, a + n, 8);
-		memcpy(&wb, b + n, 8);
-		if (wa != wb)
-			break;
-		n += 8;
-	}
-	while (n < limit && a[n] == b[n])
-		n++;
-	return n;
-}
-
 /* Appends an entry whose id shares exactly "shared" bytes with the last. */
 static void
 append_entry(CrdtMapWriter *w, const uint8_t *id, size_t len, size_t shared,
@@ -211,7 +188,7 @@ void
 crdt_map_writer_add(CrdtMapWriter *w, const uint8_t *id, size_t len, uint64_t count)
 {
 	if (count != 0)
-		append_entry(w, id, len, common_prefix(w->prev, w->prev_len, id, len), count);
+		append_entry(w, id, len, crdt_common_prefix(w->prev, w->prev_len, id, len), count);
 }
 
 int
@@ -225,7 +202,7 @@ crdt_map_writer_merge_next(CrdtMapWriter *w, const uint8_t *id, size_t len,
 		append_entry(w, id, len, 0, count);
 		return 1;
 	}
-	shared = common_prefix(w->prev, w->prev_len, id, len);
+	shared = crdt_common_prefix(w->prev, w->prev_len, id, len);
 	if (shared == len && shared == w->prev_len)
 	{
 		/* the same id: rewrite its count in place if it grew */

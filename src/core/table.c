@@ -69,29 +69,6 @@ crdt_table_free(CrdtCounterTable *t)
 
 /* ------------------------------------------------------------- the log */
 
-/* Length of the common prefix of a and b, a word at a time while it can. */
-static inline size_t
-common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	size_t		limit = alen < blen ? alen : blen;
-	size_t		n = 0;
-
-	while (n + 8 <= limit)
-	{
-		uint64_t	wa;
-		uint64_t	wb;
-
-		memcpy(&wa, a + n, 8);
-		memcpy(&wb, b + n, 8);
-		if (wa != wb)
-			break;
-		n += 8;
-	}
-	while (n < limit && a[n] == b[n])
-		n++;
-	return n;
-}
-
 /* Bytes of entries in chunk c (the last one's end at pos). */
 static inline size_t
 chunk_used(const CrdtCounterTable *t, const CrdtTableChunk *c)
@@ -261,7 +238,7 @@ log_put(CrdtCounterTable *t, const uint8_t *id, size_t len, const uint64_t count
 
 	if (count[0] == 0 && count[1] == 0)
 		return CRDT_OK;			/* max with 0 changes nothing */
-	shared = common_prefix(t->prev, t->prev_len, id, len);
+	shared = crdt_common_prefix(t->prev, t->prev_len, id, len);
 	if (shared == len && len == t->prev_len && t->len > 0)
 	{
 		raise_last(t, count);
@@ -338,7 +315,7 @@ decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
 		}
 		memcpy(id + shared, p + 2, suffix);
 		if (n > t->sorted_entries)
-			common = common_prefix(first, common, id, len);
+			common = crdt_common_prefix(first, common, id, len);
 		if (len < 16)
 			memset(id + len, 0, 16 - len);	/* zero padding for the integers */
 		p += 2 + suffix;
@@ -447,7 +424,7 @@ fold(CrdtCounterTable *t, CrdtError *err)
 			size_t		shared;
 
 			crdt_table_item_id(&it, m.arena.data, id);
-			shared = common_prefix(folded.prev, folded.prev_len, id, it.len);
+			shared = crdt_common_prefix(folded.prev, folded.prev_len, id, it.len);
 			if (!log_reserve(&folded, entry_room(&folded, it.len, shared)))
 			{
 				st = crdt_nomem(err);
@@ -653,7 +630,7 @@ decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 		p += 2 + e->len;
 		/* a pncounter row's N entry is usually its P entry's replica */
 		if ((h == 0 || found[0].count == 0 || e->len != found[0].len ||
-			 common_prefix(e->id, e->len, found[0].id, e->len) != e->len) &&
+			 crdt_common_prefix(e->id, e->len, found[0].id, e->len) != e->len) &&
 			crdt_replica_id_check(e->id, e->len) != NULL)
 			return false;
 		if (crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
@@ -703,7 +680,7 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 
 		if (halves == 2 && t->maps == 2 && single[0].count != 0 && single[1].count != 0 &&
 			single[0].len == single[1].len &&
-			common_prefix(single[0].id, single[0].len, single[1].id, single[1].len) ==
+			crdt_common_prefix(single[0].id, single[0].len, single[1].id, single[1].len) ==
 			single[0].len)
 		{
 			/* one replica's P and N: one entry */
