@@ -40,7 +40,7 @@ GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c 
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
 	src/merge_stats.c src/antientropy.c \
-	src/history.c
+	src/history.c src/history_record.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
@@ -66,7 +66,7 @@ include $(PGXS)
 
 # PGXS does not track header dependencies.
 $(OBJS): $(wildcard src/core/*.h)
-$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h src/merge_stats.h src/tracked.h
+$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h src/merge_stats.h src/tracked.h src/history.h
 
 # The core is pure C99 and is tested without a server, under sanitizers.
 UNIT_CC ?= clang

@@ -200,6 +200,22 @@ RESET crdt_reconcile.resolving;
 SELECT kind, origin FROM crdt_reconcile.history WHERE relation = 'board'::regclass ORDER BY id DESC LIMIT 1;
 SELECT crdt_value((crdt_reconcile.as_of('board', '{"id": 1}', clock_timestamp()) -> 'plan')::mvreg);
 
+-- ---------------------------------------------------------------- values converted as the writer
+-- a timestamptz prints by the session's TimeZone: such rows are converted
+-- the way conflict records are (fixed settings), so keys and values agree
+-- whatever the writer's session says
+CREATE TABLE shifts (starts timestamptz PRIMARY KEY, clk vclock, writer lwwreg, note text, n gcounter);
+SELECT relation FROM crdt_reconcile.track('shifts', clock_column => 'clk', writer_column => 'writer', history => true);
+SET TimeZone = 'Asia/Kathmandu';
+INSERT INTO shifts VALUES ('2026-01-01 08:00+00', '{}', NULL, 'early', crdt_increment('{}'::gcounter, 2));
+SET TimeZone = 'America/Los_Angeles';
+UPDATE shifts SET note = 'moved', n = crdt_increment(n, 1);
+RESET TimeZone;
+SELECT row_key, kind, change - 'writer' FROM crdt_reconcile.history WHERE relation = 'shifts'::regclass ORDER BY id;
+SELECT (a -> 'n')::gcounter = s.n AS n, a ->> 'note' AS note, (a ->> 'starts')::timestamptz = s.starts AS starts
+FROM shifts s, crdt_reconcile.as_of('shifts', '{"starts": "2026-01-01T08:00:00+00:00"}', clock_timestamp()) a;
+DROP TABLE shifts;
+
 -- ---------------------------------------------------------------- turning it off
 SELECT crdt_reconcile.set_history('board', false);
 UPDATE board SET status = 'unrecorded';

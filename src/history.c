@@ -16,7 +16,7 @@
  * search_path pinned.  Everything run here is schema-qualified: apply
  * workers have an empty search_path.
  */
-#include "tracked.h"
+#include "history.h"
 
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -41,25 +41,6 @@
 #define PINNED_PATH "pg_catalog, pg_temp"
 #define HISTORY_TRIGGER_NAME "crdt_reconcile_history"
 
-/* What the history of one table (as one trigger, or one call, sees it) needs. */
-typedef struct HistoryTable
-{
-	int			refcount;
-	bool		stale;
-	bool		active;			/* tracked, with history on */
-	MemoryContext cxt;
-	TrackedTable tt;			/* what rows_to_jsonb uses: relid, rowtype, owner, its plan */
-	int			clock;			/* attribute index, or -1 */
-	Oid			clock_type;		/* its type (a NULL text without one) */
-	bool	   *recorded;		/* columns a change names: not dropped, generated or the clock */
-	Datum		key_names;		/* text[]: every primary-key column */
-	int			nkeys;
-	int		   *keys;
-	Oid			history_owner;
-	SPIPlanPtr	insert_plan;
-	SPIPlanPtr	resolving_plan;
-} HistoryTable;
-
 typedef struct HistoryEntry
 {
 	Oid			trigger;		/* hash key */
@@ -73,8 +54,6 @@ static HTAB *history_entries = NULL;
 static void
 history_free(HistoryTable *h)
 {
-	if (h->insert_plan != NULL)
-		SPI_freeplan(h->insert_plan);
 	if (h->resolving_plan != NULL)
 		SPI_freeplan(h->resolving_plan);
 	for (int i = 0; i < PLAN_COUNT; i++)
@@ -186,6 +165,8 @@ history_load(HistoryTable *h, Relation rel)
 		if (clock != NULL)
 			h->clock = attribute_index(desc, clock);
 		h->clock_type = h->clock >= 0 ? TupleDescAttr(desc, h->clock)->atttypid : TEXTOID;
+		h->history = get_relname_relid("history", get_namespace_oid("crdt_reconcile", false));
+		h->history_seq = get_relname_relid("history_id_seq", get_namespace_oid("crdt_reconcile", false));
 		for (int i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -194,17 +175,19 @@ history_load(HistoryTable *h, Relation rel)
 			if (h->recorded[i])
 				h->tt.type[i] = crdt_type_of_column(att->atttypid, schema);
 		}
+		history_prepare_columns(h, desc);
 		MemoryContextSwitchTo(old);
 	}
 }
 
 static HistoryTable *
-history_new(Relation rel)
+history_new(Relation rel, Decision *d)
 {
 	MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext, "crdt_reconcile history", ALLOCSET_SMALL_SIZES);
 	HistoryTable *h = MemoryContextAllocZero(cxt, sizeof(HistoryTable));
 
 	h->cxt = cxt;
+	decision_connect(d);
 	PG_TRY();
 	{
 		history_load(h, rel);
@@ -221,7 +204,7 @@ history_new(Relation rel)
 
 /* The settings for a trigger call, cached per trigger until its table changes. */
 static HistoryTable *
-history_acquire(TriggerData *td)
+history_acquire(TriggerData *td, Decision *d)
 {
 	Oid			trigger = td->tg_trigger->tgoid;
 	HistoryEntry *e;
@@ -246,7 +229,7 @@ history_acquire(TriggerData *td)
 	}
 	if (e->current == NULL)
 	{
-		HistoryTable *h = history_new(td->tg_relation);
+		HistoryTable *h = history_new(td->tg_relation, d);
 
 		e = hash_search(history_entries, &trigger, HASH_ENTER, &found);
 		e->current = h;
@@ -254,24 +237,6 @@ history_acquire(TriggerData *td)
 	e->current->refcount++;
 	return e->current;
 }
-
-/* ---------------------------------------------------------------- records */
-
-/*
- * One record.  $2 gives the key, $7 the changed columns' values (deltas
- * for CRDT columns), $11 the old values of plain columns; only built-in
- * functions run here, as the history table's owner.
- */
-static const char insert_sql[] =
-"INSERT INTO crdt_reconcile.history (relation, row_key, kind, origin, clock, change) "
-"SELECT $1, (SELECT pg_catalog.jsonb_object_agg(k, $2 OPERATOR(pg_catalog.->) k) FROM pg_catalog.unnest($3) AS k), "
-"  $4, $5, $6, "
-"  (SELECT pg_catalog.jsonb_object_agg(c.name, CASE "
-"     WHEN c.crdt THEN pg_catalog.jsonb_build_object('d', $7 OPERATOR(pg_catalog.->) c.name) "
-"     WHEN $8 THEN pg_catalog.jsonb_build_object('n', $7 OPERATOR(pg_catalog.->) c.name) "
-"     ELSE pg_catalog.jsonb_build_object('o', $11 OPERATOR(pg_catalog.->) c.name, "
-"                                        'n', $7 OPERATOR(pg_catalog.->) c.name) END) "
-"   FROM ROWS FROM (pg_catalog.unnest($9), pg_catalog.unnest($10)) AS c(name, crdt))";
 
 static SPIPlanPtr
 keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
@@ -286,92 +251,6 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 		*slot = plan;
 	}
 	return *slot;
-}
-
-/* A CRDT column's delta from old to new (all of new when there was no old). */
-static Datum
-column_delta(const CrdtType *type, Datum new, Datum old, bool old_null)
-{
-	CrdtBuf		buf;
-	CrdtError	err;
-
-	if (old_null)
-		return new;
-	crdt_varlena_buf(&buf);
-	if (type->delta(slice_of_datum(new), slice_of_datum(old), &buf, &err) != CRDT_OK)
-		crdt_report(&err, type->name, NULL, 0);
-	return crdt_varlena_datum(&buf);
-}
-
-/*
- * Appends the record of one change: new is NULL for a delete, old NULL
- * for an insert or a checkpoint.  Nothing when no recorded column changed.
- */
-static void
-history_record(Decision *d, HistoryTable *h, const char *kind, const char *origin, Row *old, Row *new)
-{
-	TupleDesc	desc = d->desc;
-	Row			change;
-	Row		   *rows[4] = {old, NULL, NULL, NULL};
-	Datum		json[4];
-	bool		json_null[4];
-	Datum	   *names = palloc(sizeof(Datum) * desc->natts);
-	Datum	   *crdt = palloc(sizeof(Datum) * desc->natts);
-	int			n = 0;
-	Datum		args[11];
-	char		nulls[11];
-	Oid			types[11] = {REGCLASSOID, JSONBOID, TEXTARRAYOID, TEXTOID, TEXTOID, h->clock_type, JSONBOID, BOOLOID,
-		TEXTARRAYOID, BOOLARRAYOID, JSONBOID};
-	Row		   *clock_row = new != NULL ? new : old;
-	int			rc;
-
-	if (new != NULL)
-	{
-		change = row_copy(*new, desc);
-		for (int i = 0; i < desc->natts; i++)
-		{
-			if (!h->recorded[i] || (old != NULL && same_column(desc, i, *old, *new)))
-				continue;
-			if (h->tt.type[i] != NULL && !new->nulls[i])
-				change.values[i] = column_delta(h->tt.type[i], new->values[i], old != NULL ? old->values[i] : 0,
-												old == NULL || old->nulls[i]);
-			names[n] = CStringGetTextDatum(NameStr(TupleDescAttr(desc, i)->attname));
-			crdt[n++] = BoolGetDatum(h->tt.type[i] != NULL);
-		}
-		if (n == 0 && old != NULL)
-			return;				/* only the clock moved, or nothing did */
-		rows[1] = &change;
-	}
-	rows_to_jsonb(d, rows, json, json_null);
-
-	memset(nulls, ' ', sizeof(nulls));
-	args[0] = ObjectIdGetDatum(h->tt.tracked_relid);
-	args[1] = new != NULL ? json[1] : json[0];
-	args[2] = h->key_names;
-	args[3] = CStringGetTextDatum(kind);
-	args[4] = CStringGetTextDatum(origin);
-	if (h->clock >= 0 && !clock_row->nulls[h->clock])
-		args[5] = clock_row->values[h->clock];
-	else
-		nulls[5] = 'n';
-	args[6] = json[1];
-	nulls[6] = json_null[1] ? 'n' : ' ';
-	args[7] = BoolGetDatum(old == NULL);
-	args[8] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[9] = PointerGetDatum(construct_array(crdt, n, BOOLOID, 1, true, TYPALIGN_CHAR));
-	args[10] = json[0];
-	nulls[10] = json_null[0] ? 'n' : ' ';
-	if (new == NULL)
-		nulls[8] = nulls[9] = 'n';
-	{
-		SwitchedIdentity id = {0};
-
-		identity_switch(&id, h->history_owner, PINNED_PATH);
-		rc = SPI_execute_plan(keep_plan(&h->insert_plan, insert_sql, 11, types), args, nulls, false, 0);
-		identity_restore(&id);
-	}
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "crdt_reconcile: recording history failed: %s", SPI_result_code_string(rc));
 }
 
 /* ---------------------------------------------------------------- the trigger */
@@ -494,8 +373,7 @@ crdt_history_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("trigger \"%s\" on \"%s\" was not created by crdt_reconcile.set_history()",
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation))));
-	decision_connect(&d);
-	h = history_acquire(td);
+	h = history_acquire(td, &d);
 	PG_TRY();
 	{
 		if (h->active)
@@ -506,7 +384,8 @@ crdt_history_trigger(PG_FUNCTION_ARGS)
 				replorigin_session_origin != InvalidRepOriginId;
 			history_of_write(&d, h, td);
 		}
-		SPI_finish();
+		if (d.spi)
+			SPI_finish();
 	}
 	PG_CATCH();
 	{
@@ -552,8 +431,7 @@ crdt_history_checkpoint(PG_FUNCTION_ARGS)
 
 	require_owner(relid, false);
 	rel = table_open(relid, AccessShareLock);
-	decision_connect(&d);
-	h = history_new(rel);
+	h = history_new(rel, &d);
 	PG_TRY();
 	{
 		if (!h->active)
