@@ -216,6 +216,22 @@ SELECT (a -> 'n')::gcounter = s.n AS n, a ->> 'note' AS note, (a ->> 'starts')::
 FROM shifts s, crdt_reconcile.as_of('shifts', '{"starts": "2026-01-01T08:00:00+00:00"}', clock_timestamp()) a;
 DROP TABLE shifts;
 
+-- ---------------------------------------------------------------- a partitioned table
+-- records name the tracked (partitioned) table, whichever partition holds the row
+CREATE TABLE parts (id int, region text, n gcounter, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE parts_eu PARTITION OF parts FOR VALUES IN ('eu');
+CREATE TABLE parts_us PARTITION OF parts FOR VALUES IN ('us');
+INSERT INTO parts VALUES (1, 'eu', crdt_increment('{}'::gcounter, 1));
+SELECT relation FROM crdt_reconcile.track('parts', history => true);
+INSERT INTO parts VALUES (2, 'us', crdt_increment('{}'::gcounter, 4));
+UPDATE parts SET n = crdt_increment(n, 2) WHERE id = 1;
+SELECT relation, row_key, kind, change FROM crdt_reconcile.history WHERE relation = 'parts'::regclass ORDER BY id;
+SELECT * FROM crdt_reconcile.as_of('parts', clock_timestamp());
+SELECT crdt_reconcile.untrack('parts');
+SELECT count(*) AS history_triggers_left FROM pg_trigger
+WHERE tgname = 'crdt_reconcile_history' AND tgrelid IN ('parts'::regclass, 'parts_eu'::regclass, 'parts_us'::regclass);
+DROP TABLE parts;
+
 -- ---------------------------------------------------------------- turning it off
 SELECT crdt_reconcile.set_history('board', false);
 UPDATE board SET status = 'unrecorded';
