@@ -30,7 +30,7 @@ DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
 	vclock.sql counters.sql sets.sql set.type.sql.in registers.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
-	antientropy.sql publications.sql)
+	antientropy.sql publications.sql history.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
@@ -39,12 +39,14 @@ CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
-	src/merge_stats.c src/antientropy.c
+	src/merge_stats.c src/antientropy.c \
+	src/history.c src/history_record.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
-	antientropy hostile_input security
+	antientropy hostile_input security \
+	history
 # `make installcheck` (against a running, installed server) runs all three
 # suites: pg_regress (sql/, expected/), the isolation specs and the TAP tests
 # (each TAP test starts its own nodes).  `make test` runs them on throwaway
@@ -64,7 +66,7 @@ include $(PGXS)
 
 # PGXS does not track header dependencies.
 $(OBJS): $(wildcard src/core/*.h)
-$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h src/merge_stats.h src/tracked.h
+$(GLUE_SRCS:.c=.o): src/crdt_reconcile.h src/merge_stats.h src/tracked.h src/history.h
 
 # The core is pure C99 and is tested without a server, under sanitizers.
 UNIT_CC ?= clang

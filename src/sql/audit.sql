@@ -291,6 +291,8 @@ BEGIN
 	-- An ordinary UPDATE under the caller's rights: the trigger ticks the
 	-- row clock and stamps the writer, so the value dominates both sides
 	-- and replicates like any other write.
+	-- (history records the write as this conflict's resolution)
+	PERFORM pg_catalog.set_config('crdt_reconcile.resolving', conflict_id::pg_catalog.text, true);
 	EXECUTE pg_catalog.format('UPDATE %s t SET %s FROM pg_catalog.jsonb_populate_record(NULL::%s, %L) k WHERE %s',
 		c.relation, pg_catalog.array_to_string(assignments, ', '), c.relation, own_key,
 		crdt_reconcile.key_match(c.relation, 't', 'k', ARRAY(SELECT pg_catalog.jsonb_object_keys(own_key))::pg_catalog.name[]));
@@ -306,6 +308,7 @@ BEGIN
 			crdt_reconcile.key_match(c.relation, 't', 'k', ARRAY(SELECT pg_catalog.jsonb_object_keys(own_key))::pg_catalog.name[]));
 		GET DIAGNOSTICS written = ROW_COUNT;
 	END IF;
+	PERFORM pg_catalog.set_config('crdt_reconcile.resolving', '', true);
 	IF written = 0 THEN
 		RAISE EXCEPTION 'the row % of % no longer exists', c.row_key, c.relation
 			USING ERRCODE = 'no_data_found';

@@ -261,7 +261,8 @@ $$;
 CREATE FUNCTION crdt_reconcile.track_in_path(
 		rel pg_catalog.regclass, shape pg_catalog.text, clock_column pg_catalog.name,
 		writer_column pg_catalog.name, replica_column pg_catalog.name, invariant pg_catalog.text,
-		log_merges pg_catalog.bool, record_stale pg_catalog.bool, path pg_catalog.name[])
+		log_merges pg_catalog.bool, record_stale pg_catalog.bool, path pg_catalog.name[],
+		history pg_catalog.bool DEFAULT false)
 	RETURNS crdt_reconcile.tracked
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
@@ -332,6 +333,9 @@ BEGIN
 		(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_class c
 		 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel))
 	RETURNING t.* INTO result;
+	IF history THEN
+		PERFORM crdt_reconcile.set_history(rel, true);
+	END IF;
 	RETURN result;
 END
 $$;
@@ -343,14 +347,15 @@ CREATE FUNCTION crdt_reconcile.track(
 		replica_column pg_catalog.name DEFAULT NULL,
 		invariant pg_catalog.text DEFAULT NULL,
 		log_merges pg_catalog.bool DEFAULT false,
-		record_stale pg_catalog.bool DEFAULT true)
+		record_stale pg_catalog.bool DEFAULT true,
+		history pg_catalog.bool DEFAULT false)
 	RETURNS crdt_reconcile.tracked
 	LANGUAGE sql
 	AS $$ SELECT crdt_reconcile.track_in_path(rel, shape, clock_column, writer_column, replica_column,
 	                                          invariant, log_merges, record_stale,
-	                                          pg_catalog.current_schemas(false)) $$;
+	                                          pg_catalog.current_schemas(false), history) $$;
 COMMENT ON FUNCTION crdt_reconcile.track(pg_catalog.regclass, pg_catalog.text, pg_catalog.name,
-	pg_catalog.name, pg_catalog.name, pg_catalog.text, pg_catalog.bool, pg_catalog.bool) IS
+	pg_catalog.name, pg_catalog.name, pg_catalog.text, pg_catalog.bool, pg_catalog.bool, pg_catalog.bool) IS
 	'makes a table a tracked table: CRDT columns merge on every write, conflicts are recorded';
 
 CREATE FUNCTION crdt_reconcile.untrack(rel pg_catalog.regclass) RETURNS pg_catalog.bool
@@ -364,6 +369,7 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.relation = rel) THEN
 		RETURN false;			-- a dropped table's row went with it
 	END IF;
+	PERFORM crdt_reconcile.set_history(rel, false);
 	-- dropping the trigger removes the settings row (the sql_drop event trigger)
 	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS crdt_reconcile_truncate ON %s', rel);
 	EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS crdt_reconcile_track ON %s', rel);
