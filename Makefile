@@ -29,18 +29,19 @@ DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
-	vclock.sql counters.sql sets.sql set.type.sql.in registers.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
+	vclock.sql counters.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
 	antientropy.sql publications.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
 	src/core/dotted_build.c src/core/dotted_text.c src/core/dotted_mutate.c src/core/dotted_log.c \
 	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/tablesort.c \
-	src/core/sequence.c src/core/sequence_ops.c src/core/sequence_edit.c src/core/sequence_text.c
+	src/core/sequence.c src/core/sequence_ops.c src/core/sequence_edit.c src/core/sequence_text.c src/core/sequence_log.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
-	src/merge_stats.c src/antientropy.c
+	src/merge_stats.c src/antientropy.c \
+	src/sequences.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \

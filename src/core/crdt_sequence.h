@@ -52,4 +52,24 @@ CrdtStatus	crdt_seq_splice(CrdtSeqKind kind, CrdtSlice value, size_t pos, size_t
 							const uint8_t *replica, size_t replica_len,
 							CrdtBuf *out, CrdtError *err);
 
+/*
+ * The crdt_merge aggregate's state: the rows' values logged back to back
+ * (varint length, bytes), merged in one sort at the end, or early (into a
+ * single value) whenever the log has doubled since the last merge, so
+ * memory follows the merged state and the cost stays O(N log N).
+ */
+typedef struct CrdtSeqLog
+{
+	CrdtSeqKind kind;
+	CrdtBuf		values;
+	size_t		count;
+	size_t		merged;			/* bytes right after the last early merge */
+	const CrdtAllocator *alloc;
+} CrdtSeqLog;
+
+void		crdt_seqlog_init(CrdtSeqLog *log, CrdtSeqKind kind, const CrdtAllocator *alloc);
+void		crdt_seqlog_free(CrdtSeqLog *log);
+CrdtStatus	crdt_seqlog_absorb(CrdtSeqLog *log, CrdtSlice value, CrdtError *err);
+CrdtStatus	crdt_seqlog_write(const CrdtSeqLog *log, CrdtBuf *out, CrdtError *err);
+
 #endif							/* CRDT_SEQUENCE_H */

@@ -147,7 +147,8 @@ edit(SeqDoc *d, size_t pos, size_t del, const uint8_t *insert, size_t insert_len
 	if ((st = count_items(d->kind, insert, insert_len, &count, err)) != CRDT_OK)
 		return st;
 	/* first, as a new replica renumbers the others */
-	if ((ri = replica_index(d, replica, replica_len)) < 0)
+	ri = count > 0 ? replica_index(d, replica, replica_len) : 0;
+	if (ri < 0)
 		return crdt_nomem(err);
 	if ((st = seq_tree_build(d, &t, CRDT_ERR_BINARY, err)) != CRDT_OK)
 		return st;

@@ -539,9 +539,11 @@ test_sequence_hostile(void)
 		buf_open(&a);
 		buf_open(&b);
 		crdt_seq_write_empty(CRDT_RTEXT, &a);
-		for (int k = 0; k < 8; k++)
-			splice(&a, rng_below(&rng, (uint64_t) k + 1 - (k > 4 ? 2 : 0)), k > 4 ? 1 : 0,
-				   k > 4 ? "" : chars[rng_below(&rng, 8)], (int) rng_below(&rng, MAX_REPLICAS));
+		for (int k = 0; k < 5; k++)
+			splice(&a, rng_below(&rng, (uint64_t) k + 1), 0, chars[rng_below(&rng, 8)],
+				   (int) rng_below(&rng, MAX_REPLICAS));
+		for (int k = 0; k < 3; k++)
+			splice(&a, rng_below(&rng, (uint64_t) (5 - k)), 1, NULL, (int) rng_below(&rng, MAX_REPLICAS));
 		crdt_seq_write_empty(CRDT_RTEXT, &b);
 		h.kind = CRDT_RTEXT;
 		h.good = buf_slice(&b);
