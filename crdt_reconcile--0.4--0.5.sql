@@ -316,3 +316,110 @@ CREATE FUNCTION @extschema@.crdt_length(l @extschema@.rlist) RETURNS pg_catalog.
 	AS 'MODULE_PATHNAME', 'rlist_length' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.crdt_get(l @extschema@.rlist, pos pg_catalog.int4) RETURNS pg_catalog.jsonb
 	AS 'MODULE_PATHNAME', 'rlist_get' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- tracked tables treat rtext and rlist columns as CRDT columns
+CREATE OR REPLACE FUNCTION crdt_reconcile.tracking_problem(rel pg_catalog.regclass, shape pg_catalog.text,
+		key_columns pg_catalog.name[], clock_column pg_catalog.name, writer_column pg_catalog.name,
+		replica_column pg_catalog.name)
+	RETURNS pg_catalog.text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	crdt_types pg_catalog.oid[] := ARRAY(SELECT t.oid FROM pg_type t
+		WHERE t.typnamespace = '@extschema@'::pg_catalog.regnamespace
+		  AND t.typname IN ('vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg',
+		                    'rtext', 'rlist'));
+	pkey pg_catalog.name[];
+	col record;
+	bad pg_catalog.name;
+BEGIN
+	SELECT pg_catalog.array_agg(a.attname ORDER BY k.n) INTO pkey
+	FROM pg_index i
+	CROSS JOIN LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+	JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+	WHERE i.indrelid = rel AND i.indisprimary;
+	IF pkey IS NULL THEN
+		RETURN 'it has no primary key (the key names the row a replicated write merges into)';
+	END IF;
+	IF key_columns IS NOT NULL AND pkey IS DISTINCT FROM key_columns THEN
+		RETURN pg_catalog.format('its primary key (%s) is not the one it is tracked with (%s)',
+			pg_catalog.array_to_string(pkey, ', '), pg_catalog.array_to_string(key_columns, ', '));
+	END IF;
+	FOR col IN
+		SELECT c.name, c.role, c.wanted, a.attname, a.attgenerated, crdt_reconcile.base_type(a.atttypid) AS base
+		FROM (VALUES (clock_column, 'clock', '@extschema@.vclock'::pg_catalog.regtype::pg_catalog.oid),
+		             (writer_column, 'writer', '@extschema@.lwwreg'::pg_catalog.regtype::pg_catalog.oid),
+		             (replica_column, 'replica', 'pg_catalog.text'::pg_catalog.regtype::pg_catalog.oid))
+		     AS c(name, role, wanted)
+		LEFT JOIN pg_attribute a ON a.attrelid = rel AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE c.name IS NOT NULL
+	LOOP
+		IF col.attname IS NULL THEN
+			RETURN pg_catalog.format('its %s column "%s" does not exist', col.role, col.name);
+		ELSIF col.attgenerated <> '' THEN
+			RETURN pg_catalog.format('its %s column "%s" is generated', col.role, col.name);
+		ELSIF col.base IS DISTINCT FROM col.wanted THEN
+			RETURN pg_catalog.format('its %s column "%s" must have type %s', col.role, col.name,
+				col.wanted::pg_catalog.regtype);
+		END IF;
+	END LOOP;
+	IF writer_column IS NOT NULL AND clock_column IS NULL THEN
+		RETURN 'a writer column needs a clock column';
+	END IF;
+	IF shape = 'replica_rows' AND (replica_column IS NULL OR NOT replica_column = ANY (pkey)) THEN
+		RETURN 'a replica_rows table needs replica_column, a column of its primary key';
+	ELSIF shape <> 'replica_rows' AND replica_column IS NOT NULL THEN
+		RETURN 'replica_column applies only to shape replica_rows';
+	END IF;
+	-- plain (non-CRDT, non-key) columns written on several replicas are resolved by the writer tag
+	IF shape = 'merge_in_place' AND clock_column IS NOT NULL AND writer_column IS NULL AND EXISTS (
+			SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+			  AND a.attgenerated = '' AND NOT crdt_reconcile.base_type(a.atttypid) = ANY (crdt_types)
+			  AND NOT a.attname = ANY (pkey)) THEN
+		RETURN 'it has plain columns, so a clock column needs a writer column (an lwwreg column that resolves concurrent writes to them)';
+	END IF;
+	-- without a row clock, plain columns take the incoming value: in a mesh
+	-- two nodes would hand their values back and forth for ever
+	IF shape = 'merge_in_place' AND clock_column IS NULL AND EXISTS (
+			SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+			  AND a.attgenerated = '' AND NOT crdt_reconcile.base_type(a.atttypid) = ANY (crdt_types)
+			  AND NOT a.attname = ANY (pkey)) THEN
+		RETURN 'it has plain columns but no row clock (written on several nodes, they would be handed back and forth for ever); give it a clock column and a writer column';
+	END IF;
+	-- a constraint a merge can break would stop replication: an applied
+	-- write that violates it can never be applied
+	SELECT k.conname INTO bad FROM pg_constraint k
+	WHERE k.conrelid = rel AND k.contype IN ('u', 'x');
+	IF bad IS NOT NULL THEN
+		RETURN pg_catalog.format('its constraint "%s" can be broken by rows written concurrently on two nodes (an applied write that violates it would stop replication); only the primary key may be unique — drop the constraint or make it the primary key', bad);
+	END IF;
+	SELECT c.relname INTO bad FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	WHERE i.indrelid = rel AND i.indisunique AND NOT i.indisprimary;
+	IF bad IS NOT NULL THEN
+		RETURN pg_catalog.format('its unique index "%s" can be broken by rows written concurrently on two nodes (an applied write that violates it would stop replication); only the primary key may be unique', bad);
+	END IF;
+	SELECT k.conname INTO bad FROM pg_constraint k
+	WHERE k.conrelid = rel AND k.contype = 'c' AND (
+		EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum = ANY (k.conkey)
+		        AND crdt_reconcile.base_type(a.atttypid) = ANY (crdt_types))
+		OR (SELECT pg_catalog.count(*) FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum = ANY (k.conkey)
+		    AND NOT a.attname = ANY (pkey)) > 1);
+	IF bad IS NOT NULL THEN
+		RETURN pg_catalog.format('its check constraint "%s" can be broken by a merge (of a CRDT column, or of columns written by different nodes) and would then stop replication; express it as an invariant instead (track(..., invariant => ...)): a merge that breaks an invariant is recorded, never refused', bad);
+	END IF;
+	-- nothing re-checks a domain's constraint on a merged value
+	SELECT a.attname INTO bad FROM pg_attribute a
+	WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+	  AND crdt_reconcile.base_type(a.atttypid) = ANY (crdt_types) AND a.atttypid <> crdt_reconcile.base_type(a.atttypid)
+	  AND EXISTS (SELECT FROM pg_constraint k WHERE k.contypid IN (
+	          WITH RECURSIVE chain(oid) AS (SELECT a.atttypid UNION ALL
+	              SELECT t.typbasetype FROM chain c JOIN pg_type t ON t.oid = c.oid WHERE t.typbasetype <> 0)
+	          SELECT oid FROM chain))
+	LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RETURN pg_catalog.format('column "%s" has a domain with constraints, which a merge could break; express the rule as an invariant instead', bad);
+	END IF;
+	RETURN NULL;
+END
+$$;

@@ -240,3 +240,23 @@ END $$;
 SELECT pg_temp.big_text() AS big \gset
 SELECT crdt_length(:'big'::rtext) AS characters, octet_length(crdt_value(:'big'::rtext)) AS utf8_bytes,
        octet_length(rtext_send(:'big'::rtext)) <= 2 * octet_length(crdt_value(:'big'::rtext)) + 2048 AS within_bound;
+
+-- ---------------------------------------------------------------- tracked tables
+-- An applied write (as an apply worker makes it) merges rtext and rlist
+-- columns with the stored ones instead of overwriting them.
+CREATE TABLE plans (id int PRIMARY KEY, body rtext NOT NULL DEFAULT '{}', steps rlist NOT NULL DEFAULT '{}');
+SELECT relation FROM crdt_reconcile.track('plans');
+SET crdt.replica_id = 'n1';
+INSERT INTO plans VALUES (1, crdt_splice('{}'::rtext, 0, 0, 'Fix the build', 'n1'),
+                          crdt_insert('{}'::rlist, 0, '"reproduce"', 'n1'));
+SELECT body AS base_body, steps AS base_steps FROM plans WHERE id = 1 \gset
+-- locally: n1 edits the text and the steps
+UPDATE plans SET body = crdt_splice(body, 13, 0, ' today'), steps = crdt_insert(steps, 1, '"bisect"') WHERE id = 1;
+-- n2's concurrent edit arrives through replication
+SET session_replication_role = replica;
+UPDATE plans SET body = crdt_splice(:'base_body'::rtext, 0, 3, 'Repair', 'n2'),
+                 steps = crdt_insert(:'base_steps'::rlist, 1, '"write a test"', 'n2') WHERE id = 1;
+RESET session_replication_role;
+SELECT crdt_value(body) AS body, crdt_value(steps) AS steps FROM plans WHERE id = 1;
+RESET crdt.replica_id;
+DROP TABLE plans;
