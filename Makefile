@@ -121,7 +121,7 @@ print-regress:
 #
 # See test/fuzz/README.md.
 
-FUZZ_TARGETS = parse binary aggstate laws json
+FUZZ_TARGETS = parse binary aggstate laws json sequence
 FUZZ_SECONDS ?= 180
 FUZZ_JOBS ?= 1
 FUZZ_SCRATCH ?= /tmp/crdt_reconcile-fuzz
