@@ -5,6 +5,7 @@
 #   make bench   the benchmark against sum(bigint); see bench/RESULTS.md
 #   make bench-track  the tracked-table trigger under pgbench upserts
 #   make bench-repair anti-entropy repair of 200,000 rows, 1% differing, between two nodes
+#   make bench-sequences  merging two edited copies of a 50k..400k-character rtext
 #   make unit    only the core unit and property tests
 #
 # The usual PGXS targets (all, install, installcheck) work as for any extension.
@@ -85,7 +86,7 @@ crdt_reconcile--$(EXTVERSION).sql: src/sql/build.sh src/sql/types.list $(SQL_PAR
 	$(SHELL) src/sql/build.sh $(SQL_PARTS) > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: unit test demo bench bench-track bench-repair print-regress
+.PHONY: unit test demo bench bench-track bench-repair bench-sequences print-regress
 unit: test/unit/run_unit
 	test/unit/run_unit
 
@@ -103,6 +104,9 @@ bench-track:
 
 bench-repair:
 	bench/repair.sh
+
+bench-sequences:
+	bench/sequences.sh
 
 print-regress:
 	@echo $(REGRESS)

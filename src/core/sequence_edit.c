@@ -62,21 +62,36 @@ count_items(CrdtSeqKind kind, const uint8_t *insert, size_t len, size_t *count, 
 	return CRDT_OK;
 }
 
-/* pushes the inserted run: its first element (parent, side), then a chain */
+/*
+ * Adds the inserted run: its first element (parent and side in first),
+ * then a chain of right children.  Its counters are the replica's largest,
+ * so it goes right after the replica's last element: the order by id holds.
+ */
 static CrdtStatus
 push_run(SeqDoc *d, uint32_t ri, SeqNode first, const uint8_t *insert, size_t len,
 		 size_t count, CrdtError *err)
 {
+	size_t		n = seq_count(d);
+	size_t		at = 0;
 	uint32_t	top = 0;
+	SeqNode    *nodes;
 
-	for (size_t i = 0; i < seq_count(d); i++)
-		if (seq_nodes(d)[i].replica == ri && seq_nodes(d)[i].counter > top)
-			top = seq_nodes(d)[i].counter;
+	while (at < n && seq_nodes(d)[at].replica <= ri)
+	{
+		if (seq_nodes(d)[at].replica == ri)
+			top = seq_nodes(d)[at].counter;
+		at++;
+	}
 	if (count > CRDT_SEQ_MAX_COUNTER - top)
 		return crdt_fail(err, CRDT_ERR_OVERFLOW, -1, "the replica's element counter would overflow");
-	if (seq_count(d) + count > CRDT_SEQ_MAX_ELEMENTS)
+	if (n + count > CRDT_SEQ_MAX_ELEMENTS)
 		return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1,
 						 "sequence would have more than %d elements", CRDT_SEQ_MAX_ELEMENTS);
+	if (!crdt_buf_reserve(&d->nodes, count * sizeof(SeqNode)))
+		return crdt_nomem(err);
+	nodes = seq_nodes(d);
+	memmove(&nodes[at + count], &nodes[at], (n - at) * sizeof(SeqNode));
+	d->nodes.len += count * sizeof(SeqNode);
 	first.replica = ri;
 	first.counter = top + 1;
 	first.deleted = 0;
@@ -94,10 +109,8 @@ push_run(SeqDoc *d, uint32_t ri, SeqNode first, const uint8_t *insert, size_t le
 		first.data = insert + i;
 		first.len = (uint32_t) c;
 		i += c;
-		if (!seq_push(d, &first))
-			return crdt_nomem(err);
+		nodes[at + k] = first;
 	}
-	seq_sort_nodes(d);
 	return CRDT_OK;
 }
 
