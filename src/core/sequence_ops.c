@@ -116,10 +116,71 @@ join_equal_ids(SeqDoc *m, CrdtError *err)
 	return CRDT_OK;
 }
 
+static bool
+id_before(const SeqNode *a, const SeqNode *b)
+{
+	return a->replica < b->replica || (a->replica == b->replica && a->counter < b->counter);
+}
+
+/*
+ * Sorts nodes made of runs already sorted by id (each doc's nodes, renumbered
+ * into one replica table keep their order): adjacent runs merged pairwise,
+ * round after round, O(N log k) for k runs.  bounds[0..k] are run starts.
+ */
+static CrdtStatus
+merge_runs(SeqDoc *m, size_t *bounds, size_t k, CrdtError *err)
+{
+	size_t		n = seq_count(m);
+	SeqNode    *src = seq_nodes(m);
+	SeqNode    *dst = m->alloc->alloc(m->alloc->ctx, (n + 1) * sizeof(SeqNode));
+	SeqNode    *spare = dst;
+
+	if (dst == NULL)
+		return crdt_nomem(err);
+	while (k > 1)
+	{
+		size_t		runs = 0;
+
+		for (size_t r = 0; r < k; r += 2)
+		{
+			size_t		i = bounds[r];
+			size_t		mid = bounds[r + 1];
+			size_t		end = r + 2 <= k ? bounds[r + 2] : mid;
+			size_t		j = mid;
+			size_t		o = i;
+
+			while (i < mid && j < end)
+				dst[o++] = id_before(&src[j], &src[i]) ? src[j++] : src[i++];
+			while (i < mid)
+				dst[o++] = src[i++];
+			while (j < end)
+				dst[o++] = src[j++];
+			bounds[runs++] = bounds[r];
+		}
+		bounds[runs] = n;
+		k = runs;
+		{
+			SeqNode    *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != seq_nodes(m))
+		memcpy(seq_nodes(m), src, n * sizeof(SeqNode));
+	m->alloc->release(m->alloc->ctx, spare);
+	return CRDT_OK;
+}
+
 /* m := the union of the n decoded docs */
 static CrdtStatus
 union_docs(SeqDoc *m, const SeqDoc *docs, size_t n, CrdtError *err)
 {
+	size_t	   *bounds = m->alloc->alloc(m->alloc->ctx, (n + 2) * sizeof(size_t));
+	CrdtStatus	st;
+
+	if (bounds == NULL)
+		return crdt_nomem(err);
 	union_replicas(m, docs, n);
 	for (size_t k = 0; k < n && !m->replicas.failed; k++)
 	{
@@ -127,6 +188,7 @@ union_docs(SeqDoc *m, const SeqDoc *docs, size_t n, CrdtError *err)
 		size_t		nr = seq_nreplicas(&docs[k]);
 		uint32_t   *map = m->alloc->alloc(m->alloc->ctx, (nr + 1) * sizeof(uint32_t));
 
+		bounds[k] = seq_count(m);
 		if (map == NULL)
 			return crdt_nomem(err);
 		for (size_t i = 0; i < nr; i++)
@@ -146,8 +208,10 @@ union_docs(SeqDoc *m, const SeqDoc *docs, size_t n, CrdtError *err)
 	}
 	if (m->replicas.failed || m->nodes.failed)
 		return crdt_nomem(err);
-	seq_sort_nodes(m);
-	if (join_equal_ids(m, err) != CRDT_OK)
+	bounds[n] = seq_count(m);
+	st = merge_runs(m, bounds, n, err);
+	m->alloc->release(m->alloc->ctx, bounds);
+	if (st != CRDT_OK || join_equal_ids(m, err) != CRDT_OK)
 		return err->status;
 	if (seq_count(m) > CRDT_SEQ_MAX_ELEMENTS)
 		return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1,
