@@ -32,19 +32,23 @@ done
 psql_on seqbench -q -c "VACUUM ANALYZE docs"
 
 echo
-echo "rtext merge benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL $($PG_CONFIG --version | awk '{print $2}'), median wall time of $RUNS runs"
-printf '%-10s %12s %14s %9s %14s %14s %12s\n' "chars" "a || b" "to_array" "ratio" "vs half size" "merged bytes" "text bytes"
+echo "rtext merge benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL $($PG_CONFIG --version | awk '{print $2}'), $RUNS runs each: median (shortest)"
+printf '%-8s %22s %22s %7s %17s %13s %11s\n' "chars" "a || b" "to_array (baseline)" "ratio" "vs half size" "merged bytes" "text bytes"
 prev=""
+prev_min=""
 for n in $SIZES; do
-	read -r merge base bytes text <<<"$(psql_on seqbench -At -F ' ' -c "
-		SELECT median_ms('SELECT a || b FROM docs WHERE n = $n', $RUNS),
-		       median_ms('SELECT cardinality(string_to_array(plain, NULL)) FROM docs WHERE n = $n', $RUNS),
+	read -r merge merge_min base base_min bytes text <<<"$(psql_on seqbench -At -F ' ' -c "
+		SELECT m.median, m.shortest, b.median, b.shortest,
 		       (SELECT octet_length(rtext_send(a || b)) FROM docs WHERE n = $n),
-		       (SELECT octet_length(plain) FROM docs WHERE n = $n)")"
-	growth=$( [ -n "$prev" ] && awk "BEGIN { printf \"%.2fx\", $merge / $prev }" || echo "-")
-	printf '%-10s %9.1f ms %11.2f ms %8.1fx %14s %14s %12s\n' "$n" "$merge" "$base" \
-		"$(awk "BEGIN { print $merge / $base }")" "$growth" "$bytes" "$text"
+		       (SELECT octet_length(plain) FROM docs WHERE n = $n)
+		FROM timing('SELECT a || b FROM docs WHERE n = $n', $RUNS) m,
+		     timing('SELECT cardinality(string_to_array(plain, NULL)) FROM docs WHERE n = $n', $RUNS) b")"
+	growth="-"
+	[ -n "$prev" ] && growth=$(awk "BEGIN { printf \"%.2fx (%.2fx)\", $merge / $prev, $merge_min / $prev_min }")
+	printf '%-8s %9.1f (%6.1f) ms %9.2f (%6.2f) ms %6.1fx %17s %13s %11s\n' "$n" "$merge" "$merge_min" \
+		"$base" "$base_min" "$(awk "BEGIN { print $merge / $base }")" "$growth" "$bytes" "$text"
 	prev=$merge
+	prev_min=$merge_min
 done
 # the two merge orders give the same bytes
 psql_on seqbench -At -c "SELECT 'a || b = b || a at every size: ' || bool_and(a || b = b || a) FROM docs"

@@ -36,8 +36,9 @@ BEGIN
 	RETURN doc;
 END $$;
 
--- The median wall time (ms) of runs executions of sql.
-CREATE FUNCTION median_ms(sql text, runs int) RETURNS float8 LANGUAGE plpgsql AS $$
+-- The median and the shortest wall time (ms) of runs executions of sql
+-- (the machine is shared: the shortest is the least disturbed).
+CREATE FUNCTION timing(sql text, runs int, OUT median float8, OUT shortest float8) LANGUAGE plpgsql AS $$
 DECLARE
 	t timestamptz;
 	times float8[] := '{}';
@@ -48,5 +49,5 @@ BEGIN
 		EXECUTE sql;
 		times := times || extract(epoch FROM clock_timestamp() - t) * 1000;
 	END LOOP;
-	RETURN (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
+	SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x), min(x) INTO median, shortest FROM unnest(times) x;
 END $$;

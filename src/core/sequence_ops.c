@@ -122,10 +122,23 @@ id_before(const SeqNode *a, const SeqNode *b)
 	return a->replica < b->replica || (a->replica == b->replica && a->counter < b->counter);
 }
 
+/* out := the two runs sorted by id, joined (equal ids side by side) */
+static void
+merge_two(const SeqNode *a, size_t na, const SeqNode *b, size_t nb, SeqNode *out)
+{
+	size_t		i = 0;
+	size_t		j = 0;
+
+	while (i < na && j < nb)
+		*out++ = id_before(&b[j], &a[i]) ? b[j++] : a[i++];
+	memcpy(out, a + i, (na - i) * sizeof(SeqNode));
+	memcpy(out + (na - i), b + j, (nb - j) * sizeof(SeqNode));
+}
+
 /*
- * Sorts nodes made of runs already sorted by id (each doc's nodes, renumbered
- * into one replica table keep their order): adjacent runs merged pairwise,
- * round after round, O(N log k) for k runs.  bounds[0..k] are run starts.
+ * Sorts m's nodes, made of k runs already sorted by id (bounds[0..k] are
+ * their starts): adjacent runs joined pairwise, round after round,
+ * O(N log k).
  */
 static CrdtStatus
 merge_runs(SeqDoc *m, size_t *bounds, size_t k, CrdtError *err)
@@ -140,31 +153,21 @@ merge_runs(SeqDoc *m, size_t *bounds, size_t k, CrdtError *err)
 	while (k > 1)
 	{
 		size_t		runs = 0;
+		SeqNode    *t;
 
 		for (size_t r = 0; r < k; r += 2)
 		{
-			size_t		i = bounds[r];
 			size_t		mid = bounds[r + 1];
 			size_t		end = r + 2 <= k ? bounds[r + 2] : mid;
-			size_t		j = mid;
-			size_t		o = i;
 
-			while (i < mid && j < end)
-				dst[o++] = id_before(&src[j], &src[i]) ? src[j++] : src[i++];
-			while (i < mid)
-				dst[o++] = src[i++];
-			while (j < end)
-				dst[o++] = src[j++];
+			merge_two(src + bounds[r], mid - bounds[r], src + mid, end - mid, dst + bounds[r]);
 			bounds[runs++] = bounds[r];
 		}
 		bounds[runs] = n;
 		k = runs;
-		{
-			SeqNode    *t = src;
-
-			src = dst;
-			dst = t;
-		}
+		t = src;
+		src = dst;
+		dst = t;
 	}
 	if (src != seq_nodes(m))
 		memcpy(seq_nodes(m), src, n * sizeof(SeqNode));
@@ -172,44 +175,68 @@ merge_runs(SeqDoc *m, size_t *bounds, size_t k, CrdtError *err)
 	return CRDT_OK;
 }
 
-/* m := the union of the n decoded docs */
+/* renumbers doc's nodes into m's replica table (which keeps their order) */
 static CrdtStatus
-union_docs(SeqDoc *m, const SeqDoc *docs, size_t n, CrdtError *err)
+renumber(const SeqDoc *m, SeqDoc *doc, CrdtError *err)
+{
+	const CrdtSlice *r = seq_replicas(doc);
+	size_t		nr = seq_nreplicas(doc);
+	uint32_t   *map = m->alloc->alloc(m->alloc->ctx, (nr + 1) * sizeof(uint32_t));
+
+	if (map == NULL)
+		return crdt_nomem(err);
+	for (size_t i = 0; i < nr; i++)
+		map[i] = (uint32_t) seq_find_replica(m, r[i].data, r[i].len);
+	for (size_t i = 0; i < seq_count(doc); i++)
+	{
+		SeqNode    *node = &seq_nodes(doc)[i];
+
+		node->replica = map[node->replica];
+		if (node->p_replica != SEQ_ROOT)
+			node->p_replica = map[node->p_replica];
+	}
+	m->alloc->release(m->alloc->ctx, map);
+	return CRDT_OK;
+}
+
+/* m := the union of the n decoded docs (whose nodes it renumbers and frees) */
+static CrdtStatus
+union_docs(SeqDoc *m, SeqDoc *docs, size_t n, CrdtError *err)
 {
 	size_t	   *bounds = m->alloc->alloc(m->alloc->ctx, (n + 2) * sizeof(size_t));
-	CrdtStatus	st;
+	size_t		total = 0;
+	CrdtStatus	st = CRDT_OK;
 
 	if (bounds == NULL)
 		return crdt_nomem(err);
 	union_replicas(m, docs, n);
-	for (size_t k = 0; k < n && !m->replicas.failed; k++)
+	for (size_t k = 0; k < n && st == CRDT_OK; k++)
 	{
-		const CrdtSlice *r = seq_replicas(&docs[k]);
-		size_t		nr = seq_nreplicas(&docs[k]);
-		uint32_t   *map = m->alloc->alloc(m->alloc->ctx, (nr + 1) * sizeof(uint32_t));
-
-		bounds[k] = seq_count(m);
-		if (map == NULL)
-			return crdt_nomem(err);
-		for (size_t i = 0; i < nr; i++)
-			map[i] = (uint32_t) seq_find_replica(m, r[i].data, r[i].len);
-		for (size_t i = 0; i < seq_count(&docs[k]); i++)
-		{
-			SeqNode		node = seq_nodes(&docs[k])[i];
-
-			node.replica = map[node.replica];
-			if (node.p_replica != SEQ_ROOT)
-				node.p_replica = map[node.p_replica];
-			seq_push(m, &node);
-		}
-		m->alloc->release(m->alloc->ctx, map);
-		if (seq_count(m) > CRDT_SEQ_MAX_ELEMENTS * (size_t) 2)
-			return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "merged sequence too large");
+		bounds[k] = total;
+		total += seq_count(&docs[k]);
+		st = renumber(m, &docs[k], err);
 	}
-	if (m->replicas.failed || m->nodes.failed)
-		return crdt_nomem(err);
-	bounds[n] = seq_count(m);
-	st = merge_runs(m, bounds, n, err);
+	bounds[n] = total;
+	if (st == CRDT_OK && total > 4 * (size_t) CRDT_SEQ_MAX_ELEMENTS)
+		st = crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "merging more than %d elements at once",
+					   4 * CRDT_SEQ_MAX_ELEMENTS);
+	if (st == CRDT_OK && (m->replicas.failed || !crdt_buf_reserve(&m->nodes, total * sizeof(SeqNode))))
+		st = crdt_nomem(err);
+	if (st == CRDT_OK)
+	{
+		/* two inputs (a binary merge): one pass straight into m */
+		if (n == 2)
+			merge_two(seq_nodes(&docs[0]), seq_count(&docs[0]), seq_nodes(&docs[1]),
+					  seq_count(&docs[1]), seq_nodes(m));
+		else
+			for (size_t k = 0; k < n; k++)
+				memcpy(seq_nodes(m) + bounds[k], seq_nodes(&docs[k]), docs[k].nodes.len);
+		m->nodes.len = total * sizeof(SeqNode);
+		for (size_t k = 0; k < n; k++)
+			crdt_buf_free(&docs[k].nodes);
+		if (n != 2)
+			st = merge_runs(m, bounds, n, err);
+	}
 	m->alloc->release(m->alloc->ctx, bounds);
 	if (st != CRDT_OK || join_equal_ids(m, err) != CRDT_OK)
 		return err->status;
