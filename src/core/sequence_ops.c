@@ -420,7 +420,7 @@ read_elements(CrdtSeqKind kind, CrdtSlice value, bool one, size_t pos, CrdtBuf *
 	SeqDoc		d;
 	SeqTree		t;
 	uint32_t   *vis;
-	size_t		nvis;
+	size_t		nvis = 0;
 	CrdtStatus	st;
 
 	seq_doc_init(&d, kind, crdt_default_allocator());
