@@ -5,6 +5,7 @@
 #   make bench   the benchmark against sum(bigint); see bench/RESULTS.md
 #   make bench-track  the tracked-table trigger under pgbench upserts
 #   make bench-repair anti-entropy repair of 200,000 rows, 1% differing, between two nodes
+#   make bench-sequences  merging two edited copies of a 50k..400k-character rtext
 #   make unit    only the core unit and property tests
 #
 # The usual PGXS targets (all, install, installcheck) work as for any extension.
@@ -29,24 +30,25 @@ DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
-	vclock.sql counters.sql sets.sql set.type.sql.in registers.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
+	vclock.sql counters.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
 	antientropy.sql publications.sql history.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
 	src/core/dotted_build.c src/core/dotted_text.c src/core/dotted_mutate.c src/core/dotted_log.c \
-	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/tablesort.c
+	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/tablesort.c \
+	src/core/sequence.c src/core/sequence_ops.c src/core/sequence_edit.c src/core/sequence_text.c src/core/sequence_log.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
 	src/merge_stats.c src/antientropy.c \
-	src/history.c src/history_record.c
+	src/history.c src/history_record.c src/sequences.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
 	antientropy hostile_input security \
-	history
+	history sequences
 # `make installcheck` (against a running, installed server) runs all three
 # suites: pg_regress (sql/, expected/), the isolation specs and the TAP tests
 # (each TAP test starts its own nodes).  `make test` runs them on throwaway
@@ -74,7 +76,8 @@ UNIT_CFLAGS = -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 	test/unit/test_ops.c test/unit/test_laws.c test/unit/test_table.c test/unit/test_model.c test/unit/test_sets.c \
-	test/unit/test_assign.c test/unit/test_table_log.c
+	test/unit/test_assign.c test/unit/test_table_log.c \
+	test/unit/test_sequence.c
 
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
@@ -84,7 +87,7 @@ crdt_reconcile--$(EXTVERSION).sql: src/sql/build.sh src/sql/types.list $(SQL_PAR
 	$(SHELL) src/sql/build.sh $(SQL_PARTS) > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: unit test demo bench bench-track bench-repair print-regress
+.PHONY: unit test demo bench bench-track bench-repair bench-sequences print-regress
 unit: test/unit/run_unit
 	test/unit/run_unit
 
@@ -103,6 +106,9 @@ bench-track:
 bench-repair:
 	bench/repair.sh
 
+bench-sequences:
+	bench/sequences.sh
+
 print-regress:
 	@echo $(REGRESS)
 
@@ -120,7 +126,7 @@ print-regress:
 #
 # See test/fuzz/README.md.
 
-FUZZ_TARGETS = parse binary aggstate laws json
+FUZZ_TARGETS = parse binary aggstate laws json sequence
 FUZZ_SECONDS ?= 180
 FUZZ_JOBS ?= 1
 FUZZ_SCRATCH ?= /tmp/crdt_reconcile-fuzz

@@ -534,6 +534,7 @@ BEGIN
 				WHEN t.typ = 'pg_catalog.text'::regtype THEN '''x''::pg_catalog.text'
 				WHEN t.typ = 'pg_catalog.text[]'::regtype THEN '''{x,y}''::pg_catalog.text[]'
 				WHEN t.typ = 'pg_catalog.int8'::regtype THEN '2::pg_catalog.int8'
+				WHEN t.typ = 'pg_catalog.int4'::regtype THEN '0::pg_catalog.int4'
 				WHEN t.typ = 'pg_catalog.bool'::regtype THEN 'false'
 				WHEN t.typ = 'pg_catalog.interval'::regtype THEN '''1 day''::pg_catalog.interval'
 				WHEN t.typ = 'pg_catalog.timestamptz'::regtype THEN '''2026-01-01 00:00+00''::pg_catalog.timestamptz'
@@ -549,6 +550,8 @@ BEGIN
 					WHEN 'crdt_ext.orset' THEN '{"elements":{"x":[["a",1]]},"context":{"a":1}}'
 					WHEN 'crdt_ext.lwwreg' THEN '{"value":1,"at":"2026-01-01T00:00:00Z","replica":"a"}'
 					WHEN 'crdt_ext.mvreg' THEN '{"values":[{"value":"A","dots":[["a",1]]}],"context":{"a":1}}'
+					WHEN 'crdt_ext.rtext' THEN '{"a":[[1,"^","hi"]]}'
+					WHEN 'crdt_ext.rlist' THEN '{"a":[[1,"^",[1,"x"]]]}'
 					ELSE '{"a":1,"b":2}' END, pg_catalog.format_type(t.typ, NULL))
 				END
 			FROM pg_catalog.unnest(f.types) WITH ORDINALITY AS t(typ, i) ORDER BY t.i);

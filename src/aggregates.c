@@ -6,7 +6,8 @@
  *   counters (vclock, gcounter, pncounter): a CrdtCounterTable;
  *   sets (gset, twopset): a CrdtSetRuns, the rows' lists appended;
  *   dotted (orset, mvreg): a CrdtDotLog, the rows logged;
- *   lwwreg: a copy of the greatest value so far.
+ *   lwwreg: a copy of the greatest value so far;
+ *   sequence (rtext, rlist): a CrdtSeqLog, the rows logged.
  * A family is a small table of operations; transition, final, combine,
  * serialize and deserialize are written once over it.  Every state knows
  * its type's kind, and the serialized state is a kind byte followed by a
@@ -240,6 +241,69 @@ static const AggFamily dotted_family = {
 	dot_create, dot_kind, dot_absorb, dot_combine, dot_write, dot_read_serial
 };
 
+/* ------------------------------------------------------------- sequence */
+
+typedef struct SeqAggState
+{
+	CrdtAllocator alloc;
+	CrdtSeqLog	log;
+} SeqAggState;
+
+static void *
+seq_create(MemoryContext cxt, int kind)
+{
+	SeqAggState *s = MemoryContextAlloc(cxt, sizeof(SeqAggState));
+
+	crdt_context_allocator(&s->alloc, cxt);
+	crdt_seqlog_init(&s->log, (CrdtSeqKind) kind, &s->alloc);
+	return s;
+}
+
+static int
+seq_kind(const void *state)
+{
+	return ((const SeqAggState *) state)->log.kind;
+}
+
+static CrdtStatus
+seq_absorb(void *state, CrdtSlice value, CrdtError *err)
+{
+	return crdt_seqlog_absorb(&((SeqAggState *) state)->log, value, err);
+}
+
+static CrdtStatus
+seq_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
+{
+	(void) serial;
+	return crdt_seqlog_write(&((const SeqAggState *) state)->log, out, err);
+}
+
+static CrdtStatus
+seq_combine(void *left, const void *right, CrdtError *err)
+{
+	CrdtBuf		merged;
+	CrdtStatus	st;
+
+	crdt_buf_init(&merged, &crdt_palloc_allocator, 0);
+	if ((st = seq_write(right, true, &merged, err)) == CRDT_OK)
+		st = seq_absorb(left, (CrdtSlice) {merged.data, merged.len}, err);
+	crdt_buf_free(&merged);
+	return st;
+}
+
+static CrdtStatus
+seq_read_serial(void *state, CrdtSlice value, CrdtError *err)
+{
+	SeqAggState *s = state;
+	CrdtStatus	st = crdt_seq_validate(s->log.kind, value, err);
+
+	return st != CRDT_OK ? st : seq_absorb(s, value, err);
+}
+
+static const AggFamily sequence_family = {
+	seq_create, seq_kind, seq_absorb, seq_combine, seq_write, seq_read_serial
+};
+
 /* --------------------------------------------------------------- lwwreg */
 
 typedef struct LwwAggState
@@ -455,3 +519,7 @@ FAMILY_AGGREGATE(dotted, dotted_family, 2)
 
 TYPE_AGGREGATE(lwwreg, lww_family, 0)
 FAMILY_AGGREGATE(lwwreg, lww_family, 1)
+
+TYPE_AGGREGATE(rtext, sequence_family, CRDT_RTEXT)
+TYPE_AGGREGATE(rlist, sequence_family, CRDT_RLIST)
+FAMILY_AGGREGATE(sequence, sequence_family, 2)

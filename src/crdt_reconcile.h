@@ -141,4 +141,7 @@ Datum		crdt_counter_entries_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind)
 CrdtStatus	crdt_jsonb_canonicalizer(const char *json, size_t len, CrdtBuf *out,
 									 CrdtError *err);
 
+/* jsonb's text of a detoasted jsonb value, in UTF-8 (registers.c). */
+CrdtSlice	crdt_jsonb_text(struct varlena *jsonb);
+
 #endif							/* CRDT_RECONCILE_H */

@@ -57,6 +57,12 @@ crdt_jsonb_canonicalizer(const char *json, size_t len, CrdtBuf *out, CrdtError *
 	return out->failed ? crdt_fail(err, CRDT_ERR_NOMEM, -1, "out of memory") : CRDT_OK;
 }
 
+CrdtSlice
+crdt_jsonb_text(struct varlena *jsonb)
+{
+	return jsonb_canonical_text((Jsonb *) jsonb);
+}
+
 /* A canonical value (UTF-8 text) as jsonb. */
 static Datum
 value_to_jsonb(const uint8_t *value, size_t len)

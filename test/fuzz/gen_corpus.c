@@ -130,6 +130,61 @@ put_chunk(CrdtBuf *b, uint8_t header, const uint8_t *data, size_t len)
 	crdt_buf_put(b, data, len);
 }
 
+/*
+ * The sequence target: texts of rtext and rlist as text (mode 1) and as
+ * their bytes (mode 0), and edit programs on three replicas (mode 2).
+ */
+static void
+write_sequence_seeds(CrdtBuf *in, CrdtBuf *value)
+{
+	static const char *const texts[2][3] = {
+		{"{}", "{\"a\":[[1,\"^\",\"hi\"],[3,\"+\",2]],\"b\":[[1,[\"<\",\"a\",2],\"\\u00e9x\"]]}",
+		"{\"a\":[[1,\"^\",1],[2,\"+\",\"z\"],[4,[\">\",\"a\",2],\"w\"]]}"},
+		{"{}", "{\"a\":[[1,\"^\",[1,\"two\",{\"k\":null}]]],\"b\":[[1,[\">\",\"a\",3],[[]]]]}",
+		"{\"p\":[[1,\"^\",2],[3,\"+\",[true]]]}"}
+	};
+	static const uint8_t programs[][12] = {
+		{0x00, 0x00, 0x04, 0x01, 0x18, 0x00, 0x06, 0x00, 0x01, 0x02, 0x23, 0x00},
+		{0x00, 0x01, 0x00, 0x02, 0x04, 0x00, 0x04, 0x00, 0x12, 0x00, 0x0b, 0x00},
+		{0x08, 0x03, 0x08, 0x03, 0x04, 0x00, 0x2a, 0x00, 0x45, 0x01, 0x1f, 0x00},
+	};
+	char		name[64];
+	CrdtError	err;
+
+	for (int kind = 0; kind < 2; kind++)
+	{
+		const CrdtType *t = kind == 0 ? &crdt_type_rtext : &crdt_type_rlist;
+
+		for (int i = 0; i < 3; i++)
+		{
+			fuzz_buf_reset(in);
+			crdt_buf_put_byte(in, (uint8_t) (kind | 2));
+			crdt_buf_put_str(in, texts[kind][i]);
+			snprintf(name, sizeof(name), "%s-text-%d", t->name, i);
+			write_file("sequence", name, in);
+			fuzz_buf_reset(value);
+			if (t->parse(texts[kind][i], strlen(texts[kind][i]), value, &err) != CRDT_OK)
+			{
+				fprintf(stderr, "%s sample %d does not parse: %s\n", t->name, i, err.message);
+				exit(1);
+			}
+			fuzz_buf_reset(in);
+			crdt_buf_put_byte(in, (uint8_t) kind);
+			crdt_buf_put(in, value->data, value->len);
+			snprintf(name, sizeof(name), "%s-bytes-%d", t->name, i);
+			write_file("sequence", name, in);
+		}
+		for (size_t p = 0; p < sizeof(programs) / sizeof(programs[0]); p++)
+		{
+			fuzz_buf_reset(in);
+			crdt_buf_put_byte(in, (uint8_t) (kind | 4));
+			crdt_buf_put(in, programs[p], sizeof(programs[p]));
+			snprintf(name, sizeof(name), "%s-program-%zu", t->name, p);
+			write_file("sequence", name, in);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -264,6 +319,7 @@ main(int argc, char **argv)
 		}
 	}
 
+	write_sequence_seeds(&in, &value);
 	crdt_bufs_free(&in, &value, &text, NULL);
 	fuzz_exact_release_all();
 	return 0;

@@ -1137,6 +1137,7 @@ list_groups(void)
 		const char *name;
 		void		(*run) (void);
 	}			plain[] = {
+		{"sequence histories", test_sequence_histories},
 		{"model orset (1/2 cases)", test_model_orset},
 		{"model mvreg (1/2 cases)", test_model_mvreg},
 		{"sets hostile", test_sets_hostile},
@@ -1173,6 +1174,11 @@ list_groups(void)
 		{"sets lwwreg text", test_sets_lww_text},
 		{"sets ops", test_sets_ops},
 		{"sets assign (1/20 cases)", test_sets_assign},
+		{"sequence interleaving (1/50 cases)", test_sequence_interleaving},
+		{"sequence rlist", test_sequence_rlist},
+		{"sequence text", test_sequence_text},
+		{"sequence hostile (1/2000 cases)", test_sequence_hostile},
+		{"sequence size", test_sequence_size},
 	};
 	const char *only = getenv("CRDT_TEST_ONLY");
 

@@ -295,4 +295,11 @@ void		test_sets_dotlog(void);
 void		test_sets_dotlog_conflicting_dots(void);
 void		test_sets_dotlog_compaction(void);
 
+void		test_sequence_histories(void);
+void		test_sequence_interleaving(void);
+void		test_sequence_rlist(void);
+void		test_sequence_text(void);
+void		test_sequence_hostile(void);
+void		test_sequence_size(void);
+
 #endif							/* UNIT_H */
