@@ -157,6 +157,8 @@ unit_status_name(CrdtStatus status)
 			return "CRDT_ERR_ARGUMENT";
 		case CRDT_ERR_NOMEM:
 			return "CRDT_ERR_NOMEM";
+		case CRDT_ERR_RETIRED:
+			return "CRDT_ERR_RETIRED";
 	}
 	return "(unknown status)";
 }
@@ -1173,6 +1175,9 @@ list_groups(void)
 		{"sets lwwreg text", test_sets_lww_text},
 		{"sets ops", test_sets_ops},
 		{"sets assign (1/20 cases)", test_sets_assign},
+		{"retire laws (1/50 cases)", test_retire_laws},
+		{"retire hostile", test_retire_hostile},
+		{"retire format", test_retire_format},
 	};
 	const char *only = getenv("CRDT_TEST_ONLY");
 
