@@ -97,12 +97,12 @@ COMMENT ON FUNCTION crdt_reconcile.retire_replica(pg_catalog.text, pg_catalog.te
 
 -- The CRDT columns with replica metadata of the tracked tables.
 CREATE FUNCTION crdt_reconcile.retirable_columns(OUT relation pg_catalog.regclass,
-		OUT column_name pg_catalog.name, OUT type_name pg_catalog.name)
+		OUT column_name pg_catalog.name, OUT type_name pg_catalog.name, OUT row_clock pg_catalog.bool)
 	RETURNS SETOF pg_catalog.record
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-	SELECT t.relation, a.attname, ty.typname
+	SELECT t.relation, a.attname, ty.typname, a.attname IS NOT DISTINCT FROM t.clock_column
 	FROM crdt_reconcile.tracked t
 	JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relation AND a.attnum > 0 AND NOT a.attisdropped
 	JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
@@ -116,7 +116,8 @@ $$;
 -- caller's rights: nothing runs with more).  A fold is an ordinary write:
 -- it replicates, and merges with copies not yet folded without counting
 -- anything twice.  orset and mvreg keep a retired replica's dots (see
--- docs/RETIREMENT.md), so nothing is folded there.
+-- docs/RETIREMENT.md), so nothing is folded there; nor in the row clocks
+-- of tracked tables, which count the nodes' writes, not the agents'.
 CREATE FUNCTION crdt_reconcile.compact_replicas()
 	RETURNS TABLE (relation pg_catalog.regclass, column_name pg_catalog.name,
 	               replica pg_catalog.text, rows_folded pg_catalog.int8)
@@ -129,7 +130,7 @@ DECLARE
 	n pg_catalog.int8;
 BEGIN
 	FOR c IN SELECT * FROM crdt_reconcile.retirable_columns() x
-	         WHERE x.type_name IN ('vclock', 'gcounter', 'pncounter') LOOP
+	         WHERE x.type_name IN ('vclock', 'gcounter', 'pncounter') AND NOT x.row_clock LOOP
 		IF NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'UPDATE')
 		   OR NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'SELECT') THEN
 			RAISE NOTICE 'compact_replicas: skipping %.%: no SELECT and UPDATE privilege', c.relation, c.column_name;
@@ -169,7 +170,7 @@ CREATE FUNCTION crdt_reconcile.metadata_size()
 DECLARE
 	c record;
 BEGIN
-	FOR c IN SELECT * FROM crdt_reconcile.retirable_columns() LOOP
+	FOR c IN SELECT x.relation, x.column_name, x.type_name FROM crdt_reconcile.retirable_columns() x LOOP
 		CONTINUE WHEN NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'SELECT');
 		RETURN QUERY EXECUTE pg_catalog.format(
 			'SELECT %1$L::pg_catalog.regclass, %2$L::pg_catalog.name, %3$L::pg_catalog.name, '
