@@ -1175,7 +1175,7 @@ list_groups(void)
 		{"sets lwwreg text", test_sets_lww_text},
 		{"sets ops", test_sets_ops},
 		{"sets assign (1/20 cases)", test_sets_assign},
-		{"retire laws (1/50 cases)", test_retire_laws},
+		{"retire laws (1/100 cases)", test_retire_laws},
 		{"retire hostile", test_retire_hostile},
 		{"retire format", test_retire_format},
 	};

@@ -420,7 +420,7 @@ test_retire_laws(void)
 	for (size_t t = 0; t < sizeof(subjects) / sizeof(subjects[0]); t++)
 	{
 		uint64_t	stream = rng_stream(subjects[t].type->name) ^ rng_stream("retire");
-		long		cases = unit_cases_div(50);
+		long		cases = unit_cases_div(100);
 
 		for (long index = 0; index < cases; index++)
 		{
