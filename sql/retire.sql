@@ -68,10 +68,10 @@ SELECT pg_temp.state_of($$SELECT '[{},{}] '::orset$$);
 
 -- ------------------------------------------------------------ fleet level
 CREATE ROLE retire_agent;
-CREATE TABLE budget (id int PRIMARY KEY, spent gcounter, net pncounter, clock vclock, tags orset);
-SELECT relation FROM crdt_reconcile.track('budget');
-GRANT SELECT, INSERT, UPDATE ON budget TO retire_agent;
-INSERT INTO budget VALUES
+CREATE TABLE retire_budget (id int PRIMARY KEY, spent gcounter, net pncounter, clock vclock, tags orset);
+SELECT relation FROM crdt_reconcile.track('retire_budget');
+GRANT SELECT, INSERT, UPDATE ON retire_budget TO retire_agent;
+INSERT INTO retire_budget VALUES
 	(1, '{"agent-1":5,"agent-2":1}', '{"p":{"agent-1":2},"n":{"agent-1":1}}', '{"agent-1":2}',
 	 crdt_add('{}'::orset, 'x', 'agent-1')),
 	(2, '{"agent-2":4}', '{}', '{}', '{}');
@@ -87,14 +87,14 @@ SELECT pg_temp.state_of($$SELECT crdt_reconcile.retire_replica('agent-9', 'agent
 
 -- writes for agent-1 fail everywhere the row is, however the id comes
 SET ROLE retire_agent;
-SELECT pg_temp.state_of($$UPDATE budget SET spent = crdt_increment(spent, 1, 'agent-1') WHERE id = 1$$);
+SELECT pg_temp.state_of($$UPDATE retire_budget SET spent = crdt_increment(spent, 1, 'agent-1') WHERE id = 1$$);
 SET crdt.replica_id = 'agent-1';
-SELECT pg_temp.state_of($$UPDATE budget SET tags = crdt_add(tags, 'y') WHERE id = 1$$);
+SELECT pg_temp.state_of($$UPDATE retire_budget SET tags = crdt_add(tags, 'y') WHERE id = 1$$);
 SELECT pg_temp.state_of($$SELECT crdt_set('{}'::mvreg, '1')$$);
 SELECT pg_temp.state_of($$SELECT crdt_tick('{}'::vclock)$$);
 RESET crdt.replica_id;
 -- reading it is fine
-SELECT crdt_get(spent, 'agent-1') FROM budget WHERE id = 1;
+SELECT crdt_get(spent, 'agent-1') FROM retire_budget WHERE id = 1;
 
 -- the caller folds only what it may update; the view shows what is carried
 SELECT * FROM crdt_reconcile.compact_replicas();
@@ -102,30 +102,30 @@ RESET ROLE;
 SELECT * FROM crdt_reconcile.replica_metadata;
 SELECT * FROM crdt_reconcile.compact_replicas() ORDER BY 1, 2;
 SELECT * FROM crdt_reconcile.compact_replicas();	-- nothing left to fold
-SELECT id, spent, net, clock, crdt_value(spent) AS spent_value, crdt_value(net) AS net_value FROM budget ORDER BY id;
+SELECT id, spent, net, clock, crdt_value(spent) AS spent_value, crdt_value(net) AS net_value FROM retire_budget ORDER BY id;
 SELECT * FROM crdt_reconcile.replica_metadata;
 -- a late copy still holding agent-1's entry is absorbed, not added
-UPDATE budget SET spent = '{"agent-1":5,"agent-2":3}' WHERE id = 1;
-SELECT spent, crdt_value(spent) FROM budget WHERE id = 1;
+UPDATE retire_budget SET spent = '{"agent-1":5,"agent-2":3}' WHERE id = 1;
+SELECT spent, crdt_value(spent) FROM retire_budget WHERE id = 1;
 
 -- row clocks (the nodes' own metadata) are not folded; one marked by hand
 -- still works for the tracked-table machinery, which reads it unfolded
-CREATE TABLE clocked (id int PRIMARY KEY, n gcounter, clk vclock);
-SELECT relation FROM crdt_reconcile.track('clocked', clock_column => 'clk');
+CREATE TABLE retire_clocked (id int PRIMARY KEY, n gcounter, clk vclock);
+SELECT relation FROM crdt_reconcile.track('retire_clocked', clock_column => 'clk');
 SET crdt.replica_id = 'node-a';
-INSERT INTO clocked VALUES (1, '{"agent-1":2}', NULL);
+INSERT INTO retire_clocked VALUES (1, '{"agent-1":2}', NULL);
 SELECT * FROM crdt_reconcile.compact_replicas();
-UPDATE clocked SET clk = crdt_retire(clk, 'node-a', 'node-b') WHERE id = 1;
-UPDATE clocked SET n = crdt_increment(n, 1, 'agent-2') WHERE id = 1;
-SELECT n, crdt_value(clk) AS events, crdt_retired_ids(clk) FROM clocked;
+UPDATE retire_clocked SET clk = crdt_retire(clk, 'node-a', 'node-b') WHERE id = 1;
+UPDATE retire_clocked SET n = crdt_increment(n, 1, 'agent-2') WHERE id = 1;
+SELECT n, crdt_value(clk) AS events, crdt_retired_ids(clk) FROM retire_clocked;
 RESET crdt.replica_id;
-DROP TABLE clocked;
+DROP TABLE retire_clocked;
 
 -- the registry joins the publications
 SELECT crdt_reconcile.create_publication('retire_pub');
 SELECT tablename FROM pg_publication_tables WHERE pubname = 'retire_pub' ORDER BY 1;
 DROP PUBLICATION retire_pub;
 
-DROP TABLE budget;
+DROP TABLE retire_budget;
 DELETE FROM crdt_reconcile.retired_replicas;
 DROP ROLE retire_agent;

@@ -60,9 +60,11 @@ crdt_marker_reader_next(CrdtMarkerReader *r, CrdtMarker *m, CrdtError *err)
 		return marker_fail(r, err, "list is not terminated");
 	if (*r->pos == 0)
 	{
+		if (r->count == 0)
+			return marker_fail(r, err, "empty list in a version 2 value");
 		r->pos++;
 		r->done = true;
-		return r->count == 0 ? marker_fail(r, err, "empty list in a version 2 value") : 0;
+		return 0;
 	}
 	if (read_id(r, &m->retired, &m->retired_len, err) < 0)
 		return -1;
@@ -452,7 +454,10 @@ crdt_marked_merge(const CrdtRetireShape *shape, CrdtSlice a, CrdtSlice b, CrdtBu
 
 	if (!crdt_value_marked(a) && !crdt_value_marked(b))
 		return shape->plain->merge(a, b, out, err);
-	if ((st = crdt_retire_split(shape, a, &ma, &ba, err)) != CRDT_OK ||
+	/* the marked path copies bodies and markers: check them whole first */
+	if ((st = crdt_marked_validate(shape, a, err)) != CRDT_OK ||
+		(st = crdt_marked_validate(shape, b, err)) != CRDT_OK ||
+		(st = crdt_retire_split(shape, a, &ma, &ba, err)) != CRDT_OK ||
 		(st = crdt_retire_split(shape, b, &mb, &bb, err)) != CRDT_OK)
 		return st;
 	set_init(&s);
@@ -479,6 +484,9 @@ crdt_marked_delta(const CrdtRetireShape *shape, CrdtSlice newer, CrdtSlice since
 
 	if (!crdt_value_marked(newer) && !crdt_value_marked(since))
 		return shape->plain->delta(newer, since, out, err);
+	/* newer may be copied as it is: it must be valid */
+	if ((st = crdt_marked_validate(shape, newer, err)) != CRDT_OK)
+		return st;
 	crdt_buf_init(&merged, crdt_default_allocator(), 0);
 	if ((st = crdt_marked_merge(shape, since, newer, &merged, err)) == CRDT_OK)
 	{
