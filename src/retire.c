@@ -18,6 +18,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "storage/proc.h"
 
 const CrdtRetireShape *
 crdt_retire_shape_named(const char *name)
@@ -75,7 +76,8 @@ crdt_rejoined_datum(CrdtSlice markers, CrdtBuf *buf)
 }
 
 /*
- * Whether crdt_reconcile.retired_replicas has a row for replica: read
+ * Whether crdt_reconcile.retired_replicas has a row for replica (len 0:
+ * any row at all): read
  * through its primary key index, by OID, so that it works with any
  * search_path (apply workers have none) and for callers who cannot read
  * the table (the check only refuses).  No table (an old install being
@@ -97,10 +99,11 @@ replica_is_retired(const uint8_t *id, size_t len)
 		return false;
 	rel = table_open(relid, AccessShareLock);
 	index = index_open(get_relname_relid("retired_replicas_pkey", schema), AccessShareLock);
-	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   index->rd_indcollation[0], F_TEXTEQ,
-						   PointerGetDatum(cstring_to_text(crdt_from_utf8((const char *) id, len))));
-	scan = systable_beginscan_ordered(rel, index, GetActiveSnapshot(), 1, &key);
+	if (len > 0)
+		ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   index->rd_indcollation[0], F_TEXTEQ,
+							   PointerGetDatum(cstring_to_text(crdt_from_utf8((const char *) id, len))));
+	scan = systable_beginscan_ordered(rel, index, GetActiveSnapshot(), len > 0 ? 1 : 0, &key);
 	found = HeapTupleIsValid(systable_getnext_ordered(scan, ForwardScanDirection));
 	systable_endscan_ordered(scan);
 	index_close(index, AccessShareLock);
@@ -108,10 +111,65 @@ replica_is_retired(const uint8_t *id, size_t len)
 	return found;
 }
 
+/*
+ * The last answer, for the same replica under the same snapshot: a
+ * statement writing many rows for one replica looks it up once.  The
+ * registry is read like any table, so the answer cannot change within a
+ * snapshot; a retirement committed concurrently is caught by the value's
+ * marker once folded, like any write that was already in flight.
+ */
+typedef struct RetiredCache
+{
+	LocalTransactionId lxid;
+	CommandId	cid;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	bool		empty;			/* the registry has no row under this snapshot */
+	size_t		len;
+	uint8_t		id[CRDT_REPLICA_ID_MAX];
+	bool		valid;
+	bool		retired;
+} RetiredCache;
+
+static RetiredCache retired_cache;
+
+static bool
+replica_is_retired_cached(const uint8_t *id, size_t len)
+{
+	Snapshot	snap = GetActiveSnapshot();
+	RetiredCache *c = &retired_cache;
+
+	if (!(c->valid && c->lxid == MyProc->lxid && c->cid == snap->curcid &&
+		  c->xmin == snap->xmin && c->xmax == snap->xmax && c->xcnt == snap->xcnt))
+	{
+		/* a new snapshot: usually nobody is retired, and one scan says so */
+		c->valid = false;
+		c->empty = !replica_is_retired(NULL, 0);
+		c->lxid = MyProc->lxid;
+		c->cid = snap->curcid;
+		c->xmin = snap->xmin;
+		c->xmax = snap->xmax;
+		c->xcnt = snap->xcnt;
+		c->len = 0;
+		c->valid = true;
+	}
+	if (c->empty)
+		return false;
+	if (c->len != len || memcmp(c->id, id, len) != 0)
+	{
+		c->len = 0;
+		c->retired = replica_is_retired(id, len);
+		c->len = len;
+		memcpy(c->id, id, len);
+	}
+	return c->retired;
+}
+
 void
 crdt_refuse_retired(FunctionCallInfo fcinfo, CrdtReplica replica)
 {
-	if (ActiveSnapshotSet() && replica_is_retired(replica.id, replica.len))
+	if (ActiveSnapshotSet() && replica_is_retired_cached(replica.id, replica.len))
 	{
 		char		shown[96];
 
