@@ -401,7 +401,9 @@ agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char
 	}
 	if (state == NULL)
 		state = family->create(cxt, kind);
-	if (family->absorb(state, CRDT_GETARG_SLICE(1), &err) != CRDT_OK)
+	/* retirement markers unfolded: the same value, so the same merge (RETIREMENT.md) */
+	if (family->absorb(state, crdt_readable(CRDT_GETARG_SLICE(1), crdt_retire_shape_named(name)),
+					   &err) != CRDT_OK)
 		crdt_report(&err, name, NULL, 0);
 	PG_RETURN_POINTER(state);
 }

@@ -14,6 +14,16 @@ CRDT_TYPE_FUNCTIONS(pncounter)
 static const CrdtType *const counter_types[3] = {
 	&crdt_type_vclock, &crdt_type_gcounter, &crdt_type_pncounter
 };
+static const CrdtRetireShape *const counter_shapes[3] = {
+	&crdt_shape_vclock, &crdt_shape_gcounter, &crdt_shape_pncounter
+};
+
+/* The value at argno as readers see it: retirement markers unfolded. */
+static CrdtSlice
+counter_argument(FunctionCallInfo fcinfo, CrdtCounterKind kind, int argno)
+{
+	return crdt_readable(CRDT_GETARG_SLICE(argno), counter_shapes[kind]);
+}
 
 /*
  * Adds delta for the resolved replica.  A NULL state is the empty state,
@@ -24,14 +34,16 @@ crdt_counter_add_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind, int64 delt
 					   int replica_argno)
 {
 	CrdtSlice	state = crdt_state_or_empty(fcinfo, counter_types[kind]);
-	CrdtReplica replica = crdt_resolve_replica(fcinfo, replica_argno);
+	CrdtReplica replica = crdt_resolve_writer(fcinfo, replica_argno);
+	CrdtSlice	markers;
 	CrdtBuf		buf;
 	CrdtError	err;
 
+	state = crdt_writable(state, counter_shapes[kind], replica.id, replica.len, &markers);
 	crdt_varlena_buf(&buf);
 	if (crdt_counter_add(kind, state, replica.id, replica.len, delta, &buf, &err) != CRDT_OK)
 		crdt_report(&err, crdt_counter_kind_name(kind), NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+	PG_RETURN_DATUM(crdt_rejoined_datum(markers, &buf));
 }
 
 /* The "by" argument: never NULL, since a NULL would silently lose the state. */
@@ -51,7 +63,7 @@ crdt_counter_value_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind)
 	CrdtError	err;
 	int64_t		result;
 
-	if (crdt_counter_value(kind, CRDT_GETARG_SLICE(0), &result, &err) != CRDT_OK)
+	if (crdt_counter_value(kind, counter_argument(fcinfo, kind, 0), &result, &err) != CRDT_OK)
 		crdt_report(&err, crdt_counter_kind_name(kind), NULL, 0);
 	PG_RETURN_INT64(result);
 }
@@ -63,7 +75,7 @@ crdt_counter_get_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind)
 	CrdtError	err;
 	int64_t		result;
 
-	if (crdt_counter_get(kind, CRDT_GETARG_SLICE(0), replica.id, replica.len,
+	if (crdt_counter_get(kind, counter_argument(fcinfo, kind, 0), replica.id, replica.len,
 						 &result, &err) != CRDT_OK)
 		crdt_report(&err, crdt_counter_kind_name(kind), NULL, 0);
 	PG_RETURN_INT64(result);
@@ -87,7 +99,7 @@ crdt_counter_entries_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind)
 	int			rc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (crdt_counter_halves(kind, CRDT_GETARG_SLICE(0), half, &err) != CRDT_OK)
+	if (crdt_counter_halves(kind, counter_argument(fcinfo, kind, 0), half, &err) != CRDT_OK)
 		crdt_report(&err, crdt_counter_kind_name(kind), NULL, 0);
 	crdt_map_pair_init(&walk, half[0], half[1], &err);
 	while ((rc = crdt_map_pair_next(&walk, &id, &len, &p, &n, &err)) > 0)

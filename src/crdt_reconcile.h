@@ -68,6 +68,19 @@ typedef struct CrdtReplica
 
 CrdtReplica crdt_resolve_replica(FunctionCallInfo fcinfo, int argno);
 
+/* retire.c: a replica that writes (ERROR 55000 when the registry retired it). */
+CrdtReplica crdt_resolve_writer(FunctionCallInfo fcinfo, int argno);
+void		crdt_refuse_retired(FunctionCallInfo fcinfo, CrdtReplica replica);
+/* The marker layer of the type called name, NULL for a type without replica metadata. */
+const CrdtRetireShape *crdt_retire_shape_named(const char *name);
+/* A value as readers see it: retirement markers unfolded (shape NULL: as is). */
+CrdtSlice	crdt_readable(CrdtSlice value, const CrdtRetireShape *shape);
+/* The body a mutator for replica changes (55000 if value marks it retired) ... */
+CrdtSlice	crdt_writable(CrdtSlice state, const CrdtRetireShape *shape, const uint8_t *replica,
+						  size_t len, CrdtSlice *markers);
+/* ... and the result, the markers put back around the new body in buf. */
+Datum		crdt_rejoined_datum(CrdtSlice markers, CrdtBuf *buf);
+
 /* Generic SQL functions shared by every CRDT type (crdt_type.c). */
 Datum		crdt_type_in(FunctionCallInfo fcinfo, const CrdtType *type);
 Datum		crdt_type_out(FunctionCallInfo fcinfo, const CrdtType *type);

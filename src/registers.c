@@ -96,7 +96,7 @@ static Datum
 lww_write(FunctionCallInfo fcinfo, CrdtSlice state, TimestampTz at, int replica_argno)
 {
 	CrdtSlice	value = value_argument(fcinfo, 1);
-	CrdtReplica replica = crdt_resolve_replica(fcinfo, replica_argno);
+	CrdtReplica replica = crdt_resolve_writer(fcinfo, replica_argno);
 	CrdtBuf		buf;
 	CrdtError	err;
 
@@ -188,14 +188,16 @@ mvreg_set(PG_FUNCTION_ARGS)
 {
 	CrdtSlice	state = crdt_state_or_empty(fcinfo, &crdt_type_mvreg);
 	CrdtSlice	value = value_argument(fcinfo, 1);
-	CrdtReplica replica = crdt_resolve_replica(fcinfo, 2);
+	CrdtReplica replica = crdt_resolve_writer(fcinfo, 2);
+	CrdtSlice	markers;
 	CrdtBuf		buf;
 	CrdtError	err;
 
+	state = crdt_writable(state, &crdt_shape_mvreg, replica.id, replica.len, &markers);
 	crdt_varlena_buf(&buf);
 	if (crdt_mvreg_set(state, value.data, value.len, replica.id, replica.len, &buf, &err) != CRDT_OK)
 		crdt_report(&err, "mvreg", NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+	PG_RETURN_DATUM(crdt_rejoined_datum(markers, &buf));
 }
 
 /* The surviving values, in canonical (byte) order; how many there are. */
@@ -209,6 +211,7 @@ mvreg_values(CrdtSlice value, ArrayBuildState *astate)
 	int			rc;
 	int			n = 0;
 
+	value = crdt_readable(value, &crdt_shape_mvreg);
 	if (crdt_dotted_keys_init(it, CRDT_MVREG, value, &err) != CRDT_OK)
 		crdt_report(&err, "mvreg", NULL, 0);
 	while ((rc = crdt_dotted_keys_next(it, &key, &len, &err)) > 0)

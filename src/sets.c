@@ -59,16 +59,17 @@ set_mutate(FunctionCallInfo fcinfo, SetType t, bool add)
 	CrdtBuf		buf;
 	CrdtError	err;
 	CrdtStatus	st;
+	CrdtSlice	markers = {NULL, 0};
 
 	crdt_varlena_buf(&buf);
 	if (t == ORSET)
 	{
-		if (add)
-		{
-			CrdtReplica replica = crdt_resolve_replica(fcinfo, 2);
+		/* a remove names no replica: the empty id matches no retirement marker */
+		CrdtReplica replica = add ? crdt_resolve_writer(fcinfo, 2) : (CrdtReplica) {NULL, 0};
 
+		state = crdt_writable(state, &crdt_shape_orset, replica.id, replica.len, &markers);
+		if (add)
 			st = crdt_orset_add(state, element.data, element.len, replica.id, replica.len, &buf, &err);
-		}
 		else
 			st = crdt_orset_remove(state, element.data, element.len, &buf, &err);
 	}
@@ -81,7 +82,7 @@ set_mutate(FunctionCallInfo fcinfo, SetType t, bool add)
 	}
 	if (st != CRDT_OK)
 		crdt_report(&err, set_type(t)->name, NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+	PG_RETURN_DATUM(crdt_rejoined_datum(markers, &buf));
 }
 
 /*
@@ -102,6 +103,7 @@ for_each_element(SetType t, CrdtSlice value, ElementFn fn, void *ctx)
 	{
 		CrdtDottedKeys *it = palloc(sizeof(CrdtDottedKeys));
 
+		value = crdt_readable(value, &crdt_shape_orset);
 		if (crdt_dotted_keys_init(it, CRDT_ORSET, value, &err) != CRDT_OK)
 			crdt_report(&err, "orset", NULL, 0);
 		while ((rc = crdt_dotted_keys_next(it, &key, &len, &err)) > 0)
@@ -305,6 +307,7 @@ crdt_set_arbitrate(PG_FUNCTION_ARGS)
 	CrdtBuf		buf;
 	CrdtError	err;
 	CrdtStatus	st;
+	CrdtSlice	markers = {NULL, 0};
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -314,13 +317,14 @@ crdt_set_arbitrate(PG_FUNCTION_ARGS)
 	crdt_varlena_buf(&buf);
 	if (t == ORSET)
 	{
-		CrdtReplica replica = crdt_resolve_replica(fcinfo, 2);
+		CrdtReplica replica = crdt_resolve_writer(fcinfo, 2);
 
+		state = crdt_writable(state, &crdt_shape_orset, replica.id, replica.len, &markers);
 		st = crdt_orset_assign(state, wanted, replica.id, replica.len, &buf, &err);
 	}
 	else
 		st = crdt_set_assign(t == TWOPSET ? CRDT_TWOPSET : CRDT_GSET, state, wanted, &buf, &err);
 	if (st != CRDT_OK)
 		crdt_report(&err, type, NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
+	PG_RETURN_DATUM(crdt_rejoined_datum(markers, &buf));
 }

@@ -148,7 +148,8 @@ slice_or_empty(const CrdtType *type, Datum d, bool isnull)
 		s.len = buf.len;
 		return s;
 	}
-	return slice_of_datum(d);
+	/* retirement markers unfolded: the same clock for every reader */
+	return crdt_readable(slice_of_datum(d), crdt_retire_shape_named(type->name));
 }
 
 CrdtOrder
@@ -226,7 +227,7 @@ mvreg_count(Datum d, bool isnull)
 	if (isnull)
 		return 0;
 	it = palloc(sizeof(CrdtDottedKeys));
-	if (crdt_dotted_keys_init(it, CRDT_MVREG, slice_of_datum(d), &err) != CRDT_OK)
+	if (crdt_dotted_keys_init(it, CRDT_MVREG, slice_or_empty(&crdt_type_mvreg, d, false), &err) != CRDT_OK)
 		crdt_report(&err, "mvreg", NULL, 0);
 	while ((rc = crdt_dotted_keys_next(it, &key, &len, &err)) > 0)
 		n++;

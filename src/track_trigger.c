@@ -125,7 +125,8 @@ stamp_writer(CrdtReplica replica, TrackedTable *t, TupleDesc desc, Row *old, Row
 	CrdtError	err;
 	bool		changed = false;
 
-	if (crdt_counter_get(CRDT_VCLOCK, slice_of_datum(row->values[t->clock]), replica.id, replica.len,
+	if (crdt_counter_get(CRDT_VCLOCK, slice_or_empty(&crdt_type_vclock, row->values[t->clock], false),
+						 replica.id, replica.len,
 						 &counter, &err) != CRDT_OK)
 		crdt_report(&err, "vclock", NULL, 0);
 	for (int i = 0; i < desc->natts; i++)

@@ -19,7 +19,9 @@ compare_args(FunctionCallInfo fcinfo)
 	CrdtOrder	order;
 	CrdtError	err;
 
-	if (crdt_vclock_compare(CRDT_GETARG_SLICE(0), CRDT_GETARG_SLICE(1), &order, &err) != CRDT_OK)
+	if (crdt_vclock_compare(crdt_readable(CRDT_GETARG_SLICE(0), &crdt_shape_vclock),
+							crdt_readable(CRDT_GETARG_SLICE(1), &crdt_shape_vclock),
+							&order, &err) != CRDT_OK)
 		crdt_report(&err, "vclock", NULL, 0);
 	return order;
 }
@@ -53,7 +55,9 @@ vclock_distance(PG_FUNCTION_ARGS)
 	CrdtError	err;
 	int64_t		result;
 
-	if (crdt_vclock_distance(CRDT_GETARG_SLICE(0), CRDT_GETARG_SLICE(1), &result, &err) != CRDT_OK)
+	if (crdt_vclock_distance(crdt_readable(CRDT_GETARG_SLICE(0), &crdt_shape_vclock),
+							 crdt_readable(CRDT_GETARG_SLICE(1), &crdt_shape_vclock),
+							 &result, &err) != CRDT_OK)
 		crdt_report(&err, "vclock", NULL, 0);
 	PG_RETURN_INT64(result);
 }

@@ -517,6 +517,6 @@ crdt_counter_compare(CrdtCounterKind kind, CrdtSlice a, CrdtSlice b, int *result
 }
 
 
-CRDT_DEFINE_TYPE(vclock, counter, CRDT_VCLOCK);
-CRDT_DEFINE_TYPE(gcounter, counter, CRDT_GCOUNTER);
-CRDT_DEFINE_TYPE(pncounter, counter, CRDT_PNCOUNTER);
+CRDT_DEFINE_RETIRABLE_TYPE(vclock, counter, CRDT_VCLOCK, 1);
+CRDT_DEFINE_RETIRABLE_TYPE(gcounter, counter, CRDT_GCOUNTER, 1);
+CRDT_DEFINE_RETIRABLE_TYPE(pncounter, counter, CRDT_PNCOUNTER, 2);

@@ -20,6 +20,7 @@
  *   crdt_codec.h     maps and key lists, the binary building blocks
  *   crdt_types.h     type descriptors and the operations of each family
  *   crdt_aggstate.h  the states of the crdt_merge aggregates
+ *   crdt_retire.h    retirement markers (docs/RETIREMENT.md)
  * Code outside the core includes this header only.
  */
 #include "crdt_base.h"
@@ -27,5 +28,6 @@
 #include "crdt_types.h"
 #include "crdt_aggstate.h"
 #include "crdt_sequence.h"
+#include "crdt_retire.h"
 
 #endif							/* CRDT_CORE_H */

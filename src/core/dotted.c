@@ -445,5 +445,5 @@ crdt_dotted_compare(CrdtDottedKind kind, CrdtSlice a, CrdtSlice b, int *result, 
 }
 
 
-CRDT_DEFINE_TYPE(orset, dotted, CRDT_ORSET);
-CRDT_DEFINE_TYPE(mvreg, dotted, CRDT_MVREG);
+CRDT_DEFINE_RETIRABLE_TYPE(orset, dotted, CRDT_ORSET, 0);
+CRDT_DEFINE_RETIRABLE_TYPE(mvreg, dotted, CRDT_MVREG, 0);

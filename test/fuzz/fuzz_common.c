@@ -64,6 +64,8 @@ fuzz_status_name(CrdtStatus st)
 			return "ARGUMENT";
 		case CRDT_ERR_NOMEM:
 			return "NOMEM";
+		case CRDT_ERR_RETIRED:
+			return "RETIRED";
 	}
 	return "?";
 }
@@ -464,6 +466,11 @@ fuzz_escape_round_trips(const CrdtType *t, CrdtSlice value)
 		int			rc;
 		bool		ascii = true;
 
+		CrdtSlice	markers;
+
+		/* the values are in the body of a value with retirement markers */
+		FUZZ_CHECK(crdt_retire_split(&crdt_shape_mvreg, value, &markers, &value, &err) == CRDT_OK,
+				   "mvreg markers of a valid value");
 		FUZZ_CHECK(crdt_dotted_keys_init(&it, CRDT_MVREG, value, &err) == CRDT_OK,
 				   "mvreg keys of a valid value");
 		while ((rc = crdt_dotted_keys_next(&it, &key, &len, &err)) > 0)

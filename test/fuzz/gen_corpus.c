@@ -104,7 +104,12 @@ static const Sample samples[] = {
 	{&crdt_type_lwwreg, "{\"value\":1,\"at\":\"2026-11-26T10:00:00.000000Z\",\"replica\":\"a\"}"},
 	{&crdt_type_lwwreg, "{\"replica\":\"b\",\"at\":\"2024-02-29 23:59:59.5+05:30\",\"value\":{\"k\": [1, \"x\"]}}"},
 	{&crdt_type_lwwreg, "{\"value\":null,\"at\":\"0001-01-01T00:00:00Z\",\"replica\":\"r\\u00e9\"}"},
-	{&crdt_type_lwwreg, "{\"value\":\"\\u00e9\",\"at\":\"9999-12-31T23:59:59.999999z\",\"replica\":\"z\"}"},
+	{&crdt_type_lwwreg, "{\"value\":\"\\u00e9\",\"at\":\"9999-12-31T23:59:59.999999z\",\"replica\":\"z\"}"},	/* with retirement markers (docs/RETIREMENT.md) */
+	{&crdt_type_gcounter, "[{\"b\":2},{\"a\":[\"c\",3]}]"},
+	{&crdt_type_pncounter, "[{\"n\":{\"b\":2}},{\"a\":[\"b\",3,1],\"aa\":[\"b\",0,0]}]"},
+	{&crdt_type_vclock, "[{\"x\":1},{\"a\":[\"b\",3],\"z\":[\"b\",0]}]"},
+	{&crdt_type_orset, "[{\"context\":{\"a\":1},\"elements\":{\"x\":[[\"a\",1]]}},{\"a\":[\"b\"]}]"},
+	{&crdt_type_mvreg, "[{},{\"a\":[\"b\"]}]"},
 };
 
 /* Operation programs (fuzz_common.c): op byte, then its arguments. */

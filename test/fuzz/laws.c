@@ -19,7 +19,8 @@
  *   (counters; and the delta: the entries where a is ahead; for sets the
  *   delta is what b lacks and would keep), the union minus the removed (sets), the surviving dots
  *   under the union of the contexts (orset, mvreg), the greater write
- *   (lwwreg); for vclock the causal order agrees with merge.
+ *   (lwwreg); for vclock the causal order agrees with merge; with
+ *   retirement markers, that unfolding them commutes with merge.
  */
 #include "fuzz_common.h"
 
@@ -163,6 +164,56 @@ counter_model(Laws *l, CrdtCounterKind kind, CrdtSlice got, bool delta)
 		FUZZ_CHECK(rc == 0, "pair walk of valid values: %s", err.message);
 		LAW(l, crdt_map_reader_next(&r, &e, &err) == 0, extra);
 	}
+}
+
+/* The marker layer of l's type, or NULL (docs/RETIREMENT.md). */
+static const CrdtRetireShape *
+shape_of(const CrdtType *t)
+{
+	static const CrdtRetireShape *const shapes[] = {
+		&crdt_shape_vclock, &crdt_shape_gcounter, &crdt_shape_pncounter,
+		&crdt_shape_orset, &crdt_shape_mvreg
+	};
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		if (shapes[i]->plain->name == t->name || strcmp(shapes[i]->plain->name, t->name) == 0)
+			return shapes[i];
+	return NULL;
+}
+
+static CrdtSlice
+unfolded(const CrdtRetireShape *shape, CrdtSlice v, CrdtBuf *out)
+{
+	CrdtError	err;
+
+	FUZZ_CHECK(crdt_retire_unfold(shape, v, out, &err) == CRDT_OK, "unfold: %s", err.message);
+	return (CrdtSlice) {out->data, out->len};
+}
+
+/*
+ * With retirement markers on either side, the family models read the
+ * unfolded values: unfold(merge(a, b)) = merge(unfold(a), unfold(b)),
+ * whatever the markers.  True when a or b had markers (then done).
+ */
+static bool
+marked_laws(Laws *l, CrdtSlice ab)
+{
+	const CrdtRetireShape *shape = shape_of(l->t);
+	CrdtBuf		ua;
+	CrdtBuf		ub;
+	CrdtBuf		uab;
+	CrdtBuf		want;
+	CrdtError	err;
+
+	if (shape == NULL || (!crdt_value_marked(l->a) && !crdt_value_marked(l->b)))
+		return false;
+	crdt_bufs_init(&crdt_malloc_allocator, &ua, &ub, &uab, &want, NULL);
+	FUZZ_CHECK(shape->plain->merge(unfolded(shape, l->a, &ua), unfolded(shape, l->b, &ub),
+								   &want, &err) == CRDT_OK, "merge of unfolded values");
+	LAW(l, fuzz_slice_equal(unfolded(shape, ab, &uab), (CrdtSlice) {want.data, want.len}),
+		"unfold(merge(a,b)) = merge(unfold(a), unfold(b))");
+	crdt_bufs_free(&ua, &ub, &uab, &want, NULL);
+	return true;
 }
 
 static void
@@ -697,6 +748,8 @@ check_laws(Laws *l)
 		LAW(l, oac >= 0, "a >= b >= c implies a >= c");
 	LAW(l, order(l, l->empty, l->a) <= 0, "the empty value sorts first");
 
+	if (marked_laws(l, ab))
+		return;
 	if (fuzz_is_counter(l->t, &ck))
 	{
 		counter_model(l, ck, ab, false);

@@ -157,6 +157,8 @@ unit_status_name(CrdtStatus status)
 			return "CRDT_ERR_ARGUMENT";
 		case CRDT_ERR_NOMEM:
 			return "CRDT_ERR_NOMEM";
+		case CRDT_ERR_RETIRED:
+			return "CRDT_ERR_RETIRED";
 	}
 	return "(unknown status)";
 }
@@ -1179,6 +1181,9 @@ list_groups(void)
 		{"sequence text", test_sequence_text},
 		{"sequence hostile (1/2000 cases)", test_sequence_hostile},
 		{"sequence size", test_sequence_size},
+		{"retire laws (1/100 cases)", test_retire_laws},
+		{"retire hostile", test_retire_hostile},
+		{"retire format", test_retire_format},
 	};
 	const char *only = getenv("CRDT_TEST_ONLY");
 

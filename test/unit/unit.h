@@ -248,6 +248,10 @@ void		world_pick(World *w, Rng *rng, CrdtBuf *out);
 
 /* ------------------------------------------------------------ groups */
 
+void		test_retire_laws(void);
+void		test_retire_hostile(void);
+void		test_retire_format(void);
+
 void		test_codec_varint(void);
 void		test_codec_replica_id(void);
 void		test_codec_bytes(void);

@@ -1,0 +1,117 @@
+/*
+ * crdt_retire.h — retirement markers (docs/RETIREMENT.md): a value may
+ * carry, per retired replica R, a marker R -> (successor, amounts) that
+ * holds what R contributed and tells merge to absorb R's entries of any
+ * other copy.  Included through crdt_core.h.
+ *
+ * Layout of a value with markers (format version 2): 0x02, the marker
+ * list, then a complete version-1 value (its own 0x01 first), so the body
+ * is read in place.  Marker list: markers in strictly increasing order of
+ * retired id bytes, then 0x00.  Marker: varint |R| (1..64), R, varint |S|,
+ * S (S != R), then one varint amount per map of a counter type (vclock and
+ * gcounter 1, pncounter 2: P then N; 0 allowed), none for orset and mvreg.
+ * The list is never empty (a value without markers is version 1), and a
+ * counter body has no entry for a marked id.
+ */
+#ifndef CRDT_RETIRE_H
+#define CRDT_RETIRE_H
+
+#include "crdt_types.h"
+
+#define CRDT_FORMAT_V2_MARKED 2
+
+/* What the marker layer needs to know of a type. */
+typedef struct CrdtRetireShape
+{
+	const CrdtType *plain;		/* the type's version-1 operations */
+	int			amounts;		/* varints per marker: 0 (dotted), 1, 2 (pncounter) */
+	CrdtCounterKind kind;		/* for the counter types */
+} CrdtRetireShape;
+
+extern const CrdtRetireShape crdt_shape_vclock;
+extern const CrdtRetireShape crdt_shape_gcounter;
+extern const CrdtRetireShape crdt_shape_pncounter;
+extern const CrdtRetireShape crdt_shape_orset;
+extern const CrdtRetireShape crdt_shape_mvreg;
+
+/* True when value carries markers (format version 2). */
+static inline bool
+crdt_value_marked(CrdtSlice value)
+{
+	return value.len >= 1 && value.data[0] == CRDT_FORMAT_V2_MARKED;
+}
+
+/*
+ * The version-1 body of value (value itself when it has no markers) and
+ * its marker list (len 0 when none), read in place, markers checked.
+ */
+CrdtStatus	crdt_retire_split(const CrdtRetireShape *shape, CrdtSlice value,
+							  CrdtSlice *markers, CrdtSlice *body, CrdtError *err);
+
+/*
+ * value with retired folded into a marker retired -> successor.
+ * CRDT_ERR_ARGUMENT for an invalid id or retired == successor.
+ */
+CrdtStatus	crdt_retire(const CrdtRetireShape *shape, CrdtSlice value,
+						const uint8_t *retired, size_t retired_len,
+						const uint8_t *successor, size_t successor_len,
+						CrdtBuf *out, CrdtError *err);
+
+/*
+ * The version-1 value with the same answers to every reading function:
+ * a counter's marker amounts back as entries, a dotted value's body.
+ */
+CrdtStatus	crdt_retire_unfold(const CrdtRetireShape *shape, CrdtSlice value,
+							   CrdtBuf *out, CrdtError *err);
+
+/*
+ * For mutators: CRDT_ERR_RETIRED when value marks replica as retired,
+ * else the body to mutate (in place); crdt_retire_rejoin then writes the
+ * mutated body back with the markers.
+ */
+CrdtStatus	crdt_retire_writable(const CrdtRetireShape *shape, CrdtSlice value,
+								 const uint8_t *replica, size_t len,
+								 CrdtSlice *markers, CrdtSlice *body, CrdtError *err);
+CrdtStatus	crdt_retire_rejoin(CrdtSlice markers, CrdtSlice body, CrdtBuf *out,
+							   CrdtError *err);
+
+/* The markers of value, to list them: 1 with the next, 0 at the end, -1 on error. */
+typedef struct CrdtMarker
+{
+	const uint8_t *retired;
+	size_t		retired_len;
+	const uint8_t *successor;
+	size_t		successor_len;
+	uint64_t	amount[2];
+} CrdtMarker;
+
+typedef struct CrdtMarkerReader
+{
+	const uint8_t *pos;
+	const uint8_t *end;
+	const uint8_t *start;
+	int			amounts;
+	const uint8_t *prev;
+	size_t		prev_len;
+	size_t		count;
+	bool		done;
+} CrdtMarkerReader;
+
+void		crdt_marker_reader_init(CrdtMarkerReader *r, const CrdtRetireShape *shape,
+									CrdtSlice markers);
+int			crdt_marker_reader_next(CrdtMarkerReader *r, CrdtMarker *m, CrdtError *err);
+
+/* Operations of the marked types on values with or without markers. */
+CrdtStatus	crdt_marked_validate(const CrdtRetireShape *shape, CrdtSlice value, CrdtError *err);
+CrdtStatus	crdt_marked_parse(const CrdtRetireShape *shape, const char *text, size_t len,
+							  CrdtBuf *out, CrdtError *err);
+CrdtStatus	crdt_marked_print(const CrdtRetireShape *shape, CrdtSlice value, CrdtBuf *out,
+							  CrdtError *err);
+CrdtStatus	crdt_marked_merge(const CrdtRetireShape *shape, CrdtSlice a, CrdtSlice b,
+							  CrdtBuf *out, CrdtError *err);
+CrdtStatus	crdt_marked_delta(const CrdtRetireShape *shape, CrdtSlice newer, CrdtSlice since,
+							  CrdtBuf *out, CrdtError *err);
+CrdtStatus	crdt_marked_compare(const CrdtRetireShape *shape, CrdtSlice a, CrdtSlice b,
+								int *result, CrdtError *err);
+
+#endif							/* CRDT_RETIRE_H */

@@ -1,0 +1,168 @@
+# Replica retirement on a three-node mesh (docs/RETIREMENT.md).
+# 300 short-lived agents write counters, clocks and sets through all three
+# nodes (each agent through its home node); agents are retired on n1 and
+# n2 while n3 is partitioned and its agents, some of them retired
+# elsewhere already, are still writing.  After the heal and
+# compact_replicas() run on two nodes at once: every node has the same
+# values (crdt_hash), exactly the counts issued, the same registry, no
+# retired replica left as a live entry, and retired agents are refused
+# everywhere with 55000.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use FindBin;
+use lib "$FindBin::RealBin/..";
+use CrdtTest;
+
+my @names = qw(n1 n2 n3);
+my %node;
+my $agents = 300;
+
+for my $name (@names)
+{
+	my $n = crdt_node($name);
+	$n->safe_psql('postgres', q{
+CREATE TABLE work (k int PRIMARY KEY, hits gcounter NOT NULL DEFAULT '{}', net pncounter NOT NULL DEFAULT '{}',
+                   seen vclock NOT NULL DEFAULT '{}', tags orset NOT NULL DEFAULT '{}');
+SELECT crdt_reconcile.track('work');
+SELECT crdt_reconcile.create_publication('mesh');
+-- one write of an agent: 1 when done, 0 when refused as retired
+CREATE FUNCTION agent_write(agent text, row_k int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE work SET hits = crdt_increment(hits, 2, agent), net = crdt_decrement(net, 1, agent),
+	                seen = crdt_tick(seen, agent), tags = crdt_add(tags, agent, agent)
+	WHERE k = row_k;
+	RETURN 1;
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+	RETURN 0;
+END $$;
+});
+	$node{$name} = $n;
+}
+subscribe_mesh(\%node, 'mesh');
+$node{n1}->safe_psql('postgres', 'INSERT INTO work (k) SELECT generate_series(1, 5)');
+
+sub state_of
+{
+	my ($name) = @_;
+	return $node{$name}->safe_psql('postgres', q{
+SELECT coalesce(string_agg(k || ':' || crdt_hash(hits) || ':' || crdt_hash(net) || ':' || crdt_hash(seen)
+                           || ':' || crdt_hash(tags), ',' ORDER BY k), '')
+       || ' / ' || (SELECT coalesce(string_agg(replica || '>' || successor, ',' ORDER BY replica), '')
+                    FROM crdt_reconcile.retired_replicas)
+FROM work});
+}
+
+sub converge
+{
+	my ($what) = @_;
+	my $deadline = time() + 180;
+	while (time() < $deadline)
+	{
+		my %distinct = map { state_of($_) => 1 } @names;
+		if (keys(%distinct) == 1)
+		{
+			sleep 1;
+			my %again = map { state_of($_) => 1 } @names;
+			if (keys(%again) == 1 && (keys %again)[0] eq (keys %distinct)[0])
+			{
+				pass("$what: converged");
+				return;
+			}
+		}
+		sleep 1;
+	}
+	fail("$what: converged");
+	diag("$_: " . state_of($_)) for @names;
+}
+
+# Agent i writes through node (i mod 3); returns the writes that were done.
+sub write_round
+{
+	my ($first, $last, @on) = @_;
+	my $done = 0;
+	for my $idx (0 .. $#names)
+	{
+		my $name = $names[$idx];
+		next unless grep { $_ eq $name } @on;
+		$done += $node{$name}->safe_psql('postgres', qq{
+SELECT coalesce(sum(agent_write(pg_catalog.format('agent-%s', lpad(i::text, 3, '0')), 1 + i % 5)), 0)
+FROM generate_series($first, $last) i WHERE i % 3 = $idx});
+	}
+	return $done;
+}
+
+sub set_partition
+{
+	my ($state) = @_;
+	for my $other (qw(n1 n2))
+	{
+		$node{n3}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_n3_from_$other $state");
+		$node{$other}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${other}_from_n3 $state");
+	}
+}
+
+converge('rows created');
+my $issued = write_round(1, $agents, @names);
+is($issued, $agents, 'every agent wrote once');
+
+# n3 is cut off; n1 and n2 retire agents 1..200 (half each) while every
+# node goes on writing for agents 1..300: n3 does not know yet
+set_partition('DISABLE');
+$node{n1}->safe_psql('postgres', q{
+SELECT crdt_reconcile.retire_replica(pg_catalog.format('agent-%s', lpad(i::text, 3, '0')), 'pool-a')
+FROM generate_series(1, 100) i});
+$node{n2}->safe_psql('postgres', q{
+SELECT crdt_reconcile.retire_replica(pg_catalog.format('agent-%s', lpad(i::text, 3, '0')), 'pool-b')
+FROM generate_series(101, 200) i});
+# n1 and n2 also retire a few agents both (different successors: the smaller wins)
+$node{n2}->safe_psql('postgres', q{SELECT crdt_reconcile.retire_replica('agent-050', 'pool-0')});
+my $in_flight = write_round(1, $agents, 'n3');
+is($in_flight, 100, 'n3, partitioned, still writes for its agents');
+$issued += $in_flight;
+$issued += write_round(1, $agents, qw(n1 n2));
+set_partition('ENABLE');
+converge('partition healed');
+
+# folds on two nodes at once
+my ($bg_out, $bg_err) = ('', '');
+my $bg = IPC::Run::start([ 'psql', '-XAtq', '-d', $node{n2}->connstr('postgres'), '-c',
+	'SELECT count(*) FROM crdt_reconcile.compact_replicas()' ], '>', \$bg_out, '2>', \$bg_err);
+my $folded = $node{n1}->safe_psql('postgres', 'SELECT count(*) FROM crdt_reconcile.compact_replicas()');
+$bg->finish;
+is($bg_err, '', 'compact_replicas on n2 at the same time ran without errors');
+ok($folded > 0, "compact_replicas folded ($folded column-replica pairs on n1)");
+converge('folded');
+
+# late writes by retired agents are refused on every node
+for my $name (@names)
+{
+	is($node{$name}->safe_psql('postgres', q{SELECT agent_write('agent-001', 1) + agent_write('agent-150', 2)}),
+		'0', "$name refuses retired agents (55000)");
+}
+$issued += write_round(201, $agents, @names);
+converge('live agents wrote after the fold');
+
+my $live_agents = $agents - 200;
+for my $name (@names)
+{
+	my $r = $node{$name}->safe_psql('postgres', q{
+SELECT sum(crdt_value(hits)) || ' ' || sum(crdt_value(net)) || ' ' || sum(crdt_value(seen)) || ' '
+       || sum(crdt_cardinality(tags)) FROM work});
+	is($r, join(' ', 2 * $issued, -$issued, $issued, $agents), "$name counts exactly what was issued");
+	is($node{$name}->safe_psql('postgres', q{
+SELECT count(*) FROM work, crdt_entries(hits) e
+WHERE e.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)
+  AND e.replica <> ALL (crdt_retired_ids(hits))}), '0', "$name: no retired agent is a live entry");
+	is($node{$name}->safe_psql('postgres', q{
+SELECT entries || ' ' || retired_ids FROM crdt_reconcile.replica_metadata WHERE column_name = 'hits'}),
+		"$live_agents 200", "$name: the metadata view shows $live_agents live entries, 200 retired ids");
+	is($node{$name}->safe_psql('postgres',
+		q{SELECT successor FROM crdt_reconcile.retired_replicas WHERE replica = 'agent-050'}),
+		'pool-0', "$name: a replica retired twice kept the smaller successor");
+}
+
+done_testing();
