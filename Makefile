@@ -35,7 +35,8 @@ SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sq
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
 	src/core/dotted_build.c src/core/dotted_text.c src/core/dotted_mutate.c src/core/dotted_log.c \
-	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/tablesort.c
+	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/tablesort.c \
+	src/core/bcounter.c src/core/bcounter_text.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
@@ -72,7 +73,7 @@ UNIT_CFLAGS = -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 	test/unit/test_ops.c test/unit/test_laws.c test/unit/test_table.c test/unit/test_model.c test/unit/test_sets.c \
-	test/unit/test_assign.c test/unit/test_table_log.c
+	test/unit/test_assign.c test/unit/test_table_log.c test/unit/test_bcounter.c
 
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)

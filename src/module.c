@@ -230,6 +230,11 @@ crdt_report(const CrdtError *err, const char *typname, const char *input, size_t
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory")));
 			break;
+		case CRDT_ERR_RIGHTS:
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("%s", err->message)));
+			break;
 		case CRDT_OK:
 			break;
 	}

@@ -31,7 +31,8 @@ typedef enum CrdtStatus
 	CRDT_ERR_OVERFLOW,			/* a number out of range: 22003 */
 	CRDT_ERR_TOO_LARGE,			/* beyond CRDT_MAX_ENTRIES: 54000 */
 	CRDT_ERR_ARGUMENT,			/* bad function argument: 22023 */
-	CRDT_ERR_NOMEM				/* the allocator returned NULL */
+	CRDT_ERR_NOMEM,				/* the allocator returned NULL */
+	CRDT_ERR_RIGHTS				/* a bcounter replica lacks the rights: 23514 */
 } CrdtStatus;
 
 typedef struct CrdtError

@@ -26,5 +26,6 @@
 #include "crdt_codec.h"
 #include "crdt_types.h"
 #include "crdt_aggstate.h"
+#include "crdt_bcounter.h"
 
 #endif							/* CRDT_CORE_H */

@@ -64,6 +64,8 @@ fuzz_status_name(CrdtStatus st)
 			return "ARGUMENT";
 		case CRDT_ERR_NOMEM:
 			return "NOMEM";
+		case CRDT_ERR_RIGHTS:
+			return "RIGHTS";
 	}
 	return "?";
 }

@@ -157,6 +157,8 @@ unit_status_name(CrdtStatus status)
 			return "CRDT_ERR_ARGUMENT";
 		case CRDT_ERR_NOMEM:
 			return "CRDT_ERR_NOMEM";
+		case CRDT_ERR_RIGHTS:
+			return "CRDT_ERR_RIGHTS";
 	}
 	return "(unknown status)";
 }
@@ -1137,6 +1139,7 @@ list_groups(void)
 		const char *name;
 		void		(*run) (void);
 	}			plain[] = {
+		{"bcounter histories", test_bcounter_histories},
 		{"model orset (1/2 cases)", test_model_orset},
 		{"model mvreg (1/2 cases)", test_model_mvreg},
 		{"sets hostile", test_sets_hostile},
@@ -1173,6 +1176,9 @@ list_groups(void)
 		{"sets lwwreg text", test_sets_lww_text},
 		{"sets ops", test_sets_ops},
 		{"sets assign (1/20 cases)", test_sets_assign},
+		{"bcounter fixed", test_bcounter_fixed},
+		{"bcounter misuse", test_bcounter_misuse},
+		{"bcounter hostile", test_bcounter_hostile},
 	};
 	const char *only = getenv("CRDT_TEST_ONLY");
 

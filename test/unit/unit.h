@@ -295,4 +295,9 @@ void		test_sets_dotlog(void);
 void		test_sets_dotlog_conflicting_dots(void);
 void		test_sets_dotlog_compaction(void);
 
+void		test_bcounter_histories(void);
+void		test_bcounter_fixed(void);
+void		test_bcounter_misuse(void);
+void		test_bcounter_hostile(void);
+
 #endif							/* UNIT_H */
