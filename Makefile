@@ -29,7 +29,7 @@ DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
-	vclock.sql counters.sql sets.sql set.type.sql.in registers.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
+	vclock.sql counters.sql bcounter.sql sets.sql set.type.sql.in registers.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
 	antientropy.sql publications.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
@@ -40,10 +40,10 @@ CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
-	src/merge_stats.c src/antientropy.c
+	src/merge_stats.c src/antientropy.c src/bcounter.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
-REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
+REGRESS = upgrade vclock gcounter pncounter bcounter sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
 	antientropy hostile_input security
 # `make installcheck` (against a running, installed server) runs all three

@@ -1,12 +1,13 @@
 /*
  * aggregates.c — crdt_merge(T) for every type.
  *
- * The types fall into four families by the shape of their transition
+ * The types fall into five families by the shape of their transition
  * state, each kept in the aggregate context and merged into in place:
  *   counters (vclock, gcounter, pncounter): a CrdtCounterTable;
  *   sets (gset, twopset): a CrdtSetRuns, the rows' lists appended;
  *   dotted (orset, mvreg): a CrdtDotLog, the rows logged;
- *   lwwreg: a copy of the greatest value so far.
+ *   lwwreg: a copy of the greatest value so far;
+ *   bcounter: a CrdtBcLog, the rows' components appended.
  * A family is a small table of operations; transition, final, combine,
  * serialize and deserialize are written once over it.  Every state knows
  * its type's kind, and the serialized state is a kind byte followed by a
@@ -319,6 +320,70 @@ static const AggFamily lww_family = {
 	lww_create, lww_kind, lww_absorb, lww_combine, lww_write, lww_read_serial
 };
 
+/* ------------------------------------------------------------- bcounter */
+
+/*
+ * A CrdtBcLog: every row's components appended, reduced whenever the log
+ * has doubled and when it is written.  Reducing changes the log but not
+ * the state it stands for, so the final function may still run twice.
+ */
+typedef struct BcAggState
+{
+	CrdtAllocator alloc;
+	CrdtBcLog	log;
+} BcAggState;
+
+static void *
+bc_create(MemoryContext cxt, int kind)
+{
+	BcAggState *s = MemoryContextAlloc(cxt, sizeof(BcAggState));
+
+	(void) kind;
+	crdt_context_allocator(&s->alloc, cxt);
+	crdt_bclog_init(&s->log, &s->alloc);
+	return s;
+}
+
+static int
+bc_kind(const void *state)
+{
+	(void) state;
+	return 0;
+}
+
+static CrdtStatus
+bc_absorb(void *state, CrdtSlice value, CrdtError *err)
+{
+	return crdt_bclog_absorb(&((BcAggState *) state)->log, value, err);
+}
+
+static CrdtStatus
+bc_combine(void *left, const void *right, CrdtError *err)
+{
+	return crdt_bclog_absorb_log(&((BcAggState *) left)->log, &((const BcAggState *) right)->log,
+								 err);
+}
+
+static CrdtStatus
+bc_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
+{
+	(void) serial;
+	return crdt_bclog_write(&((BcAggState *) unconstify(void *, state))->log, out, err);
+}
+
+/* From outside: the rights are checked like any binary input. */
+static CrdtStatus
+bc_read_serial(void *state, CrdtSlice value, CrdtError *err)
+{
+	CrdtStatus	st = crdt_bcounter_validate(value, err);
+
+	return st != CRDT_OK ? st : bc_absorb(state, value, err);
+}
+
+static const AggFamily bcounter_family = {
+	bc_create, bc_kind, bc_absorb, bc_combine, bc_write, bc_read_serial
+};
+
 /* ------------------------------------------- the aggregate support functions */
 
 /* NULL inputs are skipped; no non-NULL input leaves the state NULL. */
@@ -455,3 +520,6 @@ FAMILY_AGGREGATE(dotted, dotted_family, 2)
 
 TYPE_AGGREGATE(lwwreg, lww_family, 0)
 FAMILY_AGGREGATE(lwwreg, lww_family, 1)
+
+TYPE_AGGREGATE(bcounter, bcounter_family, 0)
+FAMILY_AGGREGATE(bcounter, bcounter_family, 1)
