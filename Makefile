@@ -30,7 +30,7 @@ DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
 	vclock.sql counters.sql bcounter.sql sets.sql set.type.sql.in registers.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
-	antientropy.sql publications.sql)
+	antientropy.sql publications.sql rights.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
@@ -43,7 +43,7 @@ GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c 
 	src/merge_stats.c src/antientropy.c src/bcounter.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
-REGRESS = upgrade vclock gcounter pncounter bcounter sets orset registers io_roundtrip merge_laws \
+REGRESS = upgrade vclock gcounter pncounter bcounter bcounter_track sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
 	antientropy hostile_input security
 # `make installcheck` (against a running, installed server) runs all three
@@ -119,7 +119,7 @@ print-regress:
 #
 # See test/fuzz/README.md.
 
-FUZZ_TARGETS = parse binary aggstate laws json
+FUZZ_TARGETS = parse binary aggstate laws json bcounter
 FUZZ_SECONDS ?= 180
 FUZZ_JOBS ?= 1
 FUZZ_SCRATCH ?= /tmp/crdt_reconcile-fuzz

@@ -119,7 +119,7 @@ CREATE FUNCTION crdt_reconcile.tracking_problem(rel pg_catalog.regclass, shape p
 DECLARE
 	crdt_types pg_catalog.oid[] := ARRAY(SELECT t.oid FROM pg_type t
 		WHERE t.typnamespace = '@extschema@'::pg_catalog.regnamespace
-		  AND t.typname IN ('vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg'));
+		  AND t.typname IN ('vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg', 'bcounter'));
 	pkey pg_catalog.name[];
 	col record;
 	bad pg_catalog.name;
