@@ -50,7 +50,7 @@ REGRESS = upgrade vclock gcounter pncounter bcounter bcounter_track sets orset r
 # suites: pg_regress (sql/, expected/), the isolation specs and the TAP tests
 # (each TAP test starts its own nodes).  `make test` runs them on throwaway
 # servers, as an unprivileged user, after the core's own tests.
-ISOLATION = track_concurrency
+ISOLATION = track_concurrency bcounter_grant
 ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/tap/t/*.pl
