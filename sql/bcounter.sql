@@ -95,8 +95,9 @@ SELECT x, count(*) FROM (VALUES ('{"p":{"a":2}}'::bcounter), ('{"p":{"a":2}}'), 
 -- One replica id misused on two nodes at once: both spend the same rights.
 -- The merge is never refused; the value and the spendable rights are
 -- clamped at zero, and crdt_entries shows the overdraft as negative rights.
--- Such a state cannot be read back as input (it would create spending
--- power), which is why each node needs its own replica id.
+-- Such a state is refused as input from a session (it looks like a forged
+-- one creating spending power), which is why each node needs its own
+-- replica id ...
 CREATE TEMP TABLE misuse AS
 WITH base AS (SELECT '{"p":{"r":10}}'::bcounter AS b),
      twice AS (SELECT crdt_decrement(b, 10, 'r') AS node1, crdt_transfer(b, 10, 's', 'r') AS node2 FROM base)
@@ -107,6 +108,12 @@ SELECT m AS merged, crdt_value(m) AS value, crdt_rights(m, 'r') AS r_rights, crd
 FROM misuse;
 SELECT pg_temp.state_of($$SELECT crdt_decrement(m, 1, 'r') FROM misuse$$) AS r_spends_again,
        pg_temp.state_of($$SELECT m::text::bcounter FROM misuse$$) AS read_back;
+-- ... except where this node applies what its peers merged (an apply
+-- worker, a repair): there an applied merge is never refused
+SET session_replication_role = replica;
+SELECT pg_temp.state_of($$SELECT m::text::bcounter FROM misuse$$) AS read_back_applied,
+       pg_temp.state_of($$SELECT m::jsonb::bcounter FROM misuse$$) AS jsonb_applied;
+RESET session_replication_role;
 DROP TABLE misuse;
 
 -- The aggregate in parallel: partial states serialized, combined and

@@ -403,16 +403,26 @@ first_overdrawn(const CrdtBcLog *log, long *neg_at, Balance *which, CrdtError *e
 	return CRDT_OK;
 }
 
+static bool (*overdraft_accepted) (void);
+
+void
+crdt_bcounter_set_overdraft_policy(bool (*accept) (void))
+{
+	overdraft_accepted = accept;
+}
+
 /* CRDT_OK when no replica of the reduced log has negative rights, else status. */
 CrdtStatus
 crdt_bclog_check_rights(const CrdtBcLog *log, CrdtStatus status, CrdtError *err)
 {
 	Balance		b;
 	long		at;
-	CrdtStatus	st = first_overdrawn(log, &at, &b, err);
+	CrdtStatus	st;
 	char		shown[96];
 
-	if (st != CRDT_OK || at < 0)
+	if (overdraft_accepted != NULL && overdraft_accepted())
+		return CRDT_OK;
+	if ((st = first_overdrawn(log, &at, &b, err)) != CRDT_OK || at < 0)
 		return st;
 	crdt_describe_bytes(shown, sizeof(shown), b.id, b.len);
 	return crdt_fail(err, status, -1,

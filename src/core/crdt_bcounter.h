@@ -26,6 +26,16 @@
 struct CrdtType;
 extern const struct CrdtType crdt_type_bcounter;
 
+/*
+ * Where a state with negative rights may come in after all: only the
+ * merge of states of one replica id used by two writers at once makes one
+ * (see docs/FORMAT.md), and a node that applies its peers' writes must
+ * take in what they merged, or its replication would stop.  The host says
+ * when that is (PostgreSQL: in an apply worker or a repair); NULL, the
+ * default, is never.  Elsewhere such input is refused as forged.
+ */
+void		crdt_bcounter_set_overdraft_policy(bool (*accept) (void));
+
 CrdtStatus	crdt_bcounter_validate(CrdtSlice value, CrdtError *err);
 CrdtStatus	crdt_bcounter_parse(const char *text, size_t len, CrdtBuf *out, CrdtError *err);
 CrdtStatus	crdt_bcounter_print(CrdtSlice value, CrdtBuf *out, CrdtError *err);

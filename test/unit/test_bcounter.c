@@ -355,6 +355,12 @@ test_bcounter_fixed(void)
 	crdt_bufs_free(&v, &w, &t, (CrdtBuf *) NULL);
 }
 
+static bool
+always(void)
+{
+	return true;
+}
+
 /*
  * One replica id used on two nodes at once: each side spends the same
  * rights.  The merge is never refused; the value and the spendable rights
@@ -400,7 +406,12 @@ test_bcounter_misuse(void)
 	CHECK_EQ_INT(x, 0);
 	buf_reset(&b);
 	CHECK_STATUS(crdt_bcounter_decrement(buf_slice(&a), r, 1, 1, &b, &err), CRDT_ERR_RIGHTS, &err);
-	/* such a state is refused as input: it shows rights nobody funded */
+	/* such a state is refused as input: it shows rights nobody funded ... */
+	CHECK_STATUS(crdt_bcounter_validate(buf_slice(&m), &err), CRDT_ERR_BINARY, &err);
+	/* ... except where the host applies what its peers merged */
+	crdt_bcounter_set_overdraft_policy(always);
+	CHECK_STATUS(crdt_bcounter_validate(buf_slice(&m), &err), CRDT_OK, &err);
+	crdt_bcounter_set_overdraft_policy(NULL);
 	CHECK_STATUS(crdt_bcounter_validate(buf_slice(&m), &err), CRDT_ERR_BINARY, &err);
 	crdt_bufs_free(&base, &a, &b, &m, (CrdtBuf *) NULL);
 }

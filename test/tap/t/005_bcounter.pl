@@ -58,6 +58,19 @@ sub converge
 	fail("converged: $what");
 }
 
+sub converge_row2
+{
+	my ($what) = @_;
+	my $deadline = time() + 120;
+	while (time() < $deadline)
+	{
+		my @s = map { $node{$_}->safe_psql('postgres', q{SELECT coalesce(crdt_hash(b), 0) FROM budget WHERE id = 2}) } @names;
+		return pass("converged: $what") if scalar(keys %{ { map { $_ => 1 } @s } }) == 1 && $s[0] ne '';
+		select(undef, undef, undef, 0.2);
+	}
+	fail("converged: $what");
+}
+
 # Every node, now: no negative value, no replica with negative rights.
 my ($samples, $bad_samples) = (0, 0);
 sub sample
@@ -170,5 +183,22 @@ is_deeply([ map { $node{$_}->safe_psql('postgres', q{SELECT crdt_value(b) FROM b
 	[ ($funded - $total_spent) x 3 ], 'every node: the same value, grants minus spending, exactly');
 cmp_ok($funded - $total_spent, '>=', 0, 'never overspent');
 is($bad_samples, 0, "no negative value or rights in $samples samples");
+
+# ---------------------------------------------------------------- one replica id on two nodes
+# A misuse: n1 and n3, cut off from each other, both spend as replica
+# 'dup'.  The merged state overdraws 'dup'; it still replicates (an applied
+# merge is never refused), every node converges, and the value shows 0.
+$node{n1}->safe_psql('postgres', q{INSERT INTO budget (id, b) VALUES (2, crdt_transfer(crdt_increment(NULL::bcounter, 10), 10, 'dup'))});
+converge_row2('funded dup');
+set_subscriptions('DISABLE', 'n3');
+$node{n1}->safe_psql('postgres', q{UPDATE budget SET b = crdt_decrement(b, 10, 'dup') WHERE id = 2});
+$node{n3}->safe_psql('postgres', q{UPDATE budget SET b = crdt_transfer(b, 10, 'n3', 'dup') WHERE id = 2});
+set_subscriptions('ENABLE', 'n3');
+converge_row2('misused replica id merged');
+is_deeply([ map { $node{$_}->safe_psql('postgres', q{SELECT crdt_value(b) || ' ' || crdt_rights(b, 'dup') || ' '
+	|| (SELECT rights FROM crdt_entries(b) WHERE replica = 'dup') FROM budget WHERE id = 2}) } @names ],
+	[ ('0 0 -10') x 3 ], 'every node took the overdrawn merge in: value 0, dup spends nothing more, the overdraft shows');
+is($node{n2}->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_subscription WHERE pid IS NULL}), '0',
+	'no subscription stopped');
 
 done_testing();
