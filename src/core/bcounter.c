@@ -19,18 +19,77 @@ crdt_bclog_init(CrdtBcLog *log, const CrdtAllocator *alloc)
 	crdt_buf_init(&log->items, alloc, 0);
 	log->n = 0;
 	log->reduced = 0;
+	log->alloc = alloc;
+	log->chunk = NULL;
+	log->chunk_used = log->chunk_cap = log->arena_bytes = 0;
+}
+
+static void
+arena_free(CrdtBcLog *log)
+{
+	while (log->chunk != NULL)
+	{
+		uint8_t    *prev;
+
+		memcpy(&prev, log->chunk, sizeof(prev));
+		log->alloc->release(log->alloc->ctx, log->chunk);
+		log->chunk = prev;
+	}
+	log->chunk_used = log->chunk_cap = log->arena_bytes = 0;
 }
 
 void
 crdt_bclog_free(CrdtBcLog *log)
 {
 	crdt_buf_free(&log->items);
+	arena_free(log);
 }
 
 CrdtBcItem *
 crdt_bclog_items(const CrdtBcLog *log)
 {
 	return (CrdtBcItem *) log->items.data;
+}
+
+/* A copy of id in the arena; NULL when memory ran out. */
+static const uint8_t *
+arena_copy(CrdtBcLog *log, const uint8_t *id, size_t len)
+{
+	uint8_t    *at;
+
+	if (log->chunk == NULL || log->chunk_cap - log->chunk_used < len)
+	{
+		size_t		cap = log->chunk_cap < 1024 ? 1024 : 2 * log->chunk_cap;
+		uint8_t    *chunk = log->alloc->alloc(log->alloc->ctx, cap);
+
+		if (chunk == NULL)
+			return NULL;
+		memcpy(chunk, &log->chunk, sizeof(log->chunk));
+		log->chunk = chunk;
+		log->chunk_cap = cap;
+		log->chunk_used = sizeof(log->chunk);
+	}
+	at = log->chunk + log->chunk_used;
+	memcpy(at, id, len);
+	log->chunk_used += len;
+	log->arena_bytes += len;
+	return at;
+}
+
+/* id in the arena: the previous item's copy when it is the same id (P and D of one replica). */
+static const uint8_t *
+intern(CrdtBcLog *log, const uint8_t *id, size_t len)
+{
+	if (log->n > 0)
+	{
+		const CrdtBcItem *last = &crdt_bclog_items(log)[log->n - 1];
+
+		if (crdt_bytes_cmp(last->id, last->len, id, len) == 0)
+			return last->id;
+		if (last->to != NULL && crdt_bytes_cmp(last->to, last->to_len, id, len) == 0)
+			return last->to;
+	}
+	return arena_copy(log, id, len);
 }
 
 static int
@@ -49,25 +108,100 @@ item_cmp(const void *pa, const void *pb)
 
 CrdtStatus
 crdt_bclog_add(CrdtBcLog *log, int part, const uint8_t *id, size_t len, const uint8_t *to,
-		size_t to_len, uint64_t count, CrdtError *err)
+			   size_t to_len, uint64_t count, CrdtError *err)
 {
 	CrdtBcItem	item;
 
 	if (log->n >= BC_MAX_ITEMS)
 		return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "more than %zu components", BC_MAX_ITEMS);
-	memset(&item, 0, sizeof(item));
 	item.count = count;
 	item.part = (uint8_t) part;
 	item.len = (uint8_t) len;
-	memcpy(item.id, id, len);
 	item.to_len = (uint8_t) to_len;
-	if (to_len > 0)
-		memcpy(item.to, to, to_len);
+	item.to = NULL;
+	if ((item.id = intern(log, id, len)) == NULL ||
+		(to_len > 0 && (item.to = intern(log, to, to_len)) == NULL))
+		return crdt_nomem(err);
 	crdt_buf_put(&log->items, &item, sizeof(item));
 	if (log->items.failed)
 		return crdt_nomem(err);
 	log->n++;
 	return CRDT_OK;
+}
+
+/*
+ * The ids of the kept items into a fresh arena, once the arena holds more
+ * than twice what they need (so an aggregate's memory stays bounded).
+ */
+static void
+arena_compact(CrdtBcLog *log)
+{
+	CrdtBcLog	fresh;
+	CrdtBcItem *it = crdt_bclog_items(log);
+	size_t		needed = 0;
+
+	for (size_t k = 0; k < log->n; k++)
+		needed += it[k].len + it[k].to_len;
+	if (log->arena_bytes <= 2 * needed + 4096)
+		return;
+	crdt_bclog_init(&fresh, log->alloc);
+	for (size_t k = 0; k < log->n; k++)
+	{
+		const uint8_t *id = arena_copy(&fresh, it[k].id, it[k].len);
+		const uint8_t *to = it[k].to_len > 0 ? arena_copy(&fresh, it[k].to, it[k].to_len) : NULL;
+
+		if (id == NULL || (it[k].to_len > 0 && to == NULL))
+		{
+			crdt_bclog_free(&fresh);	/* keep the old arena: still valid */
+			return;
+		}
+		it[k].id = id;
+		it[k].to = to;
+	}
+	arena_free(log);
+	crdt_buf_free(&fresh.items);
+	log->chunk = fresh.chunk;
+	log->chunk_used = fresh.chunk_used;
+	log->chunk_cap = fresh.chunk_cap;
+	log->arena_bytes = fresh.arena_bytes;
+}
+
+/*
+ * Sorts the items by (part, id, to).  Rows of one group usually come in
+ * replica order, so after a stable split by part each part is often in
+ * order already: then nothing is left to sort.
+ */
+static void
+sort_items(CrdtBcLog *log)
+{
+	CrdtBcItem *it = crdt_bclog_items(log);
+	size_t		count[3] = {0, 0, 0};
+	size_t		at[3];
+	CrdtBuf		split;
+	CrdtBcItem *dst;
+	bool		sorted = true;
+
+	for (size_t k = 0; k < log->n; k++)
+		count[it[k].part]++;
+	at[0] = 0;
+	at[1] = count[0];
+	at[2] = count[0] + count[1];
+	crdt_buf_init(&split, log->alloc, 0);
+	if (!crdt_buf_reserve(&split, log->n * sizeof(CrdtBcItem)))
+	{
+		crdt_buf_free(&split);
+		qsort(it, log->n, sizeof(CrdtBcItem), item_cmp);
+		return;
+	}
+	dst = (CrdtBcItem *) split.data;
+	for (size_t k = 0; k < log->n; k++)
+		dst[at[it[k].part]++] = it[k];
+	memcpy(it, dst, log->n * sizeof(CrdtBcItem));
+	crdt_buf_free(&split);
+	for (size_t k = 1; k < log->n && sorted; k++)
+		sorted = item_cmp(&it[k - 1], &it[k]) <= 0;
+	if (!sorted)
+		qsort(it, log->n, sizeof(CrdtBcItem), item_cmp);
 }
 
 /* Sorts and keeps the largest count of each component. */
@@ -79,7 +213,7 @@ crdt_bclog_reduce(CrdtBcLog *log)
 
 	if (log->reduced == log->n)
 		return;
-	qsort(it, log->n, sizeof(CrdtBcItem), item_cmp);
+	sort_items(log);
 	for (size_t k = 0; k < log->n; k++)
 	{
 		if (kept > 0 && item_cmp(&it[kept - 1], &it[k]) == 0)
@@ -94,6 +228,7 @@ crdt_bclog_reduce(CrdtBcLog *log)
 	}
 	log->n = log->reduced = kept;
 	log->items.len = kept * sizeof(CrdtBcItem);
+	arena_compact(log);
 }
 
 /* Reduces whenever the log has doubled, so an aggregate's memory stays bounded. */
@@ -174,14 +309,15 @@ crdt_bclog_absorb(CrdtBcLog *log, CrdtSlice value, CrdtError *err)
 CrdtStatus
 crdt_bclog_absorb_log(CrdtBcLog *log, const CrdtBcLog *other, CrdtError *err)
 {
-	if (other->n > BC_MAX_ITEMS - log->n)
-		return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1, "more than %zu components", BC_MAX_ITEMS);
-	crdt_buf_put(&log->items, other->items.data, other->n * sizeof(CrdtBcItem));
-	if (log->items.failed)
-		return crdt_nomem(err);
-	log->n += other->n;
+	const CrdtBcItem *it = crdt_bclog_items(other);
+	CrdtStatus	st = CRDT_OK;
+
+	/* copied, ids too: the other log may go before this one */
+	for (size_t k = 0; k < other->n && st == CRDT_OK; k++)
+		st = crdt_bclog_add(log, it[k].part, it[k].id, it[k].len, it[k].to, it[k].to_len,
+							it[k].count, err);
 	log_maybe_reduce(log);
-	return CRDT_OK;
+	return st;
 }
 
 CrdtStatus

@@ -93,11 +93,11 @@ CrdtStatus	crdt_bcounter_entries(CrdtSlice value, const CrdtAllocator *alloc,
 typedef struct CrdtBcItem
 {
 	uint64_t	count;
+	const uint8_t *id;			/* in the log's id arena */
+	const uint8_t *to;			/* T only: the receiver, else NULL */
 	uint8_t		part;			/* 0 P, 1 D, 2 T */
 	uint8_t		len;
-	uint8_t		to_len;			/* T only */
-	uint8_t		id[CRDT_REPLICA_ID_MAX];
-	uint8_t		to[CRDT_REPLICA_ID_MAX];
+	uint8_t		to_len;
 } CrdtBcItem;
 
 typedef struct CrdtBcLog
@@ -105,6 +105,12 @@ typedef struct CrdtBcLog
 	CrdtBuf		items;			/* CrdtBcItem[] */
 	size_t		n;
 	size_t		reduced;		/* items[0..reduced) are sorted and distinct */
+	/* the ids, in chunks that never move (each starts with a pointer to the one before) */
+	const CrdtAllocator *alloc;
+	uint8_t    *chunk;
+	size_t		chunk_used;
+	size_t		chunk_cap;
+	size_t		arena_bytes;	/* id bytes stored in all chunks */
 } CrdtBcLog;
 
 void		crdt_bclog_init(CrdtBcLog *log, const CrdtAllocator *alloc);

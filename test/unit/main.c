@@ -1179,6 +1179,7 @@ list_groups(void)
 		{"bcounter fixed", test_bcounter_fixed},
 		{"bcounter misuse", test_bcounter_misuse},
 		{"bcounter hostile", test_bcounter_hostile},
+		{"bcounter log", test_bcounter_log},
 	};
 	const char *only = getenv("CRDT_TEST_ONLY");
 

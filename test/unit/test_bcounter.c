@@ -451,3 +451,53 @@ test_bcounter_hostile(void)
 	hostile_each(buf_slice(&v), &rng, unit_cases_div(10), hostile_one, NULL);
 	crdt_buf_free(&v);
 }
+
+/*
+ * The aggregate's log over many rows: reduced whenever it doubles, its id
+ * arena compacted, and the result is the merge of all rows, whatever the
+ * order they came in.
+ */
+void
+test_bcounter_log(void)
+{
+	CrdtBcLog	log;
+	CrdtBcLog	other;
+	CrdtBuf		row;
+	CrdtBuf		got;
+	CrdtBuf		want;
+	CrdtBuf		tmp;
+	CrdtError	err;
+
+	crdt_bclog_init(&log, &crdt_malloc_allocator);
+	crdt_bclog_init(&other, &crdt_malloc_allocator);
+	crdt_bufs_init(&crdt_malloc_allocator, &row, &got, &want, &tmp, (CrdtBuf *) NULL);
+	crdt_bcounter_write_empty(&want);
+	for (int i = 0; i < 8000; i++)
+	{
+		char		id[32];
+		CrdtBuf		base;
+
+		snprintf(id, sizeof(id), "agent-%03d", (i * 37) % 700);
+		buf_open(&base);
+		crdt_bcounter_write_empty(&base);
+		buf_reset(&row);
+		CHECK_STATUS(crdt_bcounter_increment(buf_slice(&base), (const uint8_t *) id, strlen(id),
+											 1 + i, &row, &err), CRDT_OK, &err);
+		buf_reset(&base);
+		CHECK_STATUS(crdt_bcounter_decrement(buf_slice(&row), (const uint8_t *) id, strlen(id),
+											 1 + i / 2, &base, &err), CRDT_OK, &err);
+		CHECK_STATUS(crdt_bclog_absorb(i % 3 == 0 ? &other : &log, buf_slice(&base), &err), CRDT_OK, &err);
+		buf_reset(&tmp);
+		CHECK_STATUS(crdt_bcounter_merge(buf_slice(&want), buf_slice(&base), &tmp, &err), CRDT_OK, &err);
+		buf_reset(&want);
+		crdt_buf_put(&want, tmp.data, tmp.len);
+		crdt_buf_free(&base);
+	}
+	CHECK_STATUS(crdt_bclog_absorb_log(&log, &other, &err), CRDT_OK, &err);
+	crdt_bclog_free(&other);
+	CHECK_STATUS(crdt_bclog_write(&log, &got, &err), CRDT_OK, &err);
+	CHECK_EQ_BYTES(buf_slice(&got), buf_slice(&want));
+	CHECK(log.arena_bytes < 4 * 700 * 10 + 8192);
+	crdt_bclog_free(&log);
+	crdt_bufs_free(&row, &got, &want, &tmp, (CrdtBuf *) NULL);
+}

@@ -299,5 +299,6 @@ void		test_bcounter_histories(void);
 void		test_bcounter_fixed(void);
 void		test_bcounter_misuse(void);
 void		test_bcounter_hostile(void);
+void		test_bcounter_log(void);
 
 #endif							/* UNIT_H */
