@@ -7,7 +7,7 @@
  *   sets (gset, twopset): a CrdtSetRuns, the rows' lists appended;
  *   dotted (orset, mvreg): a CrdtDotLog, the rows logged;
  *   lwwreg: a copy of the greatest value so far;
- *   bcounter: a CrdtBcLog, the rows' components appended.
+ *   bcounter: a CrdtCounterTable for P and D, a CrdtBcLog for transfers.
  * A family is a small table of operations; transition, final, combine,
  * serialize and deserialize are written once over it.  Every state knows
  * its type's kind, and the serialized state is a kind byte followed by a
@@ -323,24 +323,30 @@ static const AggFamily lww_family = {
 /* ------------------------------------------------------------- bcounter */
 
 /*
- * A CrdtBcLog: every row's components appended, reduced whenever the log
- * has doubled and when it is written.  Reducing changes the log but not
- * the state it stands for, so the final function may still run twice.
+ * Increments and decrements in a counter table, as a pncounter's P and N
+ * (a bcounter value starts with exactly that layout), and the transfers,
+ * usually few, in a CrdtBcLog.  Both allocate in the state's context.
  */
 typedef struct BcAggState
 {
 	CrdtAllocator alloc;
-	CrdtBcLog	log;
+	CrdtCounterTable pd;
+	CrdtBcLog	transfers;
 } BcAggState;
 
 static void *
 bc_create(MemoryContext cxt, int kind)
 {
 	BcAggState *s = MemoryContextAlloc(cxt, sizeof(BcAggState));
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	CrdtError	err;
 
 	(void) kind;
 	crdt_context_allocator(&s->alloc, cxt);
-	crdt_bclog_init(&s->log, &s->alloc);
+	crdt_bclog_init(&s->transfers, &s->alloc);
+	if (crdt_table_init(&s->pd, CRDT_PNCOUNTER, &crdt_palloc_allocator, &err) != CRDT_OK)
+		crdt_report(&err, "crdt_merge state", NULL, 0);
+	MemoryContextSwitchTo(old);
 	return s;
 }
 
@@ -354,21 +360,41 @@ bc_kind(const void *state)
 static CrdtStatus
 bc_absorb(void *state, CrdtSlice value, CrdtError *err)
 {
-	return crdt_bclog_absorb(&((BcAggState *) state)->log, value, err);
+	BcAggState *s = state;
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(s));
+	size_t		pd_len = 0;
+	CrdtStatus	st = crdt_bclog_absorb_transfers(&s->transfers, value, &pd_len, err);
+
+	if (st == CRDT_OK)
+		st = crdt_table_absorb(&s->pd, CRDT_PNCOUNTER, (CrdtSlice) {value.data, pd_len}, err);
+	MemoryContextSwitchTo(old);
+	return st;
 }
 
 static CrdtStatus
 bc_combine(void *left, const void *right, CrdtError *err)
 {
-	return crdt_bclog_absorb_log(&((BcAggState *) left)->log, &((const BcAggState *) right)->log,
-								 err);
+	BcAggState *l = left;
+	const BcAggState *r = right;
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(l));
+	CrdtStatus	st = crdt_table_absorb_table(&l->pd, &r->pd, err);
+
+	if (st == CRDT_OK)
+		st = crdt_bclog_absorb_log(&l->transfers, &r->transfers, err);
+	MemoryContextSwitchTo(old);
+	return st;
 }
 
+/* Reducing the transfers changes the log, not the state it stands for. */
 static CrdtStatus
 bc_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
 {
+	BcAggState *s = unconstify(BcAggState *, (const BcAggState *) state);
+	CrdtStatus	st;
+
 	(void) serial;
-	return crdt_bclog_write(&((BcAggState *) unconstify(void *, state))->log, out, err);
+	st = crdt_table_write(&s->pd, CRDT_PNCOUNTER, out, err);
+	return st != CRDT_OK ? st : crdt_bclog_write_transfers(&s->transfers, out, err);
 }
 
 /* From outside: the rights are checked like any binary input. */

@@ -12,17 +12,6 @@
 
 CRDT_TYPE_FUNCTIONS(bcounter)
 
-/* The amount argument: never NULL, since a NULL would silently lose the state. */
-static int64
-bcounter_amount(FunctionCallInfo fcinfo, int argno)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the amount must not be NULL")));
-	return PG_GETARG_INT64(argno);
-}
-
 typedef CrdtStatus (*BcounterStep) (CrdtSlice value, const uint8_t *id, size_t len, int64_t by,
 									CrdtBuf *out, CrdtError *err);
 
@@ -31,7 +20,7 @@ static Datum
 bcounter_step(FunctionCallInfo fcinfo, BcounterStep step)
 {
 	CrdtSlice	state = crdt_state_or_empty(fcinfo, &crdt_type_bcounter);
-	int64		by = bcounter_amount(fcinfo, 1);
+	int64		by = crdt_amount_argument(fcinfo, 1);
 	CrdtReplica replica = crdt_resolve_replica(fcinfo, 2);
 	CrdtBuf		buf;
 	CrdtError	err;
@@ -51,7 +40,7 @@ Datum
 bcounter_transfer(PG_FUNCTION_ARGS)
 {
 	CrdtSlice	state = crdt_state_or_empty(fcinfo, &crdt_type_bcounter);
-	int64		by = bcounter_amount(fcinfo, 1);
+	int64		by = crdt_amount_argument(fcinfo, 1);
 	CrdtReplica to;
 	CrdtReplica from = crdt_resolve_replica(fcinfo, 3);
 	CrdtBuf		buf;

@@ -239,6 +239,9 @@ log_maybe_reduce(CrdtBcLog *log)
 		crdt_bclog_reduce(log);
 }
 
+static CrdtStatus absorb_value(CrdtBcLog *log, CrdtSlice value, bool transfers_only,
+							   size_t *pd_len, CrdtError *err);
+
 /* One map of the value at *pos into the log as part. */
 static CrdtStatus
 absorb_map(CrdtBcLog *log, CrdtSlice value, size_t *pos, int part, const uint8_t *giver,
@@ -272,6 +275,34 @@ absorb_map(CrdtBcLog *log, CrdtSlice value, size_t *pos, int part, const uint8_t
 CrdtStatus
 crdt_bclog_absorb(CrdtBcLog *log, CrdtSlice value, CrdtError *err)
 {
+	return absorb_value(log, value, false, NULL, err);
+}
+
+CrdtStatus
+crdt_bclog_absorb_transfers(CrdtBcLog *log, CrdtSlice value, size_t *pd_len, CrdtError *err)
+{
+	return absorb_value(log, value, true, pd_len, err);
+}
+
+/* Steps over one map (checking it) at *pos. */
+static CrdtStatus
+skip_map(CrdtSlice value, size_t *pos, CrdtError *err)
+{
+	size_t		span;
+	CrdtStatus	st = crdt_map_span(value.data + *pos, value.len - *pos, &span, NULL, err);
+
+	if (st == CRDT_OK)
+		*pos += span;
+	return st;
+}
+
+/*
+ * The components of a value into the log, or only its transfers (then
+ * *pd_len is where they start: version, P and D are a pncounter's layout).
+ */
+static CrdtStatus
+absorb_value(CrdtBcLog *log, CrdtSlice value, bool transfers_only, size_t *pd_len, CrdtError *err)
+{
 	CrdtKeyReader kr;
 	const uint8_t *key;
 	size_t		key_len;
@@ -279,10 +310,16 @@ crdt_bclog_absorb(CrdtBcLog *log, CrdtSlice value, CrdtError *err)
 	CrdtStatus	st;
 	int			rc;
 
-	if ((st = crdt_check_version(value, err)) != CRDT_OK ||
-		(st = absorb_map(log, value, &pos, PART_P, NULL, 0, err)) != CRDT_OK ||
-		(st = absorb_map(log, value, &pos, PART_D, NULL, 0, err)) != CRDT_OK)
+	if ((st = crdt_check_version(value, err)) != CRDT_OK)
 		return st;
+	if (transfers_only)
+		st = skip_map(value, &pos, err) == CRDT_OK ? skip_map(value, &pos, err) : err->status;
+	else if ((st = absorb_map(log, value, &pos, PART_P, NULL, 0, err)) == CRDT_OK)
+		st = absorb_map(log, value, &pos, PART_D, NULL, 0, err);
+	if (st != CRDT_OK)
+		return st;
+	if (pd_len != NULL)
+		*pd_len = pos;
 	crdt_keys_reader_init(&kr, CRDT_KEYS_FRONT_CODED, value.data + pos, value.len - pos, pos);
 	while ((rc = crdt_keys_reader_next(&kr, &key, &key_len, err)) > 0)
 	{
@@ -320,6 +357,29 @@ crdt_bclog_absorb_log(CrdtBcLog *log, const CrdtBcLog *other, CrdtError *err)
 	return st;
 }
 
+/* The key list of givers from the reduced log's items k.. (all transfers). */
+static void
+write_transfers(const CrdtBcLog *log, size_t k, CrdtBuf *out)
+{
+	const CrdtBcItem *it = crdt_bclog_items(log);
+	CrdtKeyWriter kw;
+
+	crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, out);
+	while (k < log->n)
+	{
+		CrdtMapWriter w;
+		size_t		first = k;
+
+		crdt_keys_writer_add(&kw, it[k].id, it[k].len);
+		crdt_map_writer_init(&w, out);
+		for (; k < log->n && crdt_bytes_cmp(it[k].id, it[k].len, it[first].id,
+											 it[first].len) == 0; k++)
+			crdt_map_writer_add(&w, it[k].to, it[k].to_len, it[k].count);
+		crdt_map_writer_finish(&w);
+	}
+	crdt_keys_writer_finish(&kw);
+}
+
 CrdtStatus
 crdt_bclog_write(CrdtBcLog *log, CrdtBuf *out, CrdtError *err)
 {
@@ -338,24 +398,19 @@ crdt_bclog_write(CrdtBcLog *log, CrdtBuf *out, CrdtError *err)
 			crdt_map_writer_add(&w, it[k].id, it[k].len, it[k].count);
 		crdt_map_writer_finish(&w);
 	}
-	{
-		CrdtKeyWriter kw;
+	write_transfers(log, k, out);
+	return crdt_buf_status(out, err);
+}
 
-		crdt_keys_writer_init(&kw, CRDT_KEYS_FRONT_CODED, out);
-		while (k < log->n)
-		{
-			CrdtMapWriter w;
-			size_t		first = k;
+CrdtStatus
+crdt_bclog_write_transfers(CrdtBcLog *log, CrdtBuf *out, CrdtError *err)
+{
+	size_t		k = 0;
 
-			crdt_keys_writer_add(&kw, it[k].id, it[k].len);
-			crdt_map_writer_init(&w, out);
-			for (; k < log->n && crdt_bytes_cmp(it[k].id, it[k].len, it[first].id,
-												 it[first].len) == 0; k++)
-				crdt_map_writer_add(&w, it[k].to, it[k].to_len, it[k].count);
-			crdt_map_writer_finish(&w);
-		}
-		crdt_keys_writer_finish(&kw);
-	}
+	crdt_bclog_reduce(log);
+	while (k < log->n && crdt_bclog_items(log)[k].part != PART_T)
+		k++;
+	write_transfers(log, k, out);
 	return crdt_buf_status(out, err);
 }
 

@@ -119,6 +119,17 @@ void		crdt_bclog_free(CrdtBcLog *log);
 /* Appends the components of a value, checking its structure (not its rights). */
 CrdtStatus	crdt_bclog_absorb(CrdtBcLog *log, CrdtSlice value, CrdtError *err);
 
+/*
+ * Appends only the transfers of a value (checking its whole structure);
+ * *pd_len is where they start: value[0..*pd_len) is its version, P and D,
+ * which is a pncounter value (the aggregate keeps those in a counter table).
+ */
+CrdtStatus	crdt_bclog_absorb_transfers(CrdtBcLog *log, CrdtSlice value, size_t *pd_len,
+										CrdtError *err);
+
+/* Writes (after reducing) only the key list of givers: what follows P and D. */
+CrdtStatus	crdt_bclog_write_transfers(CrdtBcLog *log, CrdtBuf *out, CrdtError *err);
+
 /* Appends the components of another log. */
 CrdtStatus	crdt_bclog_absorb_log(CrdtBcLog *log, const CrdtBcLog *other, CrdtError *err);
 
