@@ -335,7 +335,7 @@ DO $gen$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg'] LOOP
+	FOREACH t IN ARRAY ARRAY['vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg', 'bcounter'] LOOP
 		EXECUTE pg_catalog.format('CREATE DOMAIN public.%I AS pg_catalog.text CHECK (public.trap(%L))', t, 'type ' || t);
 	END LOOP;
 END
@@ -544,6 +544,7 @@ BEGIN
 				WHEN (SELECT y.typnamespace = 'crdt_ext'::regnamespace FROM pg_type y WHERE y.oid = t.typ)
 				THEN pg_catalog.format('%L::%s', CASE pg_catalog.format_type(t.typ, NULL)
 					WHEN 'crdt_ext.pncounter' THEN '{"p":{"a":3},"n":{"b":1}}'
+					WHEN 'crdt_ext.bcounter' THEN '{"p":{"a":3},"t":{"a":{"b":1}}}'
 					WHEN 'crdt_ext.gset' THEN '["x","y"]'
 					WHEN 'crdt_ext.twopset' THEN '{"elements":["x"],"removed":["z"]}'
 					WHEN 'crdt_ext.orset' THEN '{"elements":{"x":[["a",1]]},"context":{"a":1}}'
