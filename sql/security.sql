@@ -613,7 +613,7 @@ FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid JOIN pg_language l ON l.oid =
 WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
   AND d.refobjid = (SELECT e.oid FROM pg_extension e WHERE e.extname = 'crdt_reconcile')
   AND l.lanname IN ('sql', 'plpgsql') AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
-ORDER BY 1::text COLLATE "C";
+ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 -- ------------------------------------------------------------ clean up
 SET client_min_messages = warning;
