@@ -30,22 +30,23 @@ DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
-	vclock.sql counters.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
-	antientropy.sql publications.sql history.sql retire.sql)
+	vclock.sql counters.sql bcounter.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
+	antientropy.sql publications.sql history.sql retire.sql rights.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
 	src/core/dotted_build.c src/core/dotted_text.c src/core/dotted_mutate.c src/core/dotted_log.c \
 	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/tablesort.c \
-	src/core/sequence.c src/core/sequence_ops.c src/core/sequence_edit.c src/core/sequence_text.c src/core/sequence_log.c src/core/retire.c
+	src/core/sequence.c src/core/sequence_ops.c src/core/sequence_edit.c src/core/sequence_text.c src/core/sequence_log.c src/core/retire.c \
+	src/core/bcounter.c src/core/bcounter_log.c src/core/bcounter_text.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
 	src/merge_stats.c src/antientropy.c \
-	src/history.c src/history_record.c src/sequences.c src/retire.c
+	src/history.c src/history_record.c src/sequences.c src/retire.c src/bcounter.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
-REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip merge_laws \
+REGRESS = upgrade vclock gcounter pncounter bcounter bcounter_track sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
 	antientropy hostile_input security \
 	history sequences retire
@@ -53,7 +54,7 @@ REGRESS = upgrade vclock gcounter pncounter sets orset registers io_roundtrip me
 # suites: pg_regress (sql/, expected/), the isolation specs and the TAP tests
 # (each TAP test starts its own nodes).  `make test` runs them on throwaway
 # servers, as an unprivileged user, after the core's own tests.
-ISOLATION = track_concurrency
+ISOLATION = track_concurrency bcounter_grant
 ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/tap/t/*.pl
@@ -77,7 +78,7 @@ UNIT_CFLAGS = -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 \
 UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 	test/unit/test_ops.c test/unit/test_laws.c test/unit/test_table.c test/unit/test_model.c test/unit/test_sets.c \
 	test/unit/test_assign.c test/unit/test_table_log.c \
-	test/unit/test_sequence.c test/unit/test_retire.c
+	test/unit/test_sequence.c test/unit/test_retire.c test/unit/test_bcounter.c
 
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
@@ -126,7 +127,7 @@ print-regress:
 #
 # See test/fuzz/README.md.
 
-FUZZ_TARGETS = parse binary aggstate laws json sequence
+FUZZ_TARGETS = parse binary aggstate laws json sequence bcounter
 FUZZ_SECONDS ?= 180
 FUZZ_JOBS ?= 1
 FUZZ_SCRATCH ?= /tmp/crdt_reconcile-fuzz

@@ -9,13 +9,15 @@ CREATE TABLE replica_rows (
 	v bigint,
 	c gcounter,
 	clock vclock,
-	budget pncounter
+	budget pncounter,
+	bounded bcounter
 );
 INSERT INTO replica_rows
 SELECT k, r.name, amount,
        crdt_increment('{}'::gcounter, amount, r.name),
        crdt_tick('{}'::vclock, r.name),
-       crdt_decrement(crdt_increment('{}'::pncounter, 2 * amount, r.name), amount, r.name)
+       crdt_decrement(crdt_increment('{}'::pncounter, 2 * amount, r.name), amount, r.name),
+       crdt_decrement(crdt_increment('{}'::bcounter, 2 * amount, r.name), amount, r.name)
 FROM generate_series(1, 10000) k,
      LATERAL (SELECT i, 'agent-' || lpad(i::text, 3, '0') AS name FROM generate_series(0, 99) i) r,
      LATERAL (SELECT 1 + (k * 7919 + r.i * 104729) % 1000 AS amount) a;

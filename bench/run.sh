@@ -101,7 +101,7 @@ if section counters; then
 	echo "rows: in (key, replica) order; keys interleaved as replicas write them (replica after"
 	echo "replica, replicas in id order, or in an order unrelated to their ids); in random order"
 	printf '%-40s %13s %13s %9s %9s\n' "1,000,000 rows, GROUP BY 10,000 keys" "crdt_merge" "sum(bigint)" "ratio" "by wall"
-	for col in c:gcounter clock:vclock budget:pncounter; do
+	for col in c:gcounter clock:vclock budget:pncounter bounded:bcounter; do
 		for table in "${LAYOUTS[@]}"; do
 			compare "${col#*:}, ${LAYOUT_LABEL[$table]}" \
 				"SELECT key, crdt_merge(${col%%:*}) FROM $table GROUP BY key" \
@@ -114,9 +114,9 @@ if section counters; then
 	# The merged states are the same bytes whatever the layout.
 	prints=$(for table in "${LAYOUTS[@]}"; do
 		psql_on bench -At -c "SELECT md5(string_agg(crdt_hash(c)::text || crdt_hash(clock)::text
-		                                            || crdt_hash(budget)::text, ',' ORDER BY key))
+		                                            || crdt_hash(budget)::text || crdt_hash(bounded)::text, ',' ORDER BY key))
 		                      FROM (SELECT key, crdt_merge(c) c, crdt_merge(clock) clock,
-		                                   crdt_merge(budget) budget
+		                                   crdt_merge(budget) budget, crdt_merge(bounded) bounded
 		                            FROM $table GROUP BY key) m"
 	done | sort -u)
 	echo "merged states, md5 of their crdt_hash in key order: $prints ($(echo "$prints" | wc -l) distinct over ${#LAYOUTS[@]} layouts)"

@@ -36,7 +36,8 @@ INSERT INTO samples VALUES
 	('twopset', '{"elements":["a","abc"],"removed":["ab","b"]}'),
 	('orset', '{"elements":{"eggs":[["bob",3]],"milk":[["alice",1],["bob",5]]},"context":{"alice":2,"bob":[[3,3],[5,7]]}}'),
 	('lwwreg', '{"value":{"k":[1,2.5,"é"]},"at":"2026-11-26T10:00:00.000001Z","replica":"n1"}'),
-	('mvreg', '{"values":[{"value":"A","dots":[["p1",1]]},{"value":{"x":null},"dots":[["p2",4],["p3",1]]}],"context":{"p1":1,"p2":4,"p3":[[1,1],[3,3]]}}');
+	('mvreg', '{"values":[{"value":"A","dots":[["p1",1]]},{"value":{"x":null},"dots":[["p2",4],["p3",1]]}],"context":{"p1":1,"p2":4,"p3":[[1,1],[3,3]]}}'),
+	('bcounter', '{"p":{"agent-1":9223372036854775807,"agent-2":7},"d":{"agent-1":3},"t":{"agent-1":{"agent-2":50,"agent-3":20},"agent-2":{"agent-3":1}}}');
 
 -- their canonical bytes, as binary COPY sends them
 CREATE FUNCTION pg_temp.send_of(typ text, txt text) RETURNS bytea LANGUAGE plpgsql AS $$

@@ -335,7 +335,7 @@ DO $gen$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg'] LOOP
+	FOREACH t IN ARRAY ARRAY['vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg', 'bcounter'] LOOP
 		EXECUTE pg_catalog.format('CREATE DOMAIN public.%I AS pg_catalog.text CHECK (public.trap(%L))', t, 'type ' || t);
 	END LOOP;
 END
@@ -545,6 +545,7 @@ BEGIN
 				WHEN (SELECT y.typnamespace = 'crdt_ext'::regnamespace FROM pg_type y WHERE y.oid = t.typ)
 				THEN pg_catalog.format('%L::%s', CASE pg_catalog.format_type(t.typ, NULL)
 					WHEN 'crdt_ext.pncounter' THEN '{"p":{"a":3},"n":{"b":1}}'
+					WHEN 'crdt_ext.bcounter' THEN '{"p":{"a":3},"t":{"a":{"b":1}}}'
 					WHEN 'crdt_ext.gset' THEN '["x","y"]'
 					WHEN 'crdt_ext.twopset' THEN '{"elements":["x"],"removed":["z"]}'
 					WHEN 'crdt_ext.orset' THEN '{"elements":{"x":[["a",1]]},"context":{"a":1}}'
@@ -615,7 +616,7 @@ FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid JOIN pg_language l ON l.oid =
 WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
   AND d.refobjid = (SELECT e.oid FROM pg_extension e WHERE e.extname = 'crdt_reconcile')
   AND l.lanname IN ('sql', 'plpgsql') AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
-ORDER BY 1::text COLLATE "C";
+ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 -- ------------------------------------------------------------ clean up
 SET client_min_messages = warning;

@@ -1,13 +1,14 @@
 /*
  * aggregates.c — crdt_merge(T) for every type.
  *
- * The types fall into four families by the shape of their transition
+ * The types fall into five families by the shape of their transition
  * state, each kept in the aggregate context and merged into in place:
  *   counters (vclock, gcounter, pncounter): a CrdtCounterTable;
  *   sets (gset, twopset): a CrdtSetRuns, the rows' lists appended;
  *   dotted (orset, mvreg): a CrdtDotLog, the rows logged;
  *   lwwreg: a copy of the greatest value so far;
  *   sequence (rtext, rlist): a CrdtSeqLog, the rows logged.
+ *   bcounter: a CrdtCounterTable for P and D, a CrdtBcLog for transfers.
  * A family is a small table of operations; transition, final, combine,
  * serialize and deserialize are written once over it.  Every state knows
  * its type's kind, and the serialized state is a kind byte followed by a
@@ -383,6 +384,96 @@ static const AggFamily lww_family = {
 	lww_create, lww_kind, lww_absorb, lww_combine, lww_write, lww_read_serial
 };
 
+/* ------------------------------------------------------------- bcounter */
+
+/*
+ * Increments and decrements in a counter table, as a pncounter's P and N
+ * (a bcounter value starts with exactly that layout), and the transfers,
+ * usually few, in a CrdtBcLog.  Both allocate in the state's context.
+ */
+typedef struct BcAggState
+{
+	CrdtAllocator alloc;
+	CrdtCounterTable pd;
+	CrdtBcLog	transfers;
+} BcAggState;
+
+static void *
+bc_create(MemoryContext cxt, int kind)
+{
+	BcAggState *s = MemoryContextAlloc(cxt, sizeof(BcAggState));
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	CrdtError	err;
+
+	(void) kind;
+	crdt_context_allocator(&s->alloc, cxt);
+	crdt_bclog_init(&s->transfers, &s->alloc);
+	if (crdt_table_init(&s->pd, CRDT_PNCOUNTER, &crdt_palloc_allocator, &err) != CRDT_OK)
+		crdt_report(&err, "crdt_merge state", NULL, 0);
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+static int
+bc_kind(const void *state)
+{
+	(void) state;
+	return 0;
+}
+
+static CrdtStatus
+bc_absorb(void *state, CrdtSlice value, CrdtError *err)
+{
+	BcAggState *s = state;
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(s));
+	size_t		pd_len = 0;
+	CrdtStatus	st = crdt_bclog_absorb_transfers(&s->transfers, value, &pd_len, err);
+
+	if (st == CRDT_OK)
+		st = crdt_table_absorb(&s->pd, CRDT_PNCOUNTER, (CrdtSlice) {value.data, pd_len}, err);
+	MemoryContextSwitchTo(old);
+	return st;
+}
+
+static CrdtStatus
+bc_combine(void *left, const void *right, CrdtError *err)
+{
+	BcAggState *l = left;
+	const BcAggState *r = right;
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(l));
+	CrdtStatus	st = crdt_table_absorb_table(&l->pd, &r->pd, err);
+
+	if (st == CRDT_OK)
+		st = crdt_bclog_absorb_log(&l->transfers, &r->transfers, err);
+	MemoryContextSwitchTo(old);
+	return st;
+}
+
+/* Reducing the transfers changes the log, not the state it stands for. */
+static CrdtStatus
+bc_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
+{
+	BcAggState *s = unconstify(BcAggState *, (const BcAggState *) state);
+	CrdtStatus	st;
+
+	(void) serial;
+	st = crdt_table_write(&s->pd, CRDT_PNCOUNTER, out, err);
+	return st != CRDT_OK ? st : crdt_bclog_write_transfers(&s->transfers, out, err);
+}
+
+/* From outside: the rights are checked like any binary input. */
+static CrdtStatus
+bc_read_serial(void *state, CrdtSlice value, CrdtError *err)
+{
+	CrdtStatus	st = crdt_bcounter_validate(value, err);
+
+	return st != CRDT_OK ? st : bc_absorb(state, value, err);
+}
+
+static const AggFamily bcounter_family = {
+	bc_create, bc_kind, bc_absorb, bc_combine, bc_write, bc_read_serial
+};
+
 /* ------------------------------------------- the aggregate support functions */
 
 /* NULL inputs are skipped; no non-NULL input leaves the state NULL. */
@@ -525,3 +616,5 @@ FAMILY_AGGREGATE(lwwreg, lww_family, 1)
 TYPE_AGGREGATE(rtext, sequence_family, CRDT_RTEXT)
 TYPE_AGGREGATE(rlist, sequence_family, CRDT_RLIST)
 FAMILY_AGGREGATE(sequence, sequence_family, 2)
+TYPE_AGGREGATE(bcounter, bcounter_family, 0)
+FAMILY_AGGREGATE(bcounter, bcounter_family, 1)

@@ -47,8 +47,8 @@ crdt_counter_add_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind, int64 delt
 }
 
 /* The "by" argument: never NULL, since a NULL would silently lose the state. */
-static int64
-amount_argument(FunctionCallInfo fcinfo, int argno)
+int64
+crdt_amount_argument(FunctionCallInfo fcinfo, int argno)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
@@ -119,11 +119,11 @@ crdt_counter_entries_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind)
 }
 
 CRDT_SQL_FUNCTION(gcounter_increment,
-				  crdt_counter_add_datum(fcinfo, CRDT_GCOUNTER, amount_argument(fcinfo, 1), 2))
+				  crdt_counter_add_datum(fcinfo, CRDT_GCOUNTER, crdt_amount_argument(fcinfo, 1), 2))
 CRDT_COUNTER_QUERIES(gcounter, CRDT_GCOUNTER)
 
 CRDT_SQL_FUNCTION(pncounter_increment,
-				  crdt_counter_add_datum(fcinfo, CRDT_PNCOUNTER, amount_argument(fcinfo, 1), 2))
+				  crdt_counter_add_datum(fcinfo, CRDT_PNCOUNTER, crdt_amount_argument(fcinfo, 1), 2))
 CRDT_COUNTER_QUERIES(pncounter, CRDT_PNCOUNTER)
 
 /* decrement(c, by) is increment(c, -by); -INT64_MIN is reported, not wrapped. */
@@ -131,7 +131,7 @@ PG_FUNCTION_INFO_V1(pncounter_decrement);
 Datum
 pncounter_decrement(PG_FUNCTION_ARGS)
 {
-	int64		by = amount_argument(fcinfo, 1);
+	int64		by = crdt_amount_argument(fcinfo, 1);
 
 	if (by == PG_INT64_MIN)
 		ereport(ERROR,

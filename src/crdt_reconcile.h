@@ -144,6 +144,9 @@ Datum		crdt_counter_value_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
 Datum		crdt_counter_get_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
 Datum		crdt_counter_entries_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind);
 
+/* A counter mutator's amount argument, never NULL (22004) (counters.c). */
+int64		crdt_amount_argument(FunctionCallInfo fcinfo, int argno);
+
 /* Defines T_value, T_get and T_entries of a counter-family type. */
 #define CRDT_COUNTER_QUERIES(type, KIND) \
 	CRDT_SQL_FUNCTION(type##_value, crdt_counter_value_datum(fcinfo, KIND)) \

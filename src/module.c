@@ -5,6 +5,7 @@
  */
 #include "crdt_reconcile.h"
 #include "merge_stats.h"
+#include "tracked.h"
 
 #include "common/string.h"
 #include "mb/pg_wchar.h"
@@ -63,6 +64,7 @@ _PG_init(void)
 	/* core temporaries in palloc memory; JSON values canonical as jsonb prints them */
 	crdt_set_default_allocator(&crdt_palloc_allocator);
 	crdt_set_json_canonicalizer(crdt_jsonb_canonicalizer);
+	crdt_bcounter_set_overdraft_policy(crdt_write_is_applied);
 	crdt_merge_stats_init();
 }
 
@@ -233,6 +235,11 @@ crdt_report(const CrdtError *err, const char *typname, const char *input, size_t
 		case CRDT_ERR_RETIRED:
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("%s", err->message)));
+			break;
+		case CRDT_ERR_RIGHTS:
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("%s", err->message)));
 			break;
 		case CRDT_OK:

@@ -607,8 +607,9 @@ applied_update(Decision *d, Row local, Row remote, bool insert_exists)
 
 /* ---------------------------------------------------------------- the trigger */
 
-static bool
-write_is_applied(void)
+/* A write from another node: an apply worker, or a repair as one. */
+bool
+crdt_write_is_applied(void)
 {
 	return SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA ||
 		replorigin_session_origin != InvalidRepOriginId;
@@ -678,7 +679,7 @@ crdt_track_trigger(PG_FUNCTION_ARGS)
 
 	d.t = tracked_acquire(td, fcinfo->flinfo->fn_oid);
 	d.desc = RelationGetDescr(td->tg_relation);
-	d.applied = write_is_applied();
+	d.applied = crdt_write_is_applied();
 	PG_TRY();
 	{
 		out = decide(fcinfo, &d, td);

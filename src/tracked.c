@@ -187,7 +187,7 @@ crdt_type_of_column(Oid typid, Oid schema)
 	static const CrdtType *const all[] = {
 		&crdt_type_vclock, &crdt_type_gcounter, &crdt_type_pncounter, &crdt_type_gset,
 		&crdt_type_twopset, &crdt_type_orset, &crdt_type_lwwreg, &crdt_type_mvreg,
-		&crdt_type_rtext, &crdt_type_rlist
+		&crdt_type_rtext, &crdt_type_rlist, &crdt_type_bcounter
 	};
 	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(getBaseType(typid)));
 	const CrdtType *found = NULL;

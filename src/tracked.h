@@ -208,6 +208,9 @@ void		rows_to_jsonb(Decision *d, Row *rows[4], Datum out[4], bool isnull[4]);
 int			execute_as_auditor(Decision *d, TrackedPlan which, Datum *args, const char *nulls, bool read_only);
 char	   *origin_text(bool applied);
 
+/* Whether this session applies writes from another node (track_trigger.c). */
+bool		crdt_write_is_applied(void);
+
 /* track_lifecycle.c — deletes, tombstones */
 bool		tombstone_find(Decision *d, Row *row, Datum *clock);
 bool		tombstone_covers(Decision *d, Row *row);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo — a fleet of three PostgreSQL nodes on loopback, replicating
 # each other with logical replication, with one agent per node writing
-# shared state concurrently: a task list (orset), a budget (pncounter), a
+# shared state concurrently: a task list (orset), a budget (bcounter), a
 # plan (mvreg), a lead (lwwreg) and a status (plain column) in one tracked
 # row per board, plus each agent's own counter in replica rows.  Midway,
 # node_c is cut off from the others; the agents keep working; then the
@@ -47,9 +47,14 @@ partition() {
 }
 
 # headquarters (on node_a) grants each board 300 credits — less than the
-# agents will spend, so the budget invariant breaks and is recorded
+# agents would spend — and hands the rights to spend them to the nodes,
+# unevenly (160, 100, 40): an agent spends only what its node holds, asks
+# for more when that runs out, and nodes with rights to spare grant them
+# (by transfer)
 psql_on node_a -c "SET crdt.replica_id = 'hq'" -c "INSERT INTO board (name, budget)
-	SELECT b, crdt_increment(NULL::pncounter, 300) FROM unnest(ARRAY['launch', 'research']) b" >/dev/null
+	SELECT b, crdt_transfer(crdt_transfer(crdt_transfer(crdt_increment(NULL::bcounter, 300), 160, 'node_a'),
+	                                      100, 'node_b'), 40, 'node_c')
+	FROM unnest(ARRAY['launch', 'research']) b" >/dev/null
 for attempt in $(seq 60); do
 	[ "$(psql_on node_b -At -c "SELECT count(*) FROM board")$(psql_on node_c -At -c "SELECT count(*) FROM board")" = 22 ] && break
 	sleep 0.25
@@ -88,11 +93,25 @@ for n in "${NODES[@]}"; do
 done
 
 spent=0
+refused=0
 for n in "${NODES[@]}"; do
 	spent=$((spent + $(psql_on "$n" -At -c "SELECT coalesce(sum(credits), 0) FROM spent_here")))
+	refused=$((refused + $(psql_on "$n" -At -c "SELECT count(*) FROM refused_here")))
 done
-left=$(psql_on node_a -At -c "SELECT sum(crdt_value(budget)) FROM board")
-printf '\nGranted 600 credits; the three agents spent %s (their own logs); budget left on every node: %s (%s)\n' \
-	"$spent" "$left" "$([ "$left" -eq $((600 - spent)) ] && echo "nothing lost, nothing counted twice" || echo MISMATCH)"
-[ "$left" -eq $((600 - spent)) ] || die "budget mismatch"
+lefts=$(for n in "${NODES[@]}"; do psql_on "$n" -At -c "SELECT sum(crdt_value(budget)) FROM board"; done | sort -u)
+left=$(echo "$lefts" | head -1)
+printf '\nRights requests (replicated; each granted at most once, by the node it names):\n'
+psql_on node_a -c "SELECT requester, granter, amount, granted_at IS NOT NULL AS granted FROM crdt_reconcile.rights_requests ORDER BY requested_at"
+# what pg_cron would do on each node once a minute: grant what is still pending
+granted_late=0
+for n in "${NODES[@]}"; do
+	granted_late=$((granted_late + $(psql_on "$n" -At -c "SELECT count(*) FILTER (WHERE granted) FROM crdt_reconcile.grant_requests()")))
+done
+printf 'granted after the agents stopped (a last grant_requests() on every node): %s\n' "$granted_late"
+grants=$(psql_on node_a -At -c "SELECT count(*) FILTER (WHERE granted_at IS NOT NULL) || ' of ' || count(*) FROM crdt_reconcile.rights_requests")
+printf '\nGranted 600 credits; the three agents spent %s (their own logs), %s spendings were refused for want of rights,\n' "$spent" "$refused"
+printf 'rights requests granted: %s; budget left on every node: %s (%s)\n' "$grants" "$left" \
+	"$([ "$(echo "$lefts" | wc -l)" -eq 1 ] && [ "$left" -ge 0 ] && [ "$left" -eq $((600 - spent)) ] && echo "the same everywhere, never below zero, nothing lost, nothing counted twice" || echo MISMATCH)"
+[ "$(echo "$lefts" | wc -l)" -eq 1 ] || die "the nodes show different budgets: $lefts"
+[ "$left" -ge 0 ] && [ "$left" -eq $((600 - spent)) ] || die "budget mismatch"
 log "demo finished in $(( $(date +%s) - started )) s; stopping and removing the three nodes"

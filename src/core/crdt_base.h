@@ -32,7 +32,8 @@ typedef enum CrdtStatus
 	CRDT_ERR_TOO_LARGE,			/* beyond CRDT_MAX_ENTRIES: 54000 */
 	CRDT_ERR_ARGUMENT,			/* bad function argument: 22023 */
 	CRDT_ERR_NOMEM,				/* the allocator returned NULL */
-	CRDT_ERR_RETIRED			/* a write for a retired replica: 55000 */
+	CRDT_ERR_RETIRED,			/* a write for a retired replica: 55000 */
+	CRDT_ERR_RIGHTS				/* a bcounter replica lacks the rights: 23514 */
 } CrdtStatus;
 
 typedef struct CrdtError

@@ -29,5 +29,6 @@
 #include "crdt_aggstate.h"
 #include "crdt_sequence.h"
 #include "crdt_retire.h"
+#include "crdt_bcounter.h"
 
 #endif							/* CRDT_CORE_H */

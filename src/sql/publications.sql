@@ -2,7 +2,7 @@
 
 -- The publication a node of a mesh needs: every tracked table (or those
 -- given), replica-rows tables filtered to this replica's own rows, the
--- tombstones and the retired replicas, no TRUNCATE (tracked tables refuse it), partitioned tables
+-- tombstones, the retired replicas and the bcounter rights requests, no TRUNCATE (tracked tables refuse it), partitioned tables
 -- through their root.  Run as a role that owns those tables (the
 -- tombstones belong to the extension's owner): usually a superuser.
 CREATE FUNCTION crdt_reconcile.create_publication(publication pg_catalog.name,
@@ -33,7 +33,8 @@ BEGIN
 	FROM crdt_reconcile.tracked t WHERE tables IS NULL OR t.relation = ANY (tables);
 	statement := pg_catalog.format(
 		'CREATE PUBLICATION %I FOR TABLE %s WITH (publish = ''insert, update, delete'', publish_via_partition_root = true)',
-		publication, concat_ws(', ', members, 'crdt_reconcile.tombstones', 'crdt_reconcile.retired_replicas'));
+		publication, concat_ws(', ', members, 'crdt_reconcile.tombstones', 'crdt_reconcile.retired_replicas',
+		                        'crdt_reconcile.rights_requests'));
 	EXECUTE statement;
 	RETURN statement;
 END

@@ -120,7 +120,7 @@ DECLARE
 	crdt_types pg_catalog.oid[] := ARRAY(SELECT t.oid FROM pg_type t
 		WHERE t.typnamespace = '@extschema@'::pg_catalog.regnamespace
 		  AND t.typname IN ('vclock', 'gcounter', 'pncounter', 'gset', 'twopset', 'orset', 'lwwreg', 'mvreg',
-		                    'rtext', 'rlist'));
+		                    'rtext', 'rlist', 'bcounter'));
 	pkey pg_catalog.name[];
 	col record;
 	bad pg_catalog.name;

@@ -6,7 +6,7 @@ CREATE EXTENSION crdt_reconcile;
 CREATE TABLE board (
 	name    text PRIMARY KEY,
 	tasks   orset,       -- open tasks: add-wins, removable
-	budget  pncounter,   -- credits granted (+) and spent (-)
+	budget  bcounter,    -- credits: each node spends only the rights it holds
 	plan    mvreg,       -- concurrent proposals are all kept
 	lead    lwwreg,      -- last writer wins
 	status  text,        -- a plain column: the writer tag decides
@@ -24,8 +24,10 @@ CREATE TABLE work (board text, replica text, done gcounter, clk vclock, PRIMARY 
 SELECT relation FROM crdt_reconcile.track('work', shape => 'replica_rows', replica_column => 'replica',
                                           clock_column => 'clk');
 
--- What each agent spent, to check the converged budget (not replicated).
+-- What each agent spent, and the spending its rights did not cover, to
+-- check the converged budget (not replicated).
 CREATE TABLE spent_here (board text, credits int);
+CREATE TABLE refused_here (board text, credits int);
 
 CREATE PROCEDURE agent_work(steps int, seed float8)
 LANGUAGE plpgsql AS $$
@@ -40,9 +42,26 @@ BEGIN
 		b := (ARRAY['launch', 'research'])[1 + floor(random() * 2)::int];
 		cost := 1 + floor(random() * 3)::int;
 		t := me || '-task-' || i;
-		INSERT INTO board AS s (name, tasks, budget) VALUES (b, crdt_add(NULL::orset, t), crdt_decrement(NULL::pncounter, cost))
-		ON CONFLICT (name) DO UPDATE SET tasks = crdt_add(s.tasks, t), budget = crdt_decrement(s.budget, cost);
-		INSERT INTO spent_here VALUES (b, cost);
+		-- a task is taken on only if this node's rights on the budget cover it;
+		-- otherwise it is refused here and more rights are asked for
+		BEGIN
+			UPDATE board SET tasks = crdt_add(tasks, t), budget = crdt_decrement(budget, cost) WHERE name = b;
+			INSERT INTO spent_here VALUES (b, cost);
+		EXCEPTION WHEN check_violation THEN
+			INSERT INTO refused_here VALUES (b, cost);
+			IF NOT EXISTS (SELECT FROM crdt_reconcile.rights_requests r WHERE r.requester = me
+			               AND r.row_key = jsonb_build_object('name', b) AND r.granted_at IS NULL) THEN
+				BEGIN
+					PERFORM crdt_reconcile.request_rights('board', jsonb_build_object('name', b), 'budget', 5);
+				EXCEPTION WHEN check_violation THEN
+					NULL;	-- nobody else holds rights on this board any more
+				END;
+			END IF;
+		END;
+		-- the application grants what others asked of this node (pg_cron could, too)
+		IF i % 2 = 0 THEN
+			PERFORM crdt_reconcile.grant_requests();
+		END IF;
 		IF i > 3 THEN	-- finish an older task of ours
 			UPDATE board SET tasks = crdt_remove(tasks, me || '-task-' || (i - 3)) WHERE name = b;
 			INSERT INTO work AS w (board, replica, done) VALUES (b, me, crdt_increment(NULL::gcounter))

@@ -66,6 +66,8 @@ fuzz_status_name(CrdtStatus st)
 			return "NOMEM";
 		case CRDT_ERR_RETIRED:
 			return "RETIRED";
+		case CRDT_ERR_RIGHTS:
+			return "RIGHTS";
 	}
 	return "?";
 }

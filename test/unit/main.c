@@ -159,6 +159,8 @@ unit_status_name(CrdtStatus status)
 			return "CRDT_ERR_NOMEM";
 		case CRDT_ERR_RETIRED:
 			return "CRDT_ERR_RETIRED";
+		case CRDT_ERR_RIGHTS:
+			return "CRDT_ERR_RIGHTS";
 	}
 	return "(unknown status)";
 }
@@ -1140,6 +1142,7 @@ list_groups(void)
 		void		(*run) (void);
 	}			plain[] = {
 		{"sequence histories", test_sequence_histories},
+		{"bcounter histories", test_bcounter_histories},
 		{"model orset (1/2 cases)", test_model_orset},
 		{"model mvreg (1/2 cases)", test_model_mvreg},
 		{"sets hostile", test_sets_hostile},
@@ -1184,6 +1187,10 @@ list_groups(void)
 		{"retire laws (1/100 cases)", test_retire_laws},
 		{"retire hostile", test_retire_hostile},
 		{"retire format", test_retire_format},
+		{"bcounter fixed", test_bcounter_fixed},
+		{"bcounter misuse", test_bcounter_misuse},
+		{"bcounter hostile", test_bcounter_hostile},
+		{"bcounter log", test_bcounter_log},
 	};
 	const char *only = getenv("CRDT_TEST_ONLY");
 

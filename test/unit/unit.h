@@ -305,5 +305,10 @@ void		test_sequence_rlist(void);
 void		test_sequence_text(void);
 void		test_sequence_hostile(void);
 void		test_sequence_size(void);
+void		test_bcounter_histories(void);
+void		test_bcounter_fixed(void);
+void		test_bcounter_misuse(void);
+void		test_bcounter_hostile(void);
+void		test_bcounter_log(void);
 
 #endif							/* UNIT_H */
