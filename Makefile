@@ -30,8 +30,8 @@ DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
-	vclock.sql counters.sql bcounter.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql telemetry.sql \
-	antientropy.sql publications.sql history.sql retire.sql rights.sql)
+	vclock.sql counters.sql bcounter.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql \
+	tombstone_gc.sql telemetry.sql antientropy.sql publications.sql history.sql retire.sql rights.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
@@ -49,7 +49,7 @@ OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 REGRESS = upgrade vclock gcounter pncounter bcounter bcounter_track sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
 	antientropy hostile_input security \
-	history sequences retire
+	history sequences retire tombstone_gc
 # `make installcheck` (against a running, installed server) runs all three
 # suites: pg_regress (sql/, expected/), the isolation specs and the TAP tests
 # (each TAP test starts its own nodes).  `make test` runs them on throwaway

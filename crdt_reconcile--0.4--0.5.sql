@@ -1954,3 +1954,339 @@ BEGIN
 	RETURN NULL;
 END
 $$;
+
+-- ===================================================================
+-- Tombstone collection (issue 16): tombstones carry the mesh nodes that
+-- acknowledged their clock (seen_by, merged with the clock as a pair), the
+-- mesh's nodes, and collect_tombstones removes a tombstone once every node
+-- has acknowledged it.  An upgraded mesh adds crdt_reconcile.mesh_nodes to
+-- its publications (publication_status says so) and each node joins it
+-- (collect_tombstones or join_mesh).
+
+ALTER TABLE crdt_reconcile.tombstones ADD COLUMN seen_by @extschema@.gset NOT NULL DEFAULT '{}';
+
+-- The acknowledgements that go with a merged tombstone clock: those of
+-- the copy whose clock it is (of both when they agree), none when the
+-- clocks were concurrent (a lexicographic pair: the clock first).
+CREATE FUNCTION crdt_reconcile.tombstone_seen_by(merged @extschema@.vclock,
+		a_clock @extschema@.vclock, a_seen @extschema@.gset, b_clock @extschema@.vclock, b_seen @extschema@.gset)
+	RETURNS @extschema@.gset
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT CASE WHEN merged OPERATOR(@extschema@.=) a_clock AND merged OPERATOR(@extschema@.=) b_clock
+	                  THEN @extschema@.crdt_merge(a_seen, b_seen)
+	                  WHEN merged OPERATOR(@extschema@.=) a_clock THEN a_seen
+	                  WHEN merged OPERATOR(@extschema@.=) b_clock THEN b_seen
+	                  ELSE '{}'::@extschema@.gset END $$;
+CREATE OR REPLACE FUNCTION crdt_reconcile.tombstone_merge() RETURNS pg_catalog.trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	merged @extschema@.vclock;
+	seen @extschema@.gset;
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		-- a tombstone's key changes only here, when its table is renamed
+		-- (each node renames its own table); from elsewhere only the clock
+		-- and the acknowledgements merge
+		IF pg_catalog.current_setting('session_replication_role') OPERATOR(pg_catalog.=) 'replica'
+		   OR pg_catalog.pg_replication_origin_session_is_setup() THEN
+			NEW.relation_name := OLD.relation_name;
+			NEW.row_key := OLD.row_key;
+		END IF;
+		merged := @extschema@.crdt_merge(OLD.clock, NEW.clock);
+		NEW.seen_by := crdt_reconcile.tombstone_seen_by(merged, OLD.clock, OLD.seen_by, NEW.clock, NEW.seen_by);
+		NEW.clock := merged;
+		RETURN CASE WHEN NEW.clock OPERATOR(@extschema@.=) OLD.clock AND NEW.relation_name = OLD.relation_name
+		                 AND NEW.row_key OPERATOR(pg_catalog.=) OLD.row_key
+		                 AND NEW.seen_by OPERATOR(@extschema@.=) OLD.seen_by THEN NULL ELSE NEW END;
+	END IF;
+	SELECT @extschema@.crdt_merge(t.clock, NEW.clock),
+	       crdt_reconcile.tombstone_seen_by(@extschema@.crdt_merge(t.clock, NEW.clock), t.clock, t.seen_by,
+	                                        NEW.clock, NEW.seen_by)
+	INTO merged, seen FROM crdt_reconcile.tombstones t
+	WHERE t.relation_name = NEW.relation_name AND t.row_key = NEW.row_key;
+	IF NOT FOUND THEN
+		RETURN NEW;
+	END IF;
+	UPDATE crdt_reconcile.tombstones t SET clock = merged, seen_by = seen, origin = NEW.origin
+	WHERE t.relation_name = NEW.relation_name AND t.row_key = NEW.row_key;
+	IF crdt_reconcile.tombstone_arrived() THEN
+		PERFORM crdt_reconcile.apply_tombstone(NEW.relation_name, NEW.row_key, merged);
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- ------------------------------------------------- tombstone collection
+
+-- The nodes of the mesh, by name: create_publication adds this node (under
+-- its crdt.replica_id), and the table replicates with the tombstones.  A
+-- tombstone is removed once every node listed here has acknowledged it.
+-- One row per announcement (join_mesh): rows are only ever added, so that
+-- relayed copies end at the first node that has them and nothing loops.
+CREATE TABLE crdt_reconcile.mesh_nodes (
+	node pg_catalog.text NOT NULL,
+	announced_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	PRIMARY KEY (node, announced_at)
+);
+SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.mesh_nodes', '');
+COMMENT ON TABLE crdt_reconcile.mesh_nodes IS
+	'the nodes of the mesh (create_publication adds this one); tombstones wait for all of them; replicate it with the tracked tables';
+GRANT SELECT ON crdt_reconcile.mesh_nodes TO PUBLIC;
+
+-- A node's row arrives from every peer that relays it: the second copy is
+-- dropped, never a duplicate-key error that would stop the apply.
+CREATE FUNCTION crdt_reconcile.mesh_node_arrived() RETURNS pg_catalog.trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF EXISTS (SELECT FROM crdt_reconcile.mesh_nodes m WHERE m.node = NEW.node AND m.announced_at = NEW.announced_at) THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER mesh_node_arrived BEFORE INSERT ON crdt_reconcile.mesh_nodes
+	FOR EACH ROW EXECUTE FUNCTION crdt_reconcile.mesh_node_arrived();
+ALTER TABLE crdt_reconcile.mesh_nodes ENABLE ALWAYS TRIGGER mesh_node_arrived;
+
+-- This node's own name in the mesh (one row, never replicated), so that
+-- acknowledgements do not depend on the crdt.replica_id of a session.
+CREATE TABLE crdt_reconcile.this_node (
+	only_one pg_catalog.bool PRIMARY KEY DEFAULT true CHECK (only_one),
+	node pg_catalog.text NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.this_node', '');
+GRANT SELECT ON crdt_reconcile.this_node TO PUBLIC;
+
+-- The round of collect_tombstones in progress on this node (never
+-- replicated): when it opened, the WAL position once every transaction
+-- older than the round had ended, and the tombstones (with the clock they
+-- had) that it will acknowledge.
+CREATE TABLE crdt_reconcile.tombstone_round (
+	only_one pg_catalog.bool PRIMARY KEY DEFAULT true CHECK (only_one),
+	opened_at pg_catalog.timestamptz NOT NULL,
+	horizon pg_catalog.pg_lsn
+);
+CREATE TABLE crdt_reconcile.tombstone_round_keys (
+	relation_name pg_catalog.text NOT NULL,
+	row_key pg_catalog.jsonb NOT NULL,
+	clock @extschema@.vclock NOT NULL,
+	PRIMARY KEY (relation_name, row_key)
+);
+
+-- Joins (or renames) this node in the mesh under the given name, and
+-- announces it with a new row, which travels to subscribers that came after
+-- the first one was written (a subscription made with copy_data = false).
+CREATE FUNCTION crdt_reconcile.join_mesh(node pg_catalog.text) RETURNS pg_catalog.void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF node IS NULL OR node = '' THEN
+		RAISE EXCEPTION 'a mesh node needs a name' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Set crdt.replica_id before crdt_reconcile.create_publication.';
+	END IF;
+	INSERT INTO crdt_reconcile.this_node AS t (node) VALUES (join_mesh.node)
+	ON CONFLICT (only_one) DO UPDATE SET node = EXCLUDED.node;
+	INSERT INTO crdt_reconcile.mesh_nodes (node) VALUES (join_mesh.node);
+END
+$$;
+
+-- A node that has left the mesh for good: tombstones stop waiting for it.
+CREATE FUNCTION crdt_reconcile.leave_mesh(node pg_catalog.text) RETURNS pg_catalog.bool
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH gone AS (DELETE FROM crdt_reconcile.mesh_nodes m WHERE m.node = leave_mesh.node RETURNING 1)
+	SELECT pg_catalog.count(*) > 0 FROM gone
+$$;
+
+-- One step of tombstone collection on this node; run it now and then (from
+-- pg_cron or the application), never inside a longer transaction.  A round
+-- acknowledges the tombstones this node holds in three steps, each taken
+-- when it can be: it opens (the tombstones this node has not acknowledged
+-- yet, with their clocks); once no transaction older than the round is
+-- left here, it notes the WAL position (every write this node made without
+-- having seen those tombstones is before it); once every logical slot of
+-- this database has confirmed that position (every subscriber has all of
+-- it), it acknowledges them (adds this node to seen_by, which replicates).
+-- Then it removes every tombstone that every node of the mesh has
+-- acknowledged: no node can still send a row the tombstone would have had
+-- to stop.  Returns what it did and, when it stopped short, what it waits for.
+CREATE FUNCTION crdt_reconcile.collect_tombstones(OUT acknowledged pg_catalog.int8, OUT removed pg_catalog.int8,
+		OUT waiting_for pg_catalog.text)
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	me pg_catalog.text;
+	round crdt_reconcile.tombstone_round;
+	older pg_catalog.text;
+	lagging pg_catalog.text;
+	subscriptions pg_catalog.int8;
+	nodes pg_catalog.int8;
+BEGIN
+	-- one round at a time
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('crdt_reconcile.collect_tombstones'));
+	acknowledged := 0;
+	SELECT t.node INTO me FROM crdt_reconcile.this_node t;
+	IF me IS NULL THEN
+		me := @extschema@.crdt_replica_id();
+		IF me IS NULL THEN
+			waiting_for := 'this node has no name: run crdt_reconcile.create_publication (or join_mesh) first';
+			removed := 0;
+			RETURN;
+		END IF;
+		PERFORM crdt_reconcile.join_mesh(me);
+	END IF;
+	SELECT * INTO round FROM crdt_reconcile.tombstone_round FOR UPDATE;
+	IF NOT FOUND THEN
+		INSERT INTO crdt_reconcile.tombstone_round_keys
+		SELECT t.relation_name, t.row_key, t.clock FROM crdt_reconcile.tombstones t
+		WHERE NOT @extschema@.crdt_contains(t.seen_by, me);
+		IF FOUND THEN
+			INSERT INTO crdt_reconcile.tombstone_round (opened_at) VALUES (pg_catalog.clock_timestamp())
+			RETURNING * INTO round;
+		END IF;
+	END IF;
+	IF round.opened_at IS NOT NULL AND round.horizon IS NULL THEN
+		SELECT pg_catalog.string_agg(pg_catalog.format('%s %s (pid %s, since %s)', a.backend_type,
+		                                               coalesce(a.application_name, ''), a.pid, a.xact_start), ', ')
+		INTO older FROM pg_catalog.pg_stat_activity a
+		WHERE a.pid <> pg_catalog.pg_backend_pid()
+		  AND (a.xact_start <= round.opened_at
+		       -- a session this function may not see into might be one
+		       OR (a.backend_type = 'client backend' AND a.state IS NULL))
+		  AND a.backend_type NOT IN ('walsender', 'autovacuum worker', 'autovacuum launcher');
+		IF older IS NULL THEN
+			UPDATE crdt_reconcile.tombstone_round SET horizon = pg_catalog.pg_current_wal_lsn()
+			RETURNING * INTO round;
+		ELSE
+			waiting_for := 'transactions older than the round: ' || older;
+		END IF;
+	END IF;
+	IF round.horizon IS NOT NULL THEN
+		SELECT pg_catalog.string_agg(pg_catalog.format('slot %s (confirmed %s of %s)', s.slot_name,
+		                                               coalesce(s.confirmed_flush_lsn::pg_catalog.text, 'nothing'),
+		                                               round.horizon), ', ')
+		INTO lagging FROM pg_catalog.pg_replication_slots s
+		WHERE s.slot_type = 'logical' AND s.database = pg_catalog.current_database()
+		  AND (s.confirmed_flush_lsn IS NULL OR s.confirmed_flush_lsn < round.horizon);
+		IF lagging IS NULL THEN
+			-- a tombstone whose clock grew since the round opened waits for the next
+			UPDATE crdt_reconcile.tombstones t SET seen_by = @extschema@.crdt_add(t.seen_by, me)
+			FROM crdt_reconcile.tombstone_round_keys k
+			WHERE t.relation_name = k.relation_name AND t.row_key OPERATOR(pg_catalog.=) k.row_key
+			  AND t.clock OPERATOR(@extschema@.=) k.clock AND NOT @extschema@.crdt_contains(t.seen_by, me);
+			GET DIAGNOSTICS acknowledged = ROW_COUNT;
+			DELETE FROM crdt_reconcile.tombstone_round_keys;
+			DELETE FROM crdt_reconcile.tombstone_round;
+		ELSE
+			waiting_for := 'subscribers to confirm this node''s writes: ' || lagging;
+		END IF;
+	END IF;
+	-- a node this one subscribes to that has not joined (a mesh upgraded
+	-- from 0.4, a publication made by hand), or whose row has not arrived,
+	-- would be passed over; this node announces itself again meanwhile
+	SELECT pg_catalog.count(*) INTO subscriptions FROM pg_catalog.pg_subscription s
+	JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT m.node) INTO nodes FROM crdt_reconcile.mesh_nodes m;
+	IF subscriptions >= nodes THEN
+		PERFORM crdt_reconcile.join_mesh(me);
+		waiting_for := concat_ws('; ', waiting_for, pg_catalog.format(
+			'this node subscribes to %s nodes but only %s nodes have joined the mesh (crdt_reconcile.mesh_nodes)',
+			subscriptions, nodes));
+		removed := 0;
+		RETURN;
+	END IF;
+	WITH members AS (SELECT m.node FROM crdt_reconcile.mesh_nodes m UNION SELECT me),
+	     gone AS (
+		DELETE FROM crdt_reconcile.tombstones t
+		WHERE NOT EXISTS (SELECT FROM members m WHERE NOT @extschema@.crdt_contains(t.seen_by, m.node))
+		RETURNING 1)
+	SELECT pg_catalog.count(*) INTO removed FROM gone;
+	IF waiting_for IS NULL AND EXISTS (SELECT FROM crdt_reconcile.tombstones) THEN
+		SELECT 'acknowledgements from ' || pg_catalog.string_agg(DISTINCT m.node, ', ' ORDER BY m.node)
+		INTO waiting_for FROM crdt_reconcile.mesh_nodes m
+		WHERE EXISTS (SELECT FROM crdt_reconcile.tombstones t WHERE NOT @extschema@.crdt_contains(t.seen_by, m.node));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION crdt_reconcile.collect_tombstones() IS
+	'one step of tombstone collection: acknowledge this node''s tombstones once its subscribers have every write made without them, remove those every mesh node acknowledged; says what it waits for';
+
+REVOKE ALL ON FUNCTION crdt_reconcile.join_mesh(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crdt_reconcile.leave_mesh(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crdt_reconcile.collect_tombstones() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crdt_reconcile.join_mesh(pg_catalog.text) TO crdt_reconcile_admin;
+GRANT EXECUTE ON FUNCTION crdt_reconcile.leave_mesh(pg_catalog.text) TO crdt_reconcile_admin;
+GRANT EXECUTE ON FUNCTION crdt_reconcile.collect_tombstones() TO crdt_reconcile_admin;
+
+CREATE OR REPLACE FUNCTION crdt_reconcile.create_publication(publication pg_catalog.name,
+		tables pg_catalog.regclass[] DEFAULT NULL)
+	RETURNS pg_catalog.text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	me pg_catalog.text := @extschema@.crdt_replica_id();
+	members pg_catalog.text;
+	statement pg_catalog.text;
+BEGIN
+	IF EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.shape = 'replica_rows'
+	           AND (tables IS NULL OR t.relation = ANY (tables))) AND me IS NULL THEN
+		RAISE EXCEPTION 'crdt.replica_id must be set: replica-rows tables publish this replica''s rows'
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF tables IS NOT NULL AND EXISTS (SELECT FROM pg_catalog.unnest(tables) r
+	                                  WHERE NOT EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.relation = r)) THEN
+		RAISE EXCEPTION 'every table of a crdt_reconcile publication must be tracked'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT pg_catalog.string_agg(CASE WHEN t.shape = 'replica_rows'
+	                                  THEN pg_catalog.format('%s WHERE (%I = %L)', t.relation, t.replica_column, me)
+	                                  ELSE t.relation::pg_catalog.text END, ', ' ORDER BY t.relation::pg_catalog.text)
+	INTO members
+	FROM crdt_reconcile.tracked t WHERE tables IS NULL OR t.relation = ANY (tables);
+	statement := pg_catalog.format(
+		'CREATE PUBLICATION %I FOR TABLE %s WITH (publish = ''insert, update, delete'', publish_via_partition_root = true)',
+		publication, concat_ws(', ', members, 'crdt_reconcile.tombstones', 'crdt_reconcile.mesh_nodes',
+		                        'crdt_reconcile.retired_replicas', 'crdt_reconcile.rights_requests'));
+	EXECUTE statement;
+	IF me IS NOT NULL AND NOT EXISTS (SELECT FROM crdt_reconcile.this_node) THEN
+		PERFORM crdt_reconcile.join_mesh(me);
+	END IF;
+	RETURN statement;
+END
+$$;
+
+CREATE OR REPLACE VIEW crdt_reconcile.publication_status AS
+SELECT p.pubname AS publication, t.relation, t.shape,
+       p.pubtruncate AS publishes_truncate,
+       EXISTS (SELECT FROM pg_catalog.pg_publication_tables x WHERE x.pubname = p.pubname
+               AND x.schemaname = 'crdt_reconcile' AND x.tablename = 'tombstones') AS publishes_tombstones,
+       pt.rowfilter,
+       CASE WHEN p.pubtruncate THEN 'publishes TRUNCATE, which tracked tables refuse: the subscribers'' apply would stop (publish = ''insert, update, delete'')'
+            WHEN NOT p.pubdelete THEN 'does not publish deletes'
+            WHEN t.shape = 'merge_in_place' AND t.clock_column IS NOT NULL AND NOT EXISTS (
+                 SELECT FROM pg_catalog.pg_publication_tables x WHERE x.pubname = p.pubname
+                 AND x.schemaname = 'crdt_reconcile' AND x.tablename = 'tombstones')
+            THEN 'does not publish crdt_reconcile.tombstones: deletes will not converge'
+            WHEN t.shape = 'merge_in_place' AND t.clock_column IS NOT NULL AND NOT EXISTS (
+                 SELECT FROM pg_catalog.pg_publication_tables x WHERE x.pubname = p.pubname
+                 AND x.schemaname = 'crdt_reconcile' AND x.tablename = 'mesh_nodes')
+            THEN 'does not publish crdt_reconcile.mesh_nodes: tombstones are never collected'
+            WHEN t.shape = 'replica_rows' AND pt.rowfilter IS NULL
+            THEN 'publishes every replica''s rows, not only this replica''s: in a mesh they travel in circles'
+       END AS problem
+FROM pg_catalog.pg_publication p
+JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname
+JOIN crdt_reconcile.tracked t
+  ON t.relation OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('%I.%I', pt.schemaname, pt.tablename));
+COMMENT ON FUNCTION crdt_reconcile.create_publication(pg_catalog.name, pg_catalog.regclass[]) IS
+	'creates the publication a mesh node needs: tracked tables (replica rows filtered to this replica), tombstones, mesh nodes, no truncate; joins this node to the mesh';

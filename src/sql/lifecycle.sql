@@ -15,6 +15,10 @@ CREATE TABLE crdt_reconcile.tombstones (
 	clock @extschema@.vclock NOT NULL,
 	deleted_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	origin pg_catalog.text,
+	-- the mesh nodes that have acknowledged this clock of the tombstone
+	-- (collect_tombstones); it belongs to the clock and starts empty when
+	-- the clock grows
+	seen_by @extschema@.gset NOT NULL DEFAULT '{}',
 	PRIMARY KEY (relation_name, row_key)
 );
 SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.tombstones', '');
@@ -45,6 +49,20 @@ CREATE FUNCTION crdt_reconcile.tombstone_arrived() RETURNS pg_catalog.bool
 	         AND (pg_catalog.current_setting('session_replication_role') OPERATOR(pg_catalog.=) 'replica'
 	              OR pg_catalog.pg_replication_origin_session_is_setup()) $$;
 
+-- The acknowledgements that go with a merged tombstone clock: those of
+-- the copy whose clock it is (of both when they agree), none when the
+-- clocks were concurrent (a lexicographic pair: the clock first).
+CREATE FUNCTION crdt_reconcile.tombstone_seen_by(merged @extschema@.vclock,
+		a_clock @extschema@.vclock, a_seen @extschema@.gset, b_clock @extschema@.vclock, b_seen @extschema@.gset)
+	RETURNS @extschema@.gset
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT CASE WHEN merged OPERATOR(@extschema@.=) a_clock AND merged OPERATOR(@extschema@.=) b_clock
+	                  THEN @extschema@.crdt_merge(a_seen, b_seen)
+	                  WHEN merged OPERATOR(@extschema@.=) a_clock THEN a_seen
+	                  WHEN merged OPERATOR(@extschema@.=) b_clock THEN b_seen
+	                  ELSE '{}'::@extschema@.gset END $$;
+
 -- A tombstone that arrives for a key that has one merges into it; one that
 -- changes nothing is dropped (echoes end).
 CREATE FUNCTION crdt_reconcile.tombstone_merge() RETURNS pg_catalog.trigger
@@ -53,25 +71,33 @@ CREATE FUNCTION crdt_reconcile.tombstone_merge() RETURNS pg_catalog.trigger
 	AS $$
 DECLARE
 	merged @extschema@.vclock;
+	seen @extschema@.gset;
 BEGIN
 	IF TG_OP = 'UPDATE' THEN
 		-- a tombstone's key changes only here, when its table is renamed
-		-- (each node renames its own table); from elsewhere only the clock merges
+		-- (each node renames its own table); from elsewhere only the clock
+		-- and the acknowledgements merge
 		IF pg_catalog.current_setting('session_replication_role') OPERATOR(pg_catalog.=) 'replica'
 		   OR pg_catalog.pg_replication_origin_session_is_setup() THEN
 			NEW.relation_name := OLD.relation_name;
 			NEW.row_key := OLD.row_key;
 		END IF;
-		NEW.clock := @extschema@.crdt_merge(OLD.clock, NEW.clock);
+		merged := @extschema@.crdt_merge(OLD.clock, NEW.clock);
+		NEW.seen_by := crdt_reconcile.tombstone_seen_by(merged, OLD.clock, OLD.seen_by, NEW.clock, NEW.seen_by);
+		NEW.clock := merged;
 		RETURN CASE WHEN NEW.clock OPERATOR(@extschema@.=) OLD.clock AND NEW.relation_name = OLD.relation_name
-		                 AND NEW.row_key OPERATOR(pg_catalog.=) OLD.row_key THEN NULL ELSE NEW END;
+		                 AND NEW.row_key OPERATOR(pg_catalog.=) OLD.row_key
+		                 AND NEW.seen_by OPERATOR(@extschema@.=) OLD.seen_by THEN NULL ELSE NEW END;
 	END IF;
-	SELECT @extschema@.crdt_merge(t.clock, NEW.clock) INTO merged FROM crdt_reconcile.tombstones t
+	SELECT @extschema@.crdt_merge(t.clock, NEW.clock),
+	       crdt_reconcile.tombstone_seen_by(@extschema@.crdt_merge(t.clock, NEW.clock), t.clock, t.seen_by,
+	                                        NEW.clock, NEW.seen_by)
+	INTO merged, seen FROM crdt_reconcile.tombstones t
 	WHERE t.relation_name = NEW.relation_name AND t.row_key = NEW.row_key;
 	IF NOT FOUND THEN
 		RETURN NEW;
 	END IF;
-	UPDATE crdt_reconcile.tombstones t SET clock = merged, origin = NEW.origin
+	UPDATE crdt_reconcile.tombstones t SET clock = merged, seen_by = seen, origin = NEW.origin
 	WHERE t.relation_name = NEW.relation_name AND t.row_key = NEW.row_key;
 	IF crdt_reconcile.tombstone_arrived() THEN
 		PERFORM crdt_reconcile.apply_tombstone(NEW.relation_name, NEW.row_key, merged);
@@ -100,9 +126,10 @@ CREATE TRIGGER tombstone_apply AFTER INSERT OR UPDATE ON crdt_reconcile.tombston
 	FOR EACH ROW EXECUTE FUNCTION crdt_reconcile.tombstone_apply();
 ALTER TABLE crdt_reconcile.tombstones ENABLE ALWAYS TRIGGER tombstone_apply;
 
--- Tombstones are kept until deleted here: keep them longer than any node
--- can stay away (a node that comes back later with the row would bring it
--- back).  As with the audit, only admins purge.
+-- Tombstones older than a given age, whatever the mesh has seen: for a
+-- node that will never come back (collect_tombstones, which removes them
+-- once it is safe, waits for every node).  A node that comes back later
+-- with the row would bring it back.  As with the audit, only admins purge.
 CREATE FUNCTION crdt_reconcile.purge_tombstones(older_than pg_catalog.interval) RETURNS pg_catalog.int8
 	LANGUAGE sql
 	SET search_path = pg_catalog, pg_temp

@@ -2,8 +2,10 @@
 
 -- The publication a node of a mesh needs: every tracked table (or those
 -- given), replica-rows tables filtered to this replica's own rows, the
--- tombstones, the retired replicas and the bcounter rights requests, no TRUNCATE (tracked tables refuse it), partitioned tables
--- through their root.  Run as a role that owns those tables (the
+-- tombstones, the mesh's node list, the retired replicas and the bcounter
+-- rights requests, no TRUNCATE (tracked tables refuse it), partitioned
+-- tables through their root; this node joins the mesh under its
+-- crdt.replica_id, when it is set (the first time).  Run as a role that owns those tables (the
 -- tombstones belong to the extension's owner): usually a superuser.
 CREATE FUNCTION crdt_reconcile.create_publication(publication pg_catalog.name,
 		tables pg_catalog.regclass[] DEFAULT NULL)
@@ -33,14 +35,17 @@ BEGIN
 	FROM crdt_reconcile.tracked t WHERE tables IS NULL OR t.relation = ANY (tables);
 	statement := pg_catalog.format(
 		'CREATE PUBLICATION %I FOR TABLE %s WITH (publish = ''insert, update, delete'', publish_via_partition_root = true)',
-		publication, concat_ws(', ', members, 'crdt_reconcile.tombstones', 'crdt_reconcile.retired_replicas',
-		                        'crdt_reconcile.rights_requests'));
+		publication, concat_ws(', ', members, 'crdt_reconcile.tombstones', 'crdt_reconcile.mesh_nodes',
+		                        'crdt_reconcile.retired_replicas', 'crdt_reconcile.rights_requests'));
 	EXECUTE statement;
+	IF me IS NOT NULL AND NOT EXISTS (SELECT FROM crdt_reconcile.this_node) THEN
+		PERFORM crdt_reconcile.join_mesh(me);
+	END IF;
 	RETURN statement;
 END
 $$;
 COMMENT ON FUNCTION crdt_reconcile.create_publication(pg_catalog.name, pg_catalog.regclass[]) IS
-	'creates the publication a mesh node needs: tracked tables (replica rows filtered to this replica), tombstones, no truncate';
+	'creates the publication a mesh node needs: tracked tables (replica rows filtered to this replica), tombstones, mesh nodes, no truncate; joins this node to the mesh';
 
 -- On a publishing node: each publication of a tracked table, and what is
 -- wrong with it for a mesh (NULL when nothing is).
@@ -56,6 +61,10 @@ SELECT p.pubname AS publication, t.relation, t.shape,
                  SELECT FROM pg_catalog.pg_publication_tables x WHERE x.pubname = p.pubname
                  AND x.schemaname = 'crdt_reconcile' AND x.tablename = 'tombstones')
             THEN 'does not publish crdt_reconcile.tombstones: deletes will not converge'
+            WHEN t.shape = 'merge_in_place' AND t.clock_column IS NOT NULL AND NOT EXISTS (
+                 SELECT FROM pg_catalog.pg_publication_tables x WHERE x.pubname = p.pubname
+                 AND x.schemaname = 'crdt_reconcile' AND x.tablename = 'mesh_nodes')
+            THEN 'does not publish crdt_reconcile.mesh_nodes: tombstones are never collected'
             WHEN t.shape = 'replica_rows' AND pt.rowfilter IS NULL
             THEN 'publishes every replica''s rows, not only this replica''s: in a mesh they travel in circles'
        END AS problem

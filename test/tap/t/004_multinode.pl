@@ -12,6 +12,8 @@
 #   6. constraints a merge could break are refused; an invariant that raises
 #      on the merged state is recorded, and replication goes on
 #   8. a writer tag stamped at 9999-12-31 23:59:59.999999
+#   9. tombstones are collected once every node has acknowledged them, never
+#      while a node is away
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -239,6 +241,55 @@ $node{n2}->safe_psql('postgres', q{UPDATE items SET label = 'still writable' WHE
 settle('a write after it');
 is_deeply(all_nodes(q{SELECT label FROM items WHERE k = 7}), [ ('still writable') x 3 ],
 	'a write that saw the far-future tag wins on every node');
+
+# ---------------------------------------------------------------- 9. tombstones collected
+# collect_tombstones on every node until none is left anywhere (or time is up)
+sub collect_all
+{
+	my ($seconds) = @_;
+	my $deadline = time() + $seconds;
+	my $left;
+	while (time() < $deadline)
+	{
+		$node{$_}->safe_psql('postgres', 'SELECT crdt_reconcile.collect_tombstones()') for @names;
+		$left = join(' ', @{ all_nodes('SELECT count(*) FROM crdt_reconcile.tombstones') });
+		return $left if $left eq join(' ', ('0') x @names);
+		sleep 1;
+	}
+	return $left;
+}
+
+$node{n1}->safe_psql('postgres', q{INSERT INTO items (k, n, label) VALUES (90, crdt_increment(NULL::gcounter, 1), 'ninety')});
+settle('a row to delete while a node is away');
+my $tombstones_before = all_nodes('SELECT count(*) FROM crdt_reconcile.tombstones');
+isolate('n3', 'DISABLE');
+$node{n1}->safe_psql('postgres', q{DELETE FROM items WHERE k = 90});
+$node{n3}->safe_psql('postgres', q{UPDATE items SET label = 'late', n = crdt_increment(n, 1, 'n3') WHERE k = 90});
+for (1 .. 8)
+{
+	$node{$_}->safe_psql('postgres', 'SELECT crdt_reconcile.collect_tombstones()') for @names;
+	sleep 1;
+}
+my $n1_waits = $node{n1}->safe_psql('postgres', 'SELECT waiting_for FROM crdt_reconcile.collect_tombstones()');
+like($n1_waits, qr/slot .*confirmed/, "while n3 is away, n1 waits for its subscribers ($n1_waits)");
+is($node{n1}->safe_psql('postgres', q{SELECT count(*) FROM crdt_reconcile.tombstones WHERE row_key = '{"k": 90}'}),
+	'1', 'the new tombstone is kept on n1');
+is_deeply([ map { $_ + 0 } @{ all_nodes(q{SELECT count(*) FROM crdt_reconcile.tombstones WHERE row_key <> '{"k": 90}'}) } ],
+	[ map { $_ + 0 } @$tombstones_before ], 'no older tombstone is removed anywhere while a node is away');
+
+isolate('n3', 'ENABLE');
+settle('n3 back');
+is_deeply(all_nodes(q{SELECT count(*) FROM items WHERE k = 90}), [ ('0') x 3 ],
+	'the update n3 made while away lost to the delete everywhere');
+is(collect_all(90), join(' ', ('0') x @names), 'every tombstone is collected on every node once all have acknowledged it');
+settle('after the collection');
+is_deeply(all_nodes('SELECT count(DISTINCT node) FROM crdt_reconcile.mesh_nodes'), [ ('3') x 3 ], 'every node knows the three mesh nodes');
+is_deeply(all_nodes(q{SELECT count(*) FROM items WHERE k IN (1, 2, 90)}), [ ('0') x 3 ] ,
+	'no deleted row came back') or diag(join(' ', @{ all_nodes(q{SELECT string_agg(k::text, ',') FROM items WHERE k IN (1, 2, 90)}) }));
+$node{n2}->safe_psql('postgres', q{INSERT INTO items (k, n, label) VALUES (90, crdt_increment(NULL::gcounter, 2), 'anew')});
+settle('a new row under a collected key');
+is_deeply(all_nodes(q{SELECT label || ':' || crdt_value(n) FROM items WHERE k = 90}), [ ('anew:2') x 3 ],
+	'a key whose tombstone was collected takes a new row everywhere');
 
 # ---------------------------------------------------------------- no failure anywhere
 for my $name (@names)
