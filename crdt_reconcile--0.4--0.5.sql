@@ -1687,10 +1687,9 @@ BEGIN
 		                 AND NEW.row_key OPERATOR(pg_catalog.=) OLD.row_key
 		                 AND NEW.seen_by OPERATOR(@extschema@.=) OLD.seen_by THEN NULL ELSE NEW END;
 	END IF;
-	SELECT @extschema@.crdt_merge(t.clock, NEW.clock),
-	       crdt_reconcile.tombstone_seen_by(@extschema@.crdt_merge(t.clock, NEW.clock), t.clock, t.seen_by,
-	                                        NEW.clock, NEW.seen_by)
+	SELECT m.clock, crdt_reconcile.tombstone_seen_by(m.clock, t.clock, t.seen_by, NEW.clock, NEW.seen_by)
 	INTO merged, seen FROM crdt_reconcile.tombstones t
+	CROSS JOIN LATERAL (SELECT @extschema@.crdt_merge(t.clock, NEW.clock) AS clock) m
 	WHERE t.relation_name = NEW.relation_name AND t.row_key = NEW.row_key;
 	IF NOT FOUND THEN
 		RETURN NEW;
