@@ -13,6 +13,9 @@ SELECT row_key, clock, seen_by FROM crdt_reconcile.tombstones WHERE relation_nam
 CREATE ROLE gc_stranger;
 SET ROLE gc_stranger;
 SELECT * FROM crdt_reconcile.collect_tombstones();
+SELECT crdt_reconcile.join_mesh('intruder');
+SELECT crdt_reconcile.leave_mesh('solo');
+DELETE FROM crdt_reconcile.tombstones;
 RESET ROLE;
 
 -- (earlier tests may have left tombstones of their own)
