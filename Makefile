@@ -30,8 +30,8 @@ DATA_built = crdt_reconcile--$(EXTVERSION).sql
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
-	vclock.sql counters.sql bcounter.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql \
-	tombstone_gc.sql telemetry.sql antientropy.sql publications.sql history.sql retire.sql rights.sql)
+	vclock.sql counters.sql counter_steps.type.sql.in bcounter.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql \
+	tombstone_gc.sql telemetry.sql antientropy.sql publications.sql history.sql retire.type.sql.in compact.type.sql.in retire.sql rights.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
@@ -43,10 +43,10 @@ GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c 
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
 	src/merge_stats.c src/antientropy.c \
-	src/history.c src/history_record.c src/sequences.c src/retire.c src/bcounter.c
+	src/history.c src/history_record.c src/sequences.c src/retire.c src/compact.c src/bcounter.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
-REGRESS = upgrade vclock gcounter pncounter bcounter bcounter_track sets orset registers io_roundtrip merge_laws \
+REGRESS = setup upgrade vclock gcounter pncounter bcounter bcounter_track sets orset registers io_roundtrip merge_laws \
 	aggregates parallel replica_id input_errors encoding track replica_rows arbitration convergence trust track_edges \
 	antientropy hostile_input security \
 	history sequences retire tombstone_gc
@@ -78,7 +78,7 @@ UNIT_CFLAGS = -std=c99 -Wall -Wextra -Wpedantic -Werror -g -O1 \
 UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 	test/unit/test_ops.c test/unit/test_laws.c test/unit/test_table.c test/unit/test_model.c test/unit/test_sets.c \
 	test/unit/test_assign.c test/unit/test_table_log.c \
-	test/unit/test_sequence.c test/unit/test_retire.c test/unit/test_bcounter.c
+	test/unit/test_sequence.c test/unit/test_retire.c test/unit/test_compact.c test/unit/test_bcounter.c
 
 test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)

@@ -272,9 +272,9 @@ CREATE TABLE crdt_reconcile.history (
 	change pg_catalog.jsonb
 );
 ALTER SEQUENCE crdt_reconcile.history_id_seq OWNED BY crdt_reconcile.history.id;
--- one index serves provenance (a row's records in order), as_of and
--- compaction; no other, to keep a record small
-CREATE INDEX history_row ON crdt_reconcile.history (relation, row_key, id);
+-- the history's one index: a hash index on row_key (cheaper to write and
+-- half the size of the btree on (relation, row_key, id))
+CREATE INDEX history_row ON crdt_reconcile.history USING hash (row_key);
 SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.history', '');
 SELECT pg_catalog.pg_extension_config_dump('crdt_reconcile.history_id_seq', '');
 COMMENT ON TABLE crdt_reconcile.history IS
@@ -297,21 +297,13 @@ GRANT SELECT ON crdt_reconcile.history_settings TO PUBLIC;
 -- A record is shown to a role that could read, in the table itself,
 -- everything it shows: the row, its key, the clock and every column the
 -- change names (the conflicts' rule, column by column).
-CREATE FUNCTION crdt_reconcile.may_read_history(rel pg_catalog.regclass, row_key pg_catalog.jsonb,
-		change pg_catalog.jsonb)
-	RETURNS pg_catalog.bool
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-	SELECT pg_catalog.pg_has_role('crdt_reconcile_admin', 'MEMBER')
-	    OR coalesce((SELECT pg_catalog.bool_and(crdt_reconcile.may_read_conflict(rel, c::pg_catalog.name, row_key))
-	                 FROM pg_catalog.jsonb_object_keys(change) AS c),
-	                crdt_reconcile.may_read_conflict(rel,
-	                    (SELECT k::pg_catalog.name FROM pg_catalog.jsonb_object_keys(row_key) AS k LIMIT 1), row_key))
-$$;
 ALTER TABLE crdt_reconcile.history ENABLE ROW LEVEL SECURITY;
 CREATE POLICY history_read ON crdt_reconcile.history FOR SELECT
-	USING (crdt_reconcile.may_read_history(relation, row_key, change));
+	USING (pg_catalog.pg_has_role('crdt_reconcile_admin', 'MEMBER')
+	       OR coalesce((SELECT pg_catalog.bool_and(crdt_reconcile.may_read_conflict(relation, c::pg_catalog.name, row_key))
+	                    FROM pg_catalog.jsonb_object_keys(change) AS c),
+	                   crdt_reconcile.may_read_conflict(relation,
+	                       (SELECT k::pg_catalog.name FROM pg_catalog.jsonb_object_keys(row_key) AS k LIMIT 1), row_key)));
 GRANT SELECT ON crdt_reconcile.history TO PUBLIC;
 
 CREATE FUNCTION crdt_reconcile.history_trigger() RETURNS pg_catalog.trigger
@@ -383,30 +375,28 @@ END
 $$;
 
 -- as_of before the history of rel begins (or before what compaction kept) cannot answer.
-CREATE FUNCTION crdt_reconcile.history_check_time(rel pg_catalog.regclass, at pg_catalog.timestamptz)
-	RETURNS pg_catalog.void
+CREATE FUNCTION crdt_reconcile.history_check_time(rel pg_catalog.regclass, at pg_catalog.timestamptz,
+		OUT recorded_since pg_catalog.timestamptz, OUT compacted_before pg_catalog.timestamptz)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-DECLARE
-	s crdt_reconcile.history_settings;
 BEGIN
+	SELECT x.recorded_since, x.compacted_before INTO recorded_since, compacted_before
+	FROM crdt_reconcile.history_settings x WHERE x.relation = rel;
 	IF rel IS NULL OR at IS NULL THEN
 		RAISE EXCEPTION 'as_of needs a table and a time' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	SELECT * INTO s FROM crdt_reconcile.history_settings x WHERE x.relation = rel;
-	IF NOT FOUND THEN
+	ELSIF recorded_since IS NULL THEN
 		RAISE EXCEPTION 'table % has no history', rel
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 			      HINT = 'Turn it on with crdt_reconcile.set_history(table, true).';
 	END IF;
-	IF at < s.compacted_before THEN
-		RAISE EXCEPTION 'the history of % before % was compacted', rel, s.compacted_before
+	IF at < compacted_before THEN
+		RAISE EXCEPTION 'the history of % before % was compacted', rel, compacted_before
 			USING ERRCODE = 'data_exception',
-			      DETAIL = pg_catalog.format('as_of can answer for times at or after %s.', s.compacted_before);
+			      DETAIL = pg_catalog.format('as_of can answer for times at or after %s.', compacted_before);
 	END IF;
-	IF at < s.recorded_since THEN
-		RAISE EXCEPTION 'the history of % begins at %', rel, s.recorded_since
+	IF at < recorded_since THEN
+		RAISE EXCEPTION 'the history of % begins at %', rel, recorded_since
 			USING ERRCODE = 'data_exception';
 	END IF;
 END
@@ -997,14 +987,19 @@ BEGIN
 		NEW.replica := OLD.replica;
 		NEW.successor := LEAST(OLD.successor COLLATE "C", NEW.successor COLLATE "C");
 		NEW.retired_at := LEAST(OLD.retired_at, NEW.retired_at);
+		NEW.acknowledged_by := OLD.acknowledged_by OPERATOR(@extschema@.||) NEW.acknowledged_by;
+		NEW.compacted_into := coalesce(OLD.compacted_into, NEW.compacted_into);
 		RETURN CASE WHEN NEW.successor = OLD.successor AND NEW.retired_at = OLD.retired_at
+		                 AND NEW.acknowledged_by OPERATOR(@extschema@.=) OLD.acknowledged_by
+		                 AND NEW.compacted_into IS NOT DISTINCT FROM OLD.compacted_into
 		            THEN NULL ELSE NEW END;
 	END IF;
 	SELECT * INTO old_row FROM crdt_reconcile.retired_replicas r WHERE r.replica = NEW.replica;
 	IF NOT FOUND THEN
 		RETURN NEW;
 	END IF;
-	UPDATE crdt_reconcile.retired_replicas r SET successor = NEW.successor, retired_at = NEW.retired_at
+	UPDATE crdt_reconcile.retired_replicas r SET successor = NEW.successor, retired_at = NEW.retired_at,
+		acknowledged_by = NEW.acknowledged_by, compacted_into = NEW.compacted_into
 	WHERE r.replica = NEW.replica;
 	RETURN NULL;
 END
@@ -1046,51 +1041,78 @@ CREATE FUNCTION crdt_reconcile.retirable_columns(OUT relation pg_catalog.regclas
 	ORDER BY 1, 2
 $$;
 
--- Folds every registered retired replica into a marker in the counter and
--- clock columns of the tracked tables the caller may update (with the
--- caller's rights: nothing runs with more).  A fold is an ordinary write:
--- it replicates, and merges with copies not yet folded without counting
--- anything twice.  orset and mvreg keep a retired replica's dots (see
--- docs/RETIREMENT.md), so nothing is folded there; nor in the row clocks
--- of tracked tables, which count the nodes' writes, not the agents'.
+-- Folds every retired replica into markers (at once: that is always safe);
+-- acknowledges them; and once every node of the mesh has acknowledged,
+-- drops their markers: the coordinator assigns them to a compaction group,
+-- and every node's compact_replicas replaces them by the group's marker
+-- in its rows (a few bytes, whatever the number of replicas).  Until it is
+-- safe it drops nothing and says what it waits for (a row with step
+-- 'waiting'); on a single node it completes at once.  Run it now and then,
+-- never inside a longer transaction.
 CREATE FUNCTION crdt_reconcile.compact_replicas()
-	RETURNS TABLE (relation pg_catalog.regclass, column_name pg_catalog.name,
-	               replica pg_catalog.text, rows_folded pg_catalog.int8)
+	RETURNS TABLE (step pg_catalog.text, relation pg_catalog.regclass, column_name pg_catalog.name,
+	               replica pg_catalog.text, rows_changed pg_catalog.int8, waiting_for pg_catalog.text)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
+	me pg_catalog.text;
 	c record;
-	r record;
+	g record;
 	n pg_catalog.int8;
+	ack record;
+	grouped record;
 BEGIN
-	FOR c IN SELECT * FROM crdt_reconcile.retirable_columns() x
-	         WHERE x.type_name IN ('vclock', 'gcounter', 'pncounter') AND NOT x.row_clock LOOP
-		IF NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'UPDATE')
-		   OR NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'SELECT') THEN
-			RAISE NOTICE 'compact_replicas: skipping %.%: no SELECT and UPDATE privilege', c.relation, c.column_name;
-			CONTINUE;
-		END IF;
-		FOR r IN SELECT * FROM crdt_reconcile.retired_replicas ORDER BY 1 LOOP
+	RETURN QUERY SELECT 'folded', f.relation, f.column_name, f.replica, f.rows_changed, NULL::pg_catalog.text
+	FROM crdt_reconcile.fold_replicas() f;
+	IF NOT pg_catalog.has_table_privilege('crdt_reconcile.retired_replicas', 'UPDATE')
+	   OR NOT pg_catalog.has_table_privilege('crdt_reconcile.retire_round', 'UPDATE') THEN
+		RETURN QUERY SELECT 'waiting', NULL::pg_catalog.regclass, NULL::pg_catalog.name, NULL::pg_catalog.text,
+			NULL::pg_catalog.int8, 'a role that may update crdt_reconcile.retired_replicas to drop the markers'::pg_catalog.text;
+		RETURN;
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('crdt_reconcile.compact_replicas'));
+	SELECT t.node INTO me FROM crdt_reconcile.this_node t;
+	IF me IS NULL AND NOT EXISTS (SELECT FROM crdt_reconcile.mesh_nodes)
+	   AND NOT EXISTS (SELECT FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid
+	                   WHERE d.datname = pg_catalog.current_database()) THEN
+		-- a node alone, outside any mesh: it acknowledges for itself, without joining one
+		me := 'local';
+	ELSE
+		me := crdt_reconcile.mesh_self();
+	END IF;
+	IF me IS NULL THEN
+		RETURN QUERY SELECT 'waiting', NULL::pg_catalog.regclass, NULL::pg_catalog.name, NULL::pg_catalog.text,
+			NULL::pg_catalog.int8,
+			'this node has no name: run crdt_reconcile.create_publication (or join_mesh) first'::pg_catalog.text;
+		RETURN;
+	END IF;
+	SELECT * INTO ack FROM crdt_reconcile.acknowledge_retired(me);
+	SELECT * INTO grouped FROM crdt_reconcile.assign_groups(me);
+	IF concat_ws('; ', ack.waiting_for, grouped.waiting_for) <> '' THEN
+		RETURN QUERY SELECT 'waiting', NULL::pg_catalog.regclass, NULL::pg_catalog.name, NULL::pg_catalog.text,
+			NULL::pg_catalog.int8, concat_ws('; ', ack.waiting_for, grouped.waiting_for);
+	END IF;
+	-- lift this node's rows through every group (those assigned elsewhere too)
+	FOR c IN SELECT * FROM crdt_reconcile.compactable_columns() LOOP
+		FOR g IN SELECT r.compacted_into AS into_group, pg_catalog.array_agg(r.replica ORDER BY r.replica) AS ids
+		         FROM crdt_reconcile.retired_replicas r WHERE r.compacted_into IS NOT NULL
+		         GROUP BY 1 ORDER BY pg_catalog.length(r.compacted_into), 1 LOOP
 			EXECUTE pg_catalog.format(
-				'UPDATE %1$s SET %2$I = @extschema@.crdt_retire(%2$I, $1, $2) '
-				'WHERE $1 OPERATOR(pg_catalog.<>) ALL (@extschema@.crdt_retired_ids(%2$I)) '
-				'AND EXISTS (SELECT FROM @extschema@.crdt_entries(%2$I) e WHERE e.replica OPERATOR(pg_catalog.=) $1)',
-				c.relation, c.column_name) USING r.replica, r.successor;
+				'UPDATE %1$s SET %2$I = @extschema@.crdt_compact(%2$I, $1, $2) '
+				'WHERE @extschema@.crdt_retired_ids(%2$I) OPERATOR(pg_catalog.&&) $1 '
+				'OR EXISTS (SELECT FROM @extschema@.crdt_entries(%2$I) e WHERE e.replica OPERATOR(pg_catalog.=) ANY ($1))',
+				c.relation, c.column_name) USING g.ids, g.into_group;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			IF n > 0 THEN
-				relation := c.relation;
-				column_name := c.column_name;
-				replica := r.replica;
-				rows_folded := n;
-				RETURN NEXT;
+				RETURN QUERY SELECT 'dropped', c.relation, c.column_name, g.into_group, n, NULL::pg_catalog.text;
 			END IF;
 		END LOOP;
 	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION crdt_reconcile.compact_replicas() IS
-	'folds every retired replica into markers in the tracked tables'' counter and clock columns the caller may update; returns what it folded';
+	'folds retired replicas into markers, and drops the markers once every mesh node acknowledged them (else says what it waits for)';
 
 -- Metadata size per tracked column the caller may read: live replica
 -- entries (counters and clocks), retired ids still carried as markers,
@@ -1809,83 +1831,39 @@ CREATE FUNCTION crdt_reconcile.collect_tombstones(OUT acknowledged pg_catalog.in
 	AS $$
 DECLARE
 	me pg_catalog.text;
-	round crdt_reconcile.tombstone_round;
-	older pg_catalog.text;
-	lagging pg_catalog.text;
-	subscriptions pg_catalog.int8;
-	nodes pg_catalog.int8;
+	opening pg_catalog.bool := false;
+	confirmed pg_catalog.bool;
+	incomplete pg_catalog.text;
 BEGIN
 	-- one round at a time
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('crdt_reconcile.collect_tombstones'));
 	acknowledged := 0;
-	SELECT t.node INTO me FROM crdt_reconcile.this_node t;
+	removed := 0;
+	me := crdt_reconcile.mesh_self();
 	IF me IS NULL THEN
-		me := @extschema@.crdt_replica_id();
-		IF me IS NULL THEN
-			waiting_for := 'this node has no name: run crdt_reconcile.create_publication (or join_mesh) first';
-			removed := 0;
-			RETURN;
-		END IF;
-		PERFORM crdt_reconcile.join_mesh(me);
+		waiting_for := 'this node has no name: run crdt_reconcile.create_publication (or join_mesh) first';
+		RETURN;
 	END IF;
-	SELECT * INTO round FROM crdt_reconcile.tombstone_round FOR UPDATE;
-	IF NOT FOUND THEN
+	IF NOT EXISTS (SELECT FROM crdt_reconcile.tombstone_round) THEN
 		INSERT INTO crdt_reconcile.tombstone_round_keys
 		SELECT t.relation_name, t.row_key, t.clock FROM crdt_reconcile.tombstones t
 		WHERE NOT @extschema@.crdt_contains(t.seen_by, me);
-		IF FOUND THEN
-			INSERT INTO crdt_reconcile.tombstone_round (opened_at) VALUES (pg_catalog.clock_timestamp())
-			RETURNING * INTO round;
-		END IF;
+		opening := FOUND;
 	END IF;
-	IF round.opened_at IS NOT NULL AND round.horizon IS NULL THEN
-		SELECT pg_catalog.string_agg(pg_catalog.format('%s %s (pid %s, since %s)', a.backend_type,
-		                                               coalesce(a.application_name, ''), a.pid, a.xact_start), ', ')
-		INTO older FROM pg_catalog.pg_stat_activity a
-		WHERE a.pid <> pg_catalog.pg_backend_pid()
-		  AND (a.xact_start <= round.opened_at
-		       -- a session this function may not see into might be one
-		       OR (a.backend_type = 'client backend' AND a.state IS NULL))
-		  AND a.backend_type NOT IN ('walsender', 'autovacuum worker', 'autovacuum launcher');
-		IF older IS NULL THEN
-			UPDATE crdt_reconcile.tombstone_round SET horizon = pg_catalog.pg_current_wal_lsn()
-			RETURNING * INTO round;
-		ELSE
-			waiting_for := 'transactions older than the round: ' || older;
-		END IF;
+	SELECT a.confirmed, a.waiting_for INTO confirmed, waiting_for
+	FROM crdt_reconcile.round_advance('crdt_reconcile.tombstone_round', opening) a;
+	IF confirmed THEN
+		-- a tombstone whose clock grew since the round opened waits for the next
+		UPDATE crdt_reconcile.tombstones t SET seen_by = @extschema@.crdt_add(t.seen_by, me)
+		FROM crdt_reconcile.tombstone_round_keys k
+		WHERE t.relation_name = k.relation_name AND t.row_key OPERATOR(pg_catalog.=) k.row_key
+		  AND t.clock OPERATOR(@extschema@.=) k.clock AND NOT @extschema@.crdt_contains(t.seen_by, me);
+		GET DIAGNOSTICS acknowledged = ROW_COUNT;
+		DELETE FROM crdt_reconcile.tombstone_round_keys;
 	END IF;
-	IF round.horizon IS NOT NULL THEN
-		SELECT pg_catalog.string_agg(pg_catalog.format('slot %s (confirmed %s of %s)', s.slot_name,
-		                                               coalesce(s.confirmed_flush_lsn::pg_catalog.text, 'nothing'),
-		                                               round.horizon), ', ')
-		INTO lagging FROM pg_catalog.pg_replication_slots s
-		WHERE s.slot_type = 'logical' AND s.database = pg_catalog.current_database()
-		  AND (s.confirmed_flush_lsn IS NULL OR s.confirmed_flush_lsn < round.horizon);
-		IF lagging IS NULL THEN
-			-- a tombstone whose clock grew since the round opened waits for the next
-			UPDATE crdt_reconcile.tombstones t SET seen_by = @extschema@.crdt_add(t.seen_by, me)
-			FROM crdt_reconcile.tombstone_round_keys k
-			WHERE t.relation_name = k.relation_name AND t.row_key OPERATOR(pg_catalog.=) k.row_key
-			  AND t.clock OPERATOR(@extschema@.=) k.clock AND NOT @extschema@.crdt_contains(t.seen_by, me);
-			GET DIAGNOSTICS acknowledged = ROW_COUNT;
-			DELETE FROM crdt_reconcile.tombstone_round_keys;
-			DELETE FROM crdt_reconcile.tombstone_round;
-		ELSE
-			waiting_for := 'subscribers to confirm this node''s writes: ' || lagging;
-		END IF;
-	END IF;
-	-- a node this one subscribes to that has not joined (a mesh upgraded
-	-- from 0.4, a publication made by hand), or whose row has not arrived,
-	-- would be passed over; this node announces itself again meanwhile
-	SELECT pg_catalog.count(*) INTO subscriptions FROM pg_catalog.pg_subscription s
-	JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database();
-	SELECT pg_catalog.count(DISTINCT m.node) INTO nodes FROM crdt_reconcile.mesh_nodes m;
-	IF subscriptions >= nodes THEN
-		PERFORM crdt_reconcile.join_mesh(me);
-		waiting_for := concat_ws('; ', waiting_for, pg_catalog.format(
-			'this node subscribes to %s nodes but only %s nodes have joined the mesh (crdt_reconcile.mesh_nodes)',
-			subscriptions, nodes));
-		removed := 0;
+	incomplete := crdt_reconcile.mesh_incomplete(me);
+	IF incomplete IS NOT NULL THEN
+		waiting_for := concat_ws('; ', waiting_for, incomplete);
 		RETURN;
 	END IF;
 	WITH members AS (SELECT m.node FROM crdt_reconcile.mesh_nodes m UNION SELECT me),
@@ -1974,3 +1952,446 @@ JOIN crdt_reconcile.tracked t
   ON t.relation OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('%I.%I', pt.schemaname, pt.tablename));
 COMMENT ON FUNCTION crdt_reconcile.create_publication(pg_catalog.name, pg_catalog.regclass[]) IS
 	'creates the publication a mesh node needs: tracked tables (replica rows filtered to this replica), tombstones, mesh nodes, no truncate; joins this node to the mesh';
+
+-- ==== retire2 (issue 12) ====
+-- Dropping retirement markers: the acknowledgement round shared with
+-- tombstone collection, crdt_compact, the registry's acknowledgements and
+-- compaction groups, compact_replicas in two steps, the retired_writer kind.
+
+-- The steps an acknowledgement round shares (tombstone collection here,
+-- the compaction of retired replicas in retire.sql).  This node's name in
+-- the mesh: this_node, else crdt.replica_id (joining under it), else NULL.
+CREATE FUNCTION crdt_reconcile.mesh_self() RETURNS pg_catalog.text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	me pg_catalog.text;
+BEGIN
+	SELECT t.node INTO me FROM crdt_reconcile.this_node t;
+	IF me IS NULL THEN
+		me := @extschema@.crdt_replica_id();
+		IF me IS NOT NULL THEN
+			PERFORM crdt_reconcile.join_mesh(me);
+		END IF;
+	END IF;
+	RETURN me;
+END
+$$;
+
+-- One step of the acknowledgement round kept in round_table (its one row:
+-- opened_at, horizon), opened now when there is none and open is true:
+-- first the round's WAL horizon, once no transaction older than the round
+-- is left (every write this node made without what the round acknowledges
+-- is before it); then confirmed, once every logical slot of this database
+-- has confirmed it (every subscriber has all of it), which ends the round.
+-- Else what it waits for.
+CREATE FUNCTION crdt_reconcile.round_advance(round_table pg_catalog.regclass, open pg_catalog.bool,
+		OUT confirmed pg_catalog.bool, OUT waiting_for pg_catalog.text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	opened pg_catalog.timestamptz;
+	reached pg_catalog.pg_lsn;
+BEGIN
+	-- the table is read and written by name: only the rounds' own tables
+	IF round_table NOT IN ('crdt_reconcile.tombstone_round'::pg_catalog.regclass,
+	                       'crdt_reconcile.retire_round'::pg_catalog.regclass) THEN
+		RAISE EXCEPTION '% is not a round table', round_table USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	confirmed := false;
+	EXECUTE pg_catalog.format('SELECT opened_at, horizon FROM %s FOR UPDATE', round_table) INTO opened, reached;
+	IF opened IS NULL THEN
+		IF NOT open THEN
+			RETURN;
+		END IF;
+		EXECUTE pg_catalog.format('INSERT INTO %s (opened_at) VALUES (pg_catalog.clock_timestamp()) RETURNING opened_at',
+		                          round_table) INTO opened;
+	END IF;
+	IF reached IS NULL THEN
+		SELECT 'transactions older than the round: '
+		       || pg_catalog.string_agg(pg_catalog.format('%s %s (pid %s, since %s)', a.backend_type,
+		                                                  coalesce(a.application_name, ''), a.pid, a.xact_start), ', ')
+		INTO waiting_for FROM pg_catalog.pg_stat_activity a
+		WHERE a.pid <> pg_catalog.pg_backend_pid()
+		  AND (a.xact_start <= opened
+		       -- a session this function may not see into might be one
+		       OR (a.backend_type = 'client backend' AND a.state IS NULL))
+		  AND a.backend_type NOT IN ('walsender', 'autovacuum worker', 'autovacuum launcher');
+		IF waiting_for IS NOT NULL THEN
+			RETURN;
+		END IF;
+		reached := pg_catalog.pg_current_wal_lsn();
+	END IF;
+	SELECT 'subscribers to confirm this node''s writes: '
+	       || pg_catalog.string_agg(pg_catalog.format('slot %s (confirmed %s of %s)', s.slot_name,
+	                                                  coalesce(s.confirmed_flush_lsn::pg_catalog.text, 'nothing'),
+	                                                  reached), ', ')
+	INTO waiting_for FROM pg_catalog.pg_replication_slots s
+	WHERE s.slot_type = 'logical' AND s.database = pg_catalog.current_database()
+	  AND (s.confirmed_flush_lsn IS NULL OR s.confirmed_flush_lsn < reached);
+	confirmed := waiting_for IS NULL;
+	IF confirmed THEN
+		EXECUTE pg_catalog.format('DELETE FROM %s', round_table);
+	ELSE
+		EXECUTE pg_catalog.format('UPDATE %s SET horizon = $1', round_table) USING reached;
+	END IF;
+END
+$$;
+
+-- A node this one subscribes to that has not joined (a mesh upgraded from
+-- 0.4, a publication made by hand), or whose row has not arrived, would be
+-- passed over by "every mesh member acknowledged": then this node
+-- announces itself again and says so; else NULL.
+CREATE FUNCTION crdt_reconcile.mesh_incomplete(me pg_catalog.text) RETURNS pg_catalog.text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	subscriptions pg_catalog.int8;
+	nodes pg_catalog.int8;
+BEGIN
+	SELECT pg_catalog.count(*) INTO subscriptions FROM pg_catalog.pg_subscription s
+	JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT m.node) INTO nodes FROM crdt_reconcile.mesh_nodes m;
+	IF subscriptions = 0 OR subscriptions < nodes THEN
+		RETURN NULL;
+	END IF;
+	PERFORM crdt_reconcile.join_mesh(me);
+	RETURN pg_catalog.format(
+		'this node subscribes to %s nodes but only %s nodes have joined the mesh (crdt_reconcile.mesh_nodes)',
+		subscriptions, nodes);
+END
+$$;
+
+REVOKE ALL ON FUNCTION crdt_reconcile.mesh_self() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crdt_reconcile.mesh_incomplete(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crdt_reconcile.round_advance(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;
+
+-- The second step (docs/RETIREMENT.md, "Dropping the markers"): the
+-- markers and entries of replicas replaced by one marker of their
+-- compaction group, holding the sum.  compact_replicas uses it once it is
+-- safe; the tracked-table trigger lifts every written value through the
+-- registry's groups.
+CREATE FUNCTION @extschema@.crdt_compact(value @extschema@.vclock, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS @extschema@.vclock
+	AS 'MODULE_PATHNAME', 'vclock_compact' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.crdt_compact(value @extschema@.gcounter, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS @extschema@.gcounter
+	AS 'MODULE_PATHNAME', 'gcounter_compact' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.crdt_compact(value @extschema@.pncounter, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS @extschema@.pncounter
+	AS 'MODULE_PATHNAME', 'pncounter_compact' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.crdt_compact(@extschema@.gcounter, pg_catalog.text[], pg_catalog.text) IS
+	'the markers and entries of replicas replaced by one marker of their compaction group (exact once every copy holds their final entries)';
+
+ALTER TABLE crdt_reconcile.retired_replicas
+	ADD COLUMN acknowledged_by @extschema@.orset NOT NULL DEFAULT '{}',
+	ADD COLUMN compacted_into pg_catalog.text;
+
+-- Every backend (apply workers too) caches the compaction groups of the
+-- registry for the tracked-table trigger: a change drops the caches.
+CREATE FUNCTION crdt_reconcile.registry_changed() RETURNS pg_catalog.trigger
+	AS 'MODULE_PATHNAME', 'crdt_registry_changed' LANGUAGE C;
+CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE ON crdt_reconcile.retired_replicas
+	FOR EACH ROW EXECUTE FUNCTION crdt_reconcile.registry_changed();
+ALTER TABLE crdt_reconcile.retired_replicas ENABLE ALWAYS TRIGGER registry_changed;
+
+-- The acknowledgement round of compact_replicas on this node (never
+-- replicated), as tombstone collection has its own: when it opened, its
+-- WAL horizon, the retired replicas it will acknowledge.
+CREATE TABLE crdt_reconcile.retire_round (
+	only_one pg_catalog.bool PRIMARY KEY DEFAULT true CHECK (only_one),
+	opened_at pg_catalog.timestamptz NOT NULL,
+	horizon pg_catalog.pg_lsn
+);
+CREATE TABLE crdt_reconcile.retire_round_replicas (
+	replica pg_catalog.text PRIMARY KEY
+);
+
+-- Folds every registered retired replica into a marker in the counter and
+-- clock columns of the tracked tables the caller may update (with the
+-- caller's rights: nothing runs with more).  A fold is an ordinary write:
+-- it replicates, and merges with copies not yet folded without counting
+-- anything twice.  orset and mvreg keep a retired replica's dots (see
+-- docs/RETIREMENT.md), so nothing is folded there; nor in the row clocks
+-- of tracked tables, which count the nodes' writes, not the agents'.
+CREATE FUNCTION crdt_reconcile.fold_replicas()
+	RETURNS TABLE (relation pg_catalog.regclass, column_name pg_catalog.name,
+	               replica pg_catalog.text, rows_changed pg_catalog.int8)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	c record;
+	r record;
+	n pg_catalog.int8;
+BEGIN
+	FOR c IN SELECT * FROM crdt_reconcile.compactable_columns() LOOP
+		FOR r IN SELECT * FROM crdt_reconcile.retired_replicas x WHERE x.compacted_into IS NULL ORDER BY 1 LOOP
+			EXECUTE pg_catalog.format(
+				'UPDATE %1$s SET %2$I = @extschema@.crdt_retire(%2$I, $1, $2) '
+				'WHERE $1 OPERATOR(pg_catalog.<>) ALL (@extschema@.crdt_retired_ids(%2$I)) '
+				'AND EXISTS (SELECT FROM @extschema@.crdt_entries(%2$I) e WHERE e.replica OPERATOR(pg_catalog.=) $1)',
+				c.relation, c.column_name) USING r.replica, r.successor;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			IF n > 0 THEN
+				RETURN QUERY SELECT c.relation, c.column_name, r.replica, n;
+			END IF;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+-- The counter and clock columns (not row clocks) of the tracked tables
+-- that the caller may read and update; a NOTICE for the others.
+CREATE FUNCTION crdt_reconcile.compactable_columns(OUT relation pg_catalog.regclass, OUT column_name pg_catalog.name)
+	RETURNS SETOF pg_catalog.record
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	c record;
+BEGIN
+	FOR c IN SELECT * FROM crdt_reconcile.retirable_columns() x
+	         WHERE x.type_name IN ('vclock', 'gcounter', 'pncounter') AND NOT x.row_clock LOOP
+		IF NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'UPDATE')
+		   OR NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'SELECT') THEN
+			RAISE NOTICE 'compact_replicas: skipping %.%: no SELECT and UPDATE privilege', c.relation, c.column_name;
+			CONTINUE;
+		END IF;
+		relation := c.relation;
+		column_name := c.column_name;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+-- This node's acknowledgement of the retired replicas it holds: a round
+-- (round_advance, as tombstone collection) after which
+-- every write this node made for them is at every subscriber.  Returns
+-- how many it acknowledged, or what it waits for.
+CREATE FUNCTION crdt_reconcile.acknowledge_retired(me pg_catalog.text, OUT acknowledged pg_catalog.int8,
+		OUT waiting_for pg_catalog.text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	opening pg_catalog.bool := false;
+	confirmed pg_catalog.bool;
+BEGIN
+	acknowledged := 0;
+	IF NOT EXISTS (SELECT FROM crdt_reconcile.retire_round) THEN
+		-- the registry rows this transaction sees: every later write for them is refused here
+		INSERT INTO crdt_reconcile.retire_round_replicas
+		SELECT r.replica FROM crdt_reconcile.retired_replicas r
+		WHERE r.compacted_into IS NULL AND NOT @extschema@.crdt_contains(r.acknowledged_by, me);
+		opening := FOUND;
+	END IF;
+	SELECT a.confirmed, a.waiting_for INTO confirmed, waiting_for
+	FROM crdt_reconcile.round_advance('crdt_reconcile.retire_round', opening) a;
+	IF confirmed THEN
+		UPDATE crdt_reconcile.retired_replicas r SET acknowledged_by = @extschema@.crdt_add(r.acknowledged_by, me, me)
+		FROM crdt_reconcile.retire_round_replicas k
+		WHERE r.replica = k.replica AND NOT @extschema@.crdt_contains(r.acknowledged_by, me);
+		GET DIAGNOSTICS acknowledged = ROW_COUNT;
+		DELETE FROM crdt_reconcile.retire_round_replicas;
+	END IF;
+END
+$$;
+
+-- Compaction proper: once every mesh node acknowledged a retired replica
+-- (every node holds its final entries), the coordinator (the mesh member
+-- first by bytes) assigns it to a new compaction group in the registry;
+-- every node lifts its rows through the groups (crdt_compact).  Returns
+-- the groups assigned here, or what it waits for.
+CREATE FUNCTION crdt_reconcile.assign_groups(me pg_catalog.text, OUT assigned pg_catalog.text,
+		OUT waiting_for pg_catalog.text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	members pg_catalog.text[];
+	coordinator pg_catalog.text;
+	missing pg_catalog.text;
+	ready pg_catalog.int8;
+BEGIN
+	waiting_for := crdt_reconcile.mesh_incomplete(me);
+	IF waiting_for IS NOT NULL THEN
+		RETURN;
+	END IF;
+	members := ARRAY(SELECT m.node FROM crdt_reconcile.mesh_nodes m UNION SELECT me);
+	SELECT pg_catalog.min(m COLLATE "C") INTO coordinator FROM pg_catalog.unnest(members) m;
+	SELECT pg_catalog.string_agg(DISTINCT m, ', ' ORDER BY m) INTO missing
+	FROM pg_catalog.unnest(members) m, crdt_reconcile.retired_replicas r
+	WHERE r.compacted_into IS NULL AND NOT @extschema@.crdt_contains(r.acknowledged_by, m);
+	SELECT pg_catalog.count(*) INTO ready FROM crdt_reconcile.retired_replicas r
+	WHERE r.compacted_into IS NULL
+	  AND NOT EXISTS (SELECT FROM pg_catalog.unnest(members) m WHERE NOT @extschema@.crdt_contains(r.acknowledged_by, m));
+	IF missing IS NOT NULL THEN
+		waiting_for := 'acknowledgements from ' || missing;
+	END IF;
+	IF ready = 0 THEN
+		RETURN;
+	ELSIF me <> coordinator THEN
+		waiting_for := concat_ws('; ', waiting_for,
+			pg_catalog.format('the coordinator %s to assign %s acknowledged replicas to a compaction group',
+			                  coordinator, ready));
+		RETURN;
+	END IF;
+	SELECT '~' || (coalesce(pg_catalog.max(pg_catalog.substr(r.compacted_into, 2)::pg_catalog.int8), 0) + 1)
+	INTO assigned FROM crdt_reconcile.retired_replicas r WHERE r.compacted_into IS NOT NULL;
+	UPDATE crdt_reconcile.retired_replicas r SET compacted_into = assigned
+	WHERE r.compacted_into IS NULL
+	  AND NOT EXISTS (SELECT FROM pg_catalog.unnest(members) m WHERE NOT @extschema@.crdt_contains(r.acknowledged_by, m));
+END
+$$;
+
+REVOKE ALL ON FUNCTION crdt_reconcile.acknowledge_retired(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crdt_reconcile.assign_groups(pg_catalog.text) FROM PUBLIC;
+
+ALTER TABLE crdt_reconcile.conflicts DROP CONSTRAINT conflicts_kind_check;
+ALTER TABLE crdt_reconcile.conflicts ADD CONSTRAINT conflicts_kind_check CHECK (kind IN ('concurrent_update',
+	'stale_update', 'insert_exists', 'multi_value', 'invariant_violation', 'merge_logged', 'update_deleted',
+	'retired_writer'));
+
+-- ==== bcounter2 (issue 13) ====
+-- resolve() reaches a bcounter, rtext or rlist value by the type's own
+-- operations (as src/sql/audit.sql), instead of replacing the CRDT state.
+
+-- The counter at the wanted value by this replica's own operation: an
+-- increment, or a decrement within its rights (SQLSTATE 23514 naming
+-- them: rights are moved to it with crdt_transfer or request_rights).
+CREATE FUNCTION crdt_reconcile.bcounter_arbitrate(b @extschema@.bcounter, wanted pg_catalog.int8)
+	RETURNS @extschema@.bcounter
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+SELECT CASE WHEN w.d > 0 THEN @extschema@.crdt_increment(w.b, w.d)
+            WHEN w.d < 0 THEN @extschema@.crdt_decrement(w.b, -w.d)
+            ELSE w.b END
+FROM (SELECT v.b, wanted - @extschema@.crdt_value(v.b) AS d
+      FROM (SELECT coalesce(b, '{}'::@extschema@.bcounter) AS b) v) w
+$$;
+
+-- How many elements two arrays have in common at their start, and then
+-- at their end: what lies between is all that differs.
+CREATE FUNCTION crdt_reconcile.common_ends(cur pg_catalog.jsonb, wanted pg_catalog.jsonb,
+		OUT pre pg_catalog.int4, OUT suf pg_catalog.int4)
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n pg_catalog.int4 := pg_catalog.jsonb_array_length(cur);
+	m pg_catalog.int4 := pg_catalog.jsonb_array_length(wanted);
+BEGIN
+	pre := 0;
+	suf := 0;
+	WHILE pre < least(n, m) AND cur -> pre = wanted -> pre LOOP
+		pre := pre + 1;
+	END LOOP;
+	WHILE suf < least(n, m) - pre AND cur -> (n - 1 - suf) = wanted -> (m - 1 - suf) LOOP
+		suf := suf + 1;
+	END LOOP;
+END
+$$;
+
+-- The text made the wanted one by one splice of the characters that
+-- differ: the common beginning and end are kept, so that concurrent
+-- edits there survive.
+CREATE FUNCTION crdt_reconcile.rtext_arbitrate(t @extschema@.rtext, wanted pg_catalog.text)
+	RETURNS @extschema@.rtext LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+SELECT CASE WHEN x.cur = wanted THEN t
+            ELSE @extschema@.crdt_splice(t, e.pre, pg_catalog.length(x.cur) - e.pre - e.suf,
+                     pg_catalog.substr(wanted, e.pre + 1, pg_catalog.length(wanted) - e.pre - e.suf)) END
+FROM (SELECT coalesce(@extschema@.crdt_value(t), '') AS cur) x,
+     crdt_reconcile.common_ends(pg_catalog.to_jsonb(pg_catalog.string_to_array(x.cur, NULL)),
+                                pg_catalog.to_jsonb(pg_catalog.string_to_array(wanted, NULL))) e
+$$;
+
+-- The list made the wanted one: the elements between the common first
+-- and last ones deleted, the wanted ones inserted there.
+CREATE FUNCTION crdt_reconcile.rlist_arbitrate(l @extschema@.rlist, wanted pg_catalog.jsonb)
+	RETURNS @extschema@.rlist
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	cur pg_catalog.jsonb := coalesce(@extschema@.crdt_value(l), '[]');
+	n pg_catalog.int4 := pg_catalog.jsonb_array_length(cur);
+	m pg_catalog.int4 := pg_catalog.jsonb_array_length(wanted);
+	e record;
+BEGIN
+	e := crdt_reconcile.common_ends(cur, wanted);
+	IF n - e.pre - e.suf > 0 THEN
+		l := @extschema@.crdt_delete(l, e.pre, n - e.pre - e.suf);
+	END IF;
+	FOR k IN e.pre .. m - e.suf - 1 LOOP
+		l := @extschema@.crdt_insert(l, k, wanted -> k);
+	END LOOP;
+	RETURN l;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION crdt_reconcile.arbitrated_expression(col pg_catalog.name, typ pg_catalog.regtype,
+		base pg_catalog.text, value pg_catalog.jsonb, rel pg_catalog.regclass)
+	RETURNS pg_catalog.text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	tname pg_catalog.text;
+	wanted pg_catalog.text[];
+BEGIN
+	IF typ::pg_catalog.oid IN (SELECT t.oid FROM pg_type t
+			WHERE t.typnamespace = '@extschema@'::pg_catalog.regnamespace) THEN
+		tname := (SELECT t.typname FROM pg_type t WHERE t.oid = typ);
+	END IF;
+	CASE tname
+	WHEN 'lwwreg', 'mvreg' THEN
+		-- a write stamped after (lwwreg) or observing (mvreg) every value seen
+		RETURN pg_catalog.format('@extschema@.crdt_set(%s, %L::pg_catalog.jsonb)', base, value);
+	WHEN 'gcounter', 'pncounter' THEN
+		IF pg_catalog.jsonb_typeof(value) <> 'number' THEN
+			RAISE EXCEPTION 'a % is arbitrated with a number, not %', tname, value
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN pg_catalog.format('@extschema@.crdt_increment(%1$s, (%2$L::pg_catalog.int8 - @extschema@.crdt_value(%1$s)))',
+			base, value::pg_catalog.text);
+	WHEN 'gset', 'twopset', 'orset' THEN
+		IF pg_catalog.jsonb_typeof(value) <> 'array' THEN
+			RAISE EXCEPTION 'a % is arbitrated with an array of elements, not %', tname, value
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		wanted := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(value));
+		-- remove what is not wanted, then add what is missing
+		RETURN pg_catalog.format('crdt_reconcile.set_arbitrate(%s, %L::pg_catalog.text[])', base, wanted);
+	WHEN 'bcounter' THEN
+		-- an increment, or a decrement within this replica's rights (else 23514)
+		IF pg_catalog.jsonb_typeof(value) <> 'number' OR (value::pg_catalog.text)::pg_catalog.numeric < 0 THEN
+			RAISE EXCEPTION 'a bcounter is arbitrated with a number of at least 0, not %', value
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN pg_catalog.format('crdt_reconcile.bcounter_arbitrate(%s, %L::pg_catalog.int8)',
+			base, value::pg_catalog.text);
+	WHEN 'rtext' THEN
+		IF pg_catalog.jsonb_typeof(value) <> 'string' THEN
+			RAISE EXCEPTION 'an rtext is arbitrated with a string, not %', value
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN pg_catalog.format('crdt_reconcile.rtext_arbitrate(%s, %L::pg_catalog.text)', base, value #>> '{}');
+	WHEN 'rlist' THEN
+		IF pg_catalog.jsonb_typeof(value) <> 'array' THEN
+			RAISE EXCEPTION 'an rlist is arbitrated with an array of elements, not %', value
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN pg_catalog.format('crdt_reconcile.rlist_arbitrate(%s, %L::pg_catalog.jsonb)', base, value);
+	WHEN 'vclock' THEN
+		RAISE EXCEPTION 'a vclock column cannot be arbitrated' USING ERRCODE = 'invalid_parameter_value';
+	ELSE
+		RETURN pg_catalog.format('(pg_catalog.jsonb_populate_record(NULL::%s, %L::pg_catalog.jsonb)).%I',
+			rel, pg_catalog.jsonb_build_object(col, value), col);
+	END CASE;
+END
+$$;

@@ -4,7 +4,9 @@
 # pgbench, 4 clients, 10,000 keys: INSERT ... ON CONFLICT DO UPDATE that
 # increments a gcounter in a tracked table, against the same upsert adding
 # to a bigint in an untracked table, interleaved run by run; plus the same
-# gcounter upsert with a row clock (vclock column ticked on every write).
+# gcounter upsert with a row clock (vclock column ticked on every write),
+# and both gcounter upserts again with history on (track(..., history =>
+# true)).
 # Prints the median tps of each, the ratio to the bigint baseline, and the
 # WAL bytes per increment (pg_current_wal_lsn before and after each run).
 source "$(dirname "$0")/../test/lib.sh"
@@ -26,14 +28,17 @@ ALTER DATABASE postgres SET crdt.replica_id = 'bench';
 CREATE TABLE plain_counts (k int PRIMARY KEY, n bigint NOT NULL);
 CREATE TABLE tracked_counts (k int PRIMARY KEY, n gcounter);
 CREATE TABLE clocked_counts (k int PRIMARY KEY, n gcounter, clk vclock);
+CREATE TABLE history_plain_counts (k int PRIMARY KEY, n gcounter);
 CREATE TABLE history_counts (k int PRIMARY KEY, n gcounter, clk vclock);
 SELECT crdt_reconcile.track('tracked_counts');
 SELECT crdt_reconcile.track('clocked_counts', clock_column => 'clk');
+SELECT crdt_reconcile.track('history_plain_counts', history => true);
 SELECT crdt_reconcile.track('history_counts', clock_column => 'clk', history => true);
 SET crdt.replica_id = 'bench';
 INSERT INTO plain_counts SELECT k, 0 FROM generate_series(1, $KEYS) k;
 INSERT INTO tracked_counts SELECT k, '{}' FROM generate_series(1, $KEYS) k;
 INSERT INTO clocked_counts SELECT k, '{}', '{}' FROM generate_series(1, $KEYS) k;
+INSERT INTO history_plain_counts SELECT k, '{}' FROM generate_series(1, $KEYS) k;
 INSERT INTO history_counts SELECT k, '{}', '{}' FROM generate_series(1, $KEYS) k;
 VACUUM ANALYZE;
 SQL
@@ -42,7 +47,7 @@ cat > "$WORK/plain.sql" <<SQL
 \set k random(1, $KEYS)
 INSERT INTO plain_counts AS t (k, n) VALUES (:k, 1) ON CONFLICT (k) DO UPDATE SET n = t.n + 1;
 SQL
-for table in tracked_counts clocked_counts history_counts; do
+for table in tracked_counts clocked_counts history_plain_counts history_counts; do
 	cat > "$WORK/$table.sql" <<SQL
 \set k random(1, $KEYS)
 INSERT INTO $table AS t (k, n) VALUES (:k, crdt_increment(NULL::gcounter, 1))
@@ -68,26 +73,27 @@ median_of() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 
 
 log "pgbench: $RUNS interleaved runs of ${SECONDS_PER_RUN}s each, $CLIENTS clients, $KEYS keys"
 for i in $(seq "$RUNS"); do
-	for name in plain tracked_counts clocked_counts history_counts; do
+	for name in plain tracked_counts clocked_counts history_plain_counts history_counts; do
 		run "$name"
 	done
 done
 
 plain_tps=$(cut -d' ' -f1 "$WORK/plain.runs" | median_of)
 printf '%-44s %10s %8s %14s\n' "upsert" "tps" "ratio" "WAL B/incr"
-for name in plain tracked_counts clocked_counts history_counts; do
+for name in plain tracked_counts clocked_counts history_plain_counts history_counts; do
 	tps=$(cut -d' ' -f1 "$WORK/$name.runs" | median_of)
 	wal=$(cut -d' ' -f2 "$WORK/$name.runs" | median_of)
 	case $name in
 		plain) label="bigint, untracked (baseline)" ;;
 		tracked_counts) label="gcounter, tracked" ;;
 		clocked_counts) label="gcounter, tracked, row clock ticked" ;;
+		history_plain_counts) label="gcounter, tracked, history on" ;;
 		history_counts) label="gcounter, tracked, row clock, history on" ;;
 	esac
 	printf '%-44s %10.0f %8.2f %14.1f\n' "$label" "$tps" "$(awk -v a="$tps" -v b="$plain_tps" 'BEGIN { print a / b }')" "$wal"
 done
 echo "all runs (tps, WAL bytes per increment):"
-for name in plain tracked_counts clocked_counts history_counts; do
+for name in plain tracked_counts clocked_counts history_plain_counts history_counts; do
 	echo "  $name: $(tr '\n' ';' < "$WORK/$name.runs")"
 done
 # history: its records and their index, per record (one per increment)

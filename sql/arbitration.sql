@@ -49,6 +49,39 @@ SELECT crdt_reconcile.resolve(:visits_conflict, '{"seen": ["a"]}');
 SELECT (crdt_reconcile.resolve(:visits_conflict, '{"n": 25, "seen": ["a", "b", "c"]}')).status;
 SELECT crdt_value(n), crdt_value(seen) FROM visits;
 
+-- a bcounter reaches the value by this replica's increment or decrement, within its rights;
+-- an rtext or rlist by one splice of the part that differs, the common ends kept
+CREATE TABLE plans (id int PRIMARY KEY, funds bcounter, body rtext, steps rlist);
+SELECT (crdt_reconcile.track('plans', invariant => 'crdt_length(body) < 20')).relation;
+INSERT INTO plans VALUES (1, crdt_increment('{}'::bcounter, 10), crdt_splice('{}', 0, 0, 'hello world'),
+                          crdt_insert(crdt_insert('{}'::rlist, 0, '"a"'), 1, '"b"'));
+UPDATE plans SET funds = crdt_transfer(funds, 7, 'n2'),
+                 body = crdt_splice(body, 6, 5, 'world and more text here') WHERE id = 1;
+SELECT id AS plans_conflict FROM crdt_reconcile.conflicts WHERE relation = 'plans'::regclass \gset
+SELECT body AS body_before, steps AS steps_before FROM plans \gset
+-- n1 holds rights to 3 of the 10: going down by 9 is refused, not done with rights it lacks
+SELECT crdt_reconcile.resolve(:plans_conflict, '{"funds": 1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT crdt_reconcile.resolve(:plans_conflict, '{"funds": -1}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT crdt_reconcile.resolve(:plans_conflict, '{"body": 5}');
+SELECT crdt_reconcile.resolve(:plans_conflict, '{"steps": {"a": 1}}');
+SELECT crdt_value(funds), crdt_value(body), crdt_value(steps) FROM plans;
+SELECT (crdt_reconcile.resolve(:plans_conflict,
+        '{"funds": 8, "body": "hello big text here", "steps": ["a", "x", "b"]}')).status;
+SELECT crdt_value(funds), crdt_rights(funds, 'n1') AS n1, crdt_rights(funds, 'n2') AS n2,
+       crdt_value(body), crdt_value(steps) FROM plans;
+-- edits made concurrently at the kept ends survive the merge
+SELECT crdt_value(body || crdt_splice(crdt_splice(:'body_before'::rtext, 0, 1, 'H', 'n2'), 30, 0, '!', 'n2')) AS body,
+       crdt_value(steps || crdt_delete(:'steps_before'::rlist, 0)) AS steps
+FROM plans;
+-- a value already reached changes nothing but the row clock; a text cut at its end
+UPDATE plans SET funds = crdt_increment(funds, 5), body = crdt_splice(body, 0, 0, 'and so: ') WHERE id = 1;
+SELECT id AS plans_conflict2 FROM crdt_reconcile.conflicts WHERE relation = 'plans'::regclass AND status = 'open' \gset
+SELECT (crdt_reconcile.resolve(:plans_conflict2, '{"funds": 13, "body": "and so: hello big t", "steps": ["a", "x", "b"]}')).status;
+SELECT crdt_value(funds), crdt_value(body), crdt_value(steps) FROM plans;
+DROP TABLE plans;
+
 -- replica rows: the arbitrated value goes into this replica's own row and dominates the merged state
 SELECT id AS budget_plan FROM crdt_reconcile.conflicts WHERE relation = 'budget'::regclass AND kind = 'multi_value' \gset
 SELECT (crdt_reconcile.resolve(:budget_plan, '"hold"')).status;

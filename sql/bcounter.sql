@@ -7,15 +7,6 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crdt_reconcile;
 RESET client_min_messages;
 
--- Runs a statement; 'ok' or its SQLSTATE.
-CREATE FUNCTION pg_temp.state_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE stmt;
-	RETURN 'ok';
-EXCEPTION WHEN others THEN
-	RETURN SQLSTATE;
-END $$;
-
 -- Text form: {"p":{...},"d":{...},"t":{giver:{receiver:n}}}; empty parts left out.
 SELECT '{}'::bcounter AS empty,
        '{ "t":{"a":{"b":5}}, "d":{"a":3}, "p":{"a":10} }'::bcounter AS canonical,
@@ -38,15 +29,15 @@ SELECT crdt_decrement(:'spent'::bcounter, 11, 'eu');
 SELECT crdt_transfer(:'spent'::bcounter, 61, 'eu');
 SELECT crdt_decrement('{}'::bcounter, 1);
 \set VERBOSITY terse
-SELECT pg_temp.state_of($$SELECT crdt_decrement('{"p":{"eu":1}}'::bcounter, 2, 'eu')$$) AS over_decrement,
-       pg_temp.state_of($$SELECT crdt_transfer('{"p":{"eu":1}}'::bcounter, 2, 'us', 'eu')$$) AS over_transfer,
-       pg_temp.state_of($$SELECT crdt_transfer('{"p":{"eu":1}}'::bcounter, 1, 'eu', 'eu')$$) AS to_itself,
-       pg_temp.state_of($$SELECT crdt_decrement('{"p":{"eu":1}}'::bcounter, 0, 'eu')$$) AS zero_amount,
-       pg_temp.state_of($$SELECT crdt_increment('{"p":{"eu":1}}'::bcounter, -1, 'eu')$$) AS negative_amount,
-       pg_temp.state_of($$SELECT crdt_increment('{}'::bcounter, NULL, 'eu')$$) AS null_amount,
-       pg_temp.state_of($$SELECT crdt_transfer('{"p":{"eu":1}}'::bcounter, 1, NULL, 'eu')$$) AS null_receiver,
-       pg_temp.state_of($$SELECT crdt_increment('{"p":{"eu":9223372036854775807}}'::bcounter, 1, 'eu')$$) AS overflow;
-SELECT pg_temp.state_of($$SELECT crdt_decrement(NULL::bcounter, 1)$$) AS null_has_no_rights;
+SELECT regress.state_of($$SELECT crdt_decrement('{"p":{"eu":1}}'::bcounter, 2, 'eu')$$) AS over_decrement,
+       regress.state_of($$SELECT crdt_transfer('{"p":{"eu":1}}'::bcounter, 2, 'us', 'eu')$$) AS over_transfer,
+       regress.state_of($$SELECT crdt_transfer('{"p":{"eu":1}}'::bcounter, 1, 'eu', 'eu')$$) AS to_itself,
+       regress.state_of($$SELECT crdt_decrement('{"p":{"eu":1}}'::bcounter, 0, 'eu')$$) AS zero_amount,
+       regress.state_of($$SELECT crdt_increment('{"p":{"eu":1}}'::bcounter, -1, 'eu')$$) AS negative_amount,
+       regress.state_of($$SELECT crdt_increment('{}'::bcounter, NULL, 'eu')$$) AS null_amount,
+       regress.state_of($$SELECT crdt_transfer('{"p":{"eu":1}}'::bcounter, 1, NULL, 'eu')$$) AS null_receiver,
+       regress.state_of($$SELECT crdt_increment('{"p":{"eu":9223372036854775807}}'::bcounter, 1, 'eu')$$) AS overflow;
+SELECT regress.state_of($$SELECT crdt_decrement(NULL::bcounter, 1)$$) AS null_has_no_rights;
 SELECT crdt_value(crdt_increment(NULL::bcounter, 5)) AS null_is_empty;
 
 -- Concurrent spending on three replicas: each within its own rights, so
@@ -70,14 +61,14 @@ SELECT crdt_delta(:'spent'::bcounter, :'moved'::bcounter) AS delta,
 
 -- Forged input that would create spending power is refused (22P02 text,
 -- 22P03 binary), like any malformed value; so are the jsonb and json forms.
-SELECT input, pg_temp.state_of(format('SELECT %L::bcounter', input)) AS outcome
+SELECT input, regress.state_of(format('SELECT %L::bcounter', input)) AS outcome
 FROM (VALUES ('{"t":{"a":{"b":5}}}'), ('{"p":{"a":1},"d":{"a":2}}'),
              ('{"p":{"a":5},"t":{"a":{"b":3},"c":{"a":1}}}'), ('{"p":{"a":5},"t":{"a":{"a":1}}}'),
              ('{"p":{"a":5},"t":{"a":{}}}'), ('{"p":{"a":5,"a":6}}'), ('{"p":{"a":0}}'),
              ('{"p":{"a":1.5}}'), ('{"q":{}}'), ('{"p":{"a":9223372036854775808}}'),
              ('{"p":{"a":5},"t":{"a":{"b":5}},"d":{"b":5}}')) v(input);
-SELECT pg_temp.state_of($$SELECT '{"t":{"a":{"b":5}}}'::jsonb::bcounter$$) AS forged_jsonb,
-       pg_temp.state_of($$SELECT '{"t":{"a":{"b":5}}}'::json::bcounter$$) AS forged_json,
+SELECT regress.state_of($$SELECT '{"t":{"a":{"b":5}}}'::jsonb::bcounter$$) AS forged_jsonb,
+       regress.state_of($$SELECT '{"t":{"a":{"b":5}}}'::json::bcounter$$) AS forged_json,
        '{"p":{"a":5},"t":{"a":{"b":5}},"d":{"b":5}}'::jsonb::bcounter AS via_jsonb,
        '{"p":{"a":5},"t":{"a":{"b":5}}}'::bcounter::jsonb AS to_jsonb,
        '{"p":{"a":5}}'::bcounter::json AS to_json;
@@ -106,13 +97,13 @@ SELECT m AS merged, crdt_value(m) AS value, crdt_rights(m, 'r') AS r_rights, crd
        crdt_value(crdt_decrement(m, 10, 's')) AS value_after_s_spends,
        (SELECT array_agg(e.rights ORDER BY e.replica) FROM crdt_entries(m) e) AS raw_rights
 FROM misuse;
-SELECT pg_temp.state_of($$SELECT crdt_decrement(m, 1, 'r') FROM misuse$$) AS r_spends_again,
-       pg_temp.state_of($$SELECT m::text::bcounter FROM misuse$$) AS read_back;
+SELECT regress.state_of($$SELECT crdt_decrement(m, 1, 'r') FROM misuse$$) AS r_spends_again,
+       regress.state_of($$SELECT m::text::bcounter FROM misuse$$) AS read_back;
 -- ... except where this node applies what its peers merged (an apply
 -- worker, a repair): there an applied merge is never refused
 SET session_replication_role = replica;
-SELECT pg_temp.state_of($$SELECT m::text::bcounter FROM misuse$$) AS read_back_applied,
-       pg_temp.state_of($$SELECT m::jsonb::bcounter FROM misuse$$) AS jsonb_applied;
+SELECT regress.state_of($$SELECT m::text::bcounter FROM misuse$$) AS read_back_applied,
+       regress.state_of($$SELECT m::jsonb::bcounter FROM misuse$$) AS jsonb_applied;
 RESET session_replication_role;
 DROP TABLE misuse;
 
@@ -146,7 +137,7 @@ CREATE ROLE bcounter_user;
 GRANT SELECT ON spending TO bcounter_user;
 SET ROLE bcounter_user;
 SELECT crdt_value(crdt_merge(b)) AS value_as_user FROM spending WHERE g = 1;
-SELECT pg_temp.state_of($$UPDATE spending SET b = crdt_increment(b, 1, 'x')$$) AS update_without_grant;
+SELECT regress.state_of($$UPDATE spending SET b = crdt_increment(b, 1, 'x')$$) AS update_without_grant;
 RESET ROLE;
 DROP TABLE spending, serial_result;
 DROP ROLE bcounter_user;

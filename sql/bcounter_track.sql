@@ -8,14 +8,6 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crdt_reconcile;
 RESET client_min_messages;
 
-CREATE FUNCTION pg_temp.state_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE stmt;
-	RETURN 'ok';
-EXCEPTION WHEN others THEN
-	RETURN SQLSTATE;
-END $$;
-
 CREATE TABLE budget (id int PRIMARY KEY, b bcounter NOT NULL DEFAULT '{}', clk vclock);
 SELECT relation, shape FROM crdt_reconcile.track('budget', clock_column => 'clk');
 
@@ -44,7 +36,7 @@ SELECT * FROM crdt_entries((SELECT b FROM budget WHERE id = 1));
 -- ---------------------------------------------------------------- requests and grants
 -- n2 has no rights left and asks for 15; by default from the replica holding the most (n1)
 SET crdt.replica_id = 'n2';
-SELECT pg_temp.state_of($$UPDATE budget SET b = crdt_decrement(b, 1) WHERE id = 1$$) AS n2_spends;
+SELECT regress.state_of($$UPDATE budget SET b = crdt_decrement(b, 1) WHERE id = 1$$) AS n2_spends;
 SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 15) IS NOT NULL AS asked;
 SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 500, granter => 'n3') IS NOT NULL AS asked_too_much;
 SELECT relation_name, row_key, column_name, amount, requester, granter, granted_at IS NULL AS pending
@@ -73,11 +65,11 @@ RESET session_replication_role;
 SELECT amount, granted_at IS NOT NULL AS granted FROM crdt_reconcile.rights_requests ORDER BY amount;
 
 -- what request_rights refuses
-SELECT pg_temp.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 0)$$) AS zero,
-       pg_temp.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":2}', 'b', 1)$$) AS no_row,
-       pg_temp.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"nope":1}', 'b', 1)$$) AS bad_key,
-       pg_temp.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'clk', 1)$$) AS not_bcounter,
-       pg_temp.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 1, 'n2')$$) AS from_itself;
+SELECT regress.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 0)$$) AS zero,
+       regress.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":2}', 'b', 1)$$) AS no_row,
+       regress.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"nope":1}', 'b', 1)$$) AS bad_key,
+       regress.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'clk', 1)$$) AS not_bcounter,
+       regress.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 1, 'n2')$$) AS from_itself;
 
 -- ---------------------------------------------------------------- trust boundary
 -- a role that may read but not update the table can neither ask nor grant
@@ -86,8 +78,8 @@ GRANT SELECT ON budget TO bc_reader;
 SET crdt.replica_id = 'n1';
 SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 1, 'n2') IS NOT NULL AS n1_asks_n2;
 SET ROLE bc_reader;
-SELECT pg_temp.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 1)$$) AS reader_asks;
-SELECT pg_temp.state_of($$INSERT INTO crdt_reconcile.rights_requests (relation_name, row_key, column_name, amount, requester, granter)
+SELECT regress.state_of($$SELECT crdt_reconcile.request_rights('budget', '{"id":1}', 'b', 1)$$) AS reader_asks;
+SELECT regress.state_of($$INSERT INTO crdt_reconcile.rights_requests (relation_name, row_key, column_name, amount, requester, granter)
                           VALUES ('public.budget', '{"id":1}', 'b', 1, 'n3', 'n1')$$) AS reader_inserts;
 SET crdt.replica_id = 'n2';
 SELECT granted, reason FROM crdt_reconcile.grant_requests();

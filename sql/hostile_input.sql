@@ -11,15 +11,6 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crdt_reconcile;
 RESET client_min_messages;
 
--- Runs a statement; 'ok' or its SQLSTATE.
-CREATE FUNCTION pg_temp.state_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE stmt;
-	RETURN 'ok';
-EXCEPTION WHEN others THEN
-	RETURN SQLSTATE;
-END $$;
-
 \getenv abs_builddir PG_ABS_BUILDDIR
 \set binfile :abs_builddir '/results/hostile_input.bin'
 \set txtfile :abs_builddir '/results/hostile_input.txt'
@@ -114,13 +105,13 @@ BEGIN
 END $$;
 SELECT typ, c.* FROM samples, pg_temp.check_accepted(typ) c ORDER BY typ;
 -- the aggregate over every accepted variant and the sample gives a valid state
-SELECT typ, pg_temp.state_of(format(
+SELECT typ, regress.state_of(format(
 	'SELECT crdt_merge(v)::text::%I FROM (SELECT v FROM %I UNION ALL SELECT %L::%I) x',
 	typ, 'recv_' || typ, txt, typ)) AS merge_of_accepted
 FROM samples ORDER BY typ;
 
 -- ---------------------------------------------------------------- forged jsonb and json
-SELECT typ, input, pg_temp.state_of(format('SELECT (%s)::%I', input, typ)) AS outcome
+SELECT typ, input, regress.state_of(format('SELECT (%s)::%I', input, typ)) AS outcome
 FROM (VALUES
 	('gcounter', $$'{"a":9223372036854775807}'::jsonb$$),
 	('gcounter', $$'{"a":9223372036854775808}'::jsonb$$),
@@ -168,19 +159,19 @@ FROM (VALUES
 	('mvreg', $$jsonb_build_object('values', jsonb_build_array(jsonb_build_object('dots', '[["a",1]]'::jsonb)), 'context', jsonb_build_object('a', 1))$$)
 ) AS t(typ, input);
 -- json keeps what jsonb folds: duplicate keys and key order
-SELECT typ, input, pg_temp.state_of(format('SELECT %L::json::%I', input, typ)) AS from_json
+SELECT typ, input, regress.state_of(format('SELECT %L::json::%I', input, typ)) AS from_json
 FROM (VALUES ('gcounter', '{"a":1,"a":2}'), ('gcounter', '{"b":1, "a":2}'), ('gcounter', ' { "a" : 1 } '),
              ('pncounter', '{"p":{},"p":{}}'), ('gset', '["a","a"]'), ('orset', '{"context":{},"context":{}}'),
              ('lwwreg', '{"value":1,"value":2,"at":"2026-01-01T00:00:00Z","replica":"a"}')) AS t(typ, input);
 -- register values: nesting up to 512 levels, and what jsonb accepts but a register refuses
-SELECT pg_temp.state_of($$SELECT crdt_set('{}'::lwwreg, (repeat('[', 512) || repeat(']', 512))::jsonb, 'a')::text::lwwreg$$) AS depth_512,
-       pg_temp.state_of($$SELECT crdt_set('{}'::lwwreg, (repeat('[', 513) || repeat(']', 513))::jsonb, 'a')$$) AS depth_513,
-       pg_temp.state_of($$SELECT crdt_set('{}'::mvreg, (repeat('{"a":', 2000) || '1' || repeat('}', 2000))::jsonb, 'a')$$) AS depth_2000,
-       pg_temp.state_of($$SELECT crdt_set('{}'::lwwreg, to_jsonb(repeat('x', 16 * 1024 * 1024 - 2)), 'a')$$) AS value_16mb,
-       pg_temp.state_of($$SELECT crdt_set('{}'::lwwreg, to_jsonb(repeat('x', 16 * 1024 * 1024 - 1)), 'a')$$) AS value_over_16mb;
+SELECT regress.state_of($$SELECT crdt_set('{}'::lwwreg, (repeat('[', 512) || repeat(']', 512))::jsonb, 'a')::text::lwwreg$$) AS depth_512,
+       regress.state_of($$SELECT crdt_set('{}'::lwwreg, (repeat('[', 513) || repeat(']', 513))::jsonb, 'a')$$) AS depth_513,
+       regress.state_of($$SELECT crdt_set('{}'::mvreg, (repeat('{"a":', 2000) || '1' || repeat('}', 2000))::jsonb, 'a')$$) AS depth_2000,
+       regress.state_of($$SELECT crdt_set('{}'::lwwreg, to_jsonb(repeat('x', 16 * 1024 * 1024 - 2)), 'a')$$) AS value_16mb,
+       regress.state_of($$SELECT crdt_set('{}'::lwwreg, to_jsonb(repeat('x', 16 * 1024 * 1024 - 1)), 'a')$$) AS value_over_16mb;
 
 -- ---------------------------------------------------------------- the largest counts
-SELECT what, pg_temp.state_of(stmt) AS outcome
+SELECT what, regress.state_of(stmt) AS outcome
 FROM (VALUES
 	('gcounter entry 2^63-1 (text)', $$SELECT '{"a":9223372036854775807}'::gcounter$$),
 	('gcounter increment to 2^63-1', $$SELECT crdt_increment('{"a":9223372036854775806}'::gcounter, 1, 'a')$$),
@@ -217,26 +208,26 @@ SELECT crdt_value(v) FROM recv_gcounter WHERE id = 0;
 DELETE FROM recv_gcounter WHERE id = 0;
 DROP TABLE recv_counts;
 -- aggregates at the maxima: the merge keeps the maximum, the value overflows only when summed
-SELECT crdt_merge(g) AS merged, pg_temp.state_of('SELECT crdt_value(crdt_merge(g)) FROM (VALUES (''{"a":9223372036854775807}''::gcounter), (''{"b":1}'')) x(g)') AS value
+SELECT crdt_merge(g) AS merged, regress.state_of('SELECT crdt_value(crdt_merge(g)) FROM (VALUES (''{"a":9223372036854775807}''::gcounter), (''{"b":1}'')) x(g)') AS value
 FROM (VALUES ('{"a":9223372036854775807}'::gcounter), ('{"a":5,"b":9223372036854775807}')) x(g);
 
 -- ---------------------------------------------------------------- overlong replica ids
 -- 64 bytes are fine, 65 are not, counted in bytes of UTF-8
 SELECT id_bytes, chars,
-       pg_temp.state_of(format('SELECT crdt_tick(NULL::vclock, %L)', id)) AS tick,
-       pg_temp.state_of(format('SELECT crdt_increment(NULL::gcounter, 1, %L)', id)) AS g_inc,
-       pg_temp.state_of(format('SELECT crdt_increment(NULL::pncounter, -1, %L)', id)) AS pn_inc,
-       pg_temp.state_of(format('SELECT crdt_decrement(NULL::pncounter, 1, %L)', id)) AS pn_dec,
-       pg_temp.state_of(format('SELECT crdt_add(NULL::orset, ''e'', %L)', id)) AS or_add,
-       pg_temp.state_of(format('SELECT crdt_set(NULL::lwwreg, ''1'', %L)', id)) AS lww_set,
-       pg_temp.state_of(format('SELECT crdt_set_at(NULL::lwwreg, ''1'', now(), %L)', id)) AS lww_set_at,
-       pg_temp.state_of(format('SELECT crdt_set(NULL::mvreg, ''1'', %L)', id)) AS mv_set,
-       pg_temp.state_of(format('SELECT crdt_get(''{}''::vclock, %L)', id)) AS get,
-       pg_temp.state_of(format('SET crdt.replica_id = %L', id)) AS setting,
-       pg_temp.state_of(format('SELECT %L::text::vclock', format('{"%s":1}', id))) AS vclock_text,
-       pg_temp.state_of(format('SELECT %L::orset', format('{"context":{"%s":1}}', id))) AS orset_text,
-       pg_temp.state_of(format('SELECT %L::lwwreg', format('{"value":1,"at":"2026-01-01T00:00:00Z","replica":"%s"}', id))) AS lwwreg_text,
-       pg_temp.state_of(format('SELECT %L::mvreg', format('{"values":[{"value":1,"dots":[["%s",1]]}],"context":{"%s":1}}', id, id))) AS mvreg_text
+       regress.state_of(format('SELECT crdt_tick(NULL::vclock, %L)', id)) AS tick,
+       regress.state_of(format('SELECT crdt_increment(NULL::gcounter, 1, %L)', id)) AS g_inc,
+       regress.state_of(format('SELECT crdt_increment(NULL::pncounter, -1, %L)', id)) AS pn_inc,
+       regress.state_of(format('SELECT crdt_decrement(NULL::pncounter, 1, %L)', id)) AS pn_dec,
+       regress.state_of(format('SELECT crdt_add(NULL::orset, ''e'', %L)', id)) AS or_add,
+       regress.state_of(format('SELECT crdt_set(NULL::lwwreg, ''1'', %L)', id)) AS lww_set,
+       regress.state_of(format('SELECT crdt_set_at(NULL::lwwreg, ''1'', now(), %L)', id)) AS lww_set_at,
+       regress.state_of(format('SELECT crdt_set(NULL::mvreg, ''1'', %L)', id)) AS mv_set,
+       regress.state_of(format('SELECT crdt_get(''{}''::vclock, %L)', id)) AS get,
+       regress.state_of(format('SET crdt.replica_id = %L', id)) AS setting,
+       regress.state_of(format('SELECT %L::text::vclock', format('{"%s":1}', id))) AS vclock_text,
+       regress.state_of(format('SELECT %L::orset', format('{"context":{"%s":1}}', id))) AS orset_text,
+       regress.state_of(format('SELECT %L::lwwreg', format('{"value":1,"at":"2026-01-01T00:00:00Z","replica":"%s"}', id))) AS lwwreg_text,
+       regress.state_of(format('SELECT %L::mvreg', format('{"values":[{"value":1,"dots":[["%s",1]]}],"context":{"%s":1}}', id, id))) AS mvreg_text
 FROM (VALUES (repeat('x', 64)), (repeat('x', 65)), (repeat('€', 21)), (repeat('€', 22)),
              (repeat('😀', 16)), (repeat('😀', 17)), (repeat('x', 63) || 'é'), (repeat('x', 1000)),
              (''), (E'a\tb'), (E'a\u0085b')) AS t(id),
@@ -391,8 +382,8 @@ SELECT crdt_cardinality(v) AS elements, length(gset_send(v)) AS bytes,
        octet_length(crdt_hash(v)::text) > 0 AS hashes, v || v = v AS merges
 FROM recv_limit WHERE id = 3;
 -- so it cannot be printed (nor dumped in text form), only moved in binary
-SELECT pg_temp.state_of('SELECT length(v::text) FROM recv_limit WHERE id = 3') AS as_text,
-       pg_temp.state_of('SELECT crdt_value(v) FROM recv_limit WHERE id = 3') AS as_array;
+SELECT regress.state_of('SELECT length(v::text) FROM recv_limit WHERE id = 3') AS as_text,
+       regress.state_of('SELECT crdt_value(v) FROM recv_limit WHERE id = 3') AS as_array;
 SELECT 'still working' AS session;
 DROP TABLE recv_limit;
 

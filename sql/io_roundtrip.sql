@@ -42,16 +42,23 @@ INSERT INTO from_json VALUES ('{"x":2}'::jsonb);
 SELECT g FROM from_json;
 SELECT (jsonb_populate_record(NULL::samples, '{"id":9,"g":{"z":1}}')).g;
 
--- binary COPY out and in
+-- binary COPY out and in: the table copied through file into a new table
+-- copy_name, and whether every row came back equal
 \getenv abs_builddir PG_ABS_BUILDDIR
+CREATE FUNCTION pg_temp.binary_copy(tbl regclass, copy_name text, file text) RETURNS text
+	LANGUAGE plpgsql AS $$
+DECLARE
+	outcome text;
+BEGIN
+	EXECUTE format('COPY %s TO %L (FORMAT binary)', tbl, file);
+	EXECUTE format('CREATE TABLE %I (LIKE %s)', copy_name, tbl);
+	EXECUTE format('COPY %I FROM %L (FORMAT binary)', copy_name, file);
+	EXECUTE format('SELECT count(*) || '' rows, '' || count(*) FILTER (WHERE s IS NOT DISTINCT FROM c) || '' identical''
+	                FROM %s s JOIN %I c USING (id)', tbl, copy_name) INTO outcome;
+	RETURN outcome;
+END $$;
 \set binfile :abs_builddir '/results/io_roundtrip.bin'
-COPY samples TO :'binfile' (FORMAT binary);
-CREATE TABLE samples_copy (LIKE samples);
-COPY samples_copy FROM :'binfile' (FORMAT binary);
-SELECT count(*) AS rows,
-       count(*) FILTER (WHERE s.v IS NOT DISTINCT FROM c.v AND s.g IS NOT DISTINCT FROM c.g
-                          AND s.p IS NOT DISTINCT FROM c.p) AS identical
-FROM samples s JOIN samples_copy c USING (id);
+SELECT pg_temp.binary_copy('samples', 'samples_copy', :'binfile');
 
 -- The stored form, which is also the binary wire form: a version byte (01),
 -- then each map as front-coded entries [suffix length][shared prefix length]
@@ -127,14 +134,7 @@ SELECT bool_and(g::text::gset = g AND t::text::twopset = t AND o::text::orset = 
 FROM samples2 WHERE id < 4;
 
 \set binfile2 :abs_builddir '/results/io_roundtrip2.bin'
-COPY samples2 TO :'binfile2' (FORMAT binary);
-CREATE TABLE samples2_copy (LIKE samples2);
-COPY samples2_copy FROM :'binfile2' (FORMAT binary);
-SELECT count(*) AS rows,
-       count(*) FILTER (WHERE s.g IS NOT DISTINCT FROM c.g AND s.t IS NOT DISTINCT FROM c.t
-                          AND s.o IS NOT DISTINCT FROM c.o AND s.l IS NOT DISTINCT FROM c.l
-                          AND s.m IS NOT DISTINCT FROM c.m) AS identical
-FROM samples2 s JOIN samples2_copy c USING (id);
+SELECT pg_temp.binary_copy('samples2', 'samples2_copy', :'binfile2');
 
 -- The stored bytes (front-coded elements share "element-00") and the
 -- stable hashes, for the record.

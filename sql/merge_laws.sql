@@ -33,35 +33,35 @@ SELECT i,
                           'n', pg_temp.random_map(floor(random() * 4)::int))::pncounter AS pc
 FROM generate_series(1, 2000) i;
 
-SELECT count(*) AS cases,
-       bool_and(va || vb = vb || va) AS commutative,
-       bool_and((va || vb) || vc = va || (vb || vc)) AS associative,
-       bool_and(va || va = va) AS idempotent,
-       bool_and(va || '{}' = va) AS empty_is_identity,
-       bool_and(vb || crdt_delta(va, vb) = vb || va) AS delta_law,
-       bool_and(crdt_delta(va, va || vb) = '{}') AS covered_delta_empty,
-       bool_and(va <= va || vb AND vb <= va || vb) AS merge_is_upper_bound,
+-- The laws every type keeps, for states a, b and c of one type.
+CREATE FUNCTION pg_temp.merge_laws(a anyelement, b anyelement, c anyelement,
+		OUT commutative boolean, OUT associative boolean, OUT idempotent boolean,
+		OUT empty_is_identity boolean, OUT delta_law boolean, OUT covered_delta_empty boolean)
+	LANGUAGE sql IMMUTABLE AS $$
+	SELECT a || b = b || a, (a || b) || c = a || (b || c), a || a = a, a || '{}' = a,
+	       b || crdt_delta(a, b) = b || a, crdt_delta(a, a || b) = '{}'
+$$;
+
+-- Every law, every case; then what only some types promise.
+CREATE FUNCTION pg_temp.laws_summary(states regclass, laws_of text)
+	RETURNS TABLE (type text, cases bigint, commutative boolean, associative boolean, idempotent boolean,
+	               empty_is_identity boolean, delta_law boolean, covered_delta_empty boolean)
+	LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY EXECUTE format('SELECT l.type, count(*), bool_and(l.commutative), bool_and(l.associative),
+	       bool_and(l.idempotent), bool_and(l.empty_is_identity), bool_and(l.delta_law), bool_and(l.covered_delta_empty)
+	FROM %s s, LATERAL (%s) l GROUP BY l.type ORDER BY min(l.n)', states, laws_of);
+END $$;
+
+SELECT * FROM pg_temp.laws_summary('states', $$
+	SELECT 1 AS n, 'vclock' AS type, * FROM pg_temp.merge_laws(s.va, s.vb, s.vc) UNION ALL
+	SELECT 2, 'gcounter', * FROM pg_temp.merge_laws(s.ga, s.gb, s.gc) UNION ALL
+	SELECT 3, 'pncounter', * FROM pg_temp.merge_laws(s.pa, s.pb, s.pc)$$);
+
+SELECT bool_and(va <= va || vb AND vb <= va || vb) AS vclock_merge_is_upper_bound,
        bool_and(vclock_compare(va, vb) = CASE WHEN va = vb THEN 'equal' WHEN va < vb THEN 'before'
-                WHEN va > vb THEN 'after' ELSE 'concurrent' END) AS operators_agree
-FROM states;
-
-SELECT count(*) AS cases,
-       bool_and(ga || gb = gb || ga) AS commutative,
-       bool_and((ga || gb) || gc = ga || (gb || gc)) AS associative,
-       bool_and(ga || ga = ga) AS idempotent,
-       bool_and(ga || '{}' = ga) AS empty_is_identity,
-       bool_and(gb || crdt_delta(ga, gb) = gb || ga) AS delta_law,
-       bool_and(crdt_delta(ga, ga || gb) = '{}') AS covered_delta_empty,
-       bool_and(crdt_value(ga || gb) >= greatest(crdt_value(ga), crdt_value(gb))) AS value_monotone
-FROM states;
-
-SELECT count(*) AS cases,
-       bool_and(pa || pb = pb || pa) AS commutative,
-       bool_and((pa || pb) || pc = pa || (pb || pc)) AS associative,
-       bool_and(pa || pa = pa) AS idempotent,
-       bool_and(pa || '{}' = pa) AS empty_is_identity,
-       bool_and(pb || crdt_delta(pa, pb) = pb || pa) AS delta_law,
-       bool_and(crdt_delta(pa, pa || pb) = '{}') AS covered_delta_empty
+                WHEN va > vb THEN 'after' ELSE 'concurrent' END) AS vclock_operators_agree,
+       bool_and(crdt_value(ga || gb) >= greatest(crdt_value(ga), crdt_value(gb))) AS gcounter_value_monotone
 FROM states;
 
 -- The aggregate equals the fold of ||, whatever the row order.
@@ -84,15 +84,16 @@ CREATE FUNCTION pg_temp.random_gset() RETURNS gset LANGUAGE sql VOLATILE AS $$
 	SELECT coalesce(array_agg('e' || floor(random() * 12)::int), '{}')::gset
 	FROM generate_series(1, floor(random() * 6)::int)
 $$;
-CREATE FUNCTION pg_temp.random_twopset() RETURNS twopset LANGUAGE plpgsql VOLATILE AS $$
-DECLARE s twopset := '{}';
-BEGIN
-	FOR i IN 1..floor(random() * 8)::int LOOP
-		IF random() < 0.7 THEN s := crdt_add(s, 'e' || floor(random() * 8)::int);
-		ELSE s := crdt_remove(s, 'e' || floor(random() * 8)::int); END IF;
-	END LOOP;
-	RETURN s;
-END $$;
+-- A two-phase set after random adds and removes (a removed element stays removed).
+CREATE FUNCTION pg_temp.random_twopset() RETURNS twopset LANGUAGE sql VOLATILE AS $$
+	WITH ops AS MATERIALIZED (
+		SELECT 'e' || floor(random() * 8)::int AS e, random() < 0.7 AS adds
+		FROM generate_series(1, floor(random() * 8)::int))
+	SELECT jsonb_build_object(
+		'elements', coalesce((SELECT jsonb_agg(DISTINCT e) FROM ops WHERE adds
+		                      AND e NOT IN (SELECT e FROM ops WHERE NOT adds)), '[]'),
+		'removed', coalesce((SELECT jsonb_agg(DISTINCT e) FROM ops WHERE NOT adds), '[]'))::twopset
+$$;
 -- orset and mvreg states must come from one history (a replica id is one
 -- sequence of events), so each state is a shared base plus operations by
 -- replicas of its own branch.
@@ -129,30 +130,12 @@ FROM generate_series(1, 1000) i,
      LATERAL (SELECT pg_temp.orset_ops('{}', 'base') AS ob, pg_temp.mvreg_ops('{}', 'base') AS mb
               WHERE i IS NOT NULL) base;  -- correlated: a new base per case
 
-SELECT 'gset' AS type, count(*) AS cases,
-       bool_and(ga || gb = gb || ga) AS commutative, bool_and((ga || gb) || gc = ga || (gb || gc)) AS associative,
-       bool_and(ga || ga = ga) AS idempotent, bool_and(gb || crdt_delta(ga, gb) = gb || ga) AS delta_law
-FROM states2
-UNION ALL
-SELECT 'twopset', count(*),
-       bool_and(ta || tb = tb || ta), bool_and((ta || tb) || tc = ta || (tb || tc)),
-       bool_and(ta || ta = ta), bool_and(tb || crdt_delta(ta, tb) = tb || ta)
-FROM states2
-UNION ALL
-SELECT 'orset', count(*),
-       bool_and(oa || ob = ob || oa), bool_and((oa || ob) || oc = oa || (ob || oc)),
-       bool_and(oa || oa = oa), bool_and(ob || crdt_delta(oa, ob) = ob || oa)
-FROM states2
-UNION ALL
-SELECT 'mvreg', count(*),
-       bool_and(ma || mb = mb || ma), bool_and((ma || mb) || mc = ma || (mb || mc)),
-       bool_and(ma || ma = ma), bool_and(mb || crdt_delta(ma, mb) = mb || ma)
-FROM states2
-UNION ALL
-SELECT 'lwwreg', count(*),
-       bool_and(la || lb = lb || la), bool_and((la || lb) || lc = la || (lb || lc)),
-       bool_and(la || la = la), bool_and(lb || crdt_delta(la, lb) = lb || la)
-FROM states2;
+SELECT * FROM pg_temp.laws_summary('states2', $$
+	SELECT 1 AS n, 'gset' AS type, * FROM pg_temp.merge_laws(s.ga, s.gb, s.gc) UNION ALL
+	SELECT 2, 'twopset', * FROM pg_temp.merge_laws(s.ta, s.tb, s.tc) UNION ALL
+	SELECT 3, 'orset', * FROM pg_temp.merge_laws(s.oa, s.ob, s.oc) UNION ALL
+	SELECT 4, 'mvreg', * FROM pg_temp.merge_laws(s.ma, s.mb, s.mc) UNION ALL
+	SELECT 5, 'lwwreg', * FROM pg_temp.merge_laws(s.la, s.lb, s.lc)$$);
 
 -- The aggregates equal the fold of ||, in any row order.
 SELECT bool_and(x.g = ga || gb || gc) AS gset, bool_and(x.t = ta || tb || tc) AS twopset,

@@ -97,4 +97,24 @@ SELECT crdt_cardinality(crdt_merge(o)) AS orset_elements, crdt_cardinality(crdt_
        crdt_value(crdt_merge(l)) AS lww_winner, array_length(crdt_value(crdt_merge(m)), 1) AS mvreg_values
 FROM par2;
 
-DROP TABLE par, par2;
+-- The same for rtext and rlist (a log of states merged at once): per key a
+-- shared history and, per row, a line by a writer of its own.
+CREATE TABLE par3 (key int, s rtext, l rlist);
+INSERT INTO par3
+SELECT i % 7,
+       crdt_splice(crdt_splice('{}'::rtext, 0, 0, 'history ' || (i % 7), 'h' || (i % 7)), 0, 0, 'row ' || i || ' ', 'w' || i),
+       crdt_insert(crdt_insert('{}'::rlist, 0, to_jsonb(i % 7), 'h' || (i % 7)), 0, to_jsonb(i), 'w' || i)
+FROM generate_series(1, 3000) i;
+ANALYZE par3;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial3 AS SELECT key, crdt_merge(s) AS s, crdt_merge(l) AS l FROM par3 GROUP BY key;
+SET max_parallel_workers_per_gather = 2;
+SELECT jsonb_path_exists(plan, '$.** ? (@."Partial Mode" == "Partial")') AS has_partial_aggregate
+FROM pg_temp.plan_of('SELECT key, crdt_merge(s), crdt_merge(l) FROM par3 GROUP BY key') AS plan;
+SELECT count(*) AS keys, count(*) FILTER (WHERE s.s = x.s AND s.l = x.l) AS identical,
+       sum(crdt_length(x.s)) AS characters, sum(crdt_length(x.l)) AS elements
+FROM serial3 s
+JOIN (SELECT key, crdt_merge(s) AS s, crdt_merge(l) AS l FROM par3 GROUP BY key) x USING (key);
+SELECT pg_temp.workers_launched('SELECT crdt_merge(s), crdt_merge(l) FROM par3') > 0 AS workers_ran;
+
+DROP TABLE par, par2, par3;

@@ -7,14 +7,6 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crdt_reconcile;
 RESET client_min_messages;
 
-CREATE FUNCTION pg_temp.state_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE stmt;
-	RETURN 'ok';
-EXCEPTION WHEN others THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 -- ------------------------------------------------------------ type level
 -- The marker carries the retired entry; the value does not change.
 SELECT crdt_retire('{"a":3,"b":2}'::gcounter, 'a', 'c') AS g,
@@ -54,17 +46,17 @@ SELECT crdt_retired_ids('[{"a":1},{"z":["b",4],"c":["b",0]}]'::gcounter);
 
 -- Errors: 22023 for bad ids and retiring into itself, 55000 for a write
 -- by a replica the value marks as retired, 22P02/22P03 for bad forms.
-SELECT pg_temp.state_of($$SELECT crdt_retire('{}'::gcounter, 'a', 'a')$$);
-SELECT pg_temp.state_of($$SELECT crdt_retire('{}'::orset, '', 'a')$$);
-SELECT pg_temp.state_of($$SELECT crdt_retire('{}'::mvreg, 'a', E'b\x01')$$);
-SELECT pg_temp.state_of($$SELECT crdt_increment(crdt_retire('{"a":1}'::gcounter, 'a', 'b'), 1, 'a')$$);
-SELECT pg_temp.state_of($$SELECT crdt_add(crdt_retire('{}'::orset, 'a', 'b'), 'x', 'a')$$);
-SELECT pg_temp.state_of($$SELECT '[{},{"a":["a",1]}]'::gcounter$$);
-SELECT pg_temp.state_of($$SELECT '[{},{"a":["b",1],"a":["c",1]}]'::gcounter$$);
-SELECT pg_temp.state_of($$SELECT '[{},{"a":["b"]}]'::gcounter$$);
-SELECT pg_temp.state_of($$SELECT '[{},{"a":["b",1,2]}]'::gcounter$$);
-SELECT pg_temp.state_of($$SELECT '[{},{"a":["b",9223372036854775808]}]'::gcounter$$);
-SELECT pg_temp.state_of($$SELECT '[{},{}] '::orset$$);
+SELECT regress.state_of($$SELECT crdt_retire('{}'::gcounter, 'a', 'a')$$, true);
+SELECT regress.state_of($$SELECT crdt_retire('{}'::orset, '', 'a')$$, true);
+SELECT regress.state_of($$SELECT crdt_retire('{}'::mvreg, 'a', E'b\x01')$$, true);
+SELECT regress.state_of($$SELECT crdt_increment(crdt_retire('{"a":1}'::gcounter, 'a', 'b'), 1, 'a')$$, true);
+SELECT regress.state_of($$SELECT crdt_add(crdt_retire('{}'::orset, 'a', 'b'), 'x', 'a')$$, true);
+SELECT regress.state_of($$SELECT '[{},{"a":["a",1]}]'::gcounter$$, true);
+SELECT regress.state_of($$SELECT '[{},{"a":["b",1],"a":["c",1]}]'::gcounter$$, true);
+SELECT regress.state_of($$SELECT '[{},{"a":["b"]}]'::gcounter$$, true);
+SELECT regress.state_of($$SELECT '[{},{"a":["b",1,2]}]'::gcounter$$, true);
+SELECT regress.state_of($$SELECT '[{},{"a":["b",9223372036854775808]}]'::gcounter$$, true);
+SELECT regress.state_of($$SELECT '[{},{}] '::orset$$, true);
 
 -- ------------------------------------------------------------ fleet level
 CREATE ROLE retire_agent;
@@ -78,20 +70,20 @@ INSERT INTO retire_budget VALUES
 
 -- only who may insert into the registry retires
 SET ROLE retire_agent;
-SELECT pg_temp.state_of($$SELECT crdt_reconcile.retire_replica('agent-1', 'agent-0')$$);
+SELECT regress.state_of($$SELECT crdt_reconcile.retire_replica('agent-1', 'agent-0')$$, true);
 RESET ROLE;
 SELECT crdt_reconcile.retire_replica('agent-1', 'agent-0');
 SELECT crdt_reconcile.retire_replica('agent-1', 'agent-00');	-- again, elsewhere: merged
 SELECT replica, successor FROM crdt_reconcile.retired_replicas;
-SELECT pg_temp.state_of($$SELECT crdt_reconcile.retire_replica('agent-9', 'agent-9')$$);
+SELECT regress.state_of($$SELECT crdt_reconcile.retire_replica('agent-9', 'agent-9')$$, true);
 
 -- writes for agent-1 fail everywhere the row is, however the id comes
 SET ROLE retire_agent;
-SELECT pg_temp.state_of($$UPDATE retire_budget SET spent = crdt_increment(spent, 1, 'agent-1') WHERE id = 1$$);
+SELECT regress.state_of($$UPDATE retire_budget SET spent = crdt_increment(spent, 1, 'agent-1') WHERE id = 1$$, true);
 SET crdt.replica_id = 'agent-1';
-SELECT pg_temp.state_of($$UPDATE retire_budget SET tags = crdt_add(tags, 'y') WHERE id = 1$$);
-SELECT pg_temp.state_of($$SELECT crdt_set('{}'::mvreg, '1')$$);
-SELECT pg_temp.state_of($$SELECT crdt_tick('{}'::vclock)$$);
+SELECT regress.state_of($$UPDATE retire_budget SET tags = crdt_add(tags, 'y') WHERE id = 1$$, true);
+SELECT regress.state_of($$SELECT crdt_set('{}'::mvreg, '1')$$, true);
+SELECT regress.state_of($$SELECT crdt_tick('{}'::vclock)$$, true);
 RESET crdt.replica_id;
 -- reading it is fine
 SELECT crdt_get(spent, 'agent-1') FROM retire_budget WHERE id = 1;
@@ -125,6 +117,58 @@ DROP TABLE retire_clocked;
 SELECT crdt_reconcile.create_publication('retire_pub');
 SELECT tablename FROM pg_publication_tables WHERE pubname = 'retire_pub' ORDER BY 1;
 DROP PUBLICATION retire_pub;
+
+-- ---------------------------------------------------- dropping the markers
+-- A node alone (no mesh, no subscriptions): compact_replicas folds, then
+-- drops the markers at once.  100 agents wrote; 90 are retired.
+CREATE TABLE retire_fleet (id int PRIMARY KEY, hits gcounter NOT NULL DEFAULT '{}', live_only gcounter);
+SELECT relation FROM crdt_reconcile.track('retire_fleet');
+CREATE FUNCTION pg_temp.agents(lo int, hi int) RETURNS gcounter LANGUAGE sql AS $$
+	SELECT crdt_merge(crdt_increment('{}'::gcounter, 1000 + i, pg_catalog.format('agent-%s', lpad(i::text, 3, '0'))))
+	FROM generate_series(lo, hi) i $$;
+INSERT INTO retire_fleet VALUES (1, pg_temp.agents(0, 99), pg_temp.agents(90, 99));
+SELECT hits::text AS old_hits, crdt_value(hits) AS old_total FROM retire_fleet WHERE id = 1 \gset
+SELECT count(*) FROM (SELECT crdt_reconcile.retire_replica(pg_catalog.format('agent-%s', lpad(i::text, 3, '0')), 'agent-099')
+                      FROM generate_series(0, 89) i) r;
+-- markers only (the first step alone) cost more than the entries they replace
+SELECT pg_column_size(hits) AS all_entries,
+       pg_column_size((SELECT crdt_retire(hits, replica, successor) FROM crdt_reconcile.retired_replicas LIMIT 1)) > 0 AS marked
+FROM retire_fleet WHERE id = 1;
+SELECT step, relation, column_name, count(*) AS replicas, sum(rows_changed) AS rows_changed,
+       min(replica) AS first, max(replica) AS last, max(waiting_for) AS waiting_for
+FROM crdt_reconcile.compact_replicas() GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+-- the issue's bound: at most 16 bytes more than the 10 live replicas alone
+SELECT pg_column_size(hits) AS compacted_bytes, pg_column_size(live_only) AS live_only_bytes,
+       pg_column_size(hits) <= pg_column_size(live_only) + 16 AS within_16_bytes,
+       crdt_value(hits) = :old_total AS value_unchanged,
+       crdt_retired_ids(hits), hits
+FROM retire_fleet WHERE id = 1;
+SELECT compacted_into AS grp, count(*), bool_and(crdt_contains(acknowledged_by, 'local')) AS acknowledged
+FROM crdt_reconcile.retired_replicas WHERE replica LIKE 'agent-0__' GROUP BY 1 \gset
+SELECT :'grp' AS compacted_into, :count AS replicas, :'acknowledged' AS acknowledged_by_this_node;
+SELECT * FROM crdt_reconcile.compact_replicas();	-- nothing left
+-- the group's id is retired too: nobody writes for it
+SELECT regress.state_of(format($$UPDATE retire_fleet SET hits = crdt_increment(hits, 1, %L) WHERE id = 1$$, :'grp'), true);
+
+-- A late copy (the value from before compaction, as a late apply or a
+-- restored dump would bring it) is lifted through the group: counted once,
+-- recorded as retired_writer.  So is an old value inserted as a new row.
+UPDATE retire_fleet SET hits = crdt_increment(hits, 5, 'agent-095') WHERE id = 1;
+UPDATE retire_fleet SET hits = :'old_hits' WHERE id = 1;
+INSERT INTO retire_fleet (id, hits) VALUES (2, :'old_hits');
+SELECT id, crdt_value(hits) - :old_total AS beyond_the_old_total, crdt_retired_ids(hits),
+       pg_column_size(hits) <= pg_column_size(live_only) + 16 AS still_small
+FROM retire_fleet ORDER BY id;
+SELECT row_key, column_name, kind, resolution, status,
+       remote_value::text LIKE '%agent-000%' AS arrived_naming_agent_000, result_value::text LIKE '%agent-000%' AS kept_it
+FROM crdt_reconcile.conflicts WHERE relation = 'retire_fleet'::regclass ORDER BY id;
+-- crdt_compact: only counters and clocks, and not into one of its own ids
+SELECT crdt_compact('[{"a":1,"b":2},{"r":["b",5]}]'::gcounter, '{r,a}', '~1') AS compacted,
+       crdt_compact('[{"a":1,"b":2},{"~1":["~",6]}]'::gcounter, '{r,a}', '~1') AS already_in_the_group;
+SELECT regress.state_of($$SELECT crdt_compact('{"a":1}'::gcounter, '{a,~1}', '~1')$$, true);
+SELECT regress.state_of($$SELECT crdt_compact('{"p":{"a":1},"n":{}}'::pncounter, '{a}', '')$$, true);
+DROP TABLE retire_fleet;
+DELETE FROM crdt_reconcile.conflicts WHERE kind = 'retired_writer';
 
 DROP TABLE retire_budget;
 DELETE FROM crdt_reconcile.retired_replicas;

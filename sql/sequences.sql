@@ -1,20 +1,12 @@
 --
 -- rtext and rlist, the sequence CRDTs (docs/SEQUENCES.md): editing by
 -- position, merge laws and convergence over seeded random histories, no
--- interleaving, I/O round trips, hostile input, the parallel aggregate,
+-- interleaving, I/O round trips, hostile input, the aggregate,
 -- opclasses and the stored size.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crdt_reconcile;
 RESET client_min_messages;
-
-CREATE FUNCTION pg_temp.state_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE stmt;
-	RETURN 'ok';
-EXCEPTION WHEN others THEN
-	RETURN SQLSTATE;
-END $$;
 
 -- ---------------------------------------------------------------- editing
 SET crdt.replica_id = 'alice';
@@ -29,16 +21,16 @@ SELECT crdt_value(crdt_splice(:'t'::rtext, 0, 5, 'HELLO')) AS replaced,
 SELECT crdt_value(crdt_splice(crdt_splice('{}'::rtext, 0, 0, 'héllo wörld 😀'), 12, 1, '🙂')) AS multibyte,
        crdt_length(crdt_splice('{}'::rtext, 0, 0, 'héllo wörld 😀')) AS length;
 -- outside the text: 2202E; a negative count too; NUL cannot be in text anyway
-SELECT pg_temp.state_of($$SELECT crdt_splice('{}'::rtext, 1, 0, 'x')$$) AS past_end,
-       pg_temp.state_of($$SELECT crdt_splice('{}'::rtext, -1, 0, 'x')$$) AS negative,
-       pg_temp.state_of(format('SELECT crdt_splice(%L::rtext, 10, 2, %L)', :'t', 'x')) AS delete_past_end,
-       pg_temp.state_of(format('SELECT crdt_splice(%L::rtext, 0, -1, %L)', :'t', 'x')) AS negative_count,
-       pg_temp.state_of($$SELECT crdt_splice('{}'::rtext, NULL, 0, 'x')$$) AS null_pos;
+SELECT regress.state_of($$SELECT crdt_splice('{}'::rtext, 1, 0, 'x')$$) AS past_end,
+       regress.state_of($$SELECT crdt_splice('{}'::rtext, -1, 0, 'x')$$) AS negative,
+       regress.state_of(format('SELECT crdt_splice(%L::rtext, 10, 2, %L)', :'t', 'x')) AS delete_past_end,
+       regress.state_of(format('SELECT crdt_splice(%L::rtext, 0, -1, %L)', :'t', 'x')) AS negative_count,
+       regress.state_of($$SELECT crdt_splice('{}'::rtext, NULL, 0, 'x')$$) AS null_pos;
 -- a pure delete needs no replica id; an insert does
 RESET crdt.replica_id;
 SELECT crdt_value(crdt_splice(:'t'::rtext, 0, 6, '')) AS deleted_without_id,
-       pg_temp.state_of(format('SELECT crdt_splice(%L::rtext, 0, 0, %L)', :'t', 'x')) AS insert_without_id,
-       pg_temp.state_of(format('SELECT crdt_splice(%L::rtext, 0, 0, %L, %L)', :'t', 'x', '')) AS empty_id;
+       regress.state_of(format('SELECT crdt_splice(%L::rtext, 0, 0, %L)', :'t', 'x')) AS insert_without_id,
+       regress.state_of(format('SELECT crdt_splice(%L::rtext, 0, 0, %L, %L)', :'t', 'x', '')) AS empty_id;
 SET crdt.replica_id = 'alice';
 
 SELECT crdt_insert(crdt_insert(crdt_insert('{}'::rlist, 0, '{"step": "gather data"}'), 1, '"train"'),
@@ -48,10 +40,10 @@ SELECT crdt_get(:'l'::rlist, 0) AS first, crdt_get(:'l'::rlist, 2) AS last, crdt
        crdt_get(:'l'::rlist, -1) AS negative;
 SELECT crdt_value(crdt_delete(:'l'::rlist, 1)) AS delete_one, crdt_value(crdt_delete(:'l'::rlist, 0, 3)) AS delete_all,
        crdt_value(crdt_delete(:'l'::rlist, 3, 0)) AS delete_none;
-SELECT pg_temp.state_of(format('SELECT crdt_insert(%L::rlist, 4, %L)', :'l', '1')) AS insert_past_end,
-       pg_temp.state_of(format('SELECT crdt_delete(%L::rlist, 2, 2)', :'l')) AS delete_past_end,
-       pg_temp.state_of(format('SELECT crdt_delete(%L::rlist, 0, -1)', :'l')) AS negative_count,
-       pg_temp.state_of(format('SELECT crdt_insert(%L::rlist, 0, NULL)', :'l')) AS null_value;
+SELECT regress.state_of(format('SELECT crdt_insert(%L::rlist, 4, %L)', :'l', '1')) AS insert_past_end,
+       regress.state_of(format('SELECT crdt_delete(%L::rlist, 2, 2)', :'l')) AS delete_past_end,
+       regress.state_of(format('SELECT crdt_delete(%L::rlist, 0, -1)', :'l')) AS negative_count,
+       regress.state_of(format('SELECT crdt_insert(%L::rlist, 0, NULL)', :'l')) AS null_value;
 
 -- ---------------------------------------------------------------- two agents edit one plan
 -- Both start from the same plan; concurrently the planner inserts two
@@ -143,13 +135,15 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE (a.t, a.l) = (b.t, b.l)) AS equa
 FROM (SELECT row_number() OVER () n, * FROM io) a JOIN (SELECT row_number() OVER () n, * FROM io_copy) b USING (n);
 
 -- ---------------------------------------------------------------- hostile input
-SELECT input, pg_temp.state_of(format('SELECT %L::rtext', input)) AS rtext
+-- (an element whose parent is absent, the 2nd and 4th, is detached, not refused:
+-- a delta names parents it does not carry; a cycle is refused)
+SELECT input, regress.state_of(format('SELECT %L::rtext', input)) AS rtext
 FROM (VALUES ('{"a":[[1,"+","x"]]}'), ('{"a":[[2,"+","x"]]}'), ('{"a":[[1,["<","a",1],"x"]]}'),
              ('{"a":[[1,["<","b",1],"x"]]}'), ('{"a":[[1,"^","x"],[1,"^","y"]]}'),
              ('{"a":[[0,"^","x"]]}'), ('{"a":[[4294967295,"^","x"]]}'), ('{"a":[[1,"^",""]]}'),
              ('{"a":[[1,"^","\u0000"]]}'), ('{"a":[[1,"^",5000000]]}'), ('{"":[[1,"^","x"]]}'),
              ('{"a":[[1,"^","x"]],"a":[[2,"+","y"]]}'), ('{"a":[[1,"^",["x"]]]}'), ('[]'), ('')) v(input);
-SELECT input, pg_temp.state_of(format('SELECT %L::rlist', input)) AS rlist
+SELECT input, regress.state_of(format('SELECT %L::rlist', input)) AS rlist
 FROM (VALUES ('{"a":[[1,"^",[1, 2, {"b": [true]}]]]}'), ('{"a":[[1,"^","x"]]}'), ('{"a":[[1,"^",[1,]]]}'),
              ('{"a":[[1,"^",[1e999999]]]}')) v(input);
 -- every truncation and single-bit flip of a stored value, through binary COPY
@@ -179,37 +173,9 @@ GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT count(*) AS accepted, bool_and(v::text::rtext = v AND v || v = v AND crdt_length(v) >= 0) AS valid
 FROM recv_rtext;
 
--- ---------------------------------------------------------------- aggregate, parallel
-CREATE TABLE docs (k int, s rtext);
--- each row: one history's merged state plus a line by a writer of its own
-INSERT INTO docs SELECT i % 7, crdt_splice(m.s, 0, 0, 'row ' || i || ' ', 'w' || i)
-FROM generate_series(1, 3000) i,
-     LATERAL (SELECT crdt_merge(s) AS s FROM hist WHERE h = 1 + i % 7) m;
-ANALYZE docs;
-SET max_parallel_workers_per_gather = 0;
-CREATE TEMP TABLE serial_docs AS SELECT k, crdt_merge(s) AS s FROM docs GROUP BY k;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET parallel_leader_participation = off;
-CREATE FUNCTION pg_temp.plan_of(query text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE plan jsonb;
-BEGIN
-	EXECUTE 'EXPLAIN (FORMAT JSON, COSTS OFF) ' || query INTO plan;
-	RETURN plan;
-END $$;
-SELECT jsonb_path_exists(plan, '$.** ? (@."Partial Mode" == "Partial")') AS has_partial_aggregate
-FROM pg_temp.plan_of('SELECT k, crdt_merge(s) FROM docs GROUP BY k') plan;
-SELECT count(*) AS groups, count(*) FILTER (WHERE p.s = s.s) AS equal_to_serial,
-       sum(crdt_length(p.s)) AS characters
-FROM (SELECT k, crdt_merge(s) AS s FROM docs GROUP BY k) p JOIN serial_docs s USING (k);
-RESET max_parallel_workers_per_gather;
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET parallel_leader_participation;
-SELECT crdt_merge(s) IS NULL AS empty_is_null FROM docs WHERE false;
+-- ---------------------------------------------------------------- aggregate
+-- (the parallel aggregate over rtext and rlist: sql/parallel.sql)
+SELECT crdt_merge(s) IS NULL AS empty_is_null FROM hist WHERE false;
 SELECT crdt_value(crdt_merge(l)) FROM (VALUES (:'a'::rlist), (:'b'::rlist), (NULL)) v(l);
 
 -- ---------------------------------------------------------------- opclasses
@@ -240,6 +206,19 @@ END $$;
 SELECT pg_temp.big_text() AS big \gset
 SELECT crdt_length(:'big'::rtext) AS characters, octet_length(crdt_value(:'big'::rtext)) AS utf8_bytes,
        octet_length(rtext_send(:'big'::rtext)) <= 2 * octet_length(crdt_value(:'big'::rtext)) + 2048 AS within_bound;
+-- a delta carries what the other side lacks, naming the parents it has:
+-- one more splice of that text is a delta of a few dozen bytes, merged
+-- back it gives the new state; alone, its elements are detached (not
+-- part of the document: length 0) until merged where their parents are
+SELECT step, octet_length(rtext_send(crdt_delta(n, :'big'::rtext))) AS delta_bytes,
+       :'big'::rtext || crdt_delta(n, :'big'::rtext) = n AS merges_back,
+       crdt_length(crdt_delta(n, :'big'::rtext)) AS length_alone
+FROM (VALUES ('type 10 in the middle', crdt_splice(:'big'::rtext, 5000, 0, 'ten chars!', 'w1')),
+             ('delete 10 in the middle', crdt_splice(:'big'::rtext, 5000, 10, '')),
+             ('type 1 at the end', crdt_splice(:'big'::rtext, 16000, 0, 'z', 'w2'))) v(step, n);
+SELECT d AS delta, crdt_value(d) AS alone, crdt_value('{"a":[[1,"^","abc"]]}'::rtext || d) AS merged
+FROM (SELECT crdt_delta(crdt_splice('{"a":[[1,"^","abc"]]}'::rtext, 3, 0, 'd', 'a'),
+                        '{"a":[[1,"^","abc"]]}'::rtext) AS d) x;
 
 -- ---------------------------------------------------------------- tracked tables
 -- An applied write (as an apply worker makes it) merges rtext and rlist

@@ -427,10 +427,20 @@ bc_absorb(void *state, CrdtSlice value, CrdtError *err)
 	BcAggState *s = state;
 	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(s));
 	size_t		pd_len = 0;
-	CrdtStatus	st = crdt_bclog_absorb_transfers(&s->transfers, value, &pd_len, err);
+	CrdtStatus	st;
 
-	if (st == CRDT_OK)
-		st = crdt_table_absorb(&s->pd, CRDT_PNCOUNTER, (CrdtSlice) {value.data, pd_len}, err);
+	/*
+	 * Nearly every row is one replica's P and D and no transfers (the key
+	 * list's lone 0): read once, as a pncounter's, by the table's fast path.
+	 */
+	if (value.len < 2 || value.data[value.len - 1] != 0 ||
+		!crdt_table_absorb_single(&s->pd, CRDT_PNCOUNTER,
+								  (CrdtSlice) {value.data, value.len - 1}, &st, err))
+	{
+		st = crdt_bclog_absorb_transfers(&s->transfers, value, &pd_len, err);
+		if (st == CRDT_OK)
+			st = crdt_table_absorb(&s->pd, CRDT_PNCOUNTER, (CrdtSlice) {value.data, pd_len}, err);
+	}
 	MemoryContextSwitchTo(old);
 	return st;
 }
@@ -478,7 +488,8 @@ static const AggFamily bcounter_family = {
 
 /* NULL inputs are skipped; no non-NULL input leaves the state NULL. */
 static Datum
-agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char *name)
+agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char *name,
+		  const CrdtRetireShape *shape)
 {
 	MemoryContext cxt = aggregate_context(fcinfo, "crdt_merge transition");
 	void	   *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
@@ -493,8 +504,7 @@ agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char
 	if (state == NULL)
 		state = family->create(cxt, kind);
 	/* retirement markers unfolded: the same value, so the same merge (RETIREMENT.md) */
-	if (family->absorb(state, crdt_readable(CRDT_GETARG_SLICE(1), crdt_retire_shape_named(name)),
-					   &err) != CRDT_OK)
+	if (family->absorb(state, crdt_readable(CRDT_GETARG_SLICE(1), shape), &err) != CRDT_OK)
 		crdt_report(&err, name, NULL, 0);
 	PG_RETURN_POINTER(state);
 }
@@ -576,11 +586,17 @@ agg_deserialize(FunctionCallInfo fcinfo, const AggFamily *family, int kinds)
 	PG_RETURN_POINTER(state);
 }
 
-/* The transition and final functions of one type. */
+/* The transition and final functions of one type (its retirement shape looked up once). */
 #define TYPE_AGGREGATE(type, family, KIND) \
 	PG_FUNCTION_INFO_V1(type##_merge_trans); \
 	Datum type##_merge_trans(PG_FUNCTION_ARGS) \
-	{ return agg_trans(fcinfo, &family, KIND, #type); } \
+	{ \
+		static const CrdtRetireShape *shape; \
+		static bool shape_known; \
+		if (!shape_known) \
+			shape = crdt_retire_shape_named(#type), shape_known = true; \
+		return agg_trans(fcinfo, &family, KIND, #type, shape); \
+	} \
 	PG_FUNCTION_INFO_V1(type##_merge_final); \
 	Datum type##_merge_final(PG_FUNCTION_ARGS) \
 	{ return agg_final(fcinfo, &family, #type); }

@@ -15,44 +15,35 @@ CRDT_TYPE_FUNCTIONS(bcounter)
 typedef CrdtStatus (*BcounterStep) (CrdtSlice value, const uint8_t *id, size_t len, int64_t by,
 									CrdtBuf *out, CrdtError *err);
 
-/* increment or decrement (b, by, replica); a NULL state is the empty one. */
+/*
+ * increment or decrement (b, by, replica), or with step NULL transfer (b,
+ * by, to_replica, replica); a NULL state is the empty one.
+ */
 static Datum
-bcounter_step(FunctionCallInfo fcinfo, BcounterStep step)
+bcounter_write(FunctionCallInfo fcinfo, BcounterStep step)
 {
 	CrdtSlice	state = crdt_state_or_empty(fcinfo, &crdt_type_bcounter);
 	int64		by = crdt_amount_argument(fcinfo, 1);
-	CrdtReplica replica = crdt_resolve_replica(fcinfo, 2);
+	CrdtReplica replica = crdt_resolve_replica(fcinfo, step == NULL ? 3 : 2);
 	CrdtBuf		buf;
 	CrdtError	err;
+	CrdtStatus	st;
 
 	crdt_varlena_buf(&buf);
-	if (step(state, replica.id, replica.len, by, &buf, &err) != CRDT_OK)
-		crdt_report(&err, "bcounter", NULL, 0);
-	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
-}
+	if (step != NULL)
+		st = step(state, replica.id, replica.len, by, &buf, &err);
+	else
+	{
+		CrdtReplica to;
 
-CRDT_SQL_FUNCTION(bcounter_increment, bcounter_step(fcinfo, crdt_bcounter_increment))
-CRDT_SQL_FUNCTION(bcounter_decrement, bcounter_step(fcinfo, crdt_bcounter_decrement))
-
-/* transfer(b, by, to_replica, replica) */
-PG_FUNCTION_INFO_V1(bcounter_transfer);
-Datum
-bcounter_transfer(PG_FUNCTION_ARGS)
-{
-	CrdtSlice	state = crdt_state_or_empty(fcinfo, &crdt_type_bcounter);
-	int64		by = crdt_amount_argument(fcinfo, 1);
-	CrdtReplica to;
-	CrdtReplica from = crdt_resolve_replica(fcinfo, 3);
-	CrdtBuf		buf;
-	CrdtError	err;
-
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the replica to transfer to must not be NULL")));
-	to = crdt_resolve_replica(fcinfo, 2);
-	crdt_varlena_buf(&buf);
-	if (crdt_bcounter_transfer(state, from.id, from.len, to.id, to.len, by, &buf, &err) != CRDT_OK)
+		if (PG_ARGISNULL(2))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the replica to transfer to must not be NULL")));
+		to = crdt_resolve_replica(fcinfo, 2);
+		st = crdt_bcounter_transfer(state, replica.id, replica.len, to.id, to.len, by, &buf, &err);
+	}
+	if (st != CRDT_OK)
 		crdt_report(&err, "bcounter", NULL, 0);
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
@@ -108,3 +99,8 @@ bcounter_entries(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/* the writes (bcounter_write) */
+CRDT_SQL_FUNCTION(bcounter_increment, bcounter_write(fcinfo, crdt_bcounter_increment))
+CRDT_SQL_FUNCTION(bcounter_decrement, bcounter_write(fcinfo, crdt_bcounter_decrement))
+CRDT_SQL_FUNCTION(bcounter_transfer, bcounter_write(fcinfo, NULL))

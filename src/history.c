@@ -41,12 +41,6 @@
 #define PINNED_PATH "pg_catalog, pg_temp"
 #define HISTORY_TRIGGER_NAME "crdt_reconcile_history"
 
-typedef struct HistoryEntry
-{
-	Oid			trigger;		/* hash key */
-	HistoryTable *current;
-} HistoryEntry;
-
 static HTAB *history_entries = NULL;
 
 /* ---------------------------------------------------------------- settings */
@@ -73,15 +67,24 @@ static void
 invalidate_history(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS seq;
-	HistoryEntry *e;
+	TriggerCacheEntry *e;
 
 	if (history_entries == NULL)
 		return;
 	hash_seq_init(&seq, history_entries);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		if (e->current != NULL && (relid == InvalidOid || e->current->tt.relid == relid ||
-								   e->current->tt.tracked_relid == relid))
-			e->current->stale = true;
+	{
+		HistoryTable *h = e->current;
+
+		if (h != NULL && (relid == InvalidOid || h->tt.relid == relid || h->tt.tracked_relid == relid))
+			h->stale = true;
+	}
+}
+
+static void **
+history_slot(Oid trigger)
+{
+	return trigger_cache_slot(&history_entries, "crdt_reconcile history", invalidate_history, trigger);
 }
 
 static Oid
@@ -206,36 +209,22 @@ history_new(Relation rel, Decision *d)
 static HistoryTable *
 history_acquire(TriggerData *td, Decision *d)
 {
-	Oid			trigger = td->tg_trigger->tgoid;
-	HistoryEntry *e;
-	bool		found;
+	void	  **slot = history_slot(td->tg_trigger->tgoid);
+	HistoryTable *h = *slot;
 
-	if (history_entries == NULL)
+	if (h != NULL && h->stale)
 	{
-		HASHCTL		ctl = {0};
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(HistoryEntry);
-		history_entries = hash_create("crdt_reconcile history", 16, &ctl, HASH_ELEM | HASH_BLOBS);
-		CacheRegisterRelcacheCallback(invalidate_history, (Datum) 0);
+		*slot = NULL;
+		history_release(h);		/* a call using them keeps them alive */
+		h = NULL;
 	}
-	e = hash_search(history_entries, &trigger, HASH_ENTER, &found);
-	if (!found)
-		e->current = NULL;
-	if (e->current != NULL && e->current->stale)
+	if (h == NULL)
 	{
-		history_release(e->current);	/* a call using them keeps them alive */
-		e->current = NULL;
+		h = history_new(td->tg_relation, d);
+		*history_slot(td->tg_trigger->tgoid) = h;
 	}
-	if (e->current == NULL)
-	{
-		HistoryTable *h = history_new(td->tg_relation, d);
-
-		e = hash_search(history_entries, &trigger, HASH_ENTER, &found);
-		e->current = h;
-	}
-	e->current->refcount++;
-	return e->current;
+	h->refcount++;
+	return h;
 }
 
 static SPIPlanPtr
@@ -355,13 +344,48 @@ history_of_write(Decision *d, HistoryTable *h, TriggerData *td)
 		history_record(d, h, "local_update", origin, &old, &new);
 }
 
+/*
+ * Runs work with h, then lets go of h and of SPI when work connected it;
+ * h is let go of on an error too.
+ */
+static void
+with_history(HistoryTable *h, Decision *d, void (*work) (HistoryTable *h, Decision *d, void *arg), void *arg)
+{
+	PG_TRY();
+	{
+		work(h, d, arg);
+		if (d->spi)
+			SPI_finish();
+	}
+	PG_CATCH();
+	{
+		history_release(h);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	history_release(h);
+}
+
+static void
+history_of_trigger(HistoryTable *h, Decision *d, void *arg)
+{
+	TriggerData *td = arg;
+
+	if (!h->active)
+		return;
+	d->t = &h->tt;
+	d->desc = RelationGetDescr(td->tg_relation);
+	d->applied = SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA ||
+		replorigin_session_origin != InvalidRepOriginId;
+	history_of_write(d, h, td);
+}
+
 PG_FUNCTION_INFO_V1(crdt_history_trigger);
 Datum
 crdt_history_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	Decision	d = {0};
-	HistoryTable *h;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
@@ -373,27 +397,7 @@ crdt_history_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("trigger \"%s\" on \"%s\" was not created by crdt_reconcile.set_history()",
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation))));
-	h = history_acquire(td, &d);
-	PG_TRY();
-	{
-		if (h->active)
-		{
-			d.t = &h->tt;
-			d.desc = RelationGetDescr(td->tg_relation);
-			d.applied = SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA ||
-				replorigin_session_origin != InvalidRepOriginId;
-			history_of_write(&d, h, td);
-		}
-		if (d.spi)
-			SPI_finish();
-	}
-	PG_CATCH();
-	{
-		history_release(h);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	history_release(h);
+	with_history(history_acquire(td, &d), &d, history_of_trigger, td);
 	return PointerGetDatum(NULL);
 }
 
@@ -413,6 +417,51 @@ require_owner(Oid relid, bool admin_too)
 			 errmsg("must be owner of table %s to change its history", get_rel_name(relid))));
 }
 
+/* Every row of a table (arg: Checkpoint) recorded as a checkpoint. */
+typedef struct Checkpoint
+{
+	Relation	rel;
+	uint64		count;
+} Checkpoint;
+
+static void
+checkpoint_rows(HistoryTable *h, Decision *d, void *arg)
+{
+	Checkpoint *c = arg;
+	Relation	rel = c->rel;
+	SPITupleTable *rows;
+	char	   *origin;
+
+	if (!h->active)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s has no history", RelationGetRelationName(rel)),
+				 errhint("Turn it on with crdt_reconcile.set_history(table, true).")));
+	d->t = &h->tt;
+	d->desc = RelationGetDescr(rel);
+	if (SPI_execute(psprintf("SELECT r FROM %s r",
+							 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+														RelationGetRelationName(rel))), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crdt_reconcile: reading %s failed", RelationGetRelationName(rel));
+	rows = SPI_tuptable;
+	c->count = SPI_processed;
+	origin = psprintf("history turned on; %s", origin_text(false));
+	for (uint64 r = 0; r < c->count; r++)
+	{
+		bool		isnull;
+		HeapTupleHeader header = DatumGetHeapTupleHeader(SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull));
+		HeapTupleData tuple;
+		Row			row;
+
+		tuple.t_len = HeapTupleHeaderGetDatumLength(header);
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		tuple.t_data = header;
+		row = row_of(&tuple, d->desc);
+		history_record(d, h, "checkpoint", origin, NULL, &row);
+	}
+}
+
 /*
  * Every row of rel as it is now, as a checkpoint: converted as the caller
  * (its owner), written as the history table's owner.
@@ -422,57 +471,14 @@ Datum
 crdt_history_checkpoint(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	Relation	rel;
-	HistoryTable *h;
 	Decision	d = {0};
-	SPITupleTable *rows;
-	uint64		count;
-	char	   *origin;
+	Checkpoint	c = {0};
 
 	require_owner(relid, false);
-	rel = table_open(relid, AccessShareLock);
-	h = history_new(rel, &d);
-	PG_TRY();
-	{
-		if (!h->active)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table %s has no history", RelationGetRelationName(rel)),
-					 errhint("Turn it on with crdt_reconcile.set_history(table, true).")));
-		d.t = &h->tt;
-		d.desc = RelationGetDescr(rel);
-		if (SPI_execute(psprintf("SELECT r FROM %s r",
-								 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-															RelationGetRelationName(rel))), true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "crdt_reconcile: reading %s failed", RelationGetRelationName(rel));
-		rows = SPI_tuptable;
-		count = SPI_processed;
-		origin = psprintf("history turned on; %s", origin_text(false));
-		for (uint64 r = 0; r < count; r++)
-		{
-			bool		isnull;
-			HeapTupleHeader header = DatumGetHeapTupleHeader(SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull));
-			HeapTupleData tuple;
-			Row			row;
-
-			tuple.t_len = HeapTupleHeaderGetDatumLength(header);
-			ItemPointerSetInvalid(&tuple.t_self);
-			tuple.t_tableOid = InvalidOid;
-			tuple.t_data = header;
-			row = row_of(&tuple, d.desc);
-			history_record(&d, h, "checkpoint", origin, NULL, &row);
-		}
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		history_release(h);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	history_release(h);
-	table_close(rel, AccessShareLock);
-	PG_RETURN_INT64((int64) count);
+	c.rel = table_open(relid, AccessShareLock);
+	with_history(history_new(c.rel, &d), &d, checkpoint_rows, &c);
+	table_close(c.rel, AccessShareLock);
+	PG_RETURN_INT64((int64) c.count);
 }
 
 /*

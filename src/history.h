@@ -24,6 +24,7 @@ typedef struct HistoryTable
 	Oid			history_owner;
 	bool		plain_types;	/* every recorded column's jsonb form is built in and fixed */
 	FmgrInfo   *to_jsonb;		/* per column, for plain_types */
+	Oid		   *scalar;			/* per column: its base type when bool, an integer or text */
 	Oid			history;		/* crdt_reconcile.history and its id sequence */
 	Oid			history_seq;
 	SPIPlanPtr	resolving_plan;

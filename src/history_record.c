@@ -24,6 +24,7 @@
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -59,19 +60,27 @@ fixed_jsonb_form(Oid typid)
 	}
 }
 
-/* Whether values can be converted here, and the to_jsonb call of each column. */
+/*
+ * Whether values can be converted here, and the to_jsonb call of each
+ * column; integers, booleans and text become their jsonb value directly
+ * (as to_jsonb makes them).
+ */
 void
 history_prepare_columns(HistoryTable *h, TupleDesc desc)
 {
 	h->plain_types = true;
 	h->to_jsonb = palloc0(sizeof(FmgrInfo) * desc->natts);
+	h->scalar = palloc0(sizeof(Oid) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			base = getBaseType(att->atttypid);
 		Const	   *arg;
 
 		if (!h->recorded[i])
 			continue;
+		if (base == INT2OID || base == INT4OID || base == INT8OID || base == BOOLOID || base == TEXTOID)
+			h->scalar[i] = base;
 		if (h->tt.type[i] == NULL && !fixed_jsonb_form(att->atttypid))
 			h->plain_types = false;
 		/* to_jsonb(anyelement) reads its argument's type from the call expression */
@@ -114,6 +123,35 @@ value_of_jsonb(Jsonb *j)
 	return v;
 }
 
+/* A value of a column whose jsonb form is a scalar made here (h->scalar). */
+static JsonbValue
+scalar_value(Oid type, Datum value)
+{
+	JsonbValue	v;
+
+	switch (type)
+	{
+		case BOOLOID:
+			v.type = jbvBool;
+			v.val.boolean = DatumGetBool(value);
+			return v;
+		case TEXTOID:
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				v.type = jbvString;
+				v.val.string.val = VARDATA_ANY(t);
+				v.val.string.len = VARSIZE_ANY_EXHDR(t);
+				return v;
+			}
+		default:
+			v.type = jbvNumeric;
+			v.val.numeric = int64_to_numeric(type == INT2OID ? DatumGetInt16(value)
+											 : type == INT4OID ? DatumGetInt32(value) : DatumGetInt64(value));
+			return v;
+	}
+}
+
 /* The jsonb values of some columns of one row: converted here, or picked from the row's to_jsonb. */
 typedef struct RowJson
 {
@@ -135,6 +173,8 @@ column_value(HistoryTable *h, TupleDesc desc, RowJson *r, int i)
 			v.type = jbvNull;
 			return v;
 		}
+		if (h->scalar[i] != InvalidOid)
+			return scalar_value(h->scalar[i], r->row->values[i]);
 		return value_of_jsonb(DatumGetJsonbP(FunctionCall1(&h->to_jsonb[i], r->row->values[i])));
 	}
 	found = getKeyJsonValueFromContainer(&r->converted->root, name, strlen(name), NULL);

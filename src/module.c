@@ -222,24 +222,19 @@ crdt_report(const CrdtError *err, const char *typname, const char *input, size_t
 					 errmsg("%s value is too large", typname),
 					 errdetail("It has %s.", err->message)));
 			break;
-		case CRDT_ERR_ARGUMENT:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s", err->message)));
-			break;
 		case CRDT_ERR_NOMEM:
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory")));
 			break;
+		case CRDT_ERR_ARGUMENT:
 		case CRDT_ERR_RETIRED:
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("%s", err->message)));
-			break;
 		case CRDT_ERR_RIGHTS:
+			/* the core's message says it all; the status picks the SQLSTATE */
 			ereport(ERROR,
-					(errcode(ERRCODE_CHECK_VIOLATION),
+					(errcode(err->status == CRDT_ERR_ARGUMENT ? ERRCODE_INVALID_PARAMETER_VALUE
+							 : err->status == CRDT_ERR_RETIRED ? ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+							 : ERRCODE_CHECK_VIOLATION),
 					 errmsg("%s", err->message)));
 			break;
 		case CRDT_OK:

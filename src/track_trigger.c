@@ -615,13 +615,73 @@ crdt_write_is_applied(void)
 		replorigin_session_origin != InvalidRepOriginId;
 }
 
+/*
+ * Values naming replicas the registry has compacted (docs/RETIREMENT.md,
+ * "Late copies after compaction"): lifted through the compaction groups
+ * before anything merges, which is exact because every such entry is
+ * contained in its group.  A written value that named one is recorded as
+ * retired_writer, unless the stored value of the row had not been lifted
+ * yet either (the row's own state, not a late copy); the stored row is
+ * lifted without a record.  True when row changed.
+ */
+/* Whether column i of row holds a value that compaction groups apply to. */
+static bool
+liftable(const TrackedTable *t, const Row *row, int i)
+{
+	return t->type[i] != NULL && t->role[i] == COLUMN_LOSSLESS && !row->nulls[i];
+}
+
+static bool
+lift_row(Decision *d, Row *row, Row *stored, const bool *stored_lifted)
+{
+	TrackedTable *t = d->t;
+	bool		any = false;
+
+	for (int i = 0; i < d->desc->natts; i++)
+	{
+		Datum		before = row->values[i];
+		Row			arrived;
+
+		if (!liftable(t, row, i) || !crdt_lift_compacted(t->type[i], &row->values[i]))
+			continue;
+		any = true;
+		if (stored_lifted == NULL || stored_lifted[i])
+			continue;
+		arrived = row_copy(*row, d->desc);
+		arrived.values[i] = before;
+		{
+			ConflictRecord rec = {"retired_writer", i, row, stored, &arrived, row, "merged", "auto_resolved",
+			"it named replicas compacted away: their entries are contained in the compaction group"};
+
+			record_conflict(d, &rec);
+		}
+	}
+	return any;
+}
+
+/* The stored row lifted (see lift_row); which columns that changed. */
+static bool *
+lift_stored(Decision *d, Row *stored)
+{
+	bool	   *lifted = palloc0(sizeof(bool) * d->desc->natts);
+
+	for (int i = 0; i < d->desc->natts; i++)
+		if (liftable(d->t, stored, i))
+			lifted[i] = crdt_lift_compacted(d->t->type[i], &stored->values[i]);
+	return lifted;
+}
+
 static HeapTuple
 decide_insert(FunctionCallInfo fcinfo, Decision *d, TriggerData *td)
 {
 	Row			new = row_of(td->tg_trigtuple, d->desc);
+	HeapTuple	tuple = td->tg_trigtuple;
+	bool	   *none = palloc0(sizeof(bool) * d->desc->natts);
 
+	if (lift_row(d, &new, NULL, none))
+		tuple = heap_form_tuple(d->desc, new.values, new.nulls);
 	if (!d->applied)
-		return local_write(fcinfo, d, NULL, new, td->tg_trigtuple);
+		return local_write(fcinfo, d, NULL, new, tuple);
 	if (tombstone_covers(d, &new))
 		return NULL;
 	/*
@@ -636,7 +696,7 @@ decide_insert(FunctionCallInfo fcinfo, Decision *d, TriggerData *td)
 	}
 	if (d->t->replica_rows)
 		compare_with_siblings(d, &new, NULL);
-	return td->tg_trigtuple;
+	return tuple;
 }
 
 static HeapTuple
@@ -645,6 +705,8 @@ decide(FunctionCallInfo fcinfo, Decision *d, TriggerData *td)
 	Row			old;
 	Row			new;
 	bool		nested_merge;
+	HeapTuple	tuple;
+	bool	   *stored_lifted;
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return decide_insert(fcinfo, d, td);
@@ -653,13 +715,17 @@ decide(FunctionCallInfo fcinfo, Decision *d, TriggerData *td)
 	nested_merge = merging_existing != NULL && merging_existing->relid == d->t->tracked_relid;
 	old = row_of(td->tg_trigtuple, d->desc);
 	new = row_of(td->tg_newtuple, d->desc);
+	tuple = td->tg_newtuple;
+	stored_lifted = lift_stored(d, &old);
+	if (lift_row(d, &new, &old, stored_lifted))
+		tuple = heap_form_tuple(d->desc, new.values, new.nulls);
 	if (nested_merge)
 		merging_existing->found = true;
 	if (d->applied && !nested_merge && tombstone_covers(d, &new))
 		return NULL;
 	if (d->applied)
 		return applied_update(d, old, new, nested_merge);
-	return local_write(fcinfo, d, &old, new, td->tg_newtuple);
+	return local_write(fcinfo, d, &old, new, tuple);
 }
 
 PG_FUNCTION_INFO_V1(crdt_track_trigger);

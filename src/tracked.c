@@ -41,12 +41,6 @@
 
 #define TRACK_TRIGGER_NAME "crdt_reconcile_track"
 
-typedef struct TrackedEntry
-{
-	Oid			trigger;		/* hash key */
-	TrackedTable *current;
-} TrackedEntry;
-
 static HTAB *tracked_entries = NULL;
 static uint64 invalidations = 0;
 
@@ -126,16 +120,46 @@ static void
 invalidate_tracked(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS seq;
-	TrackedEntry *e;
+	TriggerCacheEntry *e;
 
 	invalidations++;
 	if (tracked_entries == NULL)
 		return;
 	hash_seq_init(&seq, tracked_entries);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		if (e->current != NULL &&
-			(relid == InvalidOid || e->current->relid == relid || e->current->tracked_relid == relid))
-			e->current->stale = true;
+	{
+		TrackedTable *t = e->current;
+
+		if (t != NULL && (relid == InvalidOid || t->relid == relid || t->tracked_relid == relid))
+			t->stale = true;
+	}
+}
+
+/*
+ * The slot of a trigger in a cache of settings per trigger (*cache, made
+ * on first use, with invalidate called on relcache invalidations): NULL
+ * when the trigger is new to it.  Loading settings may add entries, which
+ * moves the slots: look the slot up again after loading.
+ */
+void	  **
+trigger_cache_slot(HTAB **cache, const char *name, RelcacheCallbackFunction invalidate, Oid trigger)
+{
+	TriggerCacheEntry *e;
+	bool		found;
+
+	if (*cache == NULL)
+	{
+		HASHCTL		ctl = {0};
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(TriggerCacheEntry);
+		*cache = hash_create(name, 16, &ctl, HASH_ELEM | HASH_BLOBS);
+		CacheRegisterRelcacheCallback(invalidate, (Datum) 0);
+	}
+	e = hash_search(*cache, &trigger, HASH_ENTER, &found);
+	if (!found)
+		e->current = NULL;
+	return &e->current;
 }
 
 /* ---------------------------------------------------------------- catalog */
@@ -504,6 +528,12 @@ load_tracked(TrackedTable *t, TriggerData *td, Oid trigger_function)
 	t->tombstones_key = get_relname_relid("tombstones_pkey", audit_schema);
 }
 
+static void **
+tracked_slot(Oid trigger)
+{
+	return trigger_cache_slot(&tracked_entries, "crdt_reconcile tracked tables", invalidate_tracked, trigger);
+}
+
 /*
  * The settings for this trigger call, with a reference the caller gives
  * back with tracked_release (also on error: see the trigger).
@@ -511,35 +541,22 @@ load_tracked(TrackedTable *t, TriggerData *td, Oid trigger_function)
 TrackedTable *
 tracked_acquire(TriggerData *td, Oid trigger_function)
 {
-	Oid			trigger = td->tg_trigger->tgoid;
-	TrackedEntry *e;
+	void	  **slot;
 	TrackedTable *t;
 	MemoryContext cxt;
 	MemoryContext old;
 	uint64		seen;
-	bool		found;
 
 	free_orphans();
-	if (tracked_entries == NULL)
+	slot = tracked_slot(td->tg_trigger->tgoid);
+	t = *slot;
+	if (t != NULL && !t->stale)
 	{
-		HASHCTL		ctl = {0};
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(TrackedEntry);
-		tracked_entries = hash_create("crdt_reconcile tracked tables", 16, &ctl, HASH_ELEM | HASH_BLOBS);
-		CacheRegisterRelcacheCallback(invalidate_tracked, (Datum) 0);
-	}
-	e = hash_search(tracked_entries, &trigger, HASH_ENTER, &found);
-	if (!found)
-		e->current = NULL;
-	if (e->current != NULL && !e->current->stale)
-	{
-		e->current->refcount++;
-		return e->current;
+		t->refcount++;
+		return t;
 	}
 	/* the cache lets go of stale settings; calls still using them keep them alive */
-	t = e->current;
-	e->current = NULL;
+	*slot = NULL;
 	tracked_release_on_error(t);	/* a call using them may be unwinding */
 
 	cxt = AllocSetContextCreate(CacheMemoryContext, "crdt_reconcile tracked table", ALLOCSET_SMALL_SIZES);
@@ -562,8 +579,7 @@ tracked_acquire(TriggerData *td, Oid trigger_function)
 	/* an invalidation while loading leaves them stale: this call uses them, the next reloads */
 	t->stale = invalidations != seen;
 	t->refcount = 2;			/* the cache's and the caller's */
-	e = hash_search(tracked_entries, &trigger, HASH_ENTER, &found);
-	e->current = t;
+	*tracked_slot(td->tg_trigger->tgoid) = t;
 	return t;
 }
 

@@ -23,6 +23,8 @@
 #include "access/tupdesc.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 
 /* What the trigger does with a column. */
 typedef enum ColumnRole
@@ -99,6 +101,14 @@ typedef struct TrackedTable
 
 /* tracked.c */
 TrackedTable *tracked_acquire(TriggerData *td, Oid trigger_function);
+
+/* An entry of a cache of settings per trigger (tracked_acquire's, history's). */
+typedef struct TriggerCacheEntry
+{
+	Oid			trigger;		/* hash key */
+	void	   *current;
+} TriggerCacheEntry;
+void	  **trigger_cache_slot(HTAB **cache, const char *name, RelcacheCallbackFunction invalidate, Oid trigger);
 void		tracked_release(TrackedTable *t);
 void		tracked_release_on_error(TrackedTable *t);
 SPIPlanPtr	tracked_plan(TrackedTable *t, TrackedPlan which, TupleDesc desc);
@@ -207,6 +217,9 @@ void		record_conflict(Decision *d, const ConflictRecord *rec);
 void		rows_to_jsonb(Decision *d, Row *rows[4], Datum out[4], bool isnull[4]);
 int			execute_as_auditor(Decision *d, TrackedPlan which, Datum *args, const char *nulls, bool read_only);
 char	   *origin_text(bool applied);
+
+/* compact.c: value lifted through the registry's compaction groups; true when it changed. */
+bool		crdt_lift_compacted(const CrdtType *type, Datum *value);
 
 /* Whether this session applies writes from another node (track_trigger.c). */
 bool		crdt_write_is_applied(void);

@@ -13,15 +13,20 @@ CRDT_SQL_FUNCTION(vclock_tick, crdt_counter_add_datum(fcinfo, CRDT_VCLOCK, 1, 1)
 /* vclock_value: the number of events the clock has seen, the sum of its entries. */
 CRDT_COUNTER_QUERIES(vclock, CRDT_VCLOCK)
 
+/* Argument n, a clock in the current format. */
+static CrdtSlice
+clock_arg(FunctionCallInfo fcinfo, int n)
+{
+	return crdt_readable(CRDT_GETARG_SLICE(n), &crdt_shape_vclock);
+}
+
 static CrdtOrder
 compare_args(FunctionCallInfo fcinfo)
 {
 	CrdtOrder	order;
 	CrdtError	err;
 
-	if (crdt_vclock_compare(crdt_readable(CRDT_GETARG_SLICE(0), &crdt_shape_vclock),
-							crdt_readable(CRDT_GETARG_SLICE(1), &crdt_shape_vclock),
-							&order, &err) != CRDT_OK)
+	if (crdt_vclock_compare(clock_arg(fcinfo, 0), clock_arg(fcinfo, 1), &order, &err) != CRDT_OK)
 		crdt_report(&err, "vclock", NULL, 0);
 	return order;
 }
@@ -55,9 +60,7 @@ vclock_distance(PG_FUNCTION_ARGS)
 	CrdtError	err;
 	int64_t		result;
 
-	if (crdt_vclock_distance(crdt_readable(CRDT_GETARG_SLICE(0), &crdt_shape_vclock),
-							 crdt_readable(CRDT_GETARG_SLICE(1), &crdt_shape_vclock),
-							 &result, &err) != CRDT_OK)
+	if (crdt_vclock_distance(clock_arg(fcinfo, 0), clock_arg(fcinfo, 1), &result, &err) != CRDT_OK)
 		crdt_report(&err, "vclock", NULL, 0);
 	PG_RETURN_INT64(result);
 }

@@ -277,6 +277,15 @@ crdt_bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return alen < blen ? -1 : 1;
 }
 
+int
+crdt_slice_cmp(const void *a, const void *b)
+{
+	const CrdtSlice *x = a;
+	const CrdtSlice *y = b;
+
+	return crdt_bytes_cmp(x->data, x->len, y->data, y->len);
+}
+
 /*
  * Length of the UTF-8 sequence at s (at most avail bytes), with its code
  * point in *cp, or 0 if it is not well-formed (overlong, surrogate, past

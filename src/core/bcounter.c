@@ -8,50 +8,17 @@
 
 #include <stdlib.h>
 
+#include "crdt_wide.h"
+
 /* --------------------------------------------------------------- rights */
-
-/* A 128-bit unsigned sum: no sum of int64 counts wraps. */
-typedef struct Wide
-{
-	uint64_t	hi;
-	uint64_t	lo;
-} Wide;
-
-static void
-wide_add(Wide *w, uint64_t v)
-{
-	w->lo += v;
-	if (w->lo < v)
-		w->hi++;
-}
-
-/*
- * plus - minus as an int64 in *result; false when it does not fit.  *negative
- * says the sign even then.
- */
-static bool
-wide_difference(Wide plus, Wide minus, int64_t *result, bool *negative)
-{
-	bool		neg = plus.hi < minus.hi || (plus.hi == minus.hi && plus.lo < minus.lo);
-	Wide		big = neg ? minus : plus;
-	Wide		small = neg ? plus : minus;
-	uint64_t	lo = big.lo - small.lo;
-	uint64_t	hi = big.hi - small.hi - (big.lo < small.lo ? 1 : 0);
-
-	*negative = neg;
-	if (hi != 0 || lo > (uint64_t) INT64_MAX + (neg ? 1 : 0))
-		return false;
-	*result = !neg ? (int64_t) lo : lo == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) lo;
-	return true;
-}
 
 /* What flows into and out of one replica. */
 typedef struct Balance
 {
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 	size_t		len;
-	Wide		in;				/* P[r] + transfers received */
-	Wide		out;			/* D[r] + transfers given */
+	CrdtWide		in;				/* P[r] + transfers received */
+	CrdtWide		out;			/* D[r] + transfers given */
 	uint64_t	increments;
 	uint64_t	decrements;
 } Balance;
@@ -66,14 +33,7 @@ typedef struct Flow
 	uint64_t	count;
 } Flow;
 
-static int
-flow_cmp(const void *pa, const void *pb)
-{
-	const Flow *a = pa;
-	const Flow *b = pb;
-
-	return crdt_bytes_cmp(a->id, a->len, b->id, b->len);
-}
+CRDT_DEFINE_BYTES_COMPARATOR(flow_cmp, Flow, id, len)
 
 /*
  * The balance of every replica named in a reduced log, in byte order, as
@@ -132,7 +92,7 @@ balances_of(const CrdtBcLog *log, const CrdtAllocator *alloc, Balance **result,
 			nb++;
 		}
 		b = (Balance *) out.data + (nb - 1);
-		wide_add(f[k].outgoing ? &b->out : &b->in, f[k].count);
+		crdt_wide_add(f[k].outgoing ? &b->out : &b->in, f[k].count);
 		if (f[k].part == PART_P)
 			b->increments = f[k].count;
 		else if (f[k].part == PART_D)
@@ -216,7 +176,7 @@ crdt_bcounter_validate(CrdtSlice value, CrdtError *err)
 
 /* The rights of id in a reduced log, as plus and minus sums, and its own counts. */
 static void
-rights_in_log(const CrdtBcLog *log, const uint8_t *id, size_t len, Wide *plus, Wide *minus,
+rights_in_log(const CrdtBcLog *log, const uint8_t *id, size_t len, CrdtWide *plus, CrdtWide *minus,
 			  uint64_t own[3])
 {
 	const CrdtBcItem *it = crdt_bclog_items(log);
@@ -230,9 +190,9 @@ rights_in_log(const CrdtBcLog *log, const uint8_t *id, size_t len, Wide *plus, W
 		if (mine && it[k].part != PART_T)
 			own[it[k].part] = it[k].count;
 		if (mine)
-			wide_add(it[k].part == PART_P ? plus : minus, it[k].count);
+			crdt_wide_add(it[k].part == PART_P ? plus : minus, it[k].count);
 		else if (it[k].part == PART_T && crdt_bytes_cmp(it[k].to, it[k].to_len, id, len) == 0)
-			wide_add(plus, it[k].count);
+			crdt_wide_add(plus, it[k].count);
 	}
 }
 
@@ -241,8 +201,8 @@ crdt_bcounter_rights(CrdtSlice value, const uint8_t *id, size_t len, int64_t *re
 					 CrdtError *err)
 {
 	CrdtBcLog	log;
-	Wide		plus;
-	Wide		minus;
+	CrdtWide		plus;
+	CrdtWide		minus;
 	uint64_t	own[3];
 	bool		negative;
 	CrdtStatus	st;
@@ -252,7 +212,7 @@ crdt_bcounter_rights(CrdtSlice value, const uint8_t *id, size_t len, int64_t *re
 		return st;
 	rights_in_log(&log, id, len, &plus, &minus, own);
 	crdt_bclog_free(&log);
-	if (!wide_difference(plus, minus, result, &negative) && !negative)
+	if (!crdt_wide_difference(plus, minus, result, &negative) && !negative)
 		return crdt_fail(err, CRDT_ERR_OVERFLOW, -1, "bcounter rights exceed the bigint range");
 	if (negative)
 		*result = 0;
@@ -263,8 +223,8 @@ CrdtStatus
 crdt_bcounter_value(CrdtSlice value, int64_t *result, CrdtError *err)
 {
 	CrdtBcLog	log;
-	Wide		p = {0, 0};
-	Wide		d = {0, 0};
+	CrdtWide		p = {0, 0};
+	CrdtWide		d = {0, 0};
 	bool		negative;
 	CrdtStatus	st;
 
@@ -272,9 +232,9 @@ crdt_bcounter_value(CrdtSlice value, int64_t *result, CrdtError *err)
 		return st;
 	for (size_t k = 0; k < log.n; k++)
 		if (crdt_bclog_items(&log)[k].part != PART_T)
-			wide_add(crdt_bclog_items(&log)[k].part == PART_P ? &p : &d, crdt_bclog_items(&log)[k].count);
+			crdt_wide_add(crdt_bclog_items(&log)[k].part == PART_P ? &p : &d, crdt_bclog_items(&log)[k].count);
 	crdt_bclog_free(&log);
-	if (!wide_difference(p, d, result, &negative) && !negative)
+	if (!crdt_wide_difference(p, d, result, &negative) && !negative)
 		return crdt_fail(err, CRDT_ERR_OVERFLOW, -1, "bcounter value exceeds the bigint range");
 	if (negative)
 		*result = 0;
@@ -308,7 +268,7 @@ crdt_bcounter_entries(CrdtSlice value, const CrdtAllocator *alloc, CrdtBcounterE
 		e.increments = b[k].increments;
 		e.decrements = b[k].decrements;
 		e.rights = 0;
-		e.rights_overflow = !wide_difference(b[k].in, b[k].out, &e.rights, &negative);
+		e.rights_overflow = !crdt_wide_difference(b[k].in, b[k].out, &e.rights, &negative);
 		crdt_buf_put(&out, &e, sizeof(e));
 	}
 	if (b != NULL)
@@ -352,14 +312,14 @@ mutate(CrdtSlice value, int part, const uint8_t *id, size_t len, const uint8_t *
 	crdt_describe_bytes(shown, sizeof(shown), id, len);
 	if (part != PART_P)
 	{
-		Wide		plus;
-		Wide		minus;
+		CrdtWide		plus;
+		CrdtWide		minus;
 		uint64_t	own[3];
 		int64_t		rights = 0;
 		bool		negative;
 
 		rights_in_log(&log, id, len, &plus, &minus, own);
-		if (wide_difference(plus, minus, &rights, &negative) || negative)
+		if (crdt_wide_difference(plus, minus, &rights, &negative) || negative)
 		{
 			if (negative || rights < by)
 			{
@@ -447,6 +407,19 @@ crdt_bcounter_merge(CrdtSlice a, CrdtSlice b, CrdtBuf *out, CrdtError *err)
 	return st;
 }
 
+/* The logs of two values, or neither. */
+static CrdtStatus
+logs_of(CrdtBcLog *la, CrdtSlice a, CrdtBcLog *lb, CrdtSlice b, CrdtError *err)
+{
+	CrdtStatus	st;
+
+	if ((st = crdt_bclog_of(la, a, err)) != CRDT_OK)
+		return st;
+	if ((st = crdt_bclog_of(lb, b, err)) != CRDT_OK)
+		crdt_bclog_free(la);
+	return st;
+}
+
 /* Adds to d the components of newer that fund replica id: P[id] and every T[*, id]. */
 static CrdtStatus
 fund(CrdtBcLog *d, const CrdtBcLog *newer, const uint8_t *id, size_t len, CrdtError *err)
@@ -459,6 +432,28 @@ fund(CrdtBcLog *d, const CrdtBcLog *newer, const uint8_t *id, size_t len, CrdtEr
 			(it[k].part == PART_T && crdt_bytes_cmp(it[k].to, it[k].to_len, id, len) == 0))
 			st = crdt_bclog_add(d, it[k].part, it[k].id, it[k].len, it[k].to, it[k].to_len,
 						 it[k].count, err);
+	crdt_bclog_reduce(d);
+	return st;
+}
+
+/* Adds to d the components of (reduced) newer that are above since's. */
+static CrdtStatus
+add_above(CrdtBcLog *d, const CrdtBcLog *newer, const CrdtBcLog *since, CrdtError *err)
+{
+	const CrdtBcItem *old = crdt_bclog_items(since);
+	CrdtStatus	st = CRDT_OK;
+	size_t		j = 0;
+
+	for (size_t k = 0; k < newer->n && st == CRDT_OK; k++)
+	{
+		const CrdtBcItem *a = &crdt_bclog_items(newer)[k];
+		int			c = -1;
+
+		while (j < since->n && (c = crdt_bclog_item_cmp(&old[j], a)) < 0)
+			j++;
+		if (j >= since->n || c != 0 || old[j].count < a->count)
+			st = crdt_bclog_add(d, a->part, a->id, a->len, a->to, a->to_len, a->count, err);
+	}
 	crdt_bclog_reduce(d);
 	return st;
 }
@@ -479,27 +474,11 @@ crdt_bcounter_delta(CrdtSlice newer, CrdtSlice since, CrdtBuf *out, CrdtError *e
 	CrdtBcLog	ls;
 	CrdtBcLog	d;
 	CrdtStatus	st;
-	size_t		j = 0;
 
-	if ((st = crdt_bclog_of(&ln, newer, err)) != CRDT_OK)
+	if ((st = logs_of(&ln, newer, &ls, since, err)) != CRDT_OK)
 		return st;
-	if ((st = crdt_bclog_of(&ls, since, err)) != CRDT_OK)
-	{
-		crdt_bclog_free(&ln);
-		return st;
-	}
 	crdt_bclog_init(&d, crdt_default_allocator());
-	for (size_t k = 0; k < ln.n && st == CRDT_OK; k++)
-	{
-		const CrdtBcItem *a = &crdt_bclog_items(&ln)[k];
-		int			c = -1;
-
-		while (j < ls.n && (c = crdt_bclog_item_cmp(&crdt_bclog_items(&ls)[j], a)) < 0)
-			j++;
-		if (j >= ls.n || c != 0 || crdt_bclog_items(&ls)[j].count < a->count)
-			st = crdt_bclog_add(&d, a->part, a->id, a->len, a->to, a->to_len, a->count, err);
-	}
-	crdt_bclog_reduce(&d);
+	st = add_above(&d, &ln, &ls, err);
 	while (st == CRDT_OK)
 	{
 		Balance		b;
@@ -537,13 +516,8 @@ crdt_bcounter_compare(CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
 	CrdtStatus	st;
 	size_t		k = 0;
 
-	if ((st = crdt_bclog_of(&la, a, err)) != CRDT_OK)
+	if ((st = logs_of(&la, a, &lb, b, err)) != CRDT_OK)
 		return st;
-	if ((st = crdt_bclog_of(&lb, b, err)) != CRDT_OK)
-	{
-		crdt_bclog_free(&la);
-		return st;
-	}
 	*result = 0;
 	for (; k < la.n && k < lb.n && *result == 0; k++)
 	{

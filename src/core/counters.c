@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "crdt_wide.h"
+
 /* A terminated empty map: the second half of a vclock or gcounter. */
 static const uint8_t empty_map[1] = {0};
 
@@ -194,23 +196,8 @@ crdt_counter_delta(CrdtCounterKind kind, CrdtSlice newer, CrdtSlice since,
 	return combine_values(kind, newer, since, PAIR_DELTA, out, err);
 }
 
-/* A 128-bit unsigned sum, so no sum of int64 entries can wrap. */
-typedef struct Sum128
-{
-	uint64_t	hi;
-	uint64_t	lo;
-} Sum128;
-
-static void
-sum128_add(Sum128 *s, uint64_t v)
-{
-	s->lo += v;
-	if (s->lo < v)
-		s->hi++;
-}
-
 static CrdtStatus
-sum_map(CrdtSlice map, Sum128 *sum, CrdtError *err)
+sum_map(CrdtSlice map, CrdtWide *sum, CrdtError *err)
 {
 	CrdtMapReader r;
 	CrdtMapEntry e;
@@ -218,7 +205,7 @@ sum_map(CrdtSlice map, Sum128 *sum, CrdtError *err)
 
 	crdt_map_reader_init(&r, map.data, map.len, 0);
 	while ((rc = crdt_map_reader_next(&r, &e, err)) > 0)
-		sum128_add(sum, e.count);
+		crdt_wide_add(sum, e.count);
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
@@ -227,8 +214,9 @@ crdt_counter_value(CrdtCounterKind kind, CrdtSlice value, int64_t *result,
 				   CrdtError *err)
 {
 	CrdtSlice	half[2];
-	Sum128		p = {0, 0};
-	Sum128		n = {0, 0};
+	CrdtWide	p = {0, 0};
+	CrdtWide	n = {0, 0};
+	bool		negative;
 	CrdtStatus	st;
 	const char *name = crdt_counter_kind_name(kind);
 
@@ -237,28 +225,9 @@ crdt_counter_value(CrdtCounterKind kind, CrdtSlice value, int64_t *result,
 		(st = sum_map(half[1], &n, err)) != CRDT_OK)
 		return st;
 
-	if (p.hi > n.hi || (p.hi == n.hi && p.lo >= n.lo))
-	{
-		/* non-negative result p - n */
-		uint64_t	lo = p.lo - n.lo;
-		uint64_t	hi = p.hi - n.hi - (p.lo < n.lo ? 1 : 0);
-
-		if (hi != 0 || lo > (uint64_t) INT64_MAX)
-			return crdt_fail(err, CRDT_ERR_OVERFLOW, -1,
-							 "%s value exceeds the bigint range", name);
-		*result = (int64_t) lo;
-	}
-	else
-	{
-		/* negative result: -(n - p), down to INT64_MIN */
-		uint64_t	lo = n.lo - p.lo;
-		uint64_t	hi = n.hi - p.hi - (n.lo < p.lo ? 1 : 0);
-
-		if (hi != 0 || lo > (uint64_t) INT64_MAX + 1)
-			return crdt_fail(err, CRDT_ERR_OVERFLOW, -1,
-							 "%s value is below the bigint range", name);
-		*result = lo == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) lo;
-	}
+	if (!crdt_wide_difference(p, n, result, &negative))
+		return crdt_fail(err, CRDT_ERR_OVERFLOW, -1, "%s value %s the bigint range", name,
+						 negative ? "is below" : "exceeds");
 	return CRDT_OK;
 }
 

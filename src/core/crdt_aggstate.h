@@ -73,6 +73,15 @@ CrdtStatus	crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len,
 CrdtStatus	crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind,
 							  CrdtSlice value, CrdtError *err);
 
+/*
+ * The fast path of crdt_table_absorb: merges value when each of its maps
+ * holds at most one entry (a replica's own row), checked as the general
+ * path checks it, and returns true with *st its status; returns false,
+ * having changed nothing, for any other shape or invalid bytes.
+ */
+bool		crdt_table_absorb_single(CrdtCounterTable *t, CrdtCounterKind kind,
+									 CrdtSlice value, CrdtStatus *st, CrdtError *err);
+
 /* Merges every entry of src into t. */
 CrdtStatus	crdt_table_absorb_table(CrdtCounterTable *t, const CrdtCounterTable *src,
 									CrdtError *err);

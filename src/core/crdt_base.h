@@ -127,6 +127,15 @@ crdt_buf_reserve(CrdtBuf *buf, size_t extra)
 }
 void		crdt_buf_put(CrdtBuf *buf, const void *bytes, size_t n);
 void		crdt_buf_put_byte(CrdtBuf *buf, uint8_t byte);
+
+/* Writes ',' before each item of a list but the first (*first: none yet). */
+static inline void
+crdt_buf_put_separator(CrdtBuf *buf, bool *first)
+{
+	if (!*first)
+		crdt_buf_put_byte(buf, ',');
+	*first = false;
+}
 void		crdt_buf_put_varint(CrdtBuf *buf, uint64_t value);
 void		crdt_buf_put_str(CrdtBuf *buf, const char *s);
 void		crdt_buf_put_u64_decimal(CrdtBuf *buf, uint64_t value);
@@ -261,6 +270,20 @@ crdt_common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 
 int			crdt_bytes_cmp(const uint8_t *a, size_t alen,
 						   const uint8_t *b, size_t blen);
+
+/* Two CrdtSlice (passed by pointer, as qsort does) by their bytes. */
+int			crdt_slice_cmp(const void *a, const void *b);
+
+/*
+ * Defines name, a qsort comparator of type by its bytes at the fields data
+ * and len, in crdt_bytes_cmp order.
+ */
+#define CRDT_DEFINE_BYTES_COMPARATOR(name, type, data, len) \
+	static int name(const void *x, const void *y) \
+	{ \
+		const type *a = x, *b = y; \
+		return crdt_bytes_cmp(a->data, a->len, b->data, b->len); \
+	}
 
 /*
  * Writes id into out as it should appear in a message: printable, quoted,

@@ -19,6 +19,54 @@
  * common prefix), suffix bytes, varint count (1..INT64_MAX).
  */
 
+/*
+ * Front coding: each key is stored as the length of the prefix it shares
+ * with the key before it, then the rest (the suffix).
+ */
+typedef enum CrdtFrontCheck
+{
+	CRDT_FRONT_OK,
+	CRDT_FRONT_DUPLICATE,		/* the key equals the one before */
+	CRDT_FRONT_OUT_OF_ORDER,	/* it sorts before the one before */
+	CRDT_FRONT_NOT_LONGEST		/* the shared prefix could have been longer */
+} CrdtFrontCheck;
+
+/*
+ * Joins prev[0..shared) and suffix (shared <= prev_len) into the key
+ * (*key, *len), copied into buf (room for shared + suffix_len bytes) unless it
+ * is the suffix alone; prev may point into buf.  With has_prev the key must
+ * sort after prev, and with longest the shared prefix must be the longest
+ * common one, so that each key list has one byte form.
+ */
+static inline CrdtFrontCheck
+crdt_front_join(const uint8_t *prev, size_t prev_len, bool has_prev, bool longest,
+				uint64_t shared, const uint8_t *suffix, uint64_t suffix_len,
+				uint8_t *buf, const uint8_t **key, size_t *len)
+{
+	if (has_prev)
+	{
+		/* the key compares with prev as suffix does with the rest of prev */
+		int			c = crdt_bytes_cmp(suffix, (size_t) suffix_len, prev + shared,
+									   prev_len - (size_t) shared);
+
+		if (c <= 0)
+			return c == 0 ? CRDT_FRONT_DUPLICATE : CRDT_FRONT_OUT_OF_ORDER;
+		if (longest && shared < prev_len && suffix_len > 0 && suffix[0] == prev[shared])
+			return CRDT_FRONT_NOT_LONGEST;
+	}
+	*len = (size_t) (shared + suffix_len);
+	if (shared == 0)
+		*key = suffix;
+	else
+	{
+		if (prev != buf)
+			memmove(buf, prev, (size_t) shared);
+		memcpy(buf + shared, suffix, (size_t) suffix_len);
+		*key = buf;
+	}
+	return CRDT_FRONT_OK;
+}
+
 typedef struct CrdtMapEntry
 {
 	const uint8_t *id;

@@ -58,6 +58,26 @@ CrdtStatus	crdt_retire(const CrdtRetireShape *shape, CrdtSlice value,
 						CrdtBuf *out, CrdtError *err);
 
 /*
+ * Compaction (docs/RETIREMENT.md, "Dropping the markers"): the markers and
+ * entries of the retired ids replaced by one marker group -> "~" holding
+ * the sum of their amounts.  Exact only once every copy that may meet the
+ * result holds the final amounts of ids, or is compacted the same way
+ * first; a value that already has the group's marker just drops what it
+ * names of ids.  *changed tells whether value named any of ids.  Counters
+ * and clocks only (CRDT_ERR_ARGUMENT for the dotted types, bad ids, or a
+ * group among its own ids).
+ */
+#define CRDT_GROUP_SUCCESSOR "~"
+CrdtStatus	crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value,
+								const uint8_t *group, size_t group_len,
+								const CrdtSlice *ids, size_t n, CrdtBuf *out,
+								bool *changed, CrdtError *err);
+
+/* Whether value names any of ids (sorted by bytes), as a marker or an entry: a cheap test before compacting. */
+CrdtStatus	crdt_retire_names_any(const CrdtRetireShape *shape, CrdtSlice value, const CrdtSlice *ids,
+								  size_t n, bool *any, CrdtError *err);
+
+/*
  * The version-1 value with the same answers to every reading function:
  * a counter's marker amounts back as entries, a dotted value's body.
  */

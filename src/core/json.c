@@ -195,9 +195,7 @@ print_map(CrdtSlice map, CrdtBuf *out, CrdtError *err)
 	crdt_buf_put_byte(out, '{');
 	while ((rc = crdt_map_reader_next(&r, &e, err)) > 0)
 	{
-		if (!first)
-			crdt_buf_put_byte(out, ',');
-		first = false;
+		crdt_buf_put_separator(out, &first);
 		print_id(out, e.id, e.len);
 		crdt_buf_put_byte(out, ':');
 		crdt_buf_put_u64_decimal(out, e.count);

@@ -81,31 +81,19 @@ crdt_keys_reader_next(CrdtKeyReader *r, const uint8_t **key, size_t *len, CrdtEr
 	suffix = p;
 	p += suffix_len;
 
-	/* the key is prev[0..shared) + suffix: it must sort after prev */
-	if (r->entries > 0)
+	switch (crdt_front_join(r->prev, r->prev_len, r->entries > 0, r->style == CRDT_KEYS_FRONT_CODED,
+							shared, suffix, suffix_len, r->key, key, len))
 	{
-		int			c = crdt_bytes_cmp(suffix, (size_t) suffix_len, r->prev + shared,
-									   r->prev_len - (size_t) shared);
-
-		if (c <= 0)
+		case CRDT_FRONT_OK:
+			break;
+		case CRDT_FRONT_DUPLICATE:
+			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY, "duplicate key");
+		case CRDT_FRONT_OUT_OF_ORDER:
 			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
-							   c == 0 ? "duplicate key" : "keys are not in increasing byte order");
-		/* front coding: the shared prefix must be the longest (plain keys share none) */
-		if (r->style == CRDT_KEYS_FRONT_CODED && shared < r->prev_len && suffix_len > 0 &&
-			suffix[0] == r->prev[shared])
+							   "keys are not in increasing byte order");
+		case CRDT_FRONT_NOT_LONGEST:
 			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
 							   "shared prefix is not the longest common prefix");
-	}
-
-	*len = (size_t) (shared + suffix_len);
-	if (shared == 0)
-		*key = suffix;
-	else
-	{
-		if (r->prev != r->key)
-			memmove(r->key, r->prev, (size_t) shared);
-		memcpy(r->key + shared, suffix, (size_t) suffix_len);
-		*key = r->key;
 	}
 	r->prev = *key;
 	r->prev_len = *len;

@@ -94,34 +94,19 @@ crdt_map_reader_next(CrdtMapReader *r, CrdtMapEntry *entry, CrdtError *err)
 	suffix = p;
 	p += suffix_len;
 
-	/*
-	 * The new id is prev[0..shared) + suffix, so it compares with prev as
-	 * suffix does with the rest of prev.  It must sort after prev, and the
-	 * shared prefix must be the longest common one (one byte form only).
-	 */
-	if (r->entries > 0)
+	switch (crdt_front_join(r->prev, r->prev_len, r->entries > 0, true,
+							shared, suffix, suffix_len, r->key, &id, &len))
 	{
-		int			c = crdt_bytes_cmp(suffix, (size_t) suffix_len, r->prev + shared,
-									   r->prev_len - (size_t) shared);
-
-		if (c <= 0)
+		case CRDT_FRONT_OK:
+			break;
+		case CRDT_FRONT_DUPLICATE:
+			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY, "duplicate replica id");
+		case CRDT_FRONT_OUT_OF_ORDER:
 			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
-							   c == 0 ? "duplicate replica id"
-							   : "replica ids are not in increasing byte order");
-		if (shared < r->prev_len && suffix[0] == r->prev[shared])
+							   "replica ids are not in increasing byte order");
+		case CRDT_FRONT_NOT_LONGEST:
 			return reader_fail(r, entry_start, err, CRDT_ERR_BINARY,
 							   "shared prefix is not the longest common prefix");
-	}
-
-	len = (size_t) (shared + suffix_len);
-	if (shared == 0)
-		id = suffix;
-	else
-	{
-		if (r->prev != r->key)
-			memmove(r->key, r->prev, (size_t) shared);
-		memcpy(r->key + shared, suffix, (size_t) suffix_len);
-		id = r->key;
 	}
 	if ((problem = crdt_replica_id_check(id, len)) != NULL)
 	{

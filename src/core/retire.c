@@ -160,14 +160,7 @@ set_add_list(MarkerSet *s, const CrdtRetireShape *shape, CrdtSlice markers, Crdt
 	return rc < 0 ? err->status : crdt_buf_status(&s->items, err);
 }
 
-static int
-marker_cmp(const void *pa, const void *pb)
-{
-	const CrdtMarker *a = pa;
-	const CrdtMarker *b = pb;
-
-	return crdt_bytes_cmp(a->retired, a->retired_len, b->retired, b->retired_len);
-}
+CRDT_DEFINE_BYTES_COMPARATOR(marker_cmp, CrdtMarker, retired, retired_len)
 
 /* Sorts by retired id and joins the markers of one id: max amounts, min successor. */
 static void
@@ -333,6 +326,191 @@ crdt_retire(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t *retire
 		if ((st = crdt_buf_status(&s.items, err)) == CRDT_OK)
 			st = write_marked(shape, &s, body, out, err);
 	}
+	crdt_buf_free(&s.items);
+	return st;
+}
+
+/* ------------------------------------------------------------ compact */
+
+/* Removes the markers of ids from the sorted set s; their amounts summed into sum. */
+static CrdtStatus
+take_group(MarkerSet *s, const CrdtSlice *ids, size_t n, uint64_t sum[2], bool *found,
+		   CrdtError *err)
+{
+	CrdtMarker *m = set_items(s);
+	size_t		kept = 0;
+
+	sum[0] = sum[1] = 0;
+	*found = false;
+	for (size_t i = 0; i < s->n; i++)
+	{
+		bool		member = false;
+
+		for (size_t k = 0; k < n && !member; k++)
+			member = crdt_bytes_cmp(m[i].retired, m[i].retired_len, ids[k].data, ids[k].len) == 0;
+		if (!member)
+		{
+			m[kept++] = m[i];
+			continue;
+		}
+		*found = true;
+		for (int h = 0; h < 2; h++)
+		{
+			if (m[i].amount[h] > (uint64_t) INT64_MAX - sum[h])
+				return crdt_fail(err, CRDT_ERR_OVERFLOW, -1, "compacted amount out of range");
+			sum[h] += m[i].amount[h];
+		}
+	}
+	s->n = kept;
+	s->items.len = kept * sizeof(CrdtMarker);	/* a marker added later goes after them */
+	return CRDT_OK;
+}
+
+static bool
+slice_listed(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len)
+{
+	size_t		lo = 0;
+	size_t		hi = n;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+		int			c = crdt_bytes_cmp(ids[mid].data, ids[mid].len, id, len);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+CrdtStatus
+crdt_retire_names_any(const CrdtRetireShape *shape, CrdtSlice value, const CrdtSlice *ids, size_t n,
+					  bool *any, CrdtError *err)
+{
+	CrdtSlice	markers;
+	CrdtSlice	body;
+	CrdtSlice	half[2];
+	CrdtMarkerReader r;
+	CrdtMarker	m;
+	CrdtStatus	st;
+	int			rc = 0;
+
+	*any = false;
+	if ((st = crdt_retire_split(shape, value, &markers, &body, err)) != CRDT_OK)
+		return st;
+	crdt_marker_reader_init(&r, shape, markers);
+	while (markers.len > 0 && !*any && (rc = crdt_marker_reader_next(&r, &m, err)) > 0)
+		*any = slice_listed(ids, n, m.retired, m.retired_len);
+	if (rc < 0)
+		return err->status;
+	if (*any || shape->amounts == 0)
+		return CRDT_OK;
+	if ((st = crdt_counter_halves(shape->kind, body, half, err)) != CRDT_OK)
+		return st;
+	for (int h = 0; h < shape->amounts && !*any; h++)
+	{
+		CrdtMapReader mr;
+		CrdtMapEntry e;
+
+		crdt_map_reader_init(&mr, half[h].data, half[h].len, 0);
+		while (!*any && (rc = crdt_map_reader_next(&mr, &e, err)) > 0)
+			*any = slice_listed(ids, n, e.id, e.len);
+		if (rc < 0)
+			return err->status;
+	}
+	return CRDT_OK;
+}
+
+CrdtStatus
+crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t *group,
+					size_t group_len, const CrdtSlice *ids, size_t n, CrdtBuf *out,
+					bool *changed, CrdtError *err)
+{
+	CrdtSlice	markers;
+	CrdtSlice	body;
+	MarkerSet	s;
+	CrdtBuf		absorbed;
+	CrdtMarker	g = {group, group_len, (const uint8_t *) CRDT_GROUP_SUCCESSOR, 1, {0, 0}};
+	CrdtMarker *have;
+	uint64_t	sum[2];
+	bool		found;
+	CrdtStatus	st;
+
+	*changed = false;
+	if (shape->amounts == 0)
+		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "only counters and clocks are compacted");
+	if ((st = crdt_check_replica_argument(group, group_len, err)) != CRDT_OK)
+		return st;
+	for (size_t k = 0; k < n; k++)
+		if ((st = crdt_check_replica_argument(ids[k].data, ids[k].len, err)) != CRDT_OK)
+			return st;
+		else if (crdt_bytes_cmp(ids[k].data, ids[k].len, group, group_len) == 0 ||
+				 crdt_bytes_cmp(ids[k].data, ids[k].len, g.successor, g.successor_len) == 0)
+			return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a compaction group cannot contain itself");
+	if ((st = crdt_marked_validate(shape, value, err)) != CRDT_OK ||
+		(st = crdt_retire_split(shape, value, &markers, &body, err)) != CRDT_OK)
+		return st;
+	set_init(&s);
+	crdt_buf_init(&absorbed, crdt_default_allocator(), 0);
+	if ((st = set_add_list(&s, shape, markers, err)) != CRDT_OK)
+		goto done;
+	/* every id of the group as a marker: their body entries are absorbed */
+	for (size_t k = 0; k < n; k++)
+	{
+		CrdtMarker	m = {ids[k].data, ids[k].len, g.successor, g.successor_len, {0, 0}};
+
+		set_add(&s, &m);
+	}
+	if ((st = crdt_buf_status(&s.items, err)) != CRDT_OK)
+		goto done;
+	set_normalize(&s);
+	if ((st = absorb_entries(shape, &s, body, &absorbed, err)) != CRDT_OK)
+		goto done;
+	*changed = absorbed.len != body.len || memcmp(absorbed.data, body.data, body.len) != 0;
+	if ((st = take_group(&s, ids, n, sum, &found, err)) != CRDT_OK)
+		goto done;
+	/* only the original markers count as found: the added ones absorbed nothing then */
+	if (!*changed && markers.len > 0)
+	{
+		MarkerSet	orig;
+
+		set_init(&orig);
+		st = set_add_list(&orig, shape, markers, err);
+		set_normalize(&orig);
+		for (size_t k = 0; st == CRDT_OK && k < n && !*changed; k++)
+			*changed = set_find(&orig, ids[k].data, ids[k].len) != NULL;
+		crdt_buf_free(&orig.items);
+		if (st != CRDT_OK)
+			goto done;
+	}
+	if (!*changed)
+	{
+		crdt_buf_put(out, value.data, value.len);
+		st = crdt_buf_status(out, err);
+		goto done;
+	}
+	/*
+	 * A value that has the group's marker already holds the final amounts
+	 * of all its ids: what it still names of them is contained.  Else the
+	 * group's marker is the sum of what it names (at most the final sum,
+	 * which the merge's max then keeps).
+	 */
+	have = set_find(&s, group, group_len);
+	if (have == NULL)
+	{
+		g.amount[0] = sum[0];
+		g.amount[1] = sum[1];
+		set_add(&s, &g);
+		if ((st = crdt_buf_status(&s.items, err)) != CRDT_OK)
+			goto done;
+	}
+	st = write_marked(shape, &s, (CrdtSlice) {absorbed.data, absorbed.len}, out, err);
+done:
+	crdt_buf_free(&absorbed);
 	crdt_buf_free(&s.items);
 	return st;
 }
@@ -539,9 +717,7 @@ crdt_marked_print(const CrdtRetireShape *shape, CrdtSlice value, CrdtBuf *out, C
 	crdt_marker_reader_init(&r, shape, markers);
 	while ((rc = crdt_marker_reader_next(&r, &m, err)) > 0)
 	{
-		if (!first)
-			crdt_buf_put_byte(out, ',');
-		first = false;
+		crdt_buf_put_separator(out, &first);
 		crdt_json_put_string(out, m.retired, m.retired_len);
 		crdt_buf_put_str(out, ":[");
 		crdt_json_put_string(out, m.successor, m.successor_len);

@@ -19,6 +19,7 @@ seq_doc_init(SeqDoc *d, CrdtSeqKind kind, const CrdtAllocator *alloc)
 {
 	d->kind = kind;
 	d->alloc = alloc;
+	d->detached = 0;
 	crdt_buf_init(&d->replicas, alloc, 0);
 	crdt_buf_init(&d->nodes, alloc, 0);
 	crdt_buf_init(&d->arena, alloc, 0);
@@ -59,20 +60,17 @@ seq_sort_nodes(SeqDoc *d)
 		qsort(seq_nodes(d), seq_count(d), sizeof(SeqNode), node_cmp);
 }
 
-long
-seq_find(const SeqDoc *d, uint32_t replica, uint32_t counter)
+/* index of key in base[0..n) (elements of size bytes, sorted by cmp), or -1 */
+static long
+search(const void *key, const void *base, size_t n, size_t size, int (*cmp) (const void *, const void *))
 {
-	const SeqNode *nodes = seq_nodes(d);
 	size_t		lo = 0;
-	size_t		hi = seq_count(d);
-	SeqNode		key;
+	size_t		hi = n;
 
-	key.replica = replica;
-	key.counter = counter;
 	while (lo < hi)
 	{
 		size_t		mid = lo + (hi - lo) / 2;
-		int			c = node_cmp(&nodes[mid], &key);
+		int			c = cmp((const uint8_t *) base + mid * size, key);
 
 		if (c == 0)
 			return (long) mid;
@@ -85,25 +83,42 @@ seq_find(const SeqDoc *d, uint32_t replica, uint32_t counter)
 }
 
 long
+seq_find(const SeqDoc *d, uint32_t replica, uint32_t counter)
+{
+	SeqNode		key;
+
+	key.replica = replica;
+	key.counter = counter;
+	return search(&key, seq_nodes(d), seq_count(d), sizeof(SeqNode), node_cmp);
+}
+
+long
 seq_find_replica(const SeqDoc *d, const uint8_t *id, size_t len)
 {
-	const CrdtSlice *r = seq_replicas(d);
-	size_t		lo = 0;
-	size_t		hi = seq_nreplicas(d);
+	CrdtSlice	key;
 
-	while (lo < hi)
+	key.data = id;
+	key.len = len;
+	return search(&key, seq_replicas(d), seq_nreplicas(d), sizeof(CrdtSlice), crdt_slice_cmp);
+}
+
+/*
+ * map[i] := 0 for each replica that has an element or is named as a
+ * parent (a delta may name a parent it does not hold), else SEQ_ROOT.
+ */
+static void
+mark_replicas_used(const SeqDoc *d, uint32_t *map)
+{
+	const SeqNode *nodes = seq_nodes(d);
+
+	for (size_t i = 0; i < seq_nreplicas(d); i++)
+		map[i] = SEQ_ROOT;
+	for (size_t i = 0; i < seq_count(d); i++)
 	{
-		size_t		mid = lo + (hi - lo) / 2;
-		int			c = crdt_bytes_cmp(r[mid].data, r[mid].len, id, len);
-
-		if (c == 0)
-			return (long) mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		map[nodes[i].replica] = 0;
+		if (nodes[i].p_replica != SEQ_ROOT)
+			map[nodes[i].p_replica] = 0;
 	}
-	return -1;
 }
 
 CrdtStatus
@@ -118,10 +133,7 @@ seq_compact_replicas(SeqDoc *d, CrdtError *err)
 
 	if (map == NULL)
 		return crdt_nomem(err);
-	for (size_t i = 0; i < nr; i++)
-		map[i] = SEQ_ROOT;
-	for (size_t i = 0; i < n; i++)
-		map[nodes[i].replica] = 0;
+	mark_replicas_used(d, map);
 	for (size_t i = 0; i < nr; i++)
 		if (map[i] == 0)
 		{
@@ -164,8 +176,8 @@ seq_next_segment(const SeqDoc *d, size_t *i, SeqSegment *seg)
 	seg->gap = first->counter - prev_end - 1;
 	if (first->p_replica == SEQ_ROOT)
 		seg->link = SEQ_LINK_ROOT;
-	else if (first->p_replica == first->replica && first->side == 1 &&
-			 first->p_counter + 1 == first->counter)
+	else if (seg->gap == 0 && prev_end != 0 && first->p_replica == first->replica &&
+			 first->side == 1 && first->p_counter + 1 == first->counter)
 		seg->link = SEQ_LINK_CONT;
 	else
 		seg->link = first->side ? SEQ_LINK_RIGHT : SEQ_LINK_LEFT;
@@ -341,7 +353,9 @@ read_segment(Reader *r, SeqDoc *d, uint32_t ri, uint64_t nr, uint64_t *prev_end,
 		if ((st = read_num(r, &pr, nr - 1, "bad parent replica")) != CRDT_OK ||
 			(st = read_num(r, &pc, CRDT_SEQ_MAX_COUNTER, "bad parent counter")) != CRDT_OK)
 			return st;
-		if (pc == 0 || (link == SEQ_LINK_RIGHT && pr == ri && pc + 1 == node.counter))
+		/* naming the counter before is link 0, unless that counter is absent */
+		if (pc == 0 || (link == SEQ_LINK_RIGHT && pr == ri && pc + 1 == node.counter &&
+						gap == 0 && *prev_end != 0))
 			return bad(r, "bad parent");
 		node.p_replica = (uint32_t) pr;
 		node.p_counter = (uint32_t) pc;
@@ -388,12 +402,26 @@ read_replica(Reader *r, SeqDoc *d, uint32_t ri, uint64_t nr)
 	r->p += len;
 	if ((st = read_num(r, &segs, CRDT_SEQ_MAX_ELEMENTS, "bad segment count")) != CRDT_OK)
 		return st;
-	if (segs == 0)
-		return bad(r, "a replica without segments");
 	for (uint64_t s = 0; s < segs; s++)
 		if ((st = read_segment(r, d, ri, nr, &prev_end, &prev_deleted)) != CRDT_OK)
 			return st;
 	return CRDT_OK;
+}
+
+/* a replica without segments must at least be named as a parent */
+static CrdtStatus
+check_replicas_used(Reader *r, const SeqDoc *d)
+{
+	uint32_t   *map = d->alloc->alloc(d->alloc->ctx, (seq_nreplicas(d) + 1) * sizeof(uint32_t));
+	bool		unused = false;
+
+	if (map == NULL)
+		return crdt_nomem(r->err);
+	mark_replicas_used(d, map);
+	for (size_t i = 0; i < seq_nreplicas(d); i++)
+		unused |= map[i] != 0;
+	d->alloc->release(d->alloc->ctx, map);
+	return unused ? bad(r, "a replica without segments that no element names") : CRDT_OK;
 }
 
 CrdtStatus
@@ -420,8 +448,10 @@ seq_decode(CrdtSeqKind kind, CrdtSlice value, SeqDoc *d, CrdtError *err)
 		return bad(&r, "bytes after the end");
 	if (d->nodes.failed || d->replicas.failed)
 		return crdt_nomem(err);
-	if ((st = seq_tree_build(d, &t, CRDT_ERR_BINARY, err)) != CRDT_OK)
+	if ((st = check_replicas_used(&r, d)) != CRDT_OK ||
+		(st = seq_tree_build(d, &t, CRDT_ERR_BINARY, err)) != CRDT_OK)
 		return st;
+	d->detached = t.n - t.placed;
 	seq_tree_free(&t);
 	return CRDT_OK;
 }
@@ -439,19 +469,17 @@ seq_tree_free(SeqTree *t)
 	a->release(a->ctx, t->order);
 }
 
-/* The in-order walk from the root; every node reached once at most. */
-static CrdtStatus
-tree_walk(SeqTree *t, CrdtError *err)
+/*
+ * The in-order walk below node start (the root n, or the detached root
+ * n + 1), appended to t->order; every node reached once at most.  stack
+ * has room for 2n + 2 entries: a node is pushed once to expand, once to emit.
+ */
+static void
+tree_walk(SeqTree *t, size_t start, uint64_t *stack)
 {
-	size_t		n = t->n;
-	/* an entry: node index << 1 | 1 to emit it, << 1 | 0 to expand it */
-	uint64_t   *stack = t->alloc->alloc(t->alloc->ctx, (2 * n + 2) * sizeof(uint64_t));
 	size_t		top = 0;
 
-	if (stack == NULL)
-		return crdt_nomem(err);
-	t->ordered = 0;
-	stack[top++] = (uint64_t) n << 1;
+	stack[top++] = (uint64_t) start << 1;
 	while (top > 0)
 	{
 		uint64_t	e = stack[--top];
@@ -465,11 +493,25 @@ tree_walk(SeqTree *t, CrdtError *err)
 		/* pushed in reverse: right children, the node, left children */
 		for (uint32_t k = t->first[2 * p + 2]; k > t->first[2 * p + 1]; k--)
 			stack[top++] = (uint64_t) t->child[k - 1] << 1;
-		if (p != n)
+		if (p < t->n)
 			stack[top++] = (uint64_t) p << 1 | 1;
 		for (uint32_t k = t->first[2 * p + 1]; k > t->first[2 * p]; k--)
 			stack[top++] = (uint64_t) t->child[k - 1] << 1;
 	}
+}
+
+/* the document, then the detached elements; false when a cycle leaves some out */
+static CrdtStatus
+walk_both(SeqTree *t, CrdtError *err)
+{
+	uint64_t   *stack = t->alloc->alloc(t->alloc->ctx, (2 * t->n + 2) * sizeof(uint64_t));
+
+	if (stack == NULL)
+		return crdt_nomem(err);
+	t->ordered = 0;
+	tree_walk(t, t->n, stack);
+	t->placed = t->ordered;
+	tree_walk(t, t->n + 1, stack);
 	t->alloc->release(t->alloc->ctx, stack);
 	return CRDT_OK;
 }
@@ -479,7 +521,7 @@ seq_tree_build(const SeqDoc *d, SeqTree *t, CrdtStatus bad_status, CrdtError *er
 {
 	const SeqNode *nodes = seq_nodes(d);
 	size_t		n = seq_count(d);
-	size_t		slots = 2 * (n + 1) + 1;
+	size_t		slots = 2 * (n + 2) + 1;
 	CrdtStatus	st;
 
 	t->n = n;
@@ -504,10 +546,7 @@ seq_tree_build(const SeqDoc *d, SeqTree *t, CrdtStatus bad_status, CrdtError *er
 				 nodes[i].p_counter == nodes[i - 1].counter)
 			p = (long) i - 1;
 		else if ((p = seq_find(d, nodes[i].p_replica, nodes[i].p_counter)) < 0)
-		{
-			seq_tree_free(t);
-			return crdt_fail(err, bad_status, -1, "invalid sequence value: an element's parent is missing");
-		}
+			p = (long) n + 1;	/* detached: its parent is not here (a delta) */
 		t->parent[i] = (uint32_t) p;
 		t->first[2 * (size_t) p + nodes[i].side + 1]++;
 	}
@@ -519,7 +558,7 @@ seq_tree_build(const SeqDoc *d, SeqTree *t, CrdtStatus bad_status, CrdtError *er
 	/* after the decrements first[s + 1] is where slot s starts: shift back */
 	memmove(t->first, t->first + 1, (slots - 1) * sizeof(uint32_t));
 	t->first[slots - 1] = (uint32_t) n;
-	if ((st = tree_walk(t, err)) != CRDT_OK)
+	if ((st = walk_both(t, err)) != CRDT_OK)
 	{
 		seq_tree_free(t);
 		return st;
@@ -531,3 +570,24 @@ seq_tree_build(const SeqDoc *d, SeqTree *t, CrdtStatus bad_status, CrdtError *er
 	}
 	return CRDT_OK;
 }
+
+CrdtStatus
+seq_visible(const SeqDoc *d, SeqTree *t, uint32_t **vis, size_t *nvis, CrdtError *err)
+{
+	CrdtStatus	st = seq_tree_build(d, t, CRDT_ERR_BINARY, err);
+
+	if (st != CRDT_OK)
+		return st;
+	*vis = d->alloc->alloc(d->alloc->ctx, (t->n + 1) * sizeof(uint32_t));
+	if (*vis == NULL)
+	{
+		seq_tree_free(t);
+		return crdt_nomem(err);
+	}
+	*nvis = 0;
+	for (size_t k = 0; k < t->placed; k++)
+		if (!seq_nodes(d)[t->order[k]].deleted)
+			(*vis)[(*nvis)++] = t->order[k];
+	return CRDT_OK;
+}
+

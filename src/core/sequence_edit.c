@@ -163,17 +163,8 @@ edit(SeqDoc *d, size_t pos, size_t del, const uint8_t *insert, size_t insert_len
 	ri = count > 0 ? replica_index(d, replica, replica_len) : 0;
 	if (ri < 0)
 		return crdt_nomem(err);
-	if ((st = seq_tree_build(d, &t, CRDT_ERR_BINARY, err)) != CRDT_OK)
+	if ((st = seq_visible(d, &t, &vis, &nvis, err)) != CRDT_OK)
 		return st;
-	vis = d->alloc->alloc(d->alloc->ctx, (t.n + 1) * sizeof(uint32_t));
-	if (vis == NULL)
-	{
-		seq_tree_free(&t);
-		return crdt_nomem(err);
-	}
-	for (size_t k = 0; k < t.n; k++)
-		if (!seq_nodes(d)[t.order[k]].deleted)
-			vis[nvis++] = t.order[k];
 	memset(&first, 0, sizeof(first));
 	if (pos > nvis || del > nvis - pos)
 		st = crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "position %zu and count %zu pass the end (%zu)",

@@ -42,32 +42,15 @@ typedef struct SeqDoc
 	CrdtBuf		replicas;		/* CrdtSlice[] */
 	CrdtBuf		nodes;			/* SeqNode[] */
 	CrdtBuf		arena;			/* bytes the doc owns (parsed text) */
+	size_t		detached;		/* after seq_decode: elements not in the document */
 	const CrdtAllocator *alloc;
 } SeqDoc;
 
-static inline SeqNode *
-seq_nodes(const SeqDoc *d)
-{
-	return (SeqNode *) d->nodes.data;
-}
-
-static inline size_t
-seq_count(const SeqDoc *d)
-{
-	return d->nodes.len / sizeof(SeqNode);
-}
-
-static inline CrdtSlice *
-seq_replicas(const SeqDoc *d)
-{
-	return (CrdtSlice *) d->replicas.data;
-}
-
-static inline size_t
-seq_nreplicas(const SeqDoc *d)
-{
-	return d->replicas.len / sizeof(CrdtSlice);
-}
+/* the nodes and the replica table of a doc, as arrays, and their lengths */
+#define seq_nodes(d) ((SeqNode *) (d)->nodes.data)
+#define seq_count(d) ((d)->nodes.len / sizeof(SeqNode))
+#define seq_replicas(d) ((CrdtSlice *) (d)->replicas.data)
+#define seq_nreplicas(d) ((d)->replicas.len / sizeof(CrdtSlice))
 
 void		seq_doc_init(SeqDoc *d, CrdtSeqKind kind, const CrdtAllocator *alloc);
 void		seq_doc_free(SeqDoc *d);
@@ -92,7 +75,10 @@ CrdtStatus	seq_compact_replicas(SeqDoc *d, CrdtError *err);
 
 /*
  * The tree of a doc: parent index of each node, children per (node, side)
- * in id order (CSR), and the walk.  The root is node index n.
+ * in id order (CSR), and the walk.  The root is node index n.  An element
+ * whose parent the doc lacks (a delta names parents it does not carry)
+ * hangs from a detached root, n + 1: it and its subtree are not part of
+ * the document until a merge brings the parent.
  */
 typedef struct SeqTree
 {
@@ -100,17 +86,24 @@ typedef struct SeqTree
 	uint32_t   *parent;			/* n: parent index, n for the root */
 	uint32_t   *first;			/* 2(n+1)+1 offsets into child, slot 2p+side */
 	uint32_t   *child;			/* n */
-	uint32_t   *order;			/* n: node indexes in document order */
-	size_t		ordered;		/* how many the walk reached (n when a tree) */
+	uint32_t   *order;			/* n: the document's nodes in order, then the detached ones */
+	size_t		placed;			/* how many of order are the document's */
+	size_t		ordered;		/* how many the walk reached (n unless a cycle) */
 	const CrdtAllocator *alloc;
 } SeqTree;
 
 /*
- * Builds the tree; CRDT_ERR_BINARY (or bad_status) when a parent is
- * missing or the nodes do not all hang from the root.
+ * Builds the tree; CRDT_ERR_BINARY (or bad_status) when the nodes do not
+ * all hang from the root or the detached root (a cycle).
  */
 CrdtStatus	seq_tree_build(const SeqDoc *d, SeqTree *t, CrdtStatus bad_status, CrdtError *err);
 void		seq_tree_free(SeqTree *t);
+
+/*
+ * Builds the tree and lists the live elements of the document in order:
+ * (*vis)[0..*nvis), node indexes; the caller frees *vis and the tree.
+ */
+CrdtStatus	seq_visible(const SeqDoc *d, SeqTree *t, uint32_t **vis, size_t *nvis, CrdtError *err);
 
 static inline size_t
 seq_tree_children(const SeqTree *t, size_t p, int side)

@@ -64,16 +64,28 @@ crdt_seqlog_write(const CrdtSeqLog *log, CrdtBuf *out, CrdtError *err)
 	return st;
 }
 
+/* appends one value to the log; false when out of memory */
+static bool
+log_value(CrdtSeqLog *log, CrdtSlice value)
+{
+	crdt_buf_put_varint(&log->values, value.len);
+	crdt_buf_put(&log->values, value.data, value.len);
+	log->count++;
+	return !log->values.failed;
+}
+
+/*
+ * Logs value; whenever the log has doubled since the last merge (and is
+ * past SEQLOG_MIN_MERGE), replaces it by the merge of all it holds.
+ */
 CrdtStatus
 crdt_seqlog_absorb(CrdtSeqLog *log, CrdtSlice value, CrdtError *err)
 {
 	CrdtBuf		merged;
 	CrdtStatus	st;
+	bool		ok;
 
-	crdt_buf_put_varint(&log->values, value.len);
-	crdt_buf_put(&log->values, value.data, value.len);
-	log->count++;
-	if (log->values.failed)
+	if (!log_value(log, value))
 		return crdt_nomem(err);
 	if (log->values.len < SEQLOG_MIN_MERGE || log->values.len < 2 * log->merged)
 		return CRDT_OK;
@@ -84,10 +96,9 @@ crdt_seqlog_absorb(CrdtSeqLog *log, CrdtSlice value, CrdtError *err)
 		return st;
 	}
 	log->values.len = 0;
-	log->count = 1;
-	crdt_buf_put_varint(&log->values, merged.len);
-	crdt_buf_put(&log->values, merged.data, merged.len);
+	log->count = 0;
+	ok = log_value(log, (CrdtSlice) {merged.data, merged.len});
 	log->merged = log->values.len;
 	crdt_buf_free(&merged);
-	return log->values.failed ? crdt_nomem(err) : CRDT_OK;
+	return ok ? CRDT_OK : crdt_nomem(err);
 }

@@ -39,23 +39,15 @@ crdt_seq_validate(CrdtSeqKind kind, CrdtSlice value, CrdtError *err)
 CrdtStatus
 crdt_seq_compare(CrdtSeqKind kind, CrdtSlice a, CrdtSlice b, int *result, CrdtError *err)
 {
+	int			c = crdt_slice_cmp(&a, &b);
+
 	(void) kind;
 	(void) err;
-	*result = crdt_bytes_cmp(a.data, a.len, b.data, b.len);
-	*result = (*result > 0) - (*result < 0);
+	*result = (c > 0) - (c < 0);
 	return CRDT_OK;
 }
 
 /* ----------------------------------------------------------------- merge */
-
-static int
-slice_cmp(const void *a, const void *b)
-{
-	const CrdtSlice *x = a;
-	const CrdtSlice *y = b;
-
-	return crdt_bytes_cmp(x->data, x->len, y->data, y->len);
-}
 
 /* m's replica table: every replica of the n docs, sorted, once each */
 static void
@@ -69,9 +61,9 @@ union_replicas(SeqDoc *m, const SeqDoc *docs, size_t n)
 	if (m->replicas.failed)
 		return;
 	r = seq_replicas(m);
-	qsort(r, seq_nreplicas(m), sizeof(CrdtSlice), slice_cmp);
+	qsort(r, seq_nreplicas(m), sizeof(CrdtSlice), crdt_slice_cmp);
 	for (size_t i = 0; i < seq_nreplicas(m); i++)
-		if (kept == 0 || slice_cmp(&r[kept - 1], &r[i]) != 0)
+		if (kept == 0 || crdt_slice_cmp(&r[kept - 1], &r[i]) != 0)
 			r[kept++] = r[i];
 	m->replicas.len = kept * sizeof(CrdtSlice);
 }
@@ -283,28 +275,12 @@ crdt_seq_merge(CrdtSeqKind kind, CrdtSlice a, CrdtSlice b, CrdtBuf *out, CrdtErr
 
 /* ----------------------------------------------------------------- delta */
 
-/* marks the ancestors of every marked node of a */
-static void
-close_over_parents(const SeqDoc *a, uint8_t *mark)
-{
-	const SeqNode *nodes = seq_nodes(a);
-
-	for (size_t i = 0; i < seq_count(a); i++)
-	{
-		size_t		p = i;
-
-		while (mark[i] && nodes[p].p_replica != SEQ_ROOT)
-		{
-			long		q = seq_find(a, nodes[p].p_replica, nodes[p].p_counter);
-
-			if (q < 0 || mark[q])
-				break;
-			mark[q] = 1;
-			p = (size_t) q;
-		}
-	}
-}
-
+/*
+ * The elements of a that b lacks, or has live where a has them deleted
+ * (those as tombstones): nothing else.  A new element whose parent b has
+ * names it without carrying it (a detached element in the delta, placed
+ * again when merged into b).
+ */
 static CrdtStatus
 delta_of(const SeqDoc *a, const SeqDoc *b, SeqDoc *sub, CrdtBuf *out, CrdtError *err)
 {
@@ -323,7 +299,6 @@ delta_of(const SeqDoc *a, const SeqDoc *b, SeqDoc *sub, CrdtBuf *out, CrdtError 
 
 		mark[i] = j < 0 || (nodes[i].deleted && !seq_nodes(b)[j].deleted);
 	}
-	close_over_parents(a, mark);
 	crdt_buf_put(&sub->replicas, a->replicas.data, a->replicas.len);
 	for (size_t i = 0; i < n; i++)
 		if (mark[i])
@@ -339,21 +314,16 @@ delta_of(const SeqDoc *a, const SeqDoc *b, SeqDoc *sub, CrdtBuf *out, CrdtError 
 CrdtStatus
 crdt_seq_delta(CrdtSeqKind kind, CrdtSlice newer, CrdtSlice since, CrdtBuf *out, CrdtError *err)
 {
-	const CrdtAllocator *alloc = crdt_default_allocator();
-	SeqDoc		a;
-	SeqDoc		b;
-	SeqDoc		sub;
+	SeqDoc		doc[3];			/* newer, since, the delta */
 	CrdtStatus	st;
 
-	seq_doc_init(&a, kind, alloc);
-	seq_doc_init(&b, kind, alloc);
-	seq_doc_init(&sub, kind, alloc);
-	if ((st = seq_decode(kind, newer, &a, err)) == CRDT_OK &&
-		(st = seq_decode(kind, since, &b, err)) == CRDT_OK)
-		st = delta_of(&a, &b, &sub, out, err);
-	seq_doc_free(&a);
-	seq_doc_free(&b);
-	seq_doc_free(&sub);
+	for (int k = 0; k < 3; k++)
+		seq_doc_init(&doc[k], kind, crdt_default_allocator());
+	if ((st = seq_decode(kind, newer, &doc[0], err)) == CRDT_OK &&
+		(st = seq_decode(kind, since, &doc[1], err)) == CRDT_OK)
+		st = delta_of(&doc[0], &doc[1], &doc[2], out, err);
+	for (int k = 0; k < 3; k++)
+		seq_doc_free(&doc[k]);
 	return st;
 }
 
@@ -363,36 +333,23 @@ CrdtStatus
 crdt_seq_length(CrdtSeqKind kind, CrdtSlice value, size_t *length, CrdtError *err)
 {
 	SeqDoc		d;
+	SeqTree		t;
+	uint32_t   *vis;
 	CrdtStatus	st;
 
 	seq_doc_init(&d, kind, crdt_default_allocator());
 	*length = 0;
-	if ((st = seq_decode(kind, value, &d, err)) == CRDT_OK)
-		for (size_t i = 0; i < seq_count(&d); i++)
-			*length += !seq_nodes(&d)[i].deleted;
+	st = seq_decode(kind, value, &d, err);
+	/* every live element is in the document, unless some are detached */
+	for (size_t i = 0; st == CRDT_OK && d.detached == 0 && i < seq_count(&d); i++)
+		*length += !seq_nodes(&d)[i].deleted;
+	if (st == CRDT_OK && d.detached > 0 && (st = seq_visible(&d, &t, &vis, length, err)) == CRDT_OK)
+	{
+		d.alloc->release(d.alloc->ctx, vis);
+		seq_tree_free(&t);
+	}
 	seq_doc_free(&d);
 	return st;
-}
-
-/* The live elements in document order: (*vis)[0..*nvis), node indexes. */
-static CrdtStatus
-visible(const SeqDoc *d, SeqTree *t, uint32_t **vis, size_t *nvis, CrdtError *err)
-{
-	CrdtStatus	st = seq_tree_build(d, t, CRDT_ERR_BINARY, err);
-
-	if (st != CRDT_OK)
-		return st;
-	*vis = d->alloc->alloc(d->alloc->ctx, (t->n + 1) * sizeof(uint32_t));
-	if (*vis == NULL)
-	{
-		seq_tree_free(t);
-		return crdt_nomem(err);
-	}
-	*nvis = 0;
-	for (size_t k = 0; k < t->n; k++)
-		if (!seq_nodes(d)[t->order[k]].deleted)
-			(*vis)[(*nvis)++] = t->order[k];
-	return CRDT_OK;
 }
 
 /* elements [from, to) of the document, as text or a JSON array */
@@ -425,7 +382,7 @@ read_elements(CrdtSeqKind kind, CrdtSlice value, bool one, size_t pos, CrdtBuf *
 
 	seq_doc_init(&d, kind, crdt_default_allocator());
 	if ((st = seq_decode(kind, value, &d, err)) == CRDT_OK &&
-		(st = visible(&d, &t, &vis, &nvis, err)) == CRDT_OK)
+		(st = seq_visible(&d, &t, &vis, &nvis, err)) == CRDT_OK)
 	{
 		if (!one)
 			put_elements(&d, vis, 0, nvis, kind == CRDT_RLIST, out);

@@ -116,6 +116,7 @@ typedef struct Parser
 	CrdtBuf		names;			/* NameRef[], one per occurrence */
 	CrdtBuf		offsets;		/* size_t[] per node: its content in the arena */
 	uint32_t	replica;		/* name of the replica being read */
+	SeqNode    *node;			/* the next element of the segment being read */
 	uint8_t		id[CRDT_REPLICA_ID_MAX + 1];
 } Parser;
 
@@ -193,6 +194,20 @@ parse_link(Parser *p, JsonLex *lex, SeqNode *node)
 	return CRDT_OK;
 }
 
+/* one rlist value of the segment being read (p->node) */
+static CrdtStatus
+parse_list_value(JsonLex *lex, void *ctx)
+{
+	Parser	   *p = ctx;
+	size_t		base = p->d->arena.len;
+	CrdtStatus	st = crdt_json_canonical_value(lex, &p->d->arena);
+
+	if (st != CRDT_OK)
+		return st;
+	p->node->len = (uint32_t) (p->d->arena.len - base);
+	return add_node(p, lex, p->node, base);
+}
+
 /* the content of a segment: deleted count, string or array */
 static CrdtStatus
 parse_content(Parser *p, JsonLex *lex, SeqNode *node)
@@ -240,31 +255,18 @@ parse_content(Parser *p, JsonLex *lex, SeqNode *node)
 		}
 		return st;
 	}
-	if ((st = crdt_json_expect(lex, '[', "an array of values or a count")) != CRDT_OK)
-		return st;
-	for (bool more = !crdt_json_accept(lex, ']'); more && st == CRDT_OK;)
-	{
-		size_t		base = p->d->arena.len;
-
-		if ((st = crdt_json_canonical_value(lex, &p->d->arena)) != CRDT_OK)
-			return st;
-		node->len = (uint32_t) (p->d->arena.len - base);
-		if ((st = add_node(p, lex, node, base)) == CRDT_OK)
-			st = crdt_json_next_member(lex, ']', &more);
-	}
-	return st;
+	p->node = node;
+	return crdt_json_each(lex, '[', "an array of values or a count", parse_list_value, p);
 }
 
 static CrdtStatus
 parse_segment(JsonLex *lex, void *ctx)
 {
 	Parser	   *p = ctx;
-	SeqNode		node;
+	SeqNode		node = {.replica = p->replica};
 	uint64_t	counter;
 	CrdtStatus	st;
 
-	memset(&node, 0, sizeof(node));
-	node.replica = p->replica;
 	if ((st = crdt_json_expect(lex, '[', "\"[\" (a segment: [counter, link, content])")) != CRDT_OK ||
 		(st = crdt_json_positive(lex, "the first counter", &counter)) != CRDT_OK)
 		return st;
@@ -295,20 +297,12 @@ parse_replica(JsonLex *lex, Parser *p)
 	return crdt_json_each(lex, '[', "\"[\" (the segments of a replica)", parse_segment, p);
 }
 
+/* a name and where it occurred; sorted by the name (crdt_slice_cmp on its first member) */
 typedef struct SortedName
 {
 	CrdtSlice	s;
 	uint32_t	occurrence;
 } SortedName;
-
-static int
-sorted_name_cmp(const void *a, const void *b)
-{
-	const SortedName *x = a;
-	const SortedName *y = b;
-
-	return crdt_bytes_cmp(x->s.data, x->s.len, y->s.data, y->s.len);
-}
 
 /* the replica table from the names, and every node renumbered into it */
 static CrdtStatus
@@ -328,10 +322,10 @@ resolve_names(Parser *p, CrdtError *err)
 		sorted[i].s.len = names[i].len;
 		sorted[i].occurrence = (uint32_t) i;
 	}
-	qsort(sorted, n, sizeof(SortedName), sorted_name_cmp);
+	qsort(sorted, n, sizeof(SortedName), crdt_slice_cmp);
 	for (size_t i = 0; i < n; i++)
 	{
-		if (i == 0 || sorted_name_cmp(&sorted[i - 1], &sorted[i]) != 0)
+		if (i == 0 || crdt_slice_cmp(&sorted[i - 1].s, &sorted[i].s) != 0)
 			crdt_buf_put(&p->d->replicas, &sorted[i].s, sizeof(CrdtSlice));
 		names[sorted[i].occurrence].final = (uint32_t) (seq_nreplicas(p->d) - 1);
 	}

@@ -662,11 +662,41 @@ absorb_pairs(CrdtCounterTable *t, CrdtSlice value, CrdtError *err)
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
+bool
+crdt_table_absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
+						 CrdtStatus *st, CrdtError *err)
+{
+	SingleEntry single[2];
+	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
+	uint64_t	count[2];
+
+	if (!decode_single_entries(value, halves, single))
+		return false;
+	count[0] = single[0].count;
+	count[1] = 0;
+	if (halves == 2 && t->maps == 2 && single[0].count != 0 && single[1].count != 0 &&
+		single[0].len == single[1].len &&
+		crdt_common_prefix(single[0].id, single[0].len, single[1].id, single[1].len) ==
+		single[0].len)
+	{
+		/* one replica's P and N: one entry */
+		count[1] = single[1].count;
+		*st = log_put(t, single[0].id, single[0].len, count, err);
+		return true;
+	}
+	if ((*st = log_put(t, single[0].id, single[0].len, count, err)) != CRDT_OK ||
+		halves == 1 || t->maps == 1 || single[1].count == 0)
+		return true;
+	count[0] = 0;
+	count[1] = single[1].count;
+	*st = log_put(t, single[1].id, single[1].len, count, err);
+	return true;
+}
+
 CrdtStatus
 crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 				  CrdtError *err)
 {
-	SingleEntry single[2];
 	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
 	CrdtCounterReader r;
 	CrdtMapEntry e;
@@ -674,26 +704,8 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 	int			half;
 	int			rc;
 
-	if (decode_single_entries(value, halves, single))
-	{
-		uint64_t	count[2] = {single[0].count, 0};
-
-		if (halves == 2 && t->maps == 2 && single[0].count != 0 && single[1].count != 0 &&
-			single[0].len == single[1].len &&
-			crdt_common_prefix(single[0].id, single[0].len, single[1].id, single[1].len) ==
-			single[0].len)
-		{
-			/* one replica's P and N: one entry */
-			count[1] = single[1].count;
-			return log_put(t, single[0].id, single[0].len, count, err);
-		}
-		if ((st = log_put(t, single[0].id, single[0].len, count, err)) != CRDT_OK ||
-			halves == 1 || t->maps == 1 || single[1].count == 0)
-			return st;
-		count[0] = 0;
-		count[1] = single[1].count;
-		return log_put(t, single[1].id, single[1].len, count, err);
-	}
+	if (crdt_table_absorb_single(t, kind, value, &st, err))
+		return st;
 	if (halves == 2 && t->maps == 2)
 	{
 		/* validated first, so that errors are found where validate finds them */

@@ -12,7 +12,7 @@ CREATE TABLE crdt_reconcile.conflicts (
 	row_key pg_catalog.jsonb NOT NULL,
 	column_name pg_catalog.name,
 	kind pg_catalog.text NOT NULL CHECK (kind IN ('concurrent_update', 'stale_update', 'insert_exists',
-		'multi_value', 'invariant_violation', 'merge_logged', 'update_deleted')),
+		'multi_value', 'invariant_violation', 'merge_logged', 'update_deleted', 'retired_writer')),
 	local_clock @extschema@.vclock,
 	remote_clock @extschema@.vclock,
 	local_value pg_catalog.jsonb,
@@ -185,6 +185,26 @@ BEGIN
 		wanted := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(value));
 		-- remove what is not wanted, then add what is missing
 		RETURN pg_catalog.format('crdt_reconcile.set_arbitrate(%s, %L::pg_catalog.text[])', base, wanted);
+	WHEN 'bcounter' THEN
+		-- an increment, or a decrement within this replica's rights (else 23514)
+		IF pg_catalog.jsonb_typeof(value) <> 'number' OR (value::pg_catalog.text)::pg_catalog.numeric < 0 THEN
+			RAISE EXCEPTION 'a bcounter is arbitrated with a number of at least 0, not %', value
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN pg_catalog.format('crdt_reconcile.bcounter_arbitrate(%s, %L::pg_catalog.int8)',
+			base, value::pg_catalog.text);
+	WHEN 'rtext' THEN
+		IF pg_catalog.jsonb_typeof(value) <> 'string' THEN
+			RAISE EXCEPTION 'an rtext is arbitrated with a string, not %', value
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN pg_catalog.format('crdt_reconcile.rtext_arbitrate(%s, %L::pg_catalog.text)', base, value #>> '{}');
+	WHEN 'rlist' THEN
+		IF pg_catalog.jsonb_typeof(value) <> 'array' THEN
+			RAISE EXCEPTION 'an rlist is arbitrated with an array of elements, not %', value
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		RETURN pg_catalog.format('crdt_reconcile.rlist_arbitrate(%s, %L::pg_catalog.jsonb)', base, value);
 	WHEN 'vclock' THEN
 		RAISE EXCEPTION 'a vclock column cannot be arbitrated' USING ERRCODE = 'invalid_parameter_value';
 	ELSE
@@ -205,6 +225,80 @@ CREATE FUNCTION crdt_reconcile.set_arbitrate(s @extschema@.orset, wanted pg_cata
 	RETURNS @extschema@.orset AS 'MODULE_PATHNAME', 'crdt_set_arbitrate' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION crdt_reconcile.set_arbitrate(@extschema@.orset, pg_catalog.text[], pg_catalog.text) IS
 	'the set holding exactly the wanted elements, by the set''s own rules (used by resolve)';
+
+-- The counter at the wanted value by this replica's own operation: an
+-- increment, or a decrement within its rights (SQLSTATE 23514 naming
+-- them: rights are moved to it with crdt_transfer or request_rights).
+CREATE FUNCTION crdt_reconcile.bcounter_arbitrate(b @extschema@.bcounter, wanted pg_catalog.int8)
+	RETURNS @extschema@.bcounter
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+SELECT CASE WHEN w.d > 0 THEN @extschema@.crdt_increment(w.b, w.d)
+            WHEN w.d < 0 THEN @extschema@.crdt_decrement(w.b, -w.d)
+            ELSE w.b END
+FROM (SELECT v.b, wanted - @extschema@.crdt_value(v.b) AS d
+      FROM (SELECT coalesce(b, '{}'::@extschema@.bcounter) AS b) v) w
+$$;
+
+-- How many elements two arrays have in common at their start, and then
+-- at their end: what lies between is all that differs.
+CREATE FUNCTION crdt_reconcile.common_ends(cur pg_catalog.jsonb, wanted pg_catalog.jsonb,
+		OUT pre pg_catalog.int4, OUT suf pg_catalog.int4)
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n pg_catalog.int4 := pg_catalog.jsonb_array_length(cur);
+	m pg_catalog.int4 := pg_catalog.jsonb_array_length(wanted);
+BEGIN
+	pre := 0;
+	suf := 0;
+	WHILE pre < least(n, m) AND cur -> pre = wanted -> pre LOOP
+		pre := pre + 1;
+	END LOOP;
+	WHILE suf < least(n, m) - pre AND cur -> (n - 1 - suf) = wanted -> (m - 1 - suf) LOOP
+		suf := suf + 1;
+	END LOOP;
+END
+$$;
+
+-- The text made the wanted one by one splice of the characters that
+-- differ: the common beginning and end are kept, so that concurrent
+-- edits there survive.
+CREATE FUNCTION crdt_reconcile.rtext_arbitrate(t @extschema@.rtext, wanted pg_catalog.text)
+	RETURNS @extschema@.rtext LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+SELECT CASE WHEN x.cur = wanted THEN t
+            ELSE @extschema@.crdt_splice(t, e.pre, pg_catalog.length(x.cur) - e.pre - e.suf,
+                     pg_catalog.substr(wanted, e.pre + 1, pg_catalog.length(wanted) - e.pre - e.suf)) END
+FROM (SELECT coalesce(@extschema@.crdt_value(t), '') AS cur) x,
+     crdt_reconcile.common_ends(pg_catalog.to_jsonb(pg_catalog.string_to_array(x.cur, NULL)),
+                                pg_catalog.to_jsonb(pg_catalog.string_to_array(wanted, NULL))) e
+$$;
+
+-- The list made the wanted one: the elements between the common first
+-- and last ones deleted, the wanted ones inserted there.
+CREATE FUNCTION crdt_reconcile.rlist_arbitrate(l @extschema@.rlist, wanted pg_catalog.jsonb)
+	RETURNS @extschema@.rlist
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	cur pg_catalog.jsonb := coalesce(@extschema@.crdt_value(l), '[]');
+	n pg_catalog.int4 := pg_catalog.jsonb_array_length(cur);
+	m pg_catalog.int4 := pg_catalog.jsonb_array_length(wanted);
+	e record;
+BEGIN
+	e := crdt_reconcile.common_ends(cur, wanted);
+	IF n - e.pre - e.suf > 0 THEN
+		l := @extschema@.crdt_delete(l, e.pre, n - e.pre - e.suf);
+	END IF;
+	FOR k IN e.pre .. m - e.suf - 1 LOOP
+		l := @extschema@.crdt_insert(l, k, wanted -> k);
+	END LOOP;
+	RETURN l;
+END
+$$;
 
 -- The arbitrated value is written as an ordinary UPDATE under the
 -- caller's rights; keys are matched with the primary key's own operators

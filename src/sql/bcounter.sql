@@ -2,14 +2,6 @@
 
 CREATE FUNCTION @extschema@.crdt_value(@extschema@.bcounter) RETURNS pg_catalog.int8
 	AS 'MODULE_PATHNAME', 'bcounter_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.crdt_increment(counter @extschema@.bcounter, by pg_catalog.int8 DEFAULT 1,
-		replica pg_catalog.text DEFAULT NULL)
-	RETURNS @extschema@.bcounter
-	AS 'MODULE_PATHNAME', 'bcounter_increment' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.crdt_decrement(counter @extschema@.bcounter, by pg_catalog.int8 DEFAULT 1,
-		replica pg_catalog.text DEFAULT NULL)
-	RETURNS @extschema@.bcounter
-	AS 'MODULE_PATHNAME', 'bcounter_decrement' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION @extschema@.crdt_transfer(counter @extschema@.bcounter, by pg_catalog.int8,
 		to_replica pg_catalog.text, replica pg_catalog.text DEFAULT NULL)
 	RETURNS @extschema@.bcounter

@@ -16,14 +16,6 @@ CREATE FUNCTION @extschema@.crdt_entries(counter @extschema@.gcounter,
 	RETURNS SETOF pg_catalog.record
 	AS 'MODULE_PATHNAME', 'gcounter_entries' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION @extschema@.crdt_increment(counter @extschema@.pncounter, by pg_catalog.int8 DEFAULT 1,
-		replica pg_catalog.text DEFAULT NULL)
-	RETURNS @extschema@.pncounter
-	AS 'MODULE_PATHNAME', 'pncounter_increment' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.crdt_decrement(counter @extschema@.pncounter, by pg_catalog.int8 DEFAULT 1,
-		replica pg_catalog.text DEFAULT NULL)
-	RETURNS @extschema@.pncounter
-	AS 'MODULE_PATHNAME', 'pncounter_decrement' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION @extschema@.crdt_get(counter @extschema@.pncounter, replica pg_catalog.text) RETURNS pg_catalog.int8
 	AS 'MODULE_PATHNAME', 'pncounter_get' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.crdt_entries(counter @extschema@.pncounter,

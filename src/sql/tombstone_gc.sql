@@ -84,15 +84,122 @@ CREATE FUNCTION crdt_reconcile.leave_mesh(node pg_catalog.text) RETURNS pg_catal
 	SELECT pg_catalog.count(*) > 0 FROM gone
 $$;
 
+-- The steps an acknowledgement round shares (tombstone collection here,
+-- the compaction of retired replicas in retire.sql).  This node's name in
+-- the mesh: this_node, else crdt.replica_id (joining under it), else NULL.
+CREATE FUNCTION crdt_reconcile.mesh_self() RETURNS pg_catalog.text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	me pg_catalog.text;
+BEGIN
+	SELECT t.node INTO me FROM crdt_reconcile.this_node t;
+	IF me IS NULL THEN
+		me := @extschema@.crdt_replica_id();
+		IF me IS NOT NULL THEN
+			PERFORM crdt_reconcile.join_mesh(me);
+		END IF;
+	END IF;
+	RETURN me;
+END
+$$;
+
+-- One step of the acknowledgement round kept in round_table (its one row:
+-- opened_at, horizon), opened now when there is none and open is true:
+-- first the round's WAL horizon, once no transaction older than the round
+-- is left (every write this node made without what the round acknowledges
+-- is before it); then confirmed, once every logical slot of this database
+-- has confirmed it (every subscriber has all of it), which ends the round.
+-- Else what it waits for.
+CREATE FUNCTION crdt_reconcile.round_advance(round_table pg_catalog.regclass, open pg_catalog.bool,
+		OUT confirmed pg_catalog.bool, OUT waiting_for pg_catalog.text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	opened pg_catalog.timestamptz;
+	reached pg_catalog.pg_lsn;
+BEGIN
+	-- the table is read and written by name: only the rounds' own tables
+	IF round_table NOT IN ('crdt_reconcile.tombstone_round'::pg_catalog.regclass,
+	                       'crdt_reconcile.retire_round'::pg_catalog.regclass) THEN
+		RAISE EXCEPTION '% is not a round table', round_table USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	confirmed := false;
+	EXECUTE pg_catalog.format('SELECT opened_at, horizon FROM %s FOR UPDATE', round_table) INTO opened, reached;
+	IF opened IS NULL THEN
+		IF NOT open THEN
+			RETURN;
+		END IF;
+		EXECUTE pg_catalog.format('INSERT INTO %s (opened_at) VALUES (pg_catalog.clock_timestamp()) RETURNING opened_at',
+		                          round_table) INTO opened;
+	END IF;
+	IF reached IS NULL THEN
+		SELECT 'transactions older than the round: '
+		       || pg_catalog.string_agg(pg_catalog.format('%s %s (pid %s, since %s)', a.backend_type,
+		                                                  coalesce(a.application_name, ''), a.pid, a.xact_start), ', ')
+		INTO waiting_for FROM pg_catalog.pg_stat_activity a
+		WHERE a.pid <> pg_catalog.pg_backend_pid()
+		  AND (a.xact_start <= opened
+		       -- a session this function may not see into might be one
+		       OR (a.backend_type = 'client backend' AND a.state IS NULL))
+		  AND a.backend_type NOT IN ('walsender', 'autovacuum worker', 'autovacuum launcher');
+		IF waiting_for IS NOT NULL THEN
+			RETURN;
+		END IF;
+		reached := pg_catalog.pg_current_wal_lsn();
+	END IF;
+	SELECT 'subscribers to confirm this node''s writes: '
+	       || pg_catalog.string_agg(pg_catalog.format('slot %s (confirmed %s of %s)', s.slot_name,
+	                                                  coalesce(s.confirmed_flush_lsn::pg_catalog.text, 'nothing'),
+	                                                  reached), ', ')
+	INTO waiting_for FROM pg_catalog.pg_replication_slots s
+	WHERE s.slot_type = 'logical' AND s.database = pg_catalog.current_database()
+	  AND (s.confirmed_flush_lsn IS NULL OR s.confirmed_flush_lsn < reached);
+	confirmed := waiting_for IS NULL;
+	IF confirmed THEN
+		EXECUTE pg_catalog.format('DELETE FROM %s', round_table);
+	ELSE
+		EXECUTE pg_catalog.format('UPDATE %s SET horizon = $1', round_table) USING reached;
+	END IF;
+END
+$$;
+
+-- A node this one subscribes to that has not joined (a mesh upgraded from
+-- 0.4, a publication made by hand), or whose row has not arrived, would be
+-- passed over by "every mesh member acknowledged": then this node
+-- announces itself again and says so; else NULL.
+CREATE FUNCTION crdt_reconcile.mesh_incomplete(me pg_catalog.text) RETURNS pg_catalog.text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	subscriptions pg_catalog.int8;
+	nodes pg_catalog.int8;
+BEGIN
+	SELECT pg_catalog.count(*) INTO subscriptions FROM pg_catalog.pg_subscription s
+	JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database();
+	SELECT pg_catalog.count(DISTINCT m.node) INTO nodes FROM crdt_reconcile.mesh_nodes m;
+	IF subscriptions = 0 OR subscriptions < nodes THEN
+		RETURN NULL;
+	END IF;
+	PERFORM crdt_reconcile.join_mesh(me);
+	RETURN pg_catalog.format(
+		'this node subscribes to %s nodes but only %s nodes have joined the mesh (crdt_reconcile.mesh_nodes)',
+		subscriptions, nodes);
+END
+$$;
+
+
 -- One step of tombstone collection on this node; run it now and then (from
 -- pg_cron or the application), never inside a longer transaction.  A round
 -- acknowledges the tombstones this node holds in three steps, each taken
 -- when it can be: it opens (the tombstones this node has not acknowledged
 -- yet, with their clocks); once no transaction older than the round is
--- left here, it notes the WAL position (every write this node made without
--- having seen those tombstones is before it); once every logical slot of
--- this database has confirmed that position (every subscriber has all of
--- it), it acknowledges them (adds this node to seen_by, which replicates).
+-- left here, it notes the WAL position; once every logical slot of this
+-- database has confirmed that position (round_advance: every subscriber
+-- has all of it), it acknowledges them (adds this node to seen_by, which replicates).
 -- Then it removes every tombstone that every node of the mesh has
 -- acknowledged: no node can still send a row the tombstone would have had
 -- to stop.  Returns what it did and, when it stopped short, what it waits for.
@@ -104,83 +211,39 @@ CREATE FUNCTION crdt_reconcile.collect_tombstones(OUT acknowledged pg_catalog.in
 	AS $$
 DECLARE
 	me pg_catalog.text;
-	round crdt_reconcile.tombstone_round;
-	older pg_catalog.text;
-	lagging pg_catalog.text;
-	subscriptions pg_catalog.int8;
-	nodes pg_catalog.int8;
+	opening pg_catalog.bool := false;
+	confirmed pg_catalog.bool;
+	incomplete pg_catalog.text;
 BEGIN
 	-- one round at a time
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('crdt_reconcile.collect_tombstones'));
 	acknowledged := 0;
-	SELECT t.node INTO me FROM crdt_reconcile.this_node t;
+	removed := 0;
+	me := crdt_reconcile.mesh_self();
 	IF me IS NULL THEN
-		me := @extschema@.crdt_replica_id();
-		IF me IS NULL THEN
-			waiting_for := 'this node has no name: run crdt_reconcile.create_publication (or join_mesh) first';
-			removed := 0;
-			RETURN;
-		END IF;
-		PERFORM crdt_reconcile.join_mesh(me);
+		waiting_for := 'this node has no name: run crdt_reconcile.create_publication (or join_mesh) first';
+		RETURN;
 	END IF;
-	SELECT * INTO round FROM crdt_reconcile.tombstone_round FOR UPDATE;
-	IF NOT FOUND THEN
+	IF NOT EXISTS (SELECT FROM crdt_reconcile.tombstone_round) THEN
 		INSERT INTO crdt_reconcile.tombstone_round_keys
 		SELECT t.relation_name, t.row_key, t.clock FROM crdt_reconcile.tombstones t
 		WHERE NOT @extschema@.crdt_contains(t.seen_by, me);
-		IF FOUND THEN
-			INSERT INTO crdt_reconcile.tombstone_round (opened_at) VALUES (pg_catalog.clock_timestamp())
-			RETURNING * INTO round;
-		END IF;
+		opening := FOUND;
 	END IF;
-	IF round.opened_at IS NOT NULL AND round.horizon IS NULL THEN
-		SELECT pg_catalog.string_agg(pg_catalog.format('%s %s (pid %s, since %s)', a.backend_type,
-		                                               coalesce(a.application_name, ''), a.pid, a.xact_start), ', ')
-		INTO older FROM pg_catalog.pg_stat_activity a
-		WHERE a.pid <> pg_catalog.pg_backend_pid()
-		  AND (a.xact_start <= round.opened_at
-		       -- a session this function may not see into might be one
-		       OR (a.backend_type = 'client backend' AND a.state IS NULL))
-		  AND a.backend_type NOT IN ('walsender', 'autovacuum worker', 'autovacuum launcher');
-		IF older IS NULL THEN
-			UPDATE crdt_reconcile.tombstone_round SET horizon = pg_catalog.pg_current_wal_lsn()
-			RETURNING * INTO round;
-		ELSE
-			waiting_for := 'transactions older than the round: ' || older;
-		END IF;
+	SELECT a.confirmed, a.waiting_for INTO confirmed, waiting_for
+	FROM crdt_reconcile.round_advance('crdt_reconcile.tombstone_round', opening) a;
+	IF confirmed THEN
+		-- a tombstone whose clock grew since the round opened waits for the next
+		UPDATE crdt_reconcile.tombstones t SET seen_by = @extschema@.crdt_add(t.seen_by, me)
+		FROM crdt_reconcile.tombstone_round_keys k
+		WHERE t.relation_name = k.relation_name AND t.row_key OPERATOR(pg_catalog.=) k.row_key
+		  AND t.clock OPERATOR(@extschema@.=) k.clock AND NOT @extschema@.crdt_contains(t.seen_by, me);
+		GET DIAGNOSTICS acknowledged = ROW_COUNT;
+		DELETE FROM crdt_reconcile.tombstone_round_keys;
 	END IF;
-	IF round.horizon IS NOT NULL THEN
-		SELECT pg_catalog.string_agg(pg_catalog.format('slot %s (confirmed %s of %s)', s.slot_name,
-		                                               coalesce(s.confirmed_flush_lsn::pg_catalog.text, 'nothing'),
-		                                               round.horizon), ', ')
-		INTO lagging FROM pg_catalog.pg_replication_slots s
-		WHERE s.slot_type = 'logical' AND s.database = pg_catalog.current_database()
-		  AND (s.confirmed_flush_lsn IS NULL OR s.confirmed_flush_lsn < round.horizon);
-		IF lagging IS NULL THEN
-			-- a tombstone whose clock grew since the round opened waits for the next
-			UPDATE crdt_reconcile.tombstones t SET seen_by = @extschema@.crdt_add(t.seen_by, me)
-			FROM crdt_reconcile.tombstone_round_keys k
-			WHERE t.relation_name = k.relation_name AND t.row_key OPERATOR(pg_catalog.=) k.row_key
-			  AND t.clock OPERATOR(@extschema@.=) k.clock AND NOT @extschema@.crdt_contains(t.seen_by, me);
-			GET DIAGNOSTICS acknowledged = ROW_COUNT;
-			DELETE FROM crdt_reconcile.tombstone_round_keys;
-			DELETE FROM crdt_reconcile.tombstone_round;
-		ELSE
-			waiting_for := 'subscribers to confirm this node''s writes: ' || lagging;
-		END IF;
-	END IF;
-	-- a node this one subscribes to that has not joined (a mesh upgraded
-	-- from 0.4, a publication made by hand), or whose row has not arrived,
-	-- would be passed over; this node announces itself again meanwhile
-	SELECT pg_catalog.count(*) INTO subscriptions FROM pg_catalog.pg_subscription s
-	JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database();
-	SELECT pg_catalog.count(DISTINCT m.node) INTO nodes FROM crdt_reconcile.mesh_nodes m;
-	IF subscriptions >= nodes THEN
-		PERFORM crdt_reconcile.join_mesh(me);
-		waiting_for := concat_ws('; ', waiting_for, pg_catalog.format(
-			'this node subscribes to %s nodes but only %s nodes have joined the mesh (crdt_reconcile.mesh_nodes)',
-			subscriptions, nodes));
-		removed := 0;
+	incomplete := crdt_reconcile.mesh_incomplete(me);
+	IF incomplete IS NOT NULL THEN
+		waiting_for := concat_ws('; ', waiting_for, incomplete);
 		RETURN;
 	END IF;
 	WITH members AS (SELECT m.node FROM crdt_reconcile.mesh_nodes m UNION SELECT me),
@@ -196,12 +259,16 @@ BEGIN
 	END IF;
 END
 $$;
+
 COMMENT ON FUNCTION crdt_reconcile.collect_tombstones() IS
 	'one step of tombstone collection: acknowledge this node''s tombstones once its subscribers have every write made without them, remove those every mesh node acknowledged; says what it waits for';
 
 REVOKE ALL ON FUNCTION crdt_reconcile.join_mesh(pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crdt_reconcile.leave_mesh(pg_catalog.text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION crdt_reconcile.collect_tombstones() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crdt_reconcile.mesh_self() FROM PUBLIC;
+REVOKE ALL ON FUNCTION crdt_reconcile.mesh_incomplete(pg_catalog.text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION crdt_reconcile.round_advance(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION crdt_reconcile.join_mesh(pg_catalog.text) TO crdt_reconcile_admin;
 GRANT EXECUTE ON FUNCTION crdt_reconcile.leave_mesh(pg_catalog.text) TO crdt_reconcile_admin;
 GRANT EXECUTE ON FUNCTION crdt_reconcile.collect_tombstones() TO crdt_reconcile_admin;

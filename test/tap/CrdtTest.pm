@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(crdt_node subscribe_mesh);
+our @EXPORT = qw(crdt_node subscribe_mesh isolate_node);
 
 # A started node ready for logical replication, crdt.replica_id set to its
 # name, the extension created; extra lines go to postgresql.conf.
@@ -44,6 +44,19 @@ sub subscribe_mesh
 		}
 	}
 	$nodes->{$_}->wait_for_subscription_sync for @names;
+}
+
+# Cuts (state 'DISABLE') or heals ('ENABLE') every subscription between
+# node name and the other nodes of %$nodes, both ways (the names of
+# subscribe_mesh).
+sub isolate_node
+{
+	my ($nodes, $name, $state) = @_;
+	for my $other (grep { $_ ne $name } sort keys %$nodes)
+	{
+		$nodes->{$name}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${name}_from_$other $state");
+		$nodes->{$other}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${other}_from_$name $state");
+	}
 }
 
 1;

@@ -1142,6 +1142,7 @@ list_groups(void)
 		void		(*run) (void);
 	}			plain[] = {
 		{"sequence histories", test_sequence_histories},
+		{"sequence rlist histories", test_sequence_rlist_histories},
 		{"bcounter histories", test_bcounter_histories},
 		{"model orset (1/2 cases)", test_model_orset},
 		{"model mvreg (1/2 cases)", test_model_mvreg},
@@ -1187,6 +1188,8 @@ list_groups(void)
 		{"retire laws (1/100 cases)", test_retire_laws},
 		{"retire hostile", test_retire_hostile},
 		{"retire format", test_retire_format},
+		{"compact laws (1/100 cases)", test_compact_laws},
+		{"compact size", test_compact_size},
 		{"bcounter fixed", test_bcounter_fixed},
 		{"bcounter misuse", test_bcounter_misuse},
 		{"bcounter hostile", test_bcounter_hostile},

@@ -419,21 +419,12 @@ test_bcounter_misuse(void)
 static void
 hostile_one(void *ctx, CrdtSlice bad)
 {
-	CrdtBuf		text;
-	CrdtBuf		back;
 	CrdtError	err;
 
 	(void) ctx;
-	if (crdt_bcounter_validate(bad, &err) != CRDT_OK)
-		return;
 	/* whatever passes is canonical: its text parses back to the same bytes */
-	buf_open(&text);
-	buf_open(&back);
-	CHECK_STATUS(crdt_bcounter_print(bad, &text, &err), CRDT_OK, &err);
-	CHECK_STATUS(crdt_bcounter_parse((const char *) text.data, text.len, &back, &err), CRDT_OK, &err);
-	CHECK_EQ_BYTES(buf_slice(&back), bad);
-	crdt_buf_free(&text);
-	crdt_buf_free(&back);
+	if (crdt_bcounter_validate(bad, &err) == CRDT_OK)
+		check_text(bad);
 }
 
 /* Truncations, bit flips and garbage of a valid value: refused or canonical, never a crash. */

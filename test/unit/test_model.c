@@ -677,14 +677,6 @@ spec_state_text(const History *h, uint64_t knows, CrdtBuf *out)
 	crdt_buf_put_str(out, h->kind == CRDT_ORSET ? "}}" : "]}");
 }
 
-static int
-compare_slices(const void *x, const void *y)
-{
-	const CrdtSlice *a = x;
-	const CrdtSlice *b = y;
-
-	return crdt_bytes_cmp(a->data, a->len, b->data, b->len);
-}
 
 static void
 history_trace(const History *h)
@@ -751,7 +743,7 @@ check_replica(History *h, int r, const char *when, bool exact)
 	for (size_t k = 0; k < h->items; k++)
 		if (present >> k & 1)
 			want[nwant++] = hist_item(h, k);
-	qsort(want, nwant, sizeof(CrdtSlice), compare_slices);
+	qsort(want, nwant, sizeof(CrdtSlice), crdt_slice_cmp);
 
 	/* a key is valid until the next one is read: keep copies */
 	buf_reset(&h->keys);

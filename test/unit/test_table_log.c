@@ -58,14 +58,7 @@ typedef struct LogCase
 	CrdtBuf		serial;
 } LogCase;
 
-static int
-compare_pool(const void *x, const void *y)
-{
-	const ModelEntry *a = x;
-	const ModelEntry *b = y;
-
-	return crdt_bytes_cmp(a->id, a->len, b->id, b->len);
-}
+CRDT_DEFINE_BYTES_COMPARATOR(compare_pool, ModelEntry, id, len)
 
 /* One id of a style: short, "agent-NNN", long with shared prefixes, UTF-8, or anything. */
 static void

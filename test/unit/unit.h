@@ -251,6 +251,8 @@ void		world_pick(World *w, Rng *rng, CrdtBuf *out);
 void		test_retire_laws(void);
 void		test_retire_hostile(void);
 void		test_retire_format(void);
+void		test_compact_laws(void);
+void		test_compact_size(void);
 
 void		test_codec_varint(void);
 void		test_codec_replica_id(void);
@@ -300,6 +302,7 @@ void		test_sets_dotlog_conflicting_dots(void);
 void		test_sets_dotlog_compaction(void);
 
 void		test_sequence_histories(void);
+void		test_sequence_rlist_histories(void);
 void		test_sequence_interleaving(void);
 void		test_sequence_rlist(void);
 void		test_sequence_text(void);

@@ -173,16 +173,7 @@ my @digests = query_all(q{SELECT md5(string_agg(bucket || ':' || rows || ':' || 
 is(scalar(keys %{ { map { $_ => 1 } @digests } }), 1, 'digests agree on every node');
 
 # ---------------------------------------------------------------- partition and heal
-sub set_subscriptions
-{
-	my ($state, $isolated) = @_;
-	for my $other (grep { $_ ne $isolated } @names)
-	{
-		$node{$isolated}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${isolated}_from_$other $state");
-		$node{$other}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${other}_from_$isolated $state");
-	}
-}
-set_subscriptions('DISABLE', 'n3');
+isolate_node(\%node, 'n3', 'DISABLE');
 $node{n1}->safe_psql('postgres', q{UPDATE shared SET label = 'from n1', n = crdt_increment(n, 5), plan = crdt_set(plan, '"n1 plan"') WHERE k = 1});
 $node{n3}->safe_psql('postgres', q{UPDATE shared SET label = 'from n3', n = crdt_decrement(n, 2), plan = crdt_set(plan, '"n3 plan"') WHERE k = 1});
 $node{n2}->safe_psql('postgres', q{UPDATE shared SET tags = crdt_add(tags, 'during partition') WHERE k = 2});

@@ -153,23 +153,20 @@ for my $t (qw(gen gen_always))
 # the function form runs inside the caller's transaction
 sql('n1', qq{BEGIN; SELECT crdt_reconcile.repair('gen', '$conn{n2}'); ROLLBACK;});
 is(sql('n1', 'SELECT count(*) FROM gen'), '5', 'repair() inside a transaction that rolls back leaves nothing');
-$r = repair('n1', 'n2', 'gen');
-is("$r->{rows_fetched} $r->{rows_changed}", '20 20', 'generated and identity columns: 20 rows fetched and merged');
-$r = repair('n2', 'n1', 'gen');
-is("$r->{rows_fetched} $r->{rows_changed}", '5 5', 'and the 5 merged rows back');
-is(digest_of('n1', 'gen'), digest_of('n2', 'gen'), 'gen: digests equal');
-is(sql('n1', q{SELECT count(*) FILTER (WHERE label_len = length(label)) || '/' || count(*) || ' ' || max(serial_no)
-               || ' ' || sum(crdt_value(n)) FROM gen}), '20/20 20 225',
-	'generated column recomputed, identity values kept, counters merged (5 keys both sides)');
-# identity GENERATED ALWAYS: new rows go in with OVERRIDING SYSTEM VALUE
-$r = repair('n1', 'n2', 'gen_always');
-is("$r->{rows_fetched} $r->{rows_changed}", '20 20', 'GENERATED ALWAYS identity key: 20 rows fetched and merged');
-$r = repair('n2', 'n1', 'gen_always');
-is("$r->{rows_fetched} $r->{rows_changed}", '5 5', 'and the 5 merged rows back');
-is(digest_of('n1', 'gen_always'), digest_of('n2', 'gen_always'), 'gen_always: digests equal');
-is(sql('n1', q{SELECT count(*) FILTER (WHERE label_len = length(label)) || '/' || count(*) || ' ' || max(id)
-               || ' ' || sum(crdt_value(n)) FROM gen_always}), '20/20 20 225',
-	'generated column recomputed, the peer\'s identity values kept, counters merged');
+# gen: identity BY DEFAULT; gen_always: GENERATED ALWAYS, so new rows go in
+# with OVERRIDING SYSTEM VALUE
+for my $case (['gen', 'serial_no'], ['gen_always', 'id'])
+{
+	my ($table, $identity) = @$case;
+	$r = repair('n1', 'n2', $table);
+	is("$r->{rows_fetched} $r->{rows_changed}", '20 20', "$table: 20 rows fetched and merged");
+	$r = repair('n2', 'n1', $table);
+	is("$r->{rows_fetched} $r->{rows_changed}", '5 5', "$table: and the 5 merged rows back");
+	is(digest_of('n1', $table), digest_of('n2', $table), "$table: digests equal");
+	is(sql('n1', qq{SELECT count(*) FILTER (WHERE label_len = length(label)) || '/' || count(*) || ' '
+	               || max($identity) || ' ' || sum(crdt_value(n)) FROM $table}), '20/20 20 225',
+		"$table: generated column recomputed, the peer's identity values kept, counters merged");
+}
 
 # ---------------------------------------------------------------- 3. 200,000 rows, 1% differing
 both(q{

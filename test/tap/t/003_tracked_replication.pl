@@ -92,13 +92,6 @@ sub converge
 	diag("$_: " . state_of($_)) for @names;
 }
 
-sub partition
-{
-	my ($state) = @_;
-	$node{n1}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_n1_from_n2 $state");
-	$node{n2}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_n2_from_n1 $state");
-}
-
 # ---------------------------------------------------------------- the key moves
 $node{n1}->safe_psql('postgres', q{INSERT INTO app.moved (k, n, label) VALUES (1, crdt_increment(NULL::gcounter, 1), 'one')});
 converge('insert');
@@ -107,11 +100,11 @@ converge('key change');
 is($node{n2}->safe_psql('postgres', q{SELECT string_agg(k || ' ' || label, ',') FROM app.moved}), '2 one',
 	'an applied UPDATE of the key moved the row on the subscriber');
 
-partition('DISABLE');
+isolate_node(\%node, 'n1', 'DISABLE');
 $node{n2}->safe_psql('postgres', q{INSERT INTO app.moved (k, n, label) VALUES (3, crdt_increment(NULL::gcounter, 5), 'three')});
 $node{n1}->safe_psql('postgres', q{INSERT INTO app.moved (k, n, label) VALUES (4, crdt_increment(NULL::gcounter, 1), 'four')});
 $node{n1}->safe_psql('postgres', q{UPDATE app.moved SET k = 3 WHERE k = 4});
-partition('ENABLE');
+isolate_node(\%node, 'n1', 'ENABLE');
 converge('key moved onto a key the other node had taken');
 is_deeply([ map { $node{$_}->safe_psql('postgres', q{SELECT string_agg(k || ' ' || crdt_value(n), ',' ORDER BY k) FROM app.moved}) } @names ],
 	[ ('2 1,3 6') x 2 ], 'both nodes merged the moved row into the taken key, and the old key is gone');
@@ -119,10 +112,10 @@ is_deeply([ map { $node{$_}->safe_psql('postgres', q{SELECT string_agg(k || ' ' 
 # ---------------------------------------------------------------- partitions, once per fleet
 $node{n1}->safe_psql('postgres', q{INSERT INTO app.parts (k, region, price) VALUES (1, 'eu', 5)});
 converge('partitioned insert');
-partition('DISABLE');
+isolate_node(\%node, 'n1', 'DISABLE');
 $node{n1}->safe_psql('postgres', q{UPDATE app.parts SET price = 6, plan = crdt_set(plan, '"A"') WHERE k = 1});
 $node{n2}->safe_psql('postgres', q{UPDATE app.parts SET price = 7, plan = crdt_set(plan, '"B"') WHERE k = 1});
-partition('ENABLE');
+isolate_node(\%node, 'n1', 'ENABLE');
 converge('concurrent writes to a partitioned table');
 my $records = q{SELECT string_agg(relation::text || ' ' || coalesce(column_name, '-') || ' ' || kind || ' ' || status, ', '
                                   ORDER BY column_name, kind) FROM crdt_reconcile.conflicts WHERE relation::text LIKE 'app.parts%'};

@@ -114,17 +114,6 @@ sub subscription
 	$node{$to}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${to}_from_$from $state");
 }
 
-# Cuts (or heals) every link of one node.
-sub isolate
-{
-	my ($name, $state) = @_;
-	for my $other (grep { $_ ne $name } @names)
-	{
-		subscription($name, $other, $state);
-		subscription($other, $name, $state);
-	}
-}
-
 # ---------------------------------------------------------------- 1. deletes
 $node{n1}->safe_psql('postgres', q{INSERT INTO items (k, n, label) VALUES (1, crdt_increment(NULL::gcounter, 1), 'one')});
 $node{n1}->safe_psql('postgres', q{DELETE FROM items WHERE k = 1});
@@ -162,10 +151,10 @@ is_deeply(all_nodes(q{SELECT crdt_value(n) || ' ' || label FROM items WHERE k = 
 # a delete and a concurrent update: the delete wins, everywhere, and it is recorded
 $node{n1}->safe_psql('postgres', q{INSERT INTO items (k, n) VALUES (5, crdt_increment(NULL::gcounter, 1))});
 settle('row 5 everywhere');
-isolate('n3', 'DISABLE');
+isolate_node(\%node, 'n3', 'DISABLE');
 $node{n1}->safe_psql('postgres', q{DELETE FROM items WHERE k = 5});
 $node{n3}->safe_psql('postgres', q{UPDATE items SET n = crdt_increment(n, 7) WHERE k = 5});
-isolate('n3', 'ENABLE');
+isolate_node(\%node, 'n3', 'ENABLE');
 settle('a delete concurrent with an update');
 is_deeply(all_nodes(q{SELECT count(*) FROM items WHERE k = 5}), [ ('0') x 3 ], 'the delete won on every node');
 # n1 and n2 never see n3's update (PostgreSQL skips an update of a row it
@@ -187,20 +176,20 @@ $node{n1}->safe_psql('postgres', 'DROP PUBLICATION careless');
 # ---------------------------------------------------------------- 3. TOAST
 $node{n1}->safe_psql('postgres', q{INSERT INTO items (k, doc, price) VALUES (6, repeat('X', 10000), 1)});
 settle('a row with a 10 kB document');
-isolate('n2', 'DISABLE');
+isolate_node(\%node, 'n2', 'DISABLE');
 $node{n2}->safe_psql('postgres', q{UPDATE items SET doc = repeat('Y', 10000) WHERE k = 6});
 $node{n1}->safe_psql('postgres', q{UPDATE items SET price = 9 WHERE k = 6});
-isolate('n2', 'ENABLE');
+isolate_node(\%node, 'n2', 'ENABLE');
 settle('a document rewritten on n2 while n1 changed the price');
 is_deeply(all_nodes(q{SELECT left(doc, 1) || ' ' || length(doc) || ' ' || price FROM items WHERE k = 6}),
 	[ ('Y 10000 9') x 3 ], "both edits survive on every node: n2's document, n1's price");
 
 # ---------------------------------------------------------------- 4. identity key
 # each node's identity sequence hands out 1: the applied INSERTs meet an existing key
-isolate('n2', 'DISABLE');
+isolate_node(\%node, 'n2', 'DISABLE');
 $node{n1}->safe_psql('postgres', q{INSERT INTO ident (n) VALUES (crdt_increment(NULL::gcounter, 1))});
 $node{n2}->safe_psql('postgres', q{INSERT INTO ident (n) VALUES (crdt_increment(NULL::gcounter, 2))});
-isolate('n2', 'ENABLE');
+isolate_node(\%node, 'n2', 'ENABLE');
 settle('rows with identity keys from two nodes');
 is_deeply(all_nodes(q{SELECT string_agg(k || ' ' || crdt_value(n), ',') FROM ident}), [ ('1 3') x 3 ],
 	'the applied inserts of an existing identity key merged instead of stalling');
@@ -219,10 +208,10 @@ like($err, qr/unique index .* only the primary key may be unique/, 'a UNIQUE ind
 # the invariant raises (division by zero) on the merged state: recorded, never a stall
 $node{n1}->safe_psql('postgres', q{INSERT INTO bal (k, b) VALUES (1, crdt_increment(NULL::pncounter, 1))});
 settle('a balance of 1');
-isolate('n3', 'DISABLE');
+isolate_node(\%node, 'n3', 'DISABLE');
 $node{n1}->safe_psql('postgres', q{UPDATE bal SET b = crdt_decrement(b, 3) WHERE k = 1});
 $node{n3}->safe_psql('postgres', q{UPDATE bal SET b = crdt_decrement(b, 3) WHERE k = 1});
-isolate('n3', 'ENABLE');
+isolate_node(\%node, 'n3', 'ENABLE');
 settle('two concurrent decrements that make the invariant raise');
 is_deeply(all_nodes(q{SELECT crdt_value(b) FROM bal WHERE k = 1}), [ ('-5') x 3 ], 'the merge was applied everywhere');
 my $recorded = all_nodes(q{SELECT count(*) > 0 FROM crdt_reconcile.conflicts
@@ -262,7 +251,7 @@ sub collect_all
 $node{n1}->safe_psql('postgres', q{INSERT INTO items (k, n, label) VALUES (90, crdt_increment(NULL::gcounter, 1), 'ninety')});
 settle('a row to delete while a node is away');
 my $tombstones_before = all_nodes('SELECT count(*) FROM crdt_reconcile.tombstones');
-isolate('n3', 'DISABLE');
+isolate_node(\%node, 'n3', 'DISABLE');
 $node{n1}->safe_psql('postgres', q{DELETE FROM items WHERE k = 90});
 $node{n3}->safe_psql('postgres', q{UPDATE items SET label = 'late', n = crdt_increment(n, 1, 'n3') WHERE k = 90});
 for (1 .. 8)
@@ -277,7 +266,7 @@ is($node{n1}->safe_psql('postgres', q{SELECT count(*) FROM crdt_reconcile.tombst
 is_deeply([ map { $_ + 0 } @{ all_nodes(q{SELECT count(*) FROM crdt_reconcile.tombstones WHERE row_key <> '{"k": 90}'}) } ],
 	[ map { $_ + 0 } @$tombstones_before ], 'no older tombstone is removed anywhere while a node is away');
 
-isolate('n3', 'ENABLE');
+isolate_node(\%node, 'n3', 'ENABLE');
 settle('n3 back');
 is_deeply(all_nodes(q{SELECT count(*) FROM items WHERE k = 90}), [ ('0') x 3 ],
 	'the update n3 made while away lost to the delete everywhere');

@@ -129,16 +129,7 @@ for my $round (1 .. 4)
 converge('concurrent spending', @names);
 
 # ---------------------------------------------------------------- partition
-sub set_subscriptions
-{
-	my ($state, $isolated) = @_;
-	for my $other (grep { $_ ne $isolated } @names)
-	{
-		$node{$isolated}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${isolated}_from_$other $state");
-		$node{$other}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${other}_from_$isolated $state");
-	}
-}
-set_subscriptions('DISABLE', 'n3');
+isolate_node(\%node, 'n3', 'DISABLE');
 # everybody spends until nothing is left where they are; n3 asks n1 for more
 for my $round (1 .. 6)
 {
@@ -154,7 +145,7 @@ $node{n3}->safe_psql('postgres', q{SELECT crdt_reconcile.request_rights('budget'
 sample();
 
 # ---------------------------------------------------------------- heal, grant
-set_subscriptions('ENABLE', 'n3');
+isolate_node(\%node, 'n3', 'ENABLE');
 converge('partition healed', @names);
 my $deadline = time() + 60;
 while (time() < $deadline && $node{n1}->safe_psql('postgres', q{SELECT count(*) FROM crdt_reconcile.rights_requests}) ne '2')
@@ -190,10 +181,10 @@ is($bad_samples, 0, "no negative value or rights in $samples samples");
 # merge is never refused), every node converges, and the value shows 0.
 $node{n1}->safe_psql('postgres', q{INSERT INTO budget (id, b) VALUES (2, crdt_transfer(crdt_increment(NULL::bcounter, 10), 10, 'dup'))});
 converge_row2('funded dup');
-set_subscriptions('DISABLE', 'n3');
+isolate_node(\%node, 'n3', 'DISABLE');
 $node{n1}->safe_psql('postgres', q{UPDATE budget SET b = crdt_decrement(b, 10, 'dup') WHERE id = 2});
 $node{n3}->safe_psql('postgres', q{UPDATE budget SET b = crdt_transfer(b, 10, 'n3', 'dup') WHERE id = 2});
-set_subscriptions('ENABLE', 'n3');
+isolate_node(\%node, 'n3', 'ENABLE');
 converge_row2('misused replica id merged');
 is_deeply([ map { $node{$_}->safe_psql('postgres', q{SELECT crdt_value(b) || ' ' || crdt_rights(b, 'dup') || ' '
 	|| (SELECT rights FROM crdt_entries(b) WHERE replica = 'dup') FROM budget WHERE id = 2}) } @names ],

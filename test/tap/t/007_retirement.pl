@@ -43,6 +43,9 @@ END $$;
 	$node{$name} = $n;
 }
 subscribe_mesh(\%node, 'mesh');
+# the subscriptions copy no data: each node announces itself again, so that
+# every node knows every mesh member (compaction waits for all of them)
+$node{$_}->safe_psql('postgres', "SELECT crdt_reconcile.join_mesh('$_')") for @names;
 $node{n1}->safe_psql('postgres', 'INSERT INTO work (k) SELECT generate_series(1, 5)');
 
 sub state_of
@@ -79,6 +82,18 @@ sub converge
 	diag("$_: " . state_of($_)) for @names;
 }
 
+# Waits until every node's subscribers have confirmed all its WAL: no
+# apply still holds row locks that a multi-row write here could meet.
+sub settle
+{
+	for my $name (@names)
+	{
+		$node{$name}->poll_query_until('postgres', q{
+SELECT bool_and(confirmed_flush_lsn >= pg_current_wal_lsn()) FROM pg_replication_slots WHERE slot_type = 'logical'})
+			or diag("$name: subscribers did not confirm");
+	}
+}
+
 # Agent i writes through node (i mod 3); returns the writes that were done.
 sub write_round
 {
@@ -88,9 +103,11 @@ sub write_round
 	{
 		my $name = $names[$idx];
 		next unless grep { $_ eq $name } @on;
+		# rows in key order, as every node writes them, so that a local round
+		# and an applied one never wait for each other's rows (deadlock)
 		$done += $node{$name}->safe_psql('postgres', qq{
 SELECT coalesce(sum(agent_write(pg_catalog.format('agent-%s', lpad(i::text, 3, '0')), 1 + i % 5)), 0)
-FROM generate_series($first, $last) i WHERE i % 3 = $idx});
+FROM (SELECT i FROM generate_series($first, $last) i WHERE i % 3 = $idx ORDER BY 1 + i % 5, i OFFSET 0) agents});
 	}
 	return $done;
 }
@@ -124,18 +141,60 @@ my $in_flight = write_round(1, $agents, 'n3');
 is($in_flight, 100, 'n3, partitioned, still writes for its agents');
 $issued += $in_flight;
 $issued += write_round(1, $agents, qw(n1 n2));
+
+my $folded_early = 0;
+# While n3 is cut off, compaction folds but drops no marker, and says what
+# it waits for (n3's acknowledgement, or the slot of n3's subscription)
+for my $name (qw(n1 n2))
+{
+	$folded_early += $node{$name}->safe_psql('postgres',
+		q{SELECT count(*) FROM crdt_reconcile.compact_replicas() WHERE step = 'folded'}) for 1 .. 3;
+	my $waiting = $node{$name}->safe_psql('postgres',
+		q{SELECT string_agg(waiting_for, '; ') FROM crdt_reconcile.compact_replicas() WHERE step = 'waiting'});
+	like($waiting, qr/n3/, "$name, with n3 partitioned, waits for it: $waiting");
+	is($node{$name}->safe_psql('postgres', q{
+SELECT count(*) FROM crdt_reconcile.retired_replicas WHERE compacted_into IS NOT NULL}), '0',
+		"$name: no compaction group while n3 is partitioned");
+}
 set_partition('ENABLE');
 converge('partition healed');
 
 # folds on two nodes at once
 my ($bg_out, $bg_err) = ('', '');
 my $bg = IPC::Run::start([ 'psql', '-XAtq', '-d', $node{n2}->connstr('postgres'), '-c',
-	'SELECT count(*) FROM crdt_reconcile.compact_replicas()' ], '>', \$bg_out, '2>', \$bg_err);
-my $folded = $node{n1}->safe_psql('postgres', 'SELECT count(*) FROM crdt_reconcile.compact_replicas()');
+	q{SELECT count(*) FROM crdt_reconcile.compact_replicas() WHERE step = 'folded'} ], '>', \$bg_out, '2>', \$bg_err);
+my $folded = $node{n1}->safe_psql('postgres',
+	q{SELECT count(*) FROM crdt_reconcile.compact_replicas() WHERE step = 'folded'});
 $bg->finish;
 is($bg_err, '', 'compact_replicas on n2 at the same time ran without errors');
-ok($folded > 0, "compact_replicas folded ($folded column-replica pairs on n1)");
+ok($folded_early + $folded > 0,
+	"compact_replicas folded ($folded_early column-replica pairs during the partition, $folded after)");
 converge('folded');
+
+# a copy of a row from before compaction, to be written back late
+my $old_hits = $node{n2}->safe_psql('postgres', 'SELECT hits FROM work WHERE k = 1');
+
+# compaction proper: every node runs compact_replicas until none waits
+my $rounds = 0;
+my $waiting = 'not run';
+while ($waiting ne '' && $rounds++ < 40)
+{
+	$waiting = join('', map { $node{$_}->safe_psql('postgres',
+		q{SELECT coalesce(string_agg(waiting_for, '; '), '') FROM crdt_reconcile.compact_replicas() WHERE step = 'waiting'})
+	} @names);
+	$waiting .= 'unassigned' if $node{n1}->safe_psql('postgres',
+		'SELECT count(*) FROM crdt_reconcile.retired_replicas WHERE compacted_into IS NULL') ne '0';
+	sleep 1 if $waiting ne '';
+}
+is($waiting, '', "compaction completed on every node after the heal ($rounds rounds)");
+diag("still waiting for: $waiting") if $waiting ne '';
+converge('markers dropped');
+for my $name (@names)
+{
+	$node{$name}->safe_psql('postgres', 'SELECT count(*) FROM crdt_reconcile.compact_replicas()');
+}
+converge('compacted everywhere');
+settle();
 
 # late writes by retired agents are refused on every node
 for my $name (@names)
@@ -146,6 +205,14 @@ for my $name (@names)
 $issued += write_round(201, $agents, @names);
 converge('live agents wrote after the fold');
 
+# the old copy arrives late on n2: lifted through the groups, counted once,
+# recorded as retired_writer
+$node{n2}->safe_psql('postgres', qq{UPDATE work SET hits = '$old_hits' WHERE k = 1});
+is($node{n2}->safe_psql('postgres', q{
+SELECT count(*) FROM crdt_reconcile.conflicts WHERE kind = 'retired_writer' AND relation = 'work'::regclass}),
+	'1', 'n2 recorded the late copy as retired_writer');
+converge('late copy merged');
+
 my $live_agents = $agents - 200;
 for my $name (@names)
 {
@@ -154,15 +221,30 @@ SELECT sum(crdt_value(hits)) || ' ' || sum(crdt_value(net)) || ' ' || sum(crdt_v
        || sum(crdt_cardinality(tags)) FROM work});
 	is($r, join(' ', 2 * $issued, -$issued, $issued, $agents), "$name counts exactly what was issued");
 	is($node{$name}->safe_psql('postgres', q{
-SELECT count(*) FROM work, crdt_entries(hits) e
-WHERE e.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)
-  AND e.replica <> ALL (crdt_retired_ids(hits))}), '0', "$name: no retired agent is a live entry");
+SELECT count(*) FROM work, LATERAL (SELECT e.replica FROM crdt_entries(hits) e UNION ALL SELECT e.replica FROM crdt_entries(net) e
+                                    UNION ALL SELECT e.replica FROM crdt_entries(seen) e
+                                    UNION ALL SELECT unnest(crdt_retired_ids(hits) || crdt_retired_ids(net) || crdt_retired_ids(seen))) x
+WHERE x.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)}), '0',
+		"$name: no retired agent is left, as an entry or a marker");
 	is($node{$name}->safe_psql('postgres', q{
-SELECT entries || ' ' || retired_ids FROM crdt_reconcile.replica_metadata WHERE column_name = 'hits'}),
-		"$live_agents 200", "$name: the metadata view shows $live_agents live entries, 200 retired ids");
+SELECT count(*) FROM crdt_reconcile.retired_replicas WHERE compacted_into IS NULL}), '0',
+		"$name: every retired agent is in a compaction group");
+	is($node{$name}->safe_psql('postgres', q{
+SELECT entries || ' ' || (retired_ids <= (SELECT count(DISTINCT compacted_into) FROM crdt_reconcile.retired_replicas))
+FROM crdt_reconcile.replica_metadata WHERE column_name = 'hits'}),
+		"$live_agents true", "$name: $live_agents live entries, only compaction groups as markers");
 	is($node{$name}->safe_psql('postgres',
 		q{SELECT successor FROM crdt_reconcile.retired_replicas WHERE replica = 'agent-050'}),
 		'pool-0', "$name: a replica retired twice kept the smaller successor");
 }
+
+# values whose size depends on the live agents only: each row, rebuilt from
+# its live entries alone, is at most 16 bytes smaller per group
+is($node{n1}->safe_psql('postgres', q{
+SELECT count(*) FROM work
+WHERE pg_column_size(hits) > pg_column_size((SELECT coalesce(crdt_merge(crdt_increment('{}'::gcounter, e.count, e.replica)), '{}')
+                                             FROM crdt_entries(hits) e))
+                             + 16 * (SELECT count(DISTINCT compacted_into) FROM crdt_reconcile.retired_replicas)}),
+	'0', 'every hits value is within 16 bytes per compaction group of its live entries alone');
 
 done_testing();
