@@ -17,16 +17,21 @@ EXTVERSION = 0.5
 # The full install script of the current version, which a fresh CREATE
 # EXTENSION runs, is built by make from src/sql/ (see src/sql/build.sh), as
 # pgvector builds its vector--X.sql, and installed from the build tree; it
-# is not committed (only its sources are).  The released versions' scripts
-# and the upgrade scripts are written by hand and never change once
-# released.  For a new version X: EXTVERSION and default_version become X,
-# src/sql/ changes, the upgrade script from the previous version is written
-# by hand (sql/upgrade.sql checks it against the new full script) and added
-# to DATA.  Only 0.1's full script is kept: CREATE EXTENSION ... VERSION of
-# an older release runs 0.1 and the upgrade scripts up to it.
+# is not committed (only its sources are).  The upgrade script to the
+# current, unreleased version is built too (src/sql/upgrade.sh), from a
+# manifest that names the new and changed objects of the full script and
+# holds what only an upgrade does.  Released versions' scripts are committed
+# and never change.  To release X and start Y: commit the built
+# crdt_reconcile--X.sql's predecessor upgrade script as it is (it moves from
+# DATA_built to DATA), set EXTVERSION and default_version to Y and start
+# src/sql/upgrade--X--Y.sql.in; sql/upgrade.sql checks the chain against the
+# new full script.  Only 0.1's full script is kept: CREATE EXTENSION ...
+# VERSION of an older release runs 0.1 and the upgrade scripts up to it.
+PREVVERSION = 0.4
 DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql crdt_reconcile--0.2--0.3.sql \
-	crdt_reconcile--0.3--0.4.sql crdt_reconcile--0.4--0.5.sql
-DATA_built = crdt_reconcile--$(EXTVERSION).sql
+	crdt_reconcile--0.3--0.4.sql
+UPGRADE_BUILT = crdt_reconcile--$(PREVVERSION)--$(EXTVERSION).sql
+DATA_built = crdt_reconcile--$(EXTVERSION).sql $(UPGRADE_BUILT)
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
@@ -86,6 +91,10 @@ test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit
 # rebuilt when a part changes
 crdt_reconcile--$(EXTVERSION).sql: src/sql/build.sh src/sql/types.list $(SQL_PARTS)
 	$(SHELL) src/sql/build.sh $(SQL_PARTS) > $@.tmp
+	mv $@.tmp $@
+
+$(UPGRADE_BUILT): src/sql/upgrade.sh src/sql/upgrade--$(PREVVERSION)--$(EXTVERSION).sql.in crdt_reconcile--$(EXTVERSION).sql
+	$(SHELL) src/sql/upgrade.sh crdt_reconcile--$(EXTVERSION).sql src/sql/upgrade--$(PREVVERSION)--$(EXTVERSION).sql.in > $@.tmp
 	mv $@.tmp $@
 
 .PHONY: unit test demo bench bench-track bench-repair bench-sequences print-regress

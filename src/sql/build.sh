@@ -8,13 +8,20 @@
 #   NAME.family.sql.in  once per aggregate family of types.list (in the order
 #                       they first appear), with @FAMILY@ replaced by the
 #                       family and @TYPES@ by its types ("a, b, c")
+# With "--type T" first, only the blocks of templates for type T, and no
+# header line (src/sql/upgrade.sh uses it for a type a new version adds).
 # Only sh and awk (any POSIX awk: mawk, gawk, busybox): `make` runs it on a
 # machine with nothing more.
 set -eu
 
 list=$(dirname "$0")/types.list
-
-echo "-- Built by src/sql/build.sh from the files in src/sql/: edit those, then run make."
+only_type=
+if [ "${1:-}" = --type ]; then
+	only_type=$2
+	shift 2
+else
+	echo "-- Built by src/sql/build.sh from the files in src/sql/: edit those, then run make."
+fi
 
 for part in "$@"; do
 	case $part in
@@ -22,7 +29,7 @@ for part in "$@"; do
 	*.family.sql.in) kind=family ;;
 	*) kind=plain ;;
 	esac
-	awk -v kind="$kind" -v first="${first:-yes}" '
+	awk -v kind="$kind" -v first="${first:-yes}" -v only_type="$only_type" '
 	# text with every occurrence of from replaced by to (no regular
 	# expressions, so any text may be put in)
 	function put(text, from, to,    out, at) {
@@ -66,7 +73,7 @@ for part in "$@"; do
 	{
 		comment = $0
 		sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]+/, "", comment)
-		if (kind == "type" && (!limited || ($1 in only)))
+		if (kind == "type" && (!limited || ($1 in only)) && (only_type == "" || $1 == only_type))
 			emit($1, $2, comment, "")
 		else if (kind == "family" && !($2 in members)) {
 			families[++nfamilies] = $2
