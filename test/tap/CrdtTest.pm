@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(crdt_node subscribe_mesh isolate_node);
+our @EXPORT = qw(crdt_node crdt_node_with crdt_mesh subscribe_mesh isolate_node);
 
 # A started node ready for logical replication, crdt.replica_id set to its
 # name, the extension created; extra lines go to postgresql.conf.
@@ -26,6 +26,25 @@ sub crdt_node
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION crdt_reconcile');
 	return $node;
+}
+
+# crdt_node, then the SQL of setup_sql run on it.
+sub crdt_node_with
+{
+	my ($name, $setup_sql, @conf) = @_;
+	my $node = crdt_node($name, @conf);
+	$node->safe_psql('postgres', $setup_sql);
+	return $node;
+}
+
+# A node per name (crdt_node_with), subscribed to each other's publication
+# (subscribe_mesh); returns them by name.
+sub crdt_mesh
+{
+	my ($publication, $setup_sql, $names, @conf) = @_;
+	my %nodes = map { $_ => crdt_node_with($_, $setup_sql, @conf) } @$names;
+	subscribe_mesh(\%nodes, $publication);
+	return %nodes;
 }
 
 # Every node of %$nodes subscribes to publication on every other one

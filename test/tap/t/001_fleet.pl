@@ -25,8 +25,7 @@ my %node;
 sub setup_node
 {
 	my ($name) = @_;
-	my $n = crdt_node($name);
-	$n->safe_psql('postgres', q{
+	my $n = crdt_node_with($name, q{
 CREATE EXTENSION dblink;
 CREATE TABLE counts (k int, replica text, n gcounter, tags orset, clk vclock, PRIMARY KEY (k, replica));
 CREATE TABLE shared (k int PRIMARY KEY, n pncounter, tags orset, note lwwreg, plan mvreg, label text,
@@ -52,18 +51,15 @@ PUBLICATION pub_counts, pub_shared WITH (copy_data = $copy);
 }
 
 # The state of a node: per key the crdt_hash of the converged row.
-sub state_of
-{
-	my ($name) = @_;
-	return $node{$name}->safe_psql('postgres', q{
+my $state_sql = q{
 SELECT (SELECT string_agg(k || ':' || crdt_hash(n) || ':' || crdt_hash(tags) || ':' || crdt_hash(note)
                           || ':' || crdt_hash(plan) || ':' || coalesce(label, '-') || ':' || crdt_hash(clk),
                           ',' ORDER BY k) FROM shared)
     || ' / ' ||
        (SELECT string_agg(k || ':' || h, ',' ORDER BY k)
         FROM (SELECT k, crdt_hash(crdt_merge(n)) || ':' || crdt_hash(crdt_merge(tags)) AS h
-              FROM counts GROUP BY k) x)});
-}
+              FROM counts GROUP BY k) x)};
+sub state_of { return $node{ $_[0] }->safe_psql('postgres', $state_sql) }
 
 # Waits until every listed node shows the same state (replication, echoes
 # and all), or fails after a timeout.

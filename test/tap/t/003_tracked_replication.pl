@@ -18,13 +18,7 @@ use lib "$FindBin::RealBin/..";
 use CrdtTest;
 
 my @names = qw(n1 n2);
-my %node;
-
-sub setup_node
-{
-	my ($name) = @_;
-	my $n = crdt_node($name);
-	$n->safe_psql('postgres', q{
+my %node = crdt_mesh('pub', q{
 CREATE ROLE app;
 CREATE ROLE clerk;
 CREATE SCHEMA app AUTHORIZATION app;
@@ -51,22 +45,14 @@ GRANT SELECT, UPDATE ON app.parts TO clerk;
 RESET ROLE;
 CREATE PUBLICATION pub FOR TABLE app.moved, app.parts, app.moods, crdt_reconcile.tombstones
 	WITH (publish_via_partition_root = true, publish = 'insert, update, delete');
-});
-	return $n;
-}
+}, \@names);
 
-$node{$_} = setup_node($_) for @names;
-subscribe_mesh(\%node, 'pub');
-
-sub state_of
-{
-	my ($name) = @_;
-	return $node{$name}->safe_psql('postgres', q{
+my $state_sql = q{
 SELECT coalesce((SELECT string_agg(k || ':' || crdt_hash(n) || ':' || coalesce(label, '-'), ',' ORDER BY k) FROM app.moved), '')
     || ' / ' || coalesce((SELECT string_agg(k || region || ':' || coalesce(price::text, '-') || ':' || crdt_hash(plan), ','
                                             ORDER BY k, region) FROM app.parts), '')
-    || ' / ' || coalesce((SELECT string_agg(k || ':' || crdt_hash(g), ',' ORDER BY k) FROM app.moods), '')});
-}
+    || ' / ' || coalesce((SELECT string_agg(k || ':' || crdt_hash(g), ',' ORDER BY k) FROM app.moods), '')};
+sub state_of { return $node{ $_[0] }->safe_psql('postgres', $state_sql) }
 
 # Waits until both nodes show the same state and it stands still.
 sub converge

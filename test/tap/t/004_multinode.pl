@@ -24,14 +24,8 @@ use lib "$FindBin::RealBin/..";
 use CrdtTest;
 
 my @names = qw(n1 n2 n3);
-my %node;
-
-sub setup_node
-{
-	my ($name) = @_;
-	# autovacuum off: the settling check watches WAL
-	my $n = crdt_node($name, 'autovacuum = off');
-	$n->safe_psql('postgres', q{
+# autovacuum off: the settling check watches WAL
+my %node = crdt_mesh('mesh', q{
 CREATE TABLE items (k int PRIMARY KEY, n gcounter, label text, doc text, price numeric, clk vclock, writer lwwreg);
 CREATE TABLE ident (k int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n gcounter, clk vclock);
 CREATE TABLE bal (k int PRIMARY KEY, b pncounter, clk vclock);
@@ -40,23 +34,15 @@ SELECT crdt_reconcile.track('ident', clock_column => 'clk', record_stale => fals
 SELECT crdt_reconcile.track('bal', clock_column => 'clk', record_stale => false,
                             invariant => 'crdt_value(b) / (crdt_value(b) + 5) >= 0');
 SELECT crdt_reconcile.create_publication('mesh');
-});
-	return $n;
-}
+}, \@names, 'autovacuum = off');
 
-$node{$_} = setup_node($_) for @names;
-subscribe_mesh(\%node, 'mesh');
-
-sub state_of
-{
-	my ($name) = @_;
-	return $node{$name}->safe_psql('postgres', q{
+my $state_sql = q{
 SELECT coalesce((SELECT string_agg(k || ':' || coalesce(crdt_value(n), 0) || ':' || coalesce(label, '-') || ':'
                                    || coalesce(md5(doc), '-') || ':' || coalesce(price::text, '-'), ',' ORDER BY k)
                  FROM items), '')
  || ' / ' || coalesce((SELECT string_agg(k || ':' || crdt_value(n), ',' ORDER BY k) FROM ident), '')
- || ' / ' || coalesce((SELECT string_agg(k || ':' || crdt_value(b), ',' ORDER BY k) FROM bal), '')});
-}
+ || ' / ' || coalesce((SELECT string_agg(k || ':' || crdt_value(b), ',' ORDER BY k) FROM bal), '')};
+sub state_of { return $node{ $_[0] }->safe_psql('postgres', $state_sql) }
 
 # What moves while a node works: its WAL and the tracked tables' tuples.
 sub activity_of
