@@ -1176,102 +1176,208 @@ agg_check(AggCase *a, CrdtSlice got, const char *what)
 }
 
 /*
- * CrdtSetRuns, the gset/twopset aggregate state, driven as the glue does:
- * rows absorbed, partial states combined (absorb_runs) or written and
- * absorbed again (serialize, deserialize), the final write.
+ * An aggregate state driven as the glue drives it: rows absorbed, partial
+ * states combined (as parallel workers do) or written and absorbed again
+ * (serialize, deserialize), the final write.  CrdtSetRuns (gset, twopset)
+ * and CrdtDotLog (orset, mvreg) alike.
  */
+typedef struct AggState
+{
+	void	   *(*open) (int kind);
+	CrdtStatus	(*absorb) (void *state, CrdtSlice value, CrdtError *err);
+	/* src taken into state; NULL: through its written value */
+	CrdtStatus	(*combine) (void *state, const void *src, CrdtError *err);
+	CrdtStatus	(*write) (const void *state, CrdtBuf *out, CrdtError *err);
+	void		(*close) (void *state);
+} AggState;
+
+static void *
+runs_open(int kind)
+{
+	CrdtSetRuns *r = malloc(sizeof(*r));
+
+	if (r == NULL)
+		abort();
+	crdt_setruns_init(r, (CrdtSetKind) kind, &crdt_malloc_allocator);
+	return r;
+}
+
+static CrdtStatus
+runs_absorb_value(void *state, CrdtSlice value, CrdtError *err)
+{
+	return crdt_setruns_absorb(state, value, err);
+}
+
+static CrdtStatus
+runs_combine(void *state, const void *src, CrdtError *err)
+{
+	return crdt_setruns_absorb_runs(state, src, err);
+}
+
+static CrdtStatus
+runs_write(const void *state, CrdtBuf *out, CrdtError *err)
+{
+	return crdt_setruns_write(state, out, err);
+}
+
 static void
-runs_absorb(AggCase *a, CrdtSetRuns *r, size_t from, size_t to)
+runs_close(void *state)
+{
+	crdt_setruns_free(state);
+	free(state);
+}
+
+static const AggState runs_state = {runs_open, runs_absorb_value, runs_combine, runs_write, runs_close};
+
+static void
+dotlog_open(CrdtDotLog *log, CrdtDottedKind kind)
+{
+	CrdtError	err;
+
+	if (!CHECK_OK(crdt_dotlog_init(log, kind, &crdt_malloc_allocator, &err), &err))
+		abort();
+}
+
+static void *
+dotlog_new(int kind)
+{
+	CrdtDotLog *log = malloc(sizeof(*log));
+
+	if (log == NULL)
+		abort();
+	dotlog_open(log, (CrdtDottedKind) kind);
+	return log;
+}
+
+static CrdtStatus
+dotlog_absorb_value(void *state, CrdtSlice value, CrdtError *err)
+{
+	return crdt_dotlog_absorb(state, value, err);
+}
+
+static CrdtStatus
+dotlog_write(const void *state, CrdtBuf *out, CrdtError *err)
+{
+	return crdt_dotlog_write(state, out, err);
+}
+
+static void
+dotlog_close(void *state)
+{
+	crdt_dotlog_free(state);
+	free(state);
+}
+
+static const AggState dotlog_state = {dotlog_new, dotlog_absorb_value, NULL, dotlog_write, dotlog_close};
+
+static void
+state_absorb(AggCase *a, const AggState *as, void *state, size_t from, size_t to)
 {
 	CrdtError	err;
 
 	for (size_t k = from; k < to; k++)
-		CHECK_OK(crdt_setruns_absorb(r, buf_slice(&a->values[a->order[k]]), &err), &err);
+		CHECK_OK(as->absorb(state, buf_slice(&a->values[a->order[k]]), &err), &err);
 }
 
 static bool
-runs_check(AggCase *a, const CrdtSetRuns *r, const char *what)
+state_check(AggCase *a, const AggState *as, const void *state, const char *what)
 {
 	CrdtError	err;
 
 	buf_reset(&a->out);
-	return CHECK_OK(crdt_setruns_write(r, &a->out, &err), &err) &&
+	return CHECK_OK(as->write(state, &a->out, &err), &err) &&
 		agg_check(a, buf_slice(&a->out), what);
 }
 
-static void
-runs_case(AggCase *a, CrdtSetKind kind, Rng *rng)
+static bool
+state_combine(AggCase *a, const AggState *as, void *state, const void *src)
 {
-	CrdtSetRuns whole;
-	CrdtSetRuns left;
-	CrdtSetRuns right;
-	CrdtSetRuns restored;
+	CrdtError	err;
+
+	if (as->combine != NULL)
+		return CHECK_OK(as->combine(state, src, &err), &err);
+	buf_reset(&a->tmp);
+	return CHECK_OK(as->write(src, &a->tmp, &err), &err) &&
+		CHECK_OK(as->absorb(state, buf_slice(&a->tmp), &err), &err);
+}
+
+static void
+state_case(AggCase *a, const AggState *as, int kind, Rng *rng)
+{
+	void	   *whole = as->open(kind);
+	void	   *left = as->open(kind);
+	void	   *right = as->open(kind);
+	void	   *restored = as->open(kind);
 	CrdtError	err;
 	size_t		split = (size_t) rng_below(rng, a->n + 1);
 
-	crdt_setruns_init(&whole, kind, &crdt_malloc_allocator);
-	runs_absorb(a, &whole, 0, a->n);
-	if (runs_check(a, &whole, "absorb all"))
-		runs_check(a, &whole, "write again");
-	runs_absorb(a, &whole, 0, a->n);
-	runs_check(a, &whole, "absorb twice");
+	state_absorb(a, as, whole, 0, a->n);
+	if (state_check(a, as, whole, "absorb all"))
+		state_check(a, as, whole, "write again");
+	/* everything again changes nothing */
+	state_absorb(a, as, whole, 0, a->n);
+	state_check(a, as, whole, "absorb twice");
 
-	/* partial states combined either way round, as parallel workers do */
-	crdt_setruns_init(&left, kind, &crdt_malloc_allocator);
-	crdt_setruns_init(&right, kind, &crdt_malloc_allocator);
-	runs_absorb(a, &left, 0, split);
-	runs_absorb(a, &right, split, a->n);
-	CHECK_OK(crdt_setruns_absorb_runs(&left, &right, &err), &err);
-	runs_check(a, &left, "combine left");
-	CHECK_OK(crdt_setruns_absorb_runs(&right, &left, &err), &err);
-	runs_check(a, &right, "combine right");
+	/* partial states combined either way round */
+	state_absorb(a, as, left, 0, split);
+	state_absorb(a, as, right, split, a->n);
+	if (state_combine(a, as, left, right))
+		state_check(a, as, left, "combine left");
+	if (state_combine(a, as, right, left))
+		state_check(a, as, right, "combine right");
 
 	/* a written state read back, combined with the rest */
-	crdt_setruns_init(&restored, kind, &crdt_malloc_allocator);
 	buf_reset(&a->tmp);
-	if (CHECK_OK(crdt_setruns_write(&left, &a->tmp, &err), &err) &&
-		CHECK_OK(crdt_setruns_absorb(&restored, buf_slice(&a->tmp), &err), &err))
+	if (CHECK_OK(as->write(left, &a->tmp, &err), &err) &&
+		CHECK_OK(as->absorb(restored, buf_slice(&a->tmp), &err), &err))
 	{
-		runs_check(a, &restored, "serialize");
-		CHECK_OK(crdt_setruns_absorb_runs(&restored, &whole, &err), &err);
-		runs_check(a, &restored, "serialize, combine");
+		state_check(a, as, restored, "serialize");
+		if (state_combine(a, as, restored, whole))
+			state_check(a, as, restored, "serialize, combine");
 	}
-
-	crdt_setruns_free(&whole);
-	crdt_setruns_free(&left);
-	crdt_setruns_free(&right);
-	crdt_setruns_free(&restored);
+	as->close(whole);
+	as->close(left);
+	as->close(right);
+	as->close(restored);
 }
 
-void
-test_sets_runs(void)
+/* random cases for the kinds first..last, whose types are types[] */
+static void
+state_test(const char *name, const AggState *as, int first, int last, const CrdtType *const *types)
 {
-	uint64_t	stream = rng_stream("sets runs");
+	uint64_t	stream = rng_stream(name);
 
-	for (int kind = CRDT_GSET; kind <= CRDT_TWOPSET; kind++)
+	for (int kind = first; kind <= last; kind++)
 	{
 		AggCase		a;
-		CrdtSetRuns empty;
+		void	   *empty = as->open(kind);
 
-		agg_open(&a, kind == CRDT_GSET ? &crdt_type_gset : &crdt_type_twopset);
+		agg_open(&a, types[kind - first]);
 		/* nothing absorbed: the empty value */
-		crdt_setruns_init(&empty, (CrdtSetKind) kind, &crdt_malloc_allocator);
 		a.n = 0;
 		a.index = -1;
 		buf_reset(&a.fold);
 		a.type->write_empty(&a.fold);
-		runs_check(&a, &empty, "empty");
-		crdt_setruns_free(&empty);
+		state_check(&a, as, empty, "empty");
+		as->close(empty);
 
 		for (long i = 0; i < unit_cases_div(100); i++)
 		{
 			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) i);
 
 			agg_make(&a, &rng, i);
-			runs_case(&a, (CrdtSetKind) kind, &rng);
+			state_case(&a, as, kind, &rng);
 		}
 		agg_close(&a);
 	}
+}
+
+void
+test_sets_runs(void)
+{
+	static const CrdtType *const types[] = {&crdt_type_gset, &crdt_type_twopset};
+
+	state_test("sets runs", &runs_state, CRDT_GSET, CRDT_TWOPSET, types);
 }
 
 /*
@@ -1377,13 +1483,13 @@ test_sets_runs_growth(void)
 			{
 				early++;
 				growth_expected(&a, (CrdtSetKind) kind, added, removed, &e);
-				runs_check(&a, &runs, "right after an early merge");
+				state_check(&a, &runs_state, &runs, "right after an early merge");
 			}
 		}
 		CHECK_MSG(early >= GROWTH_EARLY, "%s: the runs were merged early %zu times",
 				  a.type->name, early);
 		growth_expected(&a, (CrdtSetKind) kind, added, removed, &e);
-		runs_check(&a, &runs, "end of many rows");
+		state_check(&a, &runs_state, &runs, "end of many rows");
 		crdt_setruns_free(&runs);
 		crdt_buf_free(&e);
 		agg_close(&a);
@@ -1449,94 +1555,12 @@ test_sets_keyset(void)
 	crdt_bufs_free(&one, &fold, &tmp, &out, NULL);
 }
 
-static void
-dotlog_open(CrdtDotLog *log, CrdtDottedKind kind)
-{
-	CrdtError	err;
-
-	if (!CHECK_OK(crdt_dotlog_init(log, kind, &crdt_malloc_allocator, &err), &err))
-		abort();
-}
-
-static void
-dotlog_absorb(AggCase *a, CrdtDotLog *log, size_t from, size_t to)
-{
-	CrdtError	err;
-
-	for (size_t k = from; k < to; k++)
-		CHECK_OK(crdt_dotlog_absorb(log, buf_slice(&a->values[a->order[k]]), &err), &err);
-}
-
-static bool
-dotlog_check(AggCase *a, const CrdtDotLog *log, const char *what)
-{
-	CrdtError	err;
-
-	buf_reset(&a->out);
-	return CHECK_OK(crdt_dotlog_write(log, &a->out, &err), &err) &&
-		agg_check(a, buf_slice(&a->out), what);
-}
-
-static void
-dotlog_case(AggCase *a, CrdtDottedKind kind, Rng *rng)
-{
-	CrdtDotLog	whole;
-	CrdtDotLog	left;
-	CrdtDotLog	right;
-	CrdtError	err;
-	size_t		split = (size_t) rng_below(rng, a->n + 1);
-
-	dotlog_open(&whole, kind);
-	dotlog_absorb(a, &whole, 0, a->n);
-	if (dotlog_check(a, &whole, "absorb all"))
-		dotlog_check(a, &whole, "write again");
-	/* everything again changes nothing */
-	dotlog_absorb(a, &whole, 0, a->n);
-	dotlog_check(a, &whole, "absorb twice");
-
-	/* a partial state written out and absorbed by another, as parallel workers do */
-	dotlog_open(&left, kind);
-	dotlog_open(&right, kind);
-	dotlog_absorb(a, &left, 0, split);
-	dotlog_absorb(a, &right, split, a->n);
-	buf_reset(&a->tmp);
-	if (CHECK_OK(crdt_dotlog_write(&right, &a->tmp, &err), &err) &&
-		CHECK_OK(crdt_dotlog_absorb(&left, buf_slice(&a->tmp), &err), &err))
-		dotlog_check(a, &left, "combine");
-
-	crdt_dotlog_free(&whole);
-	crdt_dotlog_free(&left);
-	crdt_dotlog_free(&right);
-}
-
 void
 test_sets_dotlog(void)
 {
-	uint64_t	stream = rng_stream("sets dotlog");
+	static const CrdtType *const types[] = {&crdt_type_orset, &crdt_type_mvreg};
 
-	for (int kind = CRDT_ORSET; kind <= CRDT_MVREG; kind++)
-	{
-		AggCase		a;
-		CrdtDotLog	empty;
-
-		agg_open(&a, kind == CRDT_ORSET ? &crdt_type_orset : &crdt_type_mvreg);
-		dotlog_open(&empty, (CrdtDottedKind) kind);
-		a.n = 0;
-		a.index = -1;
-		buf_reset(&a.fold);
-		a.type->write_empty(&a.fold);
-		dotlog_check(&a, &empty, "empty");
-		crdt_dotlog_free(&empty);
-
-		for (long i = 0; i < unit_cases_div(100); i++)
-		{
-			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) i);
-
-			agg_make(&a, &rng, i);
-			dotlog_case(&a, (CrdtDottedKind) kind, &rng);
-		}
-		agg_close(&a);
-	}
+	state_test("sets dotlog", &dotlog_state, CRDT_ORSET, CRDT_MVREG, types);
 }
 
 /*
@@ -1592,12 +1616,12 @@ test_sets_dotlog_compaction(void)
 					buf_take(&a.fold, &a.tmp);
 					/* right after each early merge, and now and then */
 					if ((log.values.len < last && ++early > 0) || (s % 500 == 0 && r == 0))
-						dotlog_check(&a, &log, "long run");
+						state_check(&a, &dotlog_state, &log, "long run");
 				}
 			}
 			CHECK_MSG(early >= COMPACTION_EARLY, "%s: the log was merged early %zu times",
 					  a.type->name, early);
-			dotlog_check(&a, &log, "end of the long run");
+			state_check(&a, &dotlog_state, &log, "end of the long run");
 			crdt_dotlog_free(&log);
 			agg_close(&a);
 		}
