@@ -393,8 +393,8 @@ static const AggFamily lww_family = {
  */
 typedef struct BcAggState
 {
+	CrdtCounterTable pd;		/* first: what a row touches starts at the chunk's start */
 	CrdtAllocator alloc;
-	CrdtCounterTable pd;
 	CrdtBcLog	transfers;
 } BcAggState;
 

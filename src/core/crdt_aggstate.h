@@ -39,8 +39,7 @@ typedef struct CrdtTableChunk
 
 typedef struct CrdtCounterTable
 {
-	CrdtTableChunk *first;		/* the log */
-	CrdtTableChunk *last;
+	/* what every row reads, first: a row out of order touches one cache line of it */
 	uint8_t    *pos;			/* where the next entry goes, in last */
 	uint32_t	room;			/* bytes free at pos */
 	uint32_t	len;			/* bytes of entries */
@@ -54,6 +53,9 @@ typedef struct CrdtCounterTable
 	uint8_t		counts_back;	/* the last entry's counts start this far before pos */
 	uint8_t		prev_len;
 	uint8_t		prev[CRDT_REPLICA_ID_MAX];	/* the last entry's id */
+	/* read when a chunk is added */
+	CrdtTableChunk *first;		/* the log */
+	CrdtTableChunk *last;
 	const CrdtAllocator *alloc;
 } CrdtCounterTable;
 

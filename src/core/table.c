@@ -287,6 +287,46 @@ typedef struct Merged
 	CrdtBuf		arena;			/* bytes 16.. of longer ids */
 } Merged;
 
+/* Leading zero bytes of a nonzero word. */
+static inline size_t
+zero_bytes_above(uint64_t d)
+{
+	size_t		n = 0;
+
+	for (; (d >> 56) == 0; d <<= 8)
+		n++;
+	return n;
+}
+
+/*
+ * How many bytes the ids of n items share at their start: where their
+ * first 16 bytes (zero-padded, no NUL in an id) first differ, from the
+ * integers; past those, byte by byte.
+ */
+static size_t
+items_common(const CrdtTableItem *items, size_t n, const uint8_t *arena)
+{
+	uint64_t	d0 = 0;
+	uint64_t	d1 = 0;
+	size_t		common = n > 0 ? items[0].len : 0;
+
+	for (size_t k = 1; k < n; k++)
+	{
+		d0 |= items[k].w0 ^ items[0].w0;
+		d1 |= items[k].w1 ^ items[0].w1;
+	}
+	if (d0 != 0)
+		return zero_bytes_above(d0);
+	if (d1 != 0)
+		return 8 + zero_bytes_above(d1);
+	/* the same first 16 bytes: the same length if under 16 (zero padding) */
+	for (size_t k = 1; k < n && common > 16; k++)
+		common = items[k].len <= 16 ? 16
+			: 16 + crdt_common_prefix(arena + items[0].rest, common - 16,
+									  arena + items[k].rest, items[k].len - 16);
+	return common;
+}
+
 /*
  * Decodes the log's entries into items, in log order; returns how many
  * bytes all the tail's ids share at their start.
@@ -295,8 +335,6 @@ static size_t
 decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
 {
 	uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
-	uint8_t		first[CRDT_REPLICA_ID_MAX];
-	size_t		common = 0;
 	size_t		n = 0;
 	LogWalk		w;
 
@@ -307,15 +345,7 @@ decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
 		size_t		shared = p[1];
 		size_t		len = shared + suffix;
 
-		if (n == t->sorted_entries)
-		{
-			memcpy(first + shared, p + 2, suffix);
-			memcpy(first, id, shared);
-			common = len;
-		}
 		memcpy(id + shared, p + 2, suffix);
-		if (n > t->sorted_entries)
-			common = crdt_common_prefix(first, common, id, len);
 		if (len < 16)
 			memset(id + len, 0, 16 - len);	/* zero padding for the integers */
 		p += 2 + suffix;
@@ -323,7 +353,9 @@ decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
 		crdt_table_item_set(&items[n], id, len, arena);
 		w.p = p;
 	}
-	return common;
+	if (arena->failed)
+		return 0;				/* the caller reports it */
+	return items_common(items + t->sorted_entries, n - t->sorted_entries, arena->data);
 }
 
 static CrdtStatus
@@ -447,25 +479,45 @@ fold(CrdtCounterTable *t, CrdtError *err)
 
 /* ------------------------------------------------------------- writing */
 
-/* Map h of a log with an unsorted tail; false past the entry limit. */
+/*
+ * The maps (one, or P and N) of a log with an unsorted tail, in one walk
+ * of its merged entries: each id is rebuilt once for both maps; P (or the
+ * one map) goes into out, N into a buffer of its own appended after it.
+ * False past the entry limit.
+ */
 static bool
-write_merged(Merged *m, int h, CrdtBuf *out)
+write_merged(const CrdtCounterTable *t, Merged *m, int maps, CrdtBuf *out)
 {
-	CrdtMapWriter w;
+	CrdtMapWriter w[2];
+	CrdtBuf		n_map;
 	CrdtTableItem it;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 
+	memset(&n_map, 0, sizeof(n_map));
+	n_map.alloc = t->alloc;
+	if (maps == 2)
+		(void) crdt_buf_reserve(&n_map, t->len / 2 + 16);	/* grows if it must */
+	crdt_map_writer_init(&w[0], out);
+	crdt_map_writer_init(&w[1], &n_map);
 	m->i = m->j = 0;
-	crdt_map_writer_init(&w, out);
 	while (merged_next(m, &it))
 	{
-		if (it.count[h] == 0)
-			continue;
 		crdt_table_item_id(&it, m->arena.data, id);
-		crdt_map_writer_add(&w, id, it.len, it.count[h]);
+		crdt_map_writer_add(&w[0], id, it.len, it.count[0]);
+		if (maps == 2)
+			crdt_map_writer_add(&w[1], id, it.len, it.count[1]);
 	}
-	crdt_map_writer_finish(&w);
-	return w.entries <= CRDT_MAX_ENTRIES;
+	crdt_map_writer_finish(&w[0]);
+	if (maps == 2)
+	{
+		crdt_map_writer_finish(&w[1]);
+		if (n_map.failed)
+			out->failed = true;
+		else
+			crdt_buf_put(out, n_map.data, n_map.len);
+	}
+	crdt_buf_free(&n_map);
+	return w[0].entries <= CRDT_MAX_ENTRIES && w[1].entries <= CRDT_MAX_ENTRIES;
 }
 
 /* Map h of a sorted log of two maps, each entry through a map writer. */
@@ -547,8 +599,7 @@ crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
 	if (t->sorted_len != t->len)
 	{
 		if ((st = merge_log(t, &m, err)) == CRDT_OK)
-			for (int h = 0; h < t->maps && h < halves; h++)
-				fits &= write_merged(&m, h, out);
+			fits = write_merged(t, &m, t->maps < halves ? t->maps : halves, out);
 		merged_free(t->alloc, &m);
 	}
 	else if (t->maps == 1)

@@ -13,7 +13,7 @@
  *
  * Replica ids contain no NUL byte (no control characters), so zero
  * padding never ties with a real byte: equal keys mean equal ids, or ids
- * that both go on past their keys.
+ * of which one at least goes on past its key.
  */
 #include "crdt_core.h"
 
@@ -82,12 +82,13 @@ typedef struct KeyOrder
 /*
  * a < b, without a branch on the data but in the rare case.  Ids share
  * the bytes before their keys and have no NUL, so equal keys mean equal
- * ids, or ids that both go on past their keys.
+ * ids, or ids of which at least one goes on past its key (one may end
+ * exactly at the key's end: "aaaaaaaa" and "aaaaaaaaa" from byte 0).
  */
 static inline bool
 key_less(const CrdtTableKey *a, const CrdtTableKey *b, const KeyOrder *o)
 {
-	if (a->key == b->key && a->len > o->key_end && b->len > o->key_end)
+	if (a->key == b->key && (a->len > o->key_end || b->len > o->key_end))
 		return crdt_table_item_cmp(&o->items[a->item], &o->items[b->item], o->arena) < 0;
 	return a->key < b->key;
 }
@@ -158,26 +159,34 @@ radix_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, uint64_t varying, const
 {
 	CrdtTableKey    *src = a;
 	CrdtTableKey    *dst = tmp;
+	uint32_t	count[RADIX_PASSES][256];
+	unsigned	shifts[RADIX_PASSES];
+	int			passes = 0;
 
-	for (unsigned shift = 0; shift < 64; shift += 8)
+	for (unsigned shift = 0; shift < 64 && passes < RADIX_PASSES; shift += 8)
+		if (((varying >> shift) & 0xff) != 0)
+			shifts[passes++] = shift;
+	/* every pass's counts in one read of the keys (n < 2^32: item is 32-bit) */
+	memset(count, 0, sizeof(count));
+	for (size_t k = 0; k < n; k++)
+		for (int p = 0; p < passes; p++)
+			count[p][(src[k].key >> shifts[p]) & 0xff]++;
+	for (int p = 0; p < passes; p++)
 	{
-		size_t		count[256];
-		size_t		sum = 0;
+		uint32_t	sum = 0;
 
-		if (((varying >> shift) & 0xff) == 0)
-			continue;
-		memset(count, 0, sizeof(count));
-		for (size_t k = 0; k < n; k++)
-			count[(src[k].key >> shift) & 0xff]++;
 		for (size_t d = 0; d < 256; d++)
 		{
-			size_t		c = count[d];
+			uint32_t	c = count[p][d];
 
-			count[d] = sum;
+			count[p][d] = sum;
 			sum += c;
 		}
+	}
+	for (int p = 0; p < passes; p++)
+	{
 		for (size_t k = 0; k < n; k++)
-			dst[count[(src[k].key >> shift) & 0xff]++] = src[k];
+			dst[count[p][(src[k].key >> shifts[p]) & 0xff]++] = src[k];
 		src = dst;
 		dst = src == a ? tmp : a;
 	}

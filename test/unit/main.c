@@ -1163,6 +1163,7 @@ list_groups(void)
 		{"table log", test_table_log},
 		{"table log huge", test_table_log_huge},
 		{"table log sorts", test_table_log_sorts},
+		{"table log orders", test_table_log_orders},
 		{"codec varint", test_codec_varint},
 		{"codec replica_id", test_codec_replica_id},
 		{"codec bytes", test_codec_bytes},

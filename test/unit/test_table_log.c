@@ -546,3 +546,99 @@ test_table_log_huge(void)
 	crdt_table_free(&t);
 	free(order);
 }
+
+/*
+ * Many replicas of one group put in id order, in reverse and in random
+ * order (each replica's P and N, or only one of them) give the same bytes:
+ * the unsorted tail's one-pass write of both maps, and where the tail's
+ * ids start to differ (found from their first 16 bytes as integers, past
+ * them byte by byte) for ids like agent-NNN, ids that differ only past
+ * their first 16 bytes, ids that are prefixes of each other, and ids of
+ * exactly 16 bytes.
+ */
+static void
+order_family_id(int family, size_t k, uint8_t *id, size_t *len)
+{
+	char		text[CRDT_REPLICA_ID_MAX + 1];
+	int			n;
+
+	switch (family)
+	{
+		case 0:
+			n = snprintf(text, sizeof(text), "agent-%03zu", k);
+			break;
+		case 1:
+			n = snprintf(text, sizeof(text), "eu-west-1/tenant-0042/node-%05zu%s", k,
+						 k % 3 ? "" : "/x");
+			break;
+		case 2:
+			/* "a", "aa", "aaa", ... then "b", "bb", ...: prefixes of each other */
+			n = snprintf(text, sizeof(text), "%.*s", (int) (1 + k % 40),
+						 k / 40 % 2 ? "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+						 : "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+			break;
+		default:
+			n = snprintf(text, sizeof(text), "0123456789ab%04zu", k);	/* 16 bytes */
+			break;
+	}
+	*len = (size_t) n;
+	memcpy(id, text, *len);
+}
+
+void
+test_table_log_orders(void)
+{
+	Rng			rng = rng_for_case(rng_stream("table log orders"), 0);
+	enum
+	{
+		IDS = 80
+	};
+	uint32_t	order[IDS];
+	CrdtBuf		want;
+	CrdtBuf		got;
+	CrdtError	err;
+
+	buf_open(&want);
+	buf_open(&got);
+	for (int kind = CRDT_GCOUNTER; kind <= CRDT_PNCOUNTER; kind++)
+		for (int family = 0; family < 4; family++)
+			for (int arrange = 0; arrange < 3; arrange++)	/* sorted, reversed, random */
+			{
+				CrdtCounterTable t;
+				uint8_t		id[CRDT_REPLICA_ID_MAX];
+				size_t		len;
+
+				for (uint32_t k = 0; k < IDS; k++)
+					order[k] = arrange == 1 ? IDS - 1 - k : k;
+				if (arrange == 2)
+					rng_shuffle(&rng, order, IDS, sizeof(uint32_t));
+				CHECK_OK(crdt_table_init(&t, (CrdtCounterKind) kind, &crdt_malloc_allocator,
+										 &err), &err);
+				for (uint32_t k = 0; k < IDS; k++)
+				{
+					uint32_t	r = order[k];
+
+					order_family_id(family, r, id, &len);
+					/* every third replica only P, every fifth only N */
+					if (r % 5 != 0)
+						CHECK_OK(crdt_table_put(&t, id, len, 0, 1 + r * 7, &err), &err);
+					if (r % 3 != 0)
+						CHECK_OK(crdt_table_put(&t, id, len, 1, 2 + r, &err), &err);
+				}
+				buf_reset(&got);
+				CHECK_OK(crdt_table_write(&t, (CrdtCounterKind) kind, &got, &err), &err);
+				if (arrange == 0)
+				{
+					buf_reset(&want);
+					crdt_buf_put(&want, got.data, got.len);
+					CHECK_OK(crdt_counter_validate((CrdtCounterKind) kind, buf_slice(&got), &err),
+							 &err);
+				}
+				else if (!CHECK_EQ_BYTES(buf_slice(&got), buf_slice(&want)))
+					unit_note("kind %d, id family %d, %s", kind, family,
+							  arrange == 1 ? "reversed" : "random order");
+				crdt_table_free(&t);
+			}
+	crdt_buf_free(&want);
+	crdt_buf_free(&got);
+}

@@ -284,6 +284,7 @@ void		test_table_hostile(void);
 void		test_table_log(void);
 void		test_table_log_huge(void);
 void		test_table_log_sorts(void);
+void		test_table_log_orders(void);
 
 void		test_model_orset(void);
 void		test_model_mvreg(void);
