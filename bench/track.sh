@@ -9,7 +9,10 @@
 # true)).
 # Prints the median tps of each, the ratio to the bigint baseline, and the
 # WAL bytes per increment (pg_current_wal_lsn before and after each run).
+# CRDT_PG_STAGE=DIR runs the server from a private PostgreSQL tree (see
+# test/lib.sh); BENCH_PORT=N puts it on that port instead of a random one.
 source "$(dirname "$0")/../test/lib.sh"
+[ -z "${BENCH_PORT:-}" ] || free_port() { echo "$BENCH_PORT"; }
 
 RUNS=${BENCH_RUNS:-5}
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}

@@ -152,6 +152,21 @@ scalar_value(Oid type, Datum value)
 	}
 }
 
+/*
+ * A CRDT value's jsonb form, as its type's jsonb cast makes it (what
+ * to_jsonb gives through the cast to json, without looking the cast up).
+ */
+static JsonbValue
+crdt_value(const CrdtType *type, Datum value)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = value;
+	fcinfo->args[0].isnull = false;
+	return value_of_jsonb(DatumGetJsonbP(crdt_type_to_jsonb(fcinfo, type)));
+}
+
 /* The jsonb values of some columns of one row: converted here, or picked from the row's to_jsonb. */
 typedef struct RowJson
 {
@@ -175,6 +190,8 @@ column_value(HistoryTable *h, TupleDesc desc, RowJson *r, int i)
 		}
 		if (h->scalar[i] != InvalidOid)
 			return scalar_value(h->scalar[i], r->row->values[i]);
+		if (h->tt.type[i] != NULL)
+			return crdt_value(h->tt.type[i], r->row->values[i]);
 		return value_of_jsonb(DatumGetJsonbP(FunctionCall1(&h->to_jsonb[i], r->row->values[i])));
 	}
 	found = getKeyJsonValueFromContainer(&r->converted->root, name, strlen(name), NULL);
