@@ -2395,3 +2395,220 @@ BEGIN
 	END CASE;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- compaction (helper session): orset and mvreg compacted too (issue 12):
+-- crdt_compact for orset and mvreg, crdt_compact_status for every
+-- retirable type, context_replicas; compactable_columns returns the type
+-- (dropped and created again), fold_replicas, compact_replicas and
+-- metadata_size in their final form (docs/RETIREMENT.md).
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.crdt_compact(value @extschema@.orset, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS @extschema@.orset
+	AS 'MODULE_PATHNAME', 'orset_compact' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.crdt_compact(value @extschema@.mvreg, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS @extschema@.mvreg
+	AS 'MODULE_PATHNAME', 'mvreg_compact' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.crdt_compact_status(value @extschema@.vclock, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS pg_catalog.text
+	AS 'MODULE_PATHNAME', 'vclock_compact_status' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.crdt_compact_status(value @extschema@.gcounter, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS pg_catalog.text
+	AS 'MODULE_PATHNAME', 'gcounter_compact_status' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.crdt_compact_status(value @extschema@.pncounter, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS pg_catalog.text
+	AS 'MODULE_PATHNAME', 'pncounter_compact_status' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.crdt_compact_status(value @extschema@.orset, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS pg_catalog.text
+	AS 'MODULE_PATHNAME', 'orset_compact_status' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.crdt_compact_status(value @extschema@.mvreg, replicas pg_catalog.text[],
+		into_group pg_catalog.text) RETURNS pg_catalog.text
+	AS 'MODULE_PATHNAME', 'mvreg_compact_status' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.crdt_compact(@extschema@.orset, pg_catalog.text[], pg_catalog.text) IS
+	'the dots and context entries of replicas renamed into their compaction group (their final counters end to end); 55000 when the value is not ready';
+COMMENT ON FUNCTION @extschema@.crdt_compact_status(@extschema@.orset, pg_catalog.text[], pg_catalog.text) IS
+	'what crdt_compact would do: unchanged, ready, or waiting (the contexts of the replicas are not final)';
+
+
+CREATE FUNCTION crdt_reconcile.context_replicas(value_text pg_catalog.text) RETURNS SETOF pg_catalog.text
+	LANGUAGE sql IMMUTABLE STRICT
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT pg_catalog.jsonb_object_keys(
+		CASE WHEN pg_catalog.jsonb_typeof(j) OPERATOR(pg_catalog.=) 'array' THEN j OPERATOR(pg_catalog.->) 0 ELSE j END
+		OPERATOR(pg_catalog.->) 'context')
+	FROM (SELECT value_text::pg_catalog.jsonb AS j) s
+$$;
+
+DROP FUNCTION crdt_reconcile.compactable_columns();
+CREATE FUNCTION crdt_reconcile.compactable_columns(OUT relation pg_catalog.regclass, OUT column_name pg_catalog.name,
+		OUT type_name pg_catalog.name)
+	RETURNS SETOF pg_catalog.record
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	c record;
+BEGIN
+	FOR c IN SELECT * FROM crdt_reconcile.retirable_columns() x
+	         WHERE NOT x.row_clock LOOP
+		IF NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'UPDATE')
+		   OR NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'SELECT') THEN
+			RAISE NOTICE 'compact_replicas: skipping %.%: no SELECT and UPDATE privilege', c.relation, c.column_name;
+			CONTINUE;
+		END IF;
+		relation := c.relation;
+		column_name := c.column_name;
+		type_name := c.type_name;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION crdt_reconcile.fold_replicas()
+	RETURNS TABLE (relation pg_catalog.regclass, column_name pg_catalog.name,
+	               replica pg_catalog.text, rows_changed pg_catalog.int8)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	c record;
+	r record;
+	n pg_catalog.int8;
+BEGIN
+	FOR c IN SELECT * FROM crdt_reconcile.compactable_columns() x WHERE x.type_name IN ('vclock', 'gcounter', 'pncounter') LOOP
+		FOR r IN SELECT * FROM crdt_reconcile.retired_replicas x WHERE x.compacted_into IS NULL ORDER BY 1 LOOP
+			EXECUTE pg_catalog.format(
+				'UPDATE %1$s SET %2$I = @extschema@.crdt_retire(%2$I, $1, $2) '
+				'WHERE $1 OPERATOR(pg_catalog.<>) ALL (@extschema@.crdt_retired_ids(%2$I)) '
+				'AND EXISTS (SELECT FROM @extschema@.crdt_entries(%2$I) e WHERE e.replica OPERATOR(pg_catalog.=) $1)',
+				c.relation, c.column_name) USING r.replica, r.successor;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			IF n > 0 THEN
+				RETURN QUERY SELECT c.relation, c.column_name, r.replica, n;
+			END IF;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION crdt_reconcile.compact_replicas()
+	RETURNS TABLE (step pg_catalog.text, relation pg_catalog.regclass, column_name pg_catalog.name,
+	               replica pg_catalog.text, rows_changed pg_catalog.int8, waiting_for pg_catalog.text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	me pg_catalog.text;
+	c record;
+	g record;
+	n pg_catalog.int8;
+	ack record;
+	grouped record;
+BEGIN
+	RETURN QUERY SELECT 'folded', f.relation, f.column_name, f.replica, f.rows_changed, NULL::pg_catalog.text
+	FROM crdt_reconcile.fold_replicas() f;
+	IF NOT pg_catalog.has_table_privilege('crdt_reconcile.retired_replicas', 'UPDATE')
+	   OR NOT pg_catalog.has_table_privilege('crdt_reconcile.retire_round', 'UPDATE') THEN
+		RETURN QUERY SELECT 'waiting', NULL::pg_catalog.regclass, NULL::pg_catalog.name, NULL::pg_catalog.text,
+			NULL::pg_catalog.int8, 'a role that may update crdt_reconcile.retired_replicas to drop the markers'::pg_catalog.text;
+		RETURN;
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('crdt_reconcile.compact_replicas'));
+	SELECT t.node INTO me FROM crdt_reconcile.this_node t;
+	IF me IS NULL AND NOT EXISTS (SELECT FROM crdt_reconcile.mesh_nodes)
+	   AND NOT EXISTS (SELECT FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid
+	                   WHERE d.datname = pg_catalog.current_database()) THEN
+		-- a node alone, outside any mesh: it acknowledges for itself, without joining one
+		me := 'local';
+	ELSE
+		me := crdt_reconcile.mesh_self();
+	END IF;
+	IF me IS NULL THEN
+		RETURN QUERY SELECT 'waiting', NULL::pg_catalog.regclass, NULL::pg_catalog.name, NULL::pg_catalog.text,
+			NULL::pg_catalog.int8,
+			'this node has no name: run crdt_reconcile.create_publication (or join_mesh) first'::pg_catalog.text;
+		RETURN;
+	END IF;
+	SELECT * INTO ack FROM crdt_reconcile.acknowledge_retired(me);
+	SELECT * INTO grouped FROM crdt_reconcile.assign_groups(me);
+	IF concat_ws('; ', ack.waiting_for, grouped.waiting_for) <> '' THEN
+		RETURN QUERY SELECT 'waiting', NULL::pg_catalog.regclass, NULL::pg_catalog.name, NULL::pg_catalog.text,
+			NULL::pg_catalog.int8, concat_ws('; ', ack.waiting_for, grouped.waiting_for);
+	END IF;
+	-- lift this node's rows through every group (those assigned elsewhere too)
+	FOR c IN SELECT * FROM crdt_reconcile.compactable_columns() LOOP
+		FOR g IN SELECT r.compacted_into AS into_group, pg_catalog.array_agg(r.replica ORDER BY r.replica) AS ids
+		         FROM crdt_reconcile.retired_replicas r WHERE r.compacted_into IS NOT NULL
+		         GROUP BY 1 ORDER BY pg_catalog.length(r.compacted_into), 1 LOOP
+			IF c.type_name IN ('orset', 'mvreg') THEN
+				-- renamed only where the members' counters are final (crdt_compact_status)
+				EXECUTE pg_catalog.format(
+					'UPDATE %1$s SET %2$I = @extschema@.crdt_compact(%2$I, $1, $2) '
+					'WHERE @extschema@.crdt_compact_status(%2$I, $1, $2) OPERATOR(pg_catalog.=) ''ready''',
+					c.relation, c.column_name) USING g.ids, g.into_group;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				IF n > 0 THEN
+					RETURN QUERY SELECT 'dropped', c.relation, c.column_name, g.into_group, n, NULL::pg_catalog.text;
+				END IF;
+				EXECUTE pg_catalog.format(
+					'SELECT pg_catalog.count(*) FROM %1$s '
+					'WHERE @extschema@.crdt_compact_status(%2$I, $1, $2) OPERATOR(pg_catalog.=) ''waiting''',
+					c.relation, c.column_name) INTO n USING g.ids, g.into_group;
+				IF n > 0 THEN
+					RETURN QUERY SELECT 'waiting', c.relation, c.column_name, g.into_group, n,
+						pg_catalog.format('%s rows whose contexts of the replicas of %s are not final (not contiguous, '
+						                  'or group and member both present)', n, g.into_group);
+				END IF;
+				CONTINUE;
+			END IF;
+			EXECUTE pg_catalog.format(
+				'UPDATE %1$s SET %2$I = @extschema@.crdt_compact(%2$I, $1, $2) '
+				'WHERE @extschema@.crdt_retired_ids(%2$I) OPERATOR(pg_catalog.&&) $1 '
+				'OR EXISTS (SELECT FROM @extschema@.crdt_entries(%2$I) e WHERE e.replica OPERATOR(pg_catalog.=) ANY ($1))',
+				c.relation, c.column_name) USING g.ids, g.into_group;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			IF n > 0 THEN
+				RETURN QUERY SELECT 'dropped', c.relation, c.column_name, g.into_group, n, NULL::pg_catalog.text;
+			END IF;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION crdt_reconcile.metadata_size()
+	RETURNS TABLE (relation pg_catalog.regclass, column_name pg_catalog.name, type_name pg_catalog.name,
+	               rows pg_catalog.int8, entries pg_catalog.int8, retired_ids pg_catalog.int8,
+	               bytes pg_catalog.int8)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	c record;
+BEGIN
+	FOR c IN SELECT x.relation, x.column_name, x.type_name FROM crdt_reconcile.retirable_columns() x LOOP
+		CONTINUE WHEN NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'SELECT');
+		RETURN QUERY EXECUTE pg_catalog.format(
+			'SELECT %1$L::pg_catalog.regclass, %2$L::pg_catalog.name, %3$L::pg_catalog.name, '
+			'pg_catalog.count(*), %4$s, %5$s, '
+			'pg_catalog.sum(pg_catalog.pg_column_size(%2$I))::pg_catalog.int8 FROM %1$s',
+			c.relation, c.column_name, c.type_name,
+			-- entries: the context entries (orset, mvreg) or the entries not marked as retired
+			pg_catalog.format(
+				CASE WHEN c.type_name IN ('orset', 'mvreg')
+				     THEN '(SELECT pg_catalog.count(*) FROM %1$s, crdt_reconcile.context_replicas(%2$I::pg_catalog.text) e(replica) '
+				     ELSE '(SELECT pg_catalog.count(*) FROM %1$s, @extschema@.crdt_entries(%2$I) e ' END
+				|| 'WHERE e.replica OPERATOR(pg_catalog.<>) ALL (@extschema@.crdt_retired_ids(%2$I)))',
+				c.relation, c.column_name),
+			-- retired ids: the markers, and (orset, mvreg) the registered ids their contexts still name
+			pg_catalog.format(
+				'(SELECT pg_catalog.count(DISTINCT i) FROM %1$s, LATERAL ('
+				'SELECT pg_catalog.unnest(@extschema@.crdt_retired_ids(%2$I)) '
+				|| CASE WHEN c.type_name IN ('orset', 'mvreg')
+				        THEN 'UNION ALL SELECT k FROM crdt_reconcile.context_replicas(%2$I::pg_catalog.text) k '
+				             'WHERE k OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.replica FROM crdt_reconcile.retired_replicas r)) '
+				        ELSE '' END
+				|| ') x(i))', c.relation, c.column_name));
+	END LOOP;
+END
+$$;

@@ -116,8 +116,8 @@ CrdtStatus	crdt_dotted_compact(const CrdtRetireShape *shape, CrdtSlice value,
 CrdtStatus	crdt_dotted_names_any(const CrdtRetireShape *shape, CrdtSlice body,
 								  const CrdtSlice *ids, size_t n, bool *any, CrdtError *err);
 
-/* Whether id is among ids (sorted by bytes). */
-bool		crdt_slice_listed(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len);
+/* The index of id among ids (sorted by bytes), or -1. */
+long		crdt_slice_index(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len);
 
 /* Whether value names any of ids (sorted by bytes), as a marker, an entry or (orset, mvreg) a context entry: a cheap test before compacting. */
 CrdtStatus	crdt_retire_names_any(const CrdtRetireShape *shape, CrdtSlice value, const CrdtSlice *ids,

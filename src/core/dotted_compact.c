@@ -32,28 +32,6 @@ contiguous_top(const Context *c, size_t i)
 	return CTX_NRANGES(c, i) == 1 && r[0].lo == 1 ? r[0].hi : 0;
 }
 
-/* The index of id in the sorted ids, or -1. */
-static long
-member_of(const CrdtSlice *sorted, size_t n, const uint8_t *id, size_t len)
-{
-	size_t		lo = 0;
-	size_t		hi = n;
-
-	while (lo < hi)
-	{
-		size_t		mid = lo + (hi - lo) / 2;
-		int			c = crdt_bytes_cmp(sorted[mid].data, sorted[mid].len, id, len);
-
-		if (c == 0)
-			return (long) mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 /*
  * What the context says: per context replica its member index (or -1),
  * the members' counters and bases, the group's total, whether everything
@@ -84,7 +62,7 @@ plan_make(Plan *p, const Context *c, const CrdtSlice *sorted, size_t n, const ui
 	count = (uint64_t *) p->base.data;
 	for (size_t i = 0; i < c->n; i++)
 	{
-		long		m = member_of(sorted, n, CTX_ID(c, i), CTX_ID_LEN(c, i));
+		long		m = crdt_slice_index(sorted, n, CTX_ID(c, i), CTX_ID_LEN(c, i));
 		uint64_t	top = contiguous_top(c, i);
 
 		crdt_buf_put(&p->member, &m, sizeof(m));
@@ -254,7 +232,7 @@ crdt_dotted_names_any(const CrdtRetireShape *shape, CrdtSlice body, const CrdtSl
 	if ((st = crdt_check_version(body, err)) == CRDT_OK &&
 		(st = crdt_context_decode(&c, body.data + 1, body.len - 1, 1, err)) == CRDT_OK)
 		for (size_t i = 0; i < c.n && !*any; i++)
-			*any = crdt_slice_listed(ids, n, CTX_ID(&c, i), CTX_ID_LEN(&c, i));
+			*any = crdt_slice_index(ids, n, CTX_ID(&c, i), CTX_ID_LEN(&c, i)) >= 0;
 	crdt_context_free(&c);
 	(void) shape;
 	return st;

@@ -366,8 +366,8 @@ take_group(MarkerSet *s, const CrdtSlice *ids, size_t n, uint64_t sum[2], bool *
 	return CRDT_OK;
 }
 
-bool
-crdt_slice_listed(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len)
+long
+crdt_slice_index(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len)
 {
 	size_t		lo = 0;
 	size_t		hi = n;
@@ -378,13 +378,13 @@ crdt_slice_listed(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len)
 		int			c = crdt_bytes_cmp(ids[mid].data, ids[mid].len, id, len);
 
 		if (c == 0)
-			return true;
+			return (long) mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return false;
+	return -1;
 }
 
 CrdtStatus
@@ -404,7 +404,7 @@ crdt_retire_names_any(const CrdtRetireShape *shape, CrdtSlice value, const CrdtS
 		return st;
 	crdt_marker_reader_init(&r, shape, markers);
 	while (markers.len > 0 && !*any && (rc = crdt_marker_reader_next(&r, &m, err)) > 0)
-		*any = crdt_slice_listed(ids, n, m.retired, m.retired_len);
+		*any = crdt_slice_index(ids, n, m.retired, m.retired_len) >= 0;
 	if (rc < 0)
 		return err->status;
 	if (*any)
@@ -420,7 +420,7 @@ crdt_retire_names_any(const CrdtRetireShape *shape, CrdtSlice value, const CrdtS
 
 		crdt_map_reader_init(&mr, half[h].data, half[h].len, 0);
 		while (!*any && (rc = crdt_map_reader_next(&mr, &e, err)) > 0)
-			*any = crdt_slice_listed(ids, n, e.id, e.len);
+			*any = crdt_slice_index(ids, n, e.id, e.len) >= 0;
 		if (rc < 0)
 			return err->status;
 	}

@@ -180,15 +180,22 @@ write_at(Mesh *w, Rng *rng, int i, int k)
 	crdt_buf_free(&b);
 }
 
+/* A node's value and its shadow's kept as an old copy (a late apply, a dump). */
+static void
+snapshot(CrdtBuf *old, CrdtBuf *old_shadow, const CrdtBuf *node, const CrdtBuf *shadow)
+{
+	buf_reset(old);
+	crdt_buf_put(old, node->data, node->len);
+	buf_reset(old_shadow);
+	crdt_buf_put(old_shadow, shadow->data, shadow->len);
+}
+
 static void
 keep_old(Mesh *w, Rng *rng, int i)
 {
 	int			o = (int) rng_below(rng, OLD);
 
-	buf_reset(&w->old[i][o]);
-	crdt_buf_put(&w->old[i][o], w->node[i].data, w->node[i].len);
-	buf_reset(&w->old_shadow[i][o]);
-	crdt_buf_put(&w->old_shadow[i][o], w->shadow[i].data, w->shadow[i].len);
+	snapshot(&w->old[i][o], &w->old_shadow[i][o], &w->node[i], &w->shadow[i]);
 }
 
 static int64_t
@@ -726,12 +733,7 @@ dstep(DMesh *w, Rng *rng)
 			dreceive(w, i, buf_slice(&w->old[j][o]), buf_slice(&w->old_shadow[j][o]));
 	}
 	else
-	{
-		buf_reset(&w->old[i][o]);
-		crdt_buf_put(&w->old[i][o], w->node[i].data, w->node[i].len);
-		buf_reset(&w->old_shadow[i][o]);
-		crdt_buf_put(&w->old_shadow[i][o], w->shadow[i].data, w->shadow[i].len);
-	}
+		snapshot(&w->old[i][o], &w->old_shadow[i][o], &w->node[i], &w->shadow[i]);
 }
 
 /* After the heal: converged, the shadow's keys, no member id left. */
