@@ -42,7 +42,7 @@ CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/c
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
 	src/core/dotted_build.c src/core/dotted_text.c src/core/dotted_mutate.c src/core/dotted_log.c \
 	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/tablesort.c \
-	src/core/sequence.c src/core/sequence_ops.c src/core/sequence_edit.c src/core/sequence_text.c src/core/sequence_log.c src/core/retire.c \
+	src/core/sequence.c src/core/sequence_ops.c src/core/sequence_edit.c src/core/sequence_text.c src/core/sequence_log.c src/core/retire.c src/core/dotted_compact.c \
 	src/core/bcounter.c src/core/bcounter_log.c src/core/bcounter_text.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \

@@ -25,25 +25,17 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-/* crdt_compact(value, replicas text[], into text) */
-static Datum
-compact_datum(FunctionCallInfo fcinfo, const CrdtRetireShape *shape)
+/* The replica ids of a text[] argument. */
+static CrdtSlice *
+ids_argument(ArrayType *arr, int *n)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
-	text	   *into = PG_GETARG_TEXT_PP(2);
 	Datum	   *elems;
 	bool	   *nulls;
-	int			n;
 	CrdtSlice  *ids;
-	size_t		glen;
-	const char *g = crdt_to_utf8(VARDATA_ANY(into), VARSIZE_ANY_EXHDR(into), &glen);
-	CrdtBuf		buf;
-	CrdtError	err;
-	bool		changed;
 
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	ids = palloc(sizeof(CrdtSlice) * (n + 1));
-	for (int i = 0; i < n; i++)
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	ids = palloc(sizeof(CrdtSlice) * (*n + 1));
+	for (int i = 0; i < *n; i++)
 	{
 		size_t		len;
 
@@ -55,16 +47,66 @@ compact_datum(FunctionCallInfo fcinfo, const CrdtRetireShape *shape)
 													 VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i])), &len);
 		ids[i].len = len;
 	}
+	return ids;
+}
+
+/*
+ * value compacted into group (counters: crdt_retire_compact; orset and
+ * mvreg: crdt_dotted_compact, whose res says whether it was ready).
+ */
+static CrdtStatus
+compact_value(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t *group, size_t group_len,
+			  const CrdtSlice *ids, size_t n, CrdtBuf *out, CrdtCompaction *res, CrdtError *err)
+{
+	if (shape->amounts == 0)
+		return crdt_dotted_compact(shape, value, group, group_len, ids, n, out, res, err);
+	memset(res, 0, sizeof(*res));
+	res->ready = true;
+	return crdt_retire_compact(shape, value, group, group_len, ids, n, out, &res->changed, err);
+}
+
+/*
+ * crdt_compact(value, replicas text[], into text); with status, the
+ * crdt_compact_status answer instead: 'unchanged', 'ready' or 'waiting'
+ * (an orset or mvreg whose members' contexts are not final: see
+ * crdt_dotted_compact).
+ */
+static Datum
+compact_datum(FunctionCallInfo fcinfo, const CrdtRetireShape *shape, bool status)
+{
+	int			n;
+	CrdtSlice  *ids = ids_argument(PG_GETARG_ARRAYTYPE_P(1), &n);
+	text	   *into = PG_GETARG_TEXT_PP(2);
+	size_t		glen;
+	const char *g = crdt_to_utf8(VARDATA_ANY(into), VARSIZE_ANY_EXHDR(into), &glen);
+	CrdtBuf		buf;
+	CrdtError	err;
+	CrdtCompaction res;
+
 	crdt_varlena_buf(&buf);
-	if (crdt_retire_compact(shape, CRDT_GETARG_SLICE(0), (const uint8_t *) g, glen, ids, (size_t) n, &buf,
-							&changed, &err) != CRDT_OK)
+	if (compact_value(shape, CRDT_GETARG_SLICE(0), (const uint8_t *) g, glen, ids, (size_t) n, &buf, &res,
+					  &err) != CRDT_OK)
 		crdt_report(&err, shape->plain->name, NULL, 0);
+	if (status)
+		PG_RETURN_TEXT_P(cstring_to_text(!res.ready ? "waiting" : res.changed ? "ready" : "unchanged"));
+	if (!res.ready)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s value not ready for compaction into %s", shape->plain->name, g),
+				 errdetail("The contexts of its retired replicas are not final (not contiguous from 1), "
+						   "or it holds both the group and a member."),
+				 errhint("Lift both copies through the group before merging them.")));
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
 
-CRDT_SQL_FUNCTION(vclock_compact, compact_datum(fcinfo, &crdt_shape_vclock))
-CRDT_SQL_FUNCTION(gcounter_compact, compact_datum(fcinfo, &crdt_shape_gcounter))
-CRDT_SQL_FUNCTION(pncounter_compact, compact_datum(fcinfo, &crdt_shape_pncounter))
+#define COMPACT_FUNCTIONS(type) \
+CRDT_SQL_FUNCTION(type##_compact, compact_datum(fcinfo, &crdt_shape_##type, false)) \
+CRDT_SQL_FUNCTION(type##_compact_status, compact_datum(fcinfo, &crdt_shape_##type, true))
+COMPACT_FUNCTIONS(vclock)
+COMPACT_FUNCTIONS(gcounter)
+COMPACT_FUNCTIONS(pncounter)
+COMPACT_FUNCTIONS(orset)
+COMPACT_FUNCTIONS(mvreg)
 
 /* ------------------------------------------------------ the registry's groups */
 
@@ -204,57 +246,112 @@ groups_load(void)
 	qsort(all_ids, nall_ids, sizeof(CrdtSlice), crdt_slice_cmp);
 }
 
-/*
- * value lifted through every group of the registry, in the order they were
- * made: true when it named a compacted id (and *value is new).  Counters
- * and clocks only; anything else, or no group, is left as it is.
- */
-bool
-crdt_lift_compacted(const CrdtType *type, Datum *value)
+/* The registry's groups loaded; false when there are none (or no snapshot to read them). */
+static bool
+groups_known(void)
 {
-	const CrdtRetireShape *shape;
-	bool		any = false;
-	CrdtSlice	v;
-
-	if (type != &crdt_type_vclock && type != &crdt_type_gcounter && type != &crdt_type_pncounter)
-		return false;
 	if (!groups_valid)
 	{
 		if (!ActiveSnapshotSet())
 			return false;
 		groups_load();
 	}
-	if (ngroups == 0)
-		return false;
-	shape = crdt_retire_shape_named(type->name);
-	v = slice_of_datum(*value);
-	{
-		CrdtError	err;
-		bool		named;
+	return ngroups > 0;
+}
 
-		/* the common case: a value that names none of them is left as it is */
-		if (crdt_retire_names_any(shape, v, all_ids, nall_ids, &named, &err) != CRDT_OK)
-			crdt_report(&err, type->name, NULL, 0);
-		if (!named)
-			return false;
-	}
+static bool
+names_grouped(const CrdtType *type, const CrdtRetireShape *shape, CrdtSlice v)
+{
+	CrdtError	err;
+	bool		named;
+
+	if (crdt_retire_names_any(shape, v, all_ids, nall_ids, &named, &err) != CRDT_OK)
+		crdt_report(&err, type->name, NULL, 0);
+	return named;
+}
+
+static const CrdtRetireShape *
+liftable_shape(const CrdtType *type)
+{
+	if (type != &crdt_type_vclock && type != &crdt_type_gcounter && type != &crdt_type_pncounter &&
+		type != &crdt_type_orset && type != &crdt_type_mvreg)
+		return NULL;
+	return crdt_retire_shape_named(type->name);
+}
+
+/* value compacted into group g (res: how), a new datum when it changed. */
+static Datum
+lift_group(const CrdtType *type, const CrdtRetireShape *shape, Datum value, int g, CrdtCompaction *res)
+{
+	CrdtBuf		buf;
+	CrdtError	err;
+
+	crdt_varlena_buf(&buf);
+	if (compact_value(shape, slice_of_datum(value), (const uint8_t *) groups[g].name, groups[g].name_len,
+					  groups[g].ids, (size_t) groups[g].n, &buf, res, &err) != CRDT_OK)
+		crdt_report(&err, type->name, NULL, 0);
+	return res->changed ? crdt_varlena_datum(&buf) : value;
+}
+
+/*
+ * value lifted through every group of the registry, in the order they were
+ * made: true when it named a compacted id (and *value is new).  Counters,
+ * clocks, orset and mvreg (a dotted value not ready for a group is left as
+ * it is for that group); anything else, or no group, is left as it is.
+ */
+bool
+crdt_lift_compacted(const CrdtType *type, Datum *value)
+{
+	const CrdtRetireShape *shape = liftable_shape(type);
+	bool		any = false;
+
+	/* the common case: a value that names none of them is left as it is */
+	if (shape == NULL || !groups_known() || !names_grouped(type, shape, slice_of_datum(*value)))
+		return false;
 	for (int g = 0; g < ngroups; g++)
 	{
-		CrdtBuf		buf;
-		CrdtError	err;
-		bool		changed;
+		CrdtCompaction res;
 
-		crdt_varlena_buf(&buf);
-		if (crdt_retire_compact(shape, v, (const uint8_t *) groups[g].name, groups[g].name_len, groups[g].ids,
-								(size_t) groups[g].n, &buf, &changed, &err) != CRDT_OK)
-			crdt_report(&err, type->name, NULL, 0);
-		if (!changed)
-			continue;
-		any = true;
-		*value = crdt_varlena_datum(&buf);
-		v = slice_of_datum(*value);
+		*value = lift_group(type, shape, *value, g, &res);
+		any = any || res.changed;
 	}
 	return any;
+}
+
+/*
+ * An arriving orset or mvreg value lifted, checked against the stored one
+ * (lifted already): renaming is exact only with the members' final
+ * counters, and a copy from before them has a smaller total for the
+ * group than the stored value (contexts only grow).  REFUSED (and *value
+ * unchanged) then, or when it is not ready.  Other types: crdt_lift_compacted.
+ */
+CrdtLift
+crdt_lift_arriving(const CrdtType *type, Datum *value, Datum stored)
+{
+	const CrdtRetireShape *shape = liftable_shape(type);
+	Datum		lifted = *value;
+	bool		any = false;
+
+	if (shape == NULL || shape->amounts > 0)
+		return crdt_lift_compacted(type, value) ? CRDT_LIFT_CHANGED : CRDT_LIFT_NONE;
+	if (!groups_known() || !names_grouped(type, shape, slice_of_datum(*value)))
+		return CRDT_LIFT_NONE;
+	for (int g = 0; g < ngroups; g++)
+	{
+		CrdtCompaction res;
+		CrdtCompaction have;
+
+		lifted = lift_group(type, shape, lifted, g, &res);
+		if (res.named || !res.ready)
+		{
+			(void) lift_group(type, shape, stored, g, &have);
+			if (!res.ready || !have.ready || have.changed || res.total != have.total)
+				return CRDT_LIFT_REFUSED;
+		}
+		any = any || res.changed;
+	}
+	*value = lifted;
+	return any ? CRDT_LIFT_CHANGED : CRDT_LIFT_NONE;
 }
 
 /* AFTER row trigger on the registry: every backend drops its groups at commit. */

@@ -622,13 +622,34 @@ crdt_write_is_applied(void)
  * contained in its group.  A written value that named one is recorded as
  * retired_writer, unless the stored value of the row had not been lifted
  * yet either (the row's own state, not a late copy); the stored row is
- * lifted without a record.  True when row changed.
+ * lifted without a record.  orset and mvreg values are lifted only against
+ * a stored value (an UPDATE, or an INSERT merging into its row), and one
+ * that would be renamed wrongly (its members' counters are not the final
+ * ones the stored value was renamed with) is refused: the column keeps
+ * the stored value, recorded as retired_writer, kept_local.  True when
+ * row changed.
  */
 /* Whether column i of row holds a value that compaction groups apply to. */
 static bool
 liftable(const TrackedTable *t, const Row *row, int i)
 {
-	return t->type[i] != NULL && t->role[i] == COLUMN_LOSSLESS && !row->nulls[i];
+	return t->type[i] != NULL && (t->role[i] == COLUMN_LOSSLESS || t->role[i] == COLUMN_MVREG) && !row->nulls[i];
+}
+
+static bool
+dotted_column(const TrackedTable *t, int i)
+{
+	return t->type[i] == &crdt_type_orset || t->type[i] == &crdt_type_mvreg;
+}
+
+static CrdtLift
+lift_column(Decision *d, Row *row, Row *stored, int i)
+{
+	if (!dotted_column(d->t, i))
+		return crdt_lift_compacted(d->t->type[i], &row->values[i]) ? CRDT_LIFT_CHANGED : CRDT_LIFT_NONE;
+	if (stored == NULL || stored->nulls[i])
+		return CRDT_LIFT_NONE;
+	return crdt_lift_arriving(d->t->type[i], &row->values[i], stored->values[i]);
 }
 
 static bool
@@ -640,12 +661,15 @@ lift_row(Decision *d, Row *row, Row *stored, const bool *stored_lifted)
 	for (int i = 0; i < d->desc->natts; i++)
 	{
 		Datum		before = row->values[i];
+		CrdtLift	lift;
 		Row			arrived;
 
-		if (!liftable(t, row, i) || !crdt_lift_compacted(t->type[i], &row->values[i]))
+		if (!liftable(t, row, i) || (lift = lift_column(d, row, stored, i)) == CRDT_LIFT_NONE)
 			continue;
 		any = true;
-		if (stored_lifted == NULL || stored_lifted[i])
+		if (lift == CRDT_LIFT_REFUSED)
+			row->values[i] = stored->values[i];
+		else if (stored_lifted == NULL || stored_lifted[i])
 			continue;
 		arrived = row_copy(*row, d->desc);
 		arrived.values[i] = before;
@@ -653,6 +677,12 @@ lift_row(Decision *d, Row *row, Row *stored, const bool *stored_lifted)
 			ConflictRecord rec = {"retired_writer", i, row, stored, &arrived, row, "merged", "auto_resolved",
 			"it named replicas compacted away: their entries are contained in the compaction group"};
 
+			if (lift == CRDT_LIFT_REFUSED)
+			{
+				rec.resolution = "kept_local";
+				rec.note = "it named replicas compacted away with counters older than the final ones: "
+					"it cannot be renamed into the group, the stored value is kept";
+			}
 			record_conflict(d, &rec);
 		}
 	}

@@ -221,6 +221,15 @@ char	   *origin_text(bool applied);
 /* compact.c: value lifted through the registry's compaction groups; true when it changed. */
 bool		crdt_lift_compacted(const CrdtType *type, Datum *value);
 
+/* compact.c: an arriving orset/mvreg value lifted and checked against the stored one (lifted). */
+typedef enum CrdtLift
+{
+	CRDT_LIFT_NONE,
+	CRDT_LIFT_CHANGED,
+	CRDT_LIFT_REFUSED			/* it would be renamed wrongly: *value left as it was */
+} CrdtLift;
+CrdtLift	crdt_lift_arriving(const CrdtType *type, Datum *value, Datum stored);
+
 /* Whether this session applies writes from another node (track_trigger.c). */
 bool		crdt_write_is_applied(void);
 

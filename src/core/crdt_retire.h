@@ -73,7 +73,53 @@ CrdtStatus	crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value,
 								const CrdtSlice *ids, size_t n, CrdtBuf *out,
 								bool *changed, CrdtError *err);
 
-/* Whether value names any of ids (sorted by bytes), as a marker or an entry: a cheap test before compacting. */
+/* CRDT_ERR_ARGUMENT for a bad group or member id, or a group among its own members. */
+CrdtStatus	crdt_retire_check_group(const uint8_t *group, size_t group_len, const CrdtSlice *ids,
+									size_t n, CrdtError *err);
+
+/*
+ * body (version 1) with markers, minus those of ids (*found: there were
+ * some), plus the marker group -> "~" when it is not there yet.  For the
+ * dotted types (no amounts).
+ */
+CrdtStatus	crdt_retire_regroup(const CrdtRetireShape *shape, CrdtSlice markers,
+								const uint8_t *group, size_t group_len, const CrdtSlice *ids,
+								size_t n, CrdtSlice body, CrdtBuf *out, bool *found,
+								CrdtError *err);
+
+/*
+ * Compaction of an orset or mvreg value (docs/RETIREMENT.md, "Compacting
+ * the dots"): with R1 < ... < Rm the members of group by bytes and c_i the
+ * value's context counter of Ri, every dot (Ri, k) becomes (group,
+ * c_1 + ... + c_(i-1) + k), the members' context entries become the one
+ * entry group: 1..(c_1 + ... + c_m), their markers the group's marker.
+ * Exact once the counters are final (every copy then renames alike).
+ * ready is false, and the value left as it is, when a member's or the
+ * group's context is not contiguous from 1, or the value holds both the
+ * group and a member (a merge of a compacted and an uncompacted copy that
+ * was not lifted first).  total: the group's counter in the result (the
+ * members' sum when named); named: a member had a context entry.
+ */
+typedef struct CrdtCompaction
+{
+	bool		changed;
+	bool		ready;
+	bool		named;
+	uint64_t	total;
+} CrdtCompaction;
+
+CrdtStatus	crdt_dotted_compact(const CrdtRetireShape *shape, CrdtSlice value,
+								const uint8_t *group, size_t group_len, const CrdtSlice *ids,
+								size_t n, CrdtBuf *out, CrdtCompaction *res, CrdtError *err);
+
+/* Whether a dotted body's context names any of ids (sorted by bytes). */
+CrdtStatus	crdt_dotted_names_any(const CrdtRetireShape *shape, CrdtSlice body,
+								  const CrdtSlice *ids, size_t n, bool *any, CrdtError *err);
+
+/* The index of id among ids (sorted by bytes), or -1. */
+long		crdt_slice_index(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len);
+
+/* Whether value names any of ids (sorted by bytes), as a marker, an entry or (orset, mvreg) a context entry: a cheap test before compacting. */
 CrdtStatus	crdt_retire_names_any(const CrdtRetireShape *shape, CrdtSlice value, const CrdtSlice *ids,
 								  size_t n, bool *any, CrdtError *err);
 

@@ -366,8 +366,8 @@ take_group(MarkerSet *s, const CrdtSlice *ids, size_t n, uint64_t sum[2], bool *
 	return CRDT_OK;
 }
 
-static bool
-slice_listed(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len)
+long
+crdt_slice_index(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len)
 {
 	size_t		lo = 0;
 	size_t		hi = n;
@@ -378,13 +378,13 @@ slice_listed(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len)
 		int			c = crdt_bytes_cmp(ids[mid].data, ids[mid].len, id, len);
 
 		if (c == 0)
-			return true;
+			return (long) mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return false;
+	return -1;
 }
 
 CrdtStatus
@@ -404,11 +404,13 @@ crdt_retire_names_any(const CrdtRetireShape *shape, CrdtSlice value, const CrdtS
 		return st;
 	crdt_marker_reader_init(&r, shape, markers);
 	while (markers.len > 0 && !*any && (rc = crdt_marker_reader_next(&r, &m, err)) > 0)
-		*any = slice_listed(ids, n, m.retired, m.retired_len);
+		*any = crdt_slice_index(ids, n, m.retired, m.retired_len) >= 0;
 	if (rc < 0)
 		return err->status;
-	if (*any || shape->amounts == 0)
+	if (*any)
 		return CRDT_OK;
+	if (shape->amounts == 0)
+		return crdt_dotted_names_any(shape, body, ids, n, any, err);
 	if ((st = crdt_counter_halves(shape->kind, body, half, err)) != CRDT_OK)
 		return st;
 	for (int h = 0; h < shape->amounts && !*any; h++)
@@ -418,11 +420,60 @@ crdt_retire_names_any(const CrdtRetireShape *shape, CrdtSlice value, const CrdtS
 
 		crdt_map_reader_init(&mr, half[h].data, half[h].len, 0);
 		while (!*any && (rc = crdt_map_reader_next(&mr, &e, err)) > 0)
-			*any = slice_listed(ids, n, e.id, e.len);
+			*any = crdt_slice_index(ids, n, e.id, e.len) >= 0;
 		if (rc < 0)
 			return err->status;
 	}
 	return CRDT_OK;
+}
+
+/* body, the markers of s (ids taken out) and the group's: kept if there (final amounts), else sum. */
+static CrdtStatus
+write_grouped(const CrdtRetireShape *shape, MarkerSet *s, const uint8_t *group, size_t group_len,
+			  const uint64_t sum[2], CrdtSlice body, CrdtBuf *out, CrdtError *err)
+{
+	CrdtMarker	g = {group, group_len, (const uint8_t *) CRDT_GROUP_SUCCESSOR, 1, {sum[0], sum[1]}};
+	CrdtStatus	st;
+
+	if (set_find(s, group, group_len) == NULL)
+	{
+		set_add(s, &g);
+		if ((st = crdt_buf_status(&s->items, err)) != CRDT_OK)
+			return st;
+	}
+	return write_marked(shape, s, body, out, err);
+}
+
+CrdtStatus
+crdt_retire_check_group(const uint8_t *group, size_t group_len, const CrdtSlice *ids, size_t n,
+						CrdtError *err)
+{
+	CrdtStatus	st = crdt_check_replica_argument(group, group_len, err);
+
+	for (size_t k = 0; k < n && st == CRDT_OK; k++)
+		if ((st = crdt_check_replica_argument(ids[k].data, ids[k].len, err)) != CRDT_OK)
+			return st;
+		else if (crdt_bytes_cmp(ids[k].data, ids[k].len, group, group_len) == 0 ||
+				 crdt_bytes_cmp(ids[k].data, ids[k].len, (const uint8_t *) CRDT_GROUP_SUCCESSOR, 1) == 0)
+			return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a compaction group cannot contain itself");
+	return st;
+}
+
+CrdtStatus
+crdt_retire_regroup(const CrdtRetireShape *shape, CrdtSlice markers, const uint8_t *group,
+					size_t group_len, const CrdtSlice *ids, size_t n, CrdtSlice body, CrdtBuf *out,
+					bool *found, CrdtError *err)
+{
+	MarkerSet	s;
+	uint64_t	sum[2];
+	CrdtStatus	st;
+
+	set_init(&s);
+	if ((st = set_add_list(&s, shape, markers, err)) == CRDT_OK &&
+		(st = take_group(&s, ids, n, sum, found, err)) == CRDT_OK)
+		st = write_grouped(shape, &s, group, group_len, sum, body, out, err);
+	crdt_buf_free(&s.items);
+	return st;
 }
 
 CrdtStatus
@@ -434,8 +485,6 @@ crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t
 	CrdtSlice	body;
 	MarkerSet	s;
 	CrdtBuf		absorbed;
-	CrdtMarker	g = {group, group_len, (const uint8_t *) CRDT_GROUP_SUCCESSOR, 1, {0, 0}};
-	CrdtMarker *have;
 	uint64_t	sum[2];
 	bool		found;
 	CrdtStatus	st;
@@ -443,25 +492,20 @@ crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t
 	*changed = false;
 	if (shape->amounts == 0)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "only counters and clocks are compacted");
-	if ((st = crdt_check_replica_argument(group, group_len, err)) != CRDT_OK)
-		return st;
-	for (size_t k = 0; k < n; k++)
-		if ((st = crdt_check_replica_argument(ids[k].data, ids[k].len, err)) != CRDT_OK)
-			return st;
-		else if (crdt_bytes_cmp(ids[k].data, ids[k].len, group, group_len) == 0 ||
-				 crdt_bytes_cmp(ids[k].data, ids[k].len, g.successor, g.successor_len) == 0)
-			return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "a compaction group cannot contain itself");
-	if ((st = crdt_marked_validate(shape, value, err)) != CRDT_OK ||
+	if ((st = crdt_retire_check_group(group, group_len, ids, n, err)) != CRDT_OK ||
+		(st = crdt_marked_validate(shape, value, err)) != CRDT_OK ||
 		(st = crdt_retire_split(shape, value, &markers, &body, err)) != CRDT_OK)
 		return st;
 	set_init(&s);
 	crdt_buf_init(&absorbed, crdt_default_allocator(), 0);
 	if ((st = set_add_list(&s, shape, markers, err)) != CRDT_OK)
 		goto done;
+	for (size_t k = 0; k < n && !*changed; k++)
+		*changed = set_find(&s, ids[k].data, ids[k].len) != NULL;
 	/* every id of the group as a marker: their body entries are absorbed */
 	for (size_t k = 0; k < n; k++)
 	{
-		CrdtMarker	m = {ids[k].data, ids[k].len, g.successor, g.successor_len, {0, 0}};
+		CrdtMarker	m = {ids[k].data, ids[k].len, (const uint8_t *) CRDT_GROUP_SUCCESSOR, 1, {0, 0}};
 
 		set_add(&s, &m);
 	}
@@ -470,45 +514,16 @@ crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t
 	set_normalize(&s);
 	if ((st = absorb_entries(shape, &s, body, &absorbed, err)) != CRDT_OK)
 		goto done;
-	*changed = absorbed.len != body.len || memcmp(absorbed.data, body.data, body.len) != 0;
+	*changed = *changed || absorbed.len != body.len || memcmp(absorbed.data, body.data, body.len) != 0;
 	if ((st = take_group(&s, ids, n, sum, &found, err)) != CRDT_OK)
 		goto done;
-	/* only the original markers count as found: the added ones absorbed nothing then */
-	if (!*changed && markers.len > 0)
-	{
-		MarkerSet	orig;
-
-		set_init(&orig);
-		st = set_add_list(&orig, shape, markers, err);
-		set_normalize(&orig);
-		for (size_t k = 0; st == CRDT_OK && k < n && !*changed; k++)
-			*changed = set_find(&orig, ids[k].data, ids[k].len) != NULL;
-		crdt_buf_free(&orig.items);
-		if (st != CRDT_OK)
-			goto done;
-	}
 	if (!*changed)
 	{
 		crdt_buf_put(out, value.data, value.len);
 		st = crdt_buf_status(out, err);
 		goto done;
 	}
-	/*
-	 * A value that has the group's marker already holds the final amounts
-	 * of all its ids: what it still names of them is contained.  Else the
-	 * group's marker is the sum of what it names (at most the final sum,
-	 * which the merge's max then keeps).
-	 */
-	have = set_find(&s, group, group_len);
-	if (have == NULL)
-	{
-		g.amount[0] = sum[0];
-		g.amount[1] = sum[1];
-		set_add(&s, &g);
-		if ((st = crdt_buf_status(&s.items, err)) != CRDT_OK)
-			goto done;
-	}
-	st = write_marked(shape, &s, (CrdtSlice) {absorbed.data, absorbed.len}, out, err);
+	st = write_grouped(shape, &s, group, group_len, sum, (CrdtSlice) {absorbed.data, absorbed.len}, out, err);
 done:
 	crdt_buf_free(&absorbed);
 	crdt_buf_free(&s.items);

@@ -15,6 +15,21 @@ COMMENT ON FUNCTION @extschema@.crdt_retire(@extschema@.gcounter, pg_catalog.tex
 -- crdt_compact per type: compact.type.sql.in.
 COMMENT ON FUNCTION @extschema@.crdt_compact(@extschema@.gcounter, pg_catalog.text[], pg_catalog.text) IS
 	'the markers and entries of replicas replaced by one marker of their compaction group (exact once every copy holds their final entries)';
+COMMENT ON FUNCTION @extschema@.crdt_compact(@extschema@.orset, pg_catalog.text[], pg_catalog.text) IS
+	'the dots and context entries of replicas renamed into their compaction group (their final counters end to end); 55000 when the value is not ready';
+COMMENT ON FUNCTION @extschema@.crdt_compact_status(@extschema@.orset, pg_catalog.text[], pg_catalog.text) IS
+	'what crdt_compact would do: unchanged, ready, or waiting (the contexts of the replicas are not final)';
+
+-- The replica ids of an orset's or mvreg's context, from its text form.
+CREATE FUNCTION crdt_reconcile.context_replicas(value_text pg_catalog.text) RETURNS SETOF pg_catalog.text
+	LANGUAGE sql IMMUTABLE STRICT
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT pg_catalog.jsonb_object_keys(
+		CASE WHEN pg_catalog.jsonb_typeof(j) OPERATOR(pg_catalog.=) 'array' THEN j OPERATOR(pg_catalog.->) 0 ELSE j END
+		OPERATOR(pg_catalog.->) 'context')
+	FROM (SELECT value_text::pg_catalog.jsonb AS j) s
+$$;
 
 -- The registry: one row per retired replica, replicated with the tracked
 -- tables (create_publication adds it).  Duplicates from several nodes
@@ -124,9 +139,10 @@ CREATE TABLE crdt_reconcile.retire_round_replicas (
 -- clock columns of the tracked tables the caller may update (with the
 -- caller's rights: nothing runs with more).  A fold is an ordinary write:
 -- it replicates, and merges with copies not yet folded without counting
--- anything twice.  orset and mvreg keep a retired replica's dots (see
--- docs/RETIREMENT.md), so nothing is folded there; nor in the row clocks
--- of tracked tables, which count the nodes' writes, not the agents'.
+-- anything twice.  orset and mvreg keep a retired replica's dots until
+-- their group renames them (see docs/RETIREMENT.md), so nothing is folded
+-- there; nor in the row clocks of tracked tables, which count the nodes'
+-- writes, not the agents'.
 CREATE FUNCTION crdt_reconcile.fold_replicas()
 	RETURNS TABLE (relation pg_catalog.regclass, column_name pg_catalog.name,
 	               replica pg_catalog.text, rows_changed pg_catalog.int8)
@@ -138,7 +154,7 @@ DECLARE
 	r record;
 	n pg_catalog.int8;
 BEGIN
-	FOR c IN SELECT * FROM crdt_reconcile.compactable_columns() LOOP
+	FOR c IN SELECT * FROM crdt_reconcile.compactable_columns() x WHERE x.type_name IN ('vclock', 'gcounter', 'pncounter') LOOP
 		FOR r IN SELECT * FROM crdt_reconcile.retired_replicas x WHERE x.compacted_into IS NULL ORDER BY 1 LOOP
 			EXECUTE pg_catalog.format(
 				'UPDATE %1$s SET %2$I = @extschema@.crdt_retire(%2$I, $1, $2) '
@@ -154,9 +170,10 @@ BEGIN
 END
 $$;
 
--- The counter and clock columns (not row clocks) of the tracked tables
--- that the caller may read and update; a NOTICE for the others.
-CREATE FUNCTION crdt_reconcile.compactable_columns(OUT relation pg_catalog.regclass, OUT column_name pg_catalog.name)
+-- The CRDT columns with replica metadata (not row clocks) of the tracked
+-- tables that the caller may read and update; a NOTICE for the others.
+CREATE FUNCTION crdt_reconcile.compactable_columns(OUT relation pg_catalog.regclass, OUT column_name pg_catalog.name,
+		OUT type_name pg_catalog.name)
 	RETURNS SETOF pg_catalog.record
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
@@ -165,7 +182,7 @@ DECLARE
 	c record;
 BEGIN
 	FOR c IN SELECT * FROM crdt_reconcile.retirable_columns() x
-	         WHERE x.type_name IN ('vclock', 'gcounter', 'pncounter') AND NOT x.row_clock LOOP
+	         WHERE NOT x.row_clock LOOP
 		IF NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'UPDATE')
 		   OR NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'SELECT') THEN
 			RAISE NOTICE 'compact_replicas: skipping %.%: no SELECT and UPDATE privilege', c.relation, c.column_name;
@@ -173,6 +190,7 @@ BEGIN
 		END IF;
 		relation := c.relation;
 		column_name := c.column_name;
+		type_name := c.type_name;
 		RETURN NEXT;
 	END LOOP;
 END
@@ -315,6 +333,27 @@ BEGIN
 		FOR g IN SELECT r.compacted_into AS into_group, pg_catalog.array_agg(r.replica ORDER BY r.replica) AS ids
 		         FROM crdt_reconcile.retired_replicas r WHERE r.compacted_into IS NOT NULL
 		         GROUP BY 1 ORDER BY pg_catalog.length(r.compacted_into), 1 LOOP
+			IF c.type_name IN ('orset', 'mvreg') THEN
+				-- renamed only where the members' counters are final (crdt_compact_status)
+				EXECUTE pg_catalog.format(
+					'UPDATE %1$s SET %2$I = @extschema@.crdt_compact(%2$I, $1, $2) '
+					'WHERE @extschema@.crdt_compact_status(%2$I, $1, $2) OPERATOR(pg_catalog.=) ''ready''',
+					c.relation, c.column_name) USING g.ids, g.into_group;
+				GET DIAGNOSTICS n = ROW_COUNT;
+				IF n > 0 THEN
+					RETURN QUERY SELECT 'dropped', c.relation, c.column_name, g.into_group, n, NULL::pg_catalog.text;
+				END IF;
+				EXECUTE pg_catalog.format(
+					'SELECT pg_catalog.count(*) FROM %1$s '
+					'WHERE @extschema@.crdt_compact_status(%2$I, $1, $2) OPERATOR(pg_catalog.=) ''waiting''',
+					c.relation, c.column_name) INTO n USING g.ids, g.into_group;
+				IF n > 0 THEN
+					RETURN QUERY SELECT 'waiting', c.relation, c.column_name, g.into_group, n,
+						pg_catalog.format('%s rows whose contexts of the replicas of %s are not final (not contiguous, '
+						                  'or group and member both present)', n, g.into_group);
+				END IF;
+				CONTINUE;
+			END IF;
 			EXECUTE pg_catalog.format(
 				'UPDATE %1$s SET %2$I = @extschema@.crdt_compact(%2$I, $1, $2) '
 				'WHERE @extschema@.crdt_retired_ids(%2$I) OPERATOR(pg_catalog.&&) $1 '
@@ -332,8 +371,9 @@ COMMENT ON FUNCTION crdt_reconcile.compact_replicas() IS
 	'folds retired replicas into markers, and drops the markers once every mesh node acknowledged them (else says what it waits for)';
 
 -- Metadata size per tracked column the caller may read: live replica
--- entries (counters and clocks), retired ids still carried as markers,
--- bytes.
+-- entries (counters and clocks: not marked; orset and mvreg: context
+-- entries not marked), retired ids still carried (markers; for orset and
+-- mvreg also registered ids their contexts name), bytes.
 CREATE FUNCTION crdt_reconcile.metadata_size()
 	RETURNS TABLE (relation pg_catalog.regclass, column_name pg_catalog.name, type_name pg_catalog.name,
 	               rows pg_catalog.int8, entries pg_catalog.int8, retired_ids pg_catalog.int8,
@@ -348,14 +388,25 @@ BEGIN
 		CONTINUE WHEN NOT pg_catalog.has_column_privilege(c.relation, c.column_name, 'SELECT');
 		RETURN QUERY EXECUTE pg_catalog.format(
 			'SELECT %1$L::pg_catalog.regclass, %2$L::pg_catalog.name, %3$L::pg_catalog.name, '
-			'pg_catalog.count(*), %4$s, '
-			'(SELECT pg_catalog.count(DISTINCT i) FROM %1$s, pg_catalog.unnest(@extschema@.crdt_retired_ids(%2$I)) i), '
+			'pg_catalog.count(*), %4$s, %5$s, '
 			'pg_catalog.sum(pg_catalog.pg_column_size(%2$I))::pg_catalog.int8 FROM %1$s',
 			c.relation, c.column_name, c.type_name,
-			CASE WHEN c.type_name IN ('orset', 'mvreg') THEN 'NULL::pg_catalog.int8'
-			     ELSE pg_catalog.format('(SELECT pg_catalog.count(*) FROM %1$s, @extschema@.crdt_entries(%2$I) e '
-			                            'WHERE e.replica OPERATOR(pg_catalog.<>) ALL (@extschema@.crdt_retired_ids(%2$I)))',
-			                            c.relation, c.column_name) END);
+			-- entries: the context entries (orset, mvreg) or the entries not marked as retired
+			pg_catalog.format(
+				CASE WHEN c.type_name IN ('orset', 'mvreg')
+				     THEN '(SELECT pg_catalog.count(*) FROM %1$s, crdt_reconcile.context_replicas(%2$I::pg_catalog.text) e(replica) '
+				     ELSE '(SELECT pg_catalog.count(*) FROM %1$s, @extschema@.crdt_entries(%2$I) e ' END
+				|| 'WHERE e.replica OPERATOR(pg_catalog.<>) ALL (@extschema@.crdt_retired_ids(%2$I)))',
+				c.relation, c.column_name),
+			-- retired ids: the markers, and (orset, mvreg) the registered ids their contexts still name
+			pg_catalog.format(
+				'(SELECT pg_catalog.count(DISTINCT i) FROM %1$s, LATERAL ('
+				'SELECT pg_catalog.unnest(@extschema@.crdt_retired_ids(%2$I)) '
+				|| CASE WHEN c.type_name IN ('orset', 'mvreg')
+				        THEN 'UNION ALL SELECT k FROM crdt_reconcile.context_replicas(%2$I::pg_catalog.text) k '
+				             'WHERE k OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.replica FROM crdt_reconcile.retired_replicas r)) '
+				        ELSE '' END
+				|| ') x(i))', c.relation, c.column_name));
 	END LOOP;
 END
 $$;

@@ -6,7 +6,10 @@
 # compact_replicas() run on two nodes at once: every node has the same
 # values (crdt_hash), exactly the counts issued, the same registry, no
 # retired replica left as a live entry, and retired agents are refused
-# everywhere with 55000.
+# everywhere with 55000.  The orset and mvreg columns are compacted too: no
+# retired id is left in their contexts or markers, a final late copy is
+# merged and an older one refused (retired_writer), and once converged the
+# nodes stop writing (no echo loop).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -26,14 +29,16 @@ for my $name (@names)
 	my $n = crdt_node($name);
 	$n->safe_psql('postgres', q{
 CREATE TABLE work (k int PRIMARY KEY, hits gcounter NOT NULL DEFAULT '{}', net pncounter NOT NULL DEFAULT '{}',
-                   seen vclock NOT NULL DEFAULT '{}', tags orset NOT NULL DEFAULT '{}');
+                   seen vclock NOT NULL DEFAULT '{}', tags orset NOT NULL DEFAULT '{}',
+                   mood mvreg NOT NULL DEFAULT '{}');
 SELECT crdt_reconcile.track('work');
 SELECT crdt_reconcile.create_publication('mesh');
 -- one write of an agent: 1 when done, 0 when refused as retired
 CREATE FUNCTION agent_write(agent text, row_k int) RETURNS int LANGUAGE plpgsql AS $$
 BEGIN
 	UPDATE work SET hits = crdt_increment(hits, 2, agent), net = crdt_decrement(net, 1, agent),
-	                seen = crdt_tick(seen, agent), tags = crdt_add(tags, agent, agent)
+	                seen = crdt_tick(seen, agent), tags = crdt_add(tags, agent, agent),
+	                mood = crdt_set(mood, pg_catalog.to_jsonb(agent), agent)
 	WHERE k = row_k;
 	RETURN 1;
 EXCEPTION WHEN object_not_in_prerequisite_state THEN
@@ -53,7 +58,7 @@ sub state_of
 	my ($name) = @_;
 	return $node{$name}->safe_psql('postgres', q{
 SELECT coalesce(string_agg(k || ':' || crdt_hash(hits) || ':' || crdt_hash(net) || ':' || crdt_hash(seen)
-                           || ':' || crdt_hash(tags), ',' ORDER BY k), '')
+                           || ':' || crdt_hash(tags) || ':' || crdt_hash(mood), ',' ORDER BY k), '')
        || ' / ' || (SELECT coalesce(string_agg(replica || '>' || successor, ',' ORDER BY replica), '')
                     FROM crdt_reconcile.retired_replicas)
 FROM work});
@@ -124,6 +129,10 @@ sub set_partition
 
 converge('rows created');
 my $issued = write_round(1, $agents, @names);
+converge('first round');
+# an orset copy from before the retired agents' last writes: renamed, it
+# would be wrong, so it is refused when it arrives after compaction
+my $older_tags = $node{n1}->safe_psql('postgres', 'SELECT tags FROM work WHERE k = 1');
 is($issued, $agents, 'every agent wrote once');
 
 # n3 is cut off; n1 and n2 retire agents 1..200 (half each) while every
@@ -173,6 +182,7 @@ converge('folded');
 
 # a copy of a row from before compaction, to be written back late
 my $old_hits = $node{n2}->safe_psql('postgres', 'SELECT hits FROM work WHERE k = 1');
+my $old_tags = $node{n2}->safe_psql('postgres', 'SELECT tags FROM work WHERE k = 2');
 
 # compaction proper: every node runs compact_replicas until none waits
 my $rounds = 0;
@@ -208,9 +218,13 @@ converge('live agents wrote after the fold');
 # the old copy arrives late on n2: lifted through the groups, counted once,
 # recorded as retired_writer
 $node{n2}->safe_psql('postgres', qq{UPDATE work SET hits = '$old_hits' WHERE k = 1});
+# late orset copies: the final one is renamed and merged, the older one refused
+$node{n2}->safe_psql('postgres', qq{UPDATE work SET tags = '$old_tags' WHERE k = 2});
+$node{n2}->safe_psql('postgres', qq{UPDATE work SET tags = '$older_tags' WHERE k = 1});
 is($node{n2}->safe_psql('postgres', q{
-SELECT count(*) FROM crdt_reconcile.conflicts WHERE kind = 'retired_writer' AND relation = 'work'::regclass}),
-	'1', 'n2 recorded the late copy as retired_writer');
+SELECT string_agg(column_name || ' ' || resolution, ', ' ORDER BY id) FROM crdt_reconcile.conflicts
+WHERE kind = 'retired_writer' AND relation = 'work'::regclass}),
+	'hits merged, tags merged, tags kept_local', 'n2 recorded the late copies as retired_writer (the older tags refused)');
 converge('late copy merged');
 
 my $live_agents = $agents - 200;
@@ -226,6 +240,16 @@ SELECT count(*) FROM work, LATERAL (SELECT e.replica FROM crdt_entries(hits) e U
                                     UNION ALL SELECT unnest(crdt_retired_ids(hits) || crdt_retired_ids(net) || crdt_retired_ids(seen))) x
 WHERE x.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)}), '0',
 		"$name: no retired agent is left, as an entry or a marker");
+	is($node{$name}->safe_psql('postgres', q{
+SELECT count(*) FROM work, LATERAL (SELECT k FROM crdt_reconcile.context_replicas(tags::text) k
+                                    UNION ALL SELECT k FROM crdt_reconcile.context_replicas(mood::text) k
+                                    UNION ALL SELECT unnest(crdt_retired_ids(tags) || crdt_retired_ids(mood))) x(replica)
+WHERE x.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)}), '0',
+		"$name: no retired agent is left in the orset and mvreg contexts or markers");
+	is($node{$name}->safe_psql('postgres', q{
+SELECT count(*) FROM work, LATERAL (SELECT tags::text UNION ALL SELECT mood::text) x(t)
+WHERE x.t ~ '\["agent-(0\d\d|1\d\d|200)",' OR x.t ~ '"agent-(0\d\d|1\d\d|200)":(\d|\[\[\d)'}), '0',
+		"$name: no retired agent id in the orset and mvreg text forms");
 	is($node{$name}->safe_psql('postgres', q{
 SELECT count(*) FROM crdt_reconcile.retired_replicas WHERE compacted_into IS NULL}), '0',
 		"$name: every retired agent is in a compaction group");
@@ -246,5 +270,35 @@ WHERE pg_column_size(hits) > pg_column_size((SELECT coalesce(crdt_merge(crdt_inc
                                              FROM crdt_entries(hits) e))
                              + 16 * (SELECT count(DISTINCT compacted_into) FROM crdt_reconcile.retired_replicas)}),
 	'0', 'every hits value is within 16 bytes per compaction group of its live entries alone');
+
+# No echo loop: once converged, nothing writes any more.  The statistics of
+# earlier writes reach pg_stat_user_tables within 10 s (idle flush); after
+# that, neither the tracked table's updates nor the WAL may move (a WAL
+# record of the running-transactions snapshot, < 1 kB, is allowed; a loop
+# of row updates writes far more).  Autovacuum is off for the window: its
+# ANALYZE alone writes hundreds of kB.
+for my $name (@names)
+{
+	$node{$name}->safe_psql('postgres', 'ALTER SYSTEM SET autovacuum = off');
+	$node{$name}->safe_psql('postgres', 'SELECT pg_reload_conf()');
+}
+settle();
+sleep 12;
+my $activity = q{SELECT string_agg(schemaname || '.' || relname || '=' || (n_tup_ins + n_tup_upd + n_tup_del), ' ' ORDER BY 1)
+FROM pg_stat_all_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0};
+my %tables = map { $_ => $node{$_}->safe_psql('postgres', $activity) } @names;
+my %before = map { $_ => [ split / /, $node{$_}->safe_psql('postgres', q{
+SELECT pg_current_wal_lsn() || ' ' || (SELECT n_tup_upd + n_tup_ins FROM pg_stat_user_tables WHERE relid = 'work'::regclass)}) ] } @names;
+sleep 5;
+for my $name (@names)
+{
+	my ($lsn, $upd) = split / /, $node{$name}->safe_psql('postgres', q{
+SELECT pg_current_wal_lsn() || ' ' || (SELECT n_tup_upd + n_tup_ins FROM pg_stat_user_tables WHERE relid = 'work'::regclass)});
+	is($upd, $before{$name}[1], "$name: no row written after convergence (no echo loop)");
+	my $moved = $node{$name}->safe_psql('postgres', qq{SELECT pg_wal_lsn_diff('$lsn', '$before{$name}[0]')});
+	ok($moved < 1024, "$name: WAL settled ($moved bytes in 5 s)")
+		or diag("$name tables before: $tables{$name}\n$name tables after: " . $node{$name}->safe_psql('postgres', $activity)
+			. "\n" . $node{$name}->safe_psql('postgres', q{SELECT string_agg(pid || ' ' || backend_type || ' ' || coalesce(query, ''), E'\n') FROM pg_stat_activity}));
+}
 
 done_testing();
