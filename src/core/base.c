@@ -450,3 +450,24 @@ crdt_describe_bytes(char *out, size_t outsize, const uint8_t *id, size_t len)
 	}
 	out[o] = '\0';
 }
+
+long
+crdt_bsearch(const void *key, const void *base, size_t n, size_t size, int (*cmp) (const void *, const void *))
+{
+	size_t		lo = 0;
+	size_t		hi = n;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+		int			c = cmp((const uint8_t *) base + mid * size, key);
+
+		if (c == 0)
+			return (long) mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}

@@ -274,6 +274,11 @@ int			crdt_bytes_cmp(const uint8_t *a, size_t alen,
 /* Two CrdtSlice (passed by pointer, as qsort does) by their bytes. */
 int			crdt_slice_cmp(const void *a, const void *b);
 
+/* Index of key in base[0..n) (elements of size bytes, sorted by cmp,
+ * called as cmp(element, key)), or -1. */
+long		crdt_bsearch(const void *key, const void *base, size_t n, size_t size,
+						 int (*cmp) (const void *, const void *));
+
 /*
  * Defines name, a qsort comparator of type by its bytes at the fields data
  * and len, in crdt_bytes_cmp order.

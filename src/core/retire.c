@@ -369,22 +369,9 @@ take_group(MarkerSet *s, const CrdtSlice *ids, size_t n, uint64_t sum[2], bool *
 long
 crdt_slice_index(const CrdtSlice *ids, size_t n, const uint8_t *id, size_t len)
 {
-	size_t		lo = 0;
-	size_t		hi = n;
+	CrdtSlice	key = {id, len};
 
-	while (lo < hi)
-	{
-		size_t		mid = lo + (hi - lo) / 2;
-		int			c = crdt_bytes_cmp(ids[mid].data, ids[mid].len, id, len);
-
-		if (c == 0)
-			return (long) mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return crdt_bsearch(&key, ids, n, sizeof(CrdtSlice), crdt_slice_cmp);
 }
 
 CrdtStatus

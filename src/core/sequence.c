@@ -60,28 +60,6 @@ seq_sort_nodes(SeqDoc *d)
 		qsort(seq_nodes(d), seq_count(d), sizeof(SeqNode), node_cmp);
 }
 
-/* index of key in base[0..n) (elements of size bytes, sorted by cmp), or -1 */
-static long
-search(const void *key, const void *base, size_t n, size_t size, int (*cmp) (const void *, const void *))
-{
-	size_t		lo = 0;
-	size_t		hi = n;
-
-	while (lo < hi)
-	{
-		size_t		mid = lo + (hi - lo) / 2;
-		int			c = cmp((const uint8_t *) base + mid * size, key);
-
-		if (c == 0)
-			return (long) mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 long
 seq_find(const SeqDoc *d, uint32_t replica, uint32_t counter)
 {
@@ -89,7 +67,7 @@ seq_find(const SeqDoc *d, uint32_t replica, uint32_t counter)
 
 	key.replica = replica;
 	key.counter = counter;
-	return search(&key, seq_nodes(d), seq_count(d), sizeof(SeqNode), node_cmp);
+	return crdt_bsearch(&key, seq_nodes(d), seq_count(d), sizeof(SeqNode), node_cmp);
 }
 
 long
@@ -99,7 +77,7 @@ seq_find_replica(const SeqDoc *d, const uint8_t *id, size_t len)
 
 	key.data = id;
 	key.len = len;
-	return search(&key, seq_replicas(d), seq_nreplicas(d), sizeof(CrdtSlice), crdt_slice_cmp);
+	return crdt_bsearch(&key, seq_replicas(d), seq_nreplicas(d), sizeof(CrdtSlice), crdt_slice_cmp);
 }
 
 /*
