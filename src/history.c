@@ -250,7 +250,7 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
  * conflict of this table (the setting alone proves nothing).
  */
 static char *
-resolving_conflict(HistoryTable *h)
+resolving_conflict(HistoryTable *h, Decision *d)
 {
 	const char *value = GetConfigOption("crdt_reconcile.resolving", true, false);
 	char	   *end;
@@ -266,6 +266,7 @@ resolving_conflict(HistoryTable *h)
 	conflict = strtoll(value, &end, 10);
 	if (errno != 0 || *end != '\0')
 		return NULL;
+	decision_connect(d);		/* only now: most writes are no resolve() */
 	args[0] = Int64GetDatum((int64) conflict);
 	args[1] = ObjectIdGetDatum(h->tt.tracked_relid);
 	identity_switch(&id, h->history_owner, PINNED_PATH);
@@ -336,8 +337,7 @@ history_of_write(Decision *d, HistoryTable *h, TriggerData *td)
 		history_record(d, h, trigger_depth() > 1 ? "insert_merged" : "applied_update", origin, &old, &new);
 		return;
 	}
-	decision_connect(d);
-	conflict = resolving_conflict(h);
+	conflict = resolving_conflict(h, d);
 	if (conflict != NULL)
 		history_record(d, h, "resolve", psprintf("%s, resolving conflict %s", origin, conflict), &old, &new);
 	else
