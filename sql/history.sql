@@ -232,6 +232,27 @@ SELECT count(*) AS history_triggers_left FROM pg_trigger
 WHERE tgname = 'crdt_reconcile_history' AND tgrelid IN ('parts'::regclass, 'parts_eu'::regclass, 'parts_us'::regclass);
 DROP TABLE parts;
 
+-- ---------------------------------------------------------------- indexes an administrator adds
+-- Records are written without SQL: an expression index and a partial
+-- index on the history table must still get exactly their entries (an
+-- index added after the first record too), and a unique one is enforced.
+UPDATE board SET status = 'before indexes' WHERE id = 1;
+CREATE INDEX history_kind_lower ON crdt_reconcile.history ((lower(kind)));
+CREATE INDEX history_resolves ON crdt_reconcile.history (id) WHERE kind = 'resolve';
+UPDATE board SET status = 'indexed' WHERE id = 1;
+SET enable_seqscan = off;
+SELECT change -> 'status' ->> 'n' AS status FROM crdt_reconcile.history
+WHERE lower(kind) = 'local_update' AND relation = 'board'::regclass ORDER BY id DESC LIMIT 1;
+SELECT count(*) AS resolves_indexed FROM crdt_reconcile.history WHERE kind = 'resolve';
+RESET enable_seqscan;
+SELECT count(*) AS resolves FROM crdt_reconcile.history WHERE kind || '' = 'resolve';
+SELECT max(id) AS last_id FROM crdt_reconcile.history \gset
+CREATE UNIQUE INDEX history_one_more ON crdt_reconcile.history ((true)) WHERE id > :last_id;
+UPDATE board SET status = 'one more' WHERE id = 1;
+UPDATE board SET status = 'refused' WHERE id = 1;
+SELECT status FROM board WHERE id = 1;
+DROP INDEX crdt_reconcile.history_kind_lower, crdt_reconcile.history_resolves, crdt_reconcile.history_one_more;
+
 -- ---------------------------------------------------------------- turning it off
 SELECT crdt_reconcile.set_history('board', false);
 UPDATE board SET status = 'unrecorded';

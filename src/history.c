@@ -76,7 +76,9 @@ invalidate_history(Datum arg, Oid relid)
 	{
 		HistoryTable *h = e->current;
 
-		if (h != NULL && (relid == InvalidOid || h->tt.relid == relid || h->tt.tracked_relid == relid))
+		/* the history table's too: an index added to it must be written */
+		if (h != NULL && (relid == InvalidOid || h->tt.relid == relid || h->tt.tracked_relid == relid ||
+						  (OidIsValid(h->history) && h->history == relid)))
 			h->stale = true;
 	}
 }

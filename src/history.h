@@ -7,6 +7,8 @@
 
 #include "tracked.h"
 
+#include "nodes/execnodes.h"
+
 /* What the history of one table (as one trigger, or one call, sees it) needs. */
 typedef struct HistoryTable
 {
@@ -28,6 +30,12 @@ typedef struct HistoryTable
 	Oid			history;		/* crdt_reconcile.history and its id sequence */
 	Oid			history_seq;
 	SPIPlanPtr	resolving_plan;
+	/* the history table's indexes, read at the first record (history_record.c) */
+	bool		indexes_known;
+	bool		indexes_on_columns;	/* no expression, no predicate: written without an executor */
+	int			nindexes;
+	Oid		   *index_oids;
+	IndexInfo **index_info;
 } HistoryTable;
 
 void		history_prepare_columns(HistoryTable *h, TupleDesc desc);

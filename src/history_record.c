@@ -14,9 +14,12 @@
  */
 #include "history.h"
 
+#include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "catalog/indexing.h"
+#include "catalog/index.h"
+#include "executor/executor.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "nodes/makefuncs.h"
@@ -257,17 +260,95 @@ change_of(HistoryTable *h, TupleDesc desc, RowJson *old, RowJson *change, const 
 }
 
 /*
- * Inserts the record: the heap tuple and its index entries, as catalog
- * rows are written (the history table's indexes are plain btrees on
- * columns).  Its CHECK constraint is not evaluated here: only this file
- * writes records, with kinds from the list the constraint allows.
+ * The history table's indexes, kept with h (an index added or dropped
+ * invalidates the table, and h with it).  CREATE EXTENSION makes one
+ * hash index on a column; an administrator may add others.
+ */
+static void
+read_indexes(HistoryTable *h, Relation rel)
+{
+	MemoryContext old = MemoryContextSwitchTo(h->cxt);
+	List	   *oids = RelationGetIndexList(rel);
+	ListCell   *lc;
+	int			i = 0;
+
+	h->nindexes = list_length(oids);
+	h->index_oids = palloc(sizeof(Oid) * (h->nindexes + 1));
+	h->index_info = palloc(sizeof(IndexInfo *) * (h->nindexes + 1));
+	h->indexes_on_columns = true;
+	foreach(lc, oids)
+	{
+		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+
+		h->index_oids[i] = lfirst_oid(lc);
+		h->index_info[i] = BuildIndexInfo(index);
+		if (h->index_info[i]->ii_Expressions != NIL || h->index_info[i]->ii_Predicate != NIL ||
+			!index->rd_index->indisready)
+			h->indexes_on_columns = false;
+		index_close(index, RowExclusiveLock);
+		i++;
+	}
+	list_free(oids);
+	MemoryContextSwitchTo(old);
+	h->indexes_known = true;
+}
+
+/* Index entries through the executor: expressions and predicates evaluated. */
+static void
+insert_index_entries_executor(Relation rel, HeapTuple tuple)
+{
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *result = makeNode(ResultRelInfo);
+	TupleTableSlot *slot;
+
+	InitResultRelInfo(result, rel, 1, NULL, 0);
+	ExecOpenIndices(result, false);
+	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(tuple, slot, false);
+	(void) ExecInsertIndexTuples(result, slot, estate, false, false, NULL, NIL);
+	ExecCloseIndices(result);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+}
+
+/*
+ * Inserts the record: the heap tuple, then its index entries, from the
+ * index descriptions kept with h when every index is on plain columns
+ * (as catalog rows are indexed), else through the executor.  Its CHECK
+ * constraint is not evaluated here: only this file writes records, with
+ * kinds from the list the constraint allows.
  */
 static void
 write_record(HistoryTable *h, Datum *values, bool *nulls)
 {
 	Relation	rel = table_open(h->history, RowExclusiveLock);
+	HeapTuple	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 
-	CatalogTupleInsert(rel, heap_form_tuple(RelationGetDescr(rel), values, nulls));
+	if (!h->indexes_known)
+		read_indexes(h, rel);
+	simple_heap_insert(rel, tuple);
+	if (!h->indexes_on_columns)
+		insert_index_entries_executor(rel, tuple);
+	else
+		for (int i = 0; i < h->nindexes; i++)
+		{
+			Relation	index = index_open(h->index_oids[i], RowExclusiveLock);
+			IndexInfo  *info = h->index_info[i];
+			Datum		key[INDEX_MAX_KEYS];
+			bool		key_null[INDEX_MAX_KEYS];
+
+			for (int k = 0; k < info->ii_NumIndexAttrs; k++)
+			{
+				int			att = info->ii_IndexAttrNumbers[k] - 1;
+
+				key[k] = values[att];
+				key_null[k] = nulls[att];
+			}
+			(void) index_insert(index, key, key_null, &tuple->t_self, rel,
+								index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+								false, info);
+			index_close(index, RowExclusiveLock);
+		}
 	table_close(rel, NoLock);
 }
 
