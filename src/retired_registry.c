@@ -7,7 +7,9 @@
 #include "crdt_reconcile.h"
 
 #include "access/genam.h"
+#include "access/parallel.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -120,9 +122,14 @@ static bool
 registry_empty_now(void)
 {
 	uint64		invalidations = registry.invalidations;
-	Snapshot	latest = RegisterSnapshot(GetLatestSnapshot());
-	bool		empty = !replica_is_retired(NULL, 0, latest);
+	bool		empty;
+	Snapshot	latest;
 
+	/* a parallel worker may not take a snapshot: it answers for the statement's only */
+	if (IsInParallelMode())
+		return !replica_is_retired(NULL, 0, GetActiveSnapshot());
+	latest = RegisterSnapshot(GetLatestSnapshot());
+	empty = !replica_is_retired(NULL, 0, latest);
 	UnregisterSnapshot(latest);
 	if (empty && invalidations == registry.invalidations)
 		registry.empty = true;
