@@ -27,18 +27,6 @@
 #define IDS 8
 #define OLD 3					/* old copies kept per node */
 
-typedef struct Sub
-{
-	const CrdtType *type;
-	const CrdtRetireShape *shape;
-} Sub;
-
-static const Sub subs[] = {
-	{&crdt_type_vclock, &crdt_shape_vclock},
-	{&crdt_type_gcounter, &crdt_shape_gcounter},
-	{&crdt_type_pncounter, &crdt_shape_pncounter},
-};
-
 /* A compaction group: the ids it replaced, as the registry lists them. */
 typedef struct Group
 {
@@ -49,7 +37,7 @@ typedef struct Group
 
 typedef struct Mesh
 {
-	const Sub  *s;
+	const RetireSubject *s;
 	CrdtBuf		node[NODES];
 	CrdtBuf		shadow[NODES];
 	CrdtBuf		old[NODES][OLD];
@@ -64,7 +52,7 @@ typedef struct Mesh
 } Mesh;
 
 static void
-mesh_open(Mesh *w, const Sub *s, Rng *rng)
+mesh_open(Mesh *w, const RetireSubject *s, Rng *rng)
 {
 	memset(w, 0, sizeof(*w));
 	w->s = s;
@@ -332,7 +320,7 @@ mesh_step(Mesh *w, Rng *rng)
 }
 
 static void
-mesh_run(const Sub *s, Rng *rng, long index)
+mesh_run(const RetireSubject *s, Rng *rng, long index)
 {
 	Mesh		w;
 	bool		ok = true;
@@ -392,7 +380,7 @@ mesh_run(const Sub *s, Rng *rng, long index)
 
 /* Pointwise: on copies that hold the final entries of the group's ids. */
 static void
-compact_laws(const Sub *s, Rng *rng)
+compact_laws(const RetireSubject *s, Rng *rng)
 {
 	Mesh		w;
 	CrdtBuf		a;
@@ -509,22 +497,17 @@ compact_laws(const Sub *s, Rng *rng)
 static void dmesh_run(const CrdtType *type, const CrdtRetireShape *shape, Rng *rng, long index);
 static long dmesh_refused;
 
+static void
+compact_case(const RetireSubject *s, Rng *rng, long index)
+{
+	mesh_run(s, rng, index);
+	compact_laws(s, rng);
+}
+
 void
 test_compact_laws(void)
 {
-	for (size_t t = 0; t < sizeof(subs) / sizeof(subs[0]); t++)
-	{
-		uint64_t	stream = rng_stream(subs[t].type->name) ^ rng_stream("compact");
-		long		cases = unit_cases_div(100);
-
-		for (long index = 0; index < cases; index++)
-		{
-			Rng			rng = rng_for_case(stream, (uint64_t) index);
-
-			mesh_run(&subs[t], &rng, index);
-			compact_laws(&subs[t], &rng);
-		}
-	}
+	retire_for_cases(RETIRE_COUNTERS, "compact", 100, compact_case);
 	dmesh_refused = 0;
 	for (long index = 0; index < unit_cases_div(50); index++)
 	{
