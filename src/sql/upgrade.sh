@@ -7,8 +7,7 @@
 #   --@ copy HEAD ~ T  of those, the ones that contain the text T
 #   --@ body HEAD      the same without the comment lines
 #   --@ replace HEAD   as copy, "CREATE FUNCTION" / "CREATE VIEW" becoming
-#                      "CREATE OR REPLACE ..." (an object 0.4 already has);
-#                      replace-body: the same without the comment lines
+#                      "CREATE OR REPLACE ..." (an object 0.4 already has)
 #   --@ through HEAD   after one of the above: the text of FULL that follows
 #                      the statement it copied, up to the end of the next
 #                      statement whose first line is HEAD (what lies between
@@ -125,7 +124,7 @@ file <= refs {
 	next
 }
 /^--@#/ { next }
-/^--@ (copy|body|replace|replace-body|through|lines) / {
+/^--@ (copy|body|replace|through|lines) / {
 	verb = $2
 	want = $0
 	sub(/^--@ [a-z-]+ /, "", want)
@@ -178,12 +177,12 @@ file <= refs {
 			match_at = s
 			continue
 		}
-		if (verb == "body" || verb == "replace-body") {
+		if (verb == "body") {
 			text = ""
 			for (i = first[s]; i <= last_line[s]; i++)
 				text = text line[f, i] "\n"
 		}
-		if (verb == "replace" || verb == "replace-body") {
+		if (verb == "replace") {
 			sub(/\nCREATE FUNCTION /, "\nCREATE OR REPLACE FUNCTION ", text)
 			sub(/^CREATE FUNCTION /, "CREATE OR REPLACE FUNCTION ", text)
 			sub(/\nCREATE VIEW /, "\nCREATE OR REPLACE VIEW ", text)
@@ -197,7 +196,8 @@ file <= refs {
 	else if (verb == "lines") {
 		previous = 0
 		if (found != 1) {
-			complain("lines: " found " statements instead of one begin with: " want)
+			complain("lines: " (found ? "more than one statement begins" : "no statement begins") \
+				" with: " want (also != "" ? " ~ " also : ""))
 			next
 		}
 		s = match_at
