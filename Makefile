@@ -20,18 +20,22 @@ EXTVERSION = 0.5
 # is not committed (only its sources are).  The upgrade script to the
 # current, unreleased version is built too (src/sql/upgrade.sh), from a
 # manifest that names the new and changed objects of the full script and
-# holds what only an upgrade does.  Released versions' scripts are committed
-# and never change.  To release X and start Y: commit the built
-# crdt_reconcile--X.sql's predecessor upgrade script as it is (it moves from
-# DATA_built to DATA), set EXTVERSION and default_version to Y and start
+# holds what only an upgrade does.  Released versions' scripts never change,
+# and are built too, each from its source src/sql/released/SCRIPT.in, which
+# names the statements whose text is today's and holds the others' as it
+# was released; src/sql/released.sh stops the build when one would come out
+# other than its sha256 in src/sql/released.sha256.  To release X and start
+# Y: move X's upgrade script into RELEASED (its manifest becomes
+# src/sql/released/crdt_reconcile--W--X.sql.in, its sha256 goes into
+# released.sha256), set EXTVERSION and default_version to Y and start
 # src/sql/upgrade--X--Y.sql.in; sql/upgrade.sql checks the chain against the
 # new full script.  Only 0.1's full script is kept: CREATE EXTENSION ...
 # VERSION of an older release runs 0.1 and the upgrade scripts up to it.
 PREVVERSION = 0.4
-DATA = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql crdt_reconcile--0.2--0.3.sql \
+RELEASED = crdt_reconcile--0.1.sql crdt_reconcile--0.1--0.2.sql crdt_reconcile--0.2--0.3.sql \
 	crdt_reconcile--0.3--0.4.sql
 UPGRADE_BUILT = crdt_reconcile--$(PREVVERSION)--$(EXTVERSION).sql
-DATA_built = crdt_reconcile--$(EXTVERSION).sql $(UPGRADE_BUILT)
+DATA_built = $(RELEASED) crdt_reconcile--$(EXTVERSION).sql $(UPGRADE_BUILT)
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
@@ -92,6 +96,12 @@ test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit
 crdt_reconcile--$(EXTVERSION).sql: src/sql/build.sh src/sql/types.list $(SQL_PARTS)
 	$(SHELL) src/sql/build.sh $(SQL_PARTS) > $@.tmp
 	mv $@.tmp $@
+
+# A released script may take statements from the ones before it ("from").
+crdt_reconcile--0.3--0.4.sql: crdt_reconcile--0.2--0.3.sql
+$(RELEASED): %.sql: src/sql/released/%.sql.in src/sql/released.sh src/sql/released.sha256 src/sql/upgrade.sh \
+		crdt_reconcile--$(EXTVERSION).sql
+	$(SHELL) src/sql/released.sh $@ crdt_reconcile--$(EXTVERSION).sql $(filter $(RELEASED),$^)
 
 $(UPGRADE_BUILT): src/sql/upgrade.sh src/sql/upgrade--$(PREVVERSION)--$(EXTVERSION).sql.in crdt_reconcile--$(EXTVERSION).sql
 	$(SHELL) src/sql/upgrade.sh crdt_reconcile--$(EXTVERSION).sql src/sql/upgrade--$(PREVVERSION)--$(EXTVERSION).sql.in > $@.tmp

@@ -27,18 +27,6 @@
 #define IDS 8
 #define OLD 3					/* old copies kept per node */
 
-typedef struct Sub
-{
-	const CrdtType *type;
-	const CrdtRetireShape *shape;
-} Sub;
-
-static const Sub subs[] = {
-	{&crdt_type_vclock, &crdt_shape_vclock},
-	{&crdt_type_gcounter, &crdt_shape_gcounter},
-	{&crdt_type_pncounter, &crdt_shape_pncounter},
-};
-
 /* A compaction group: the ids it replaced, as the registry lists them. */
 typedef struct Group
 {
@@ -47,14 +35,78 @@ typedef struct Group
 	size_t		n;
 } Group;
 
-typedef struct Mesh
+/*
+ * Each node's value and its shadow's, and old copies of both (late
+ * applies, restored dumps), for both fleets.
+ */
+typedef struct Copies
 {
-	const Sub  *s;
 	CrdtBuf		node[NODES];
 	CrdtBuf		shadow[NODES];
 	CrdtBuf		old[NODES][OLD];
 	CrdtBuf		old_shadow[NODES][OLD];
 	CrdtBuf		tmp;
+} Copies;
+
+/* every node and old copy empty */
+static void
+copies_open(Copies *c, const CrdtType *type)
+{
+	crdt_buf_init(&c->tmp, &crdt_malloc_allocator, 0);
+	for (int i = 0; i < NODES; i++)
+	{
+		crdt_bufs_init(&crdt_malloc_allocator, &c->node[i], &c->shadow[i], NULL);
+		type->write_empty(&c->node[i]);
+		type->write_empty(&c->shadow[i]);
+		for (int o = 0; o < OLD; o++)
+		{
+			crdt_bufs_init(&crdt_malloc_allocator, &c->old[i][o], &c->old_shadow[i][o], NULL);
+			type->write_empty(&c->old[i][o]);
+			type->write_empty(&c->old_shadow[i][o]);
+		}
+	}
+}
+
+static void
+copies_close(Copies *c)
+{
+	crdt_buf_free(&c->tmp);
+	for (int i = 0; i < NODES; i++)
+	{
+		crdt_bufs_free(&c->node[i], &c->shadow[i], NULL);
+		for (int o = 0; o < OLD; o++)
+			crdt_bufs_free(&c->old[i][o], &c->old_shadow[i][o], NULL);
+	}
+}
+
+/* *into merged with v (through c->tmp) */
+static void
+copies_merge(Copies *c, const CrdtType *type, CrdtBuf *into, CrdtSlice v)
+{
+	CrdtError	err;
+
+	buf_reset(&c->tmp);
+	if (CHECK_OK(type->merge(buf_slice(into), v, &c->tmp, &err), &err))
+		buf_take(into, &c->tmp);
+}
+
+/*
+ * Every node receives every node's value, twice round: the fleet healed.
+ * receive is the fleet's own (w is its fleet, c its copies).
+ */
+static void
+heal_all(void *w, const Copies *c, void (*receive) (void *w, int i, CrdtSlice from, CrdtSlice from_shadow))
+{
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < NODES; i++)
+			for (int j = 0; j < NODES; j++)
+				receive(w, i, buf_slice(&c->node[j]), buf_slice(&c->shadow[j]));
+}
+
+typedef struct Mesh
+{
+	const RetireSubject *s;
+	Copies		c;
 	CrdtSlice	id[IDS];
 	bool		retired[IDS];
 	bool		compacted[IDS];
@@ -64,23 +116,11 @@ typedef struct Mesh
 } Mesh;
 
 static void
-mesh_open(Mesh *w, const Sub *s, Rng *rng)
+mesh_open(Mesh *w, const RetireSubject *s, Rng *rng)
 {
 	memset(w, 0, sizeof(*w));
 	w->s = s;
-	crdt_buf_init(&w->tmp, &crdt_malloc_allocator, 0);
-	for (int i = 0; i < NODES; i++)
-	{
-		crdt_bufs_init(&crdt_malloc_allocator, &w->node[i], &w->shadow[i], NULL);
-		s->type->write_empty(&w->node[i]);
-		s->type->write_empty(&w->shadow[i]);
-		for (int o = 0; o < OLD; o++)
-		{
-			crdt_bufs_init(&crdt_malloc_allocator, &w->old[i][o], &w->old_shadow[i][o], NULL);
-			s->type->write_empty(&w->old[i][o]);
-			s->type->write_empty(&w->old_shadow[i][o]);
-		}
-	}
+	copies_open(&w->c, s->type);
 	for (int k = 0; k < IDS; k++)
 	{
 		bool		again;
@@ -95,17 +135,6 @@ mesh_open(Mesh *w, const Sub *s, Rng *rng)
 	}
 }
 
-static void
-mesh_close(Mesh *w)
-{
-	crdt_buf_free(&w->tmp);
-	for (int i = 0; i < NODES; i++)
-	{
-		crdt_bufs_free(&w->node[i], &w->shadow[i], NULL);
-		for (int o = 0; o < OLD; o++)
-			crdt_bufs_free(&w->old[i][o], &w->old_shadow[i][o], NULL);
-	}
-}
 
 /* v through every group the registry knows, in order: what the trigger does. */
 static bool
@@ -116,12 +145,12 @@ lift(Mesh *w, CrdtBuf *v, int *named)
 		CrdtError	err;
 		bool		changed;
 
-		buf_reset(&w->tmp);
+		buf_reset(&w->c.tmp);
 		if (!CHECK_OK(crdt_retire_compact(w->s->shape, buf_slice(v), (const uint8_t *) w->group[g].name,
 										  strlen(w->group[g].name), w->group[g].ids, w->group[g].n,
-										  &w->tmp, &changed, &err), &err))
+										  &w->c.tmp, &changed, &err), &err))
 			return false;
-		buf_take(v, &w->tmp);
+		buf_take(v, &w->c.tmp);
 		if (named != NULL)
 			*named += changed;
 	}
@@ -130,22 +159,16 @@ lift(Mesh *w, CrdtBuf *v, int *named)
 
 /* node i receives from (lifted first, as an arriving copy is) */
 static void
-receive(Mesh *w, int i, CrdtSlice from, CrdtSlice from_shadow)
+receive(void *mesh, int i, CrdtSlice from, CrdtSlice from_shadow)
 {
+	Mesh	   *w = mesh;
 	CrdtBuf		arriving;
-	CrdtError	err;
 
 	crdt_buf_init(&arriving, &crdt_malloc_allocator, 0);
 	crdt_buf_put(&arriving, from.data, from.len);
-	if (lift(w, &arriving, NULL) && lift(w, &w->node[i], NULL))
-	{
-		buf_reset(&w->tmp);
-		if (CHECK_OK(w->s->type->merge(buf_slice(&w->node[i]), buf_slice(&arriving), &w->tmp, &err), &err))
-			buf_take(&w->node[i], &w->tmp);
-	}
-	buf_reset(&w->tmp);
-	if (CHECK_OK(w->s->type->merge(buf_slice(&w->shadow[i]), from_shadow, &w->tmp, &err), &err))
-		buf_take(&w->shadow[i], &w->tmp);
+	if (lift(w, &arriving, NULL) && lift(w, &w->c.node[i], NULL))
+		copies_merge(&w->c, w->s->type, &w->c.node[i], buf_slice(&arriving));
+	copies_merge(&w->c, w->s->type, &w->c.shadow[i], from_shadow);
 	crdt_buf_free(&arriving);
 }
 
@@ -164,18 +187,18 @@ write_at(Mesh *w, Rng *rng, int i, int k)
 	if (kind == CRDT_PNCOUNTER && rng_percent(rng, 40))
 		delta = -delta;
 	crdt_buf_init(&b, &crdt_malloc_allocator, 0);
-	if (CHECK_OK(crdt_retire_writable(w->s->shape, buf_slice(&w->node[i]), w->id[k].data, w->id[k].len,
+	if (CHECK_OK(crdt_retire_writable(w->s->shape, buf_slice(&w->c.node[i]), w->id[k].data, w->id[k].len,
 									  &markers, &body, &err), &err) &&
 		CHECK_OK(crdt_counter_add(kind, body, w->id[k].data, w->id[k].len, delta, &b, &err), &err))
 	{
-		buf_reset(&w->tmp);
-		if (CHECK_OK(crdt_retire_rejoin(markers, buf_slice(&b), &w->tmp, &err), &err))
-			buf_take(&w->node[i], &w->tmp);
+		buf_reset(&w->c.tmp);
+		if (CHECK_OK(crdt_retire_rejoin(markers, buf_slice(&b), &w->c.tmp, &err), &err))
+			buf_take(&w->c.node[i], &w->c.tmp);
 	}
 	buf_reset(&b);
-	if (CHECK_OK(crdt_counter_add(kind, buf_slice(&w->shadow[i]), w->id[k].data, w->id[k].len, delta, &b,
+	if (CHECK_OK(crdt_counter_add(kind, buf_slice(&w->c.shadow[i]), w->id[k].data, w->id[k].len, delta, &b,
 								  &err), &err))
-		buf_take(&w->shadow[i], &b);
+		buf_take(&w->c.shadow[i], &b);
 	w->issued += delta;
 	crdt_buf_free(&b);
 }
@@ -195,7 +218,7 @@ keep_old(Mesh *w, Rng *rng, int i)
 {
 	int			o = (int) rng_below(rng, OLD);
 
-	snapshot(&w->old[i][o], &w->old_shadow[i][o], &w->node[i], &w->shadow[i]);
+	snapshot(&w->c.old[i][o], &w->c.old_shadow[i][o], &w->c.node[i], &w->c.shadow[i]);
 }
 
 static int64_t
@@ -244,28 +267,19 @@ mesh_check(Mesh *w, const char *after)
 	{
 		CrdtError	err;
 
-		ok &= CHECK_OK(w->s->type->validate(buf_slice(&w->node[i]), &err), &err);
+		ok &= CHECK_OK(w->s->type->validate(buf_slice(&w->c.node[i]), &err), &err);
 		if (w->s->shape->kind != CRDT_VCLOCK)
-			ok &= CHECK_MSG(value_of(w, buf_slice(&w->node[i])) == value_of(w, buf_slice(&w->shadow[i])),
+			ok &= CHECK_MSG(value_of(w, buf_slice(&w->c.node[i])) == value_of(w, buf_slice(&w->c.shadow[i])),
 							"%s after %s: node %d is %s, its shadow %s", w->s->type->name, after, i,
-							show_typed(w->s->type, buf_slice(&w->node[i])),
-							show_typed(w->s->type, buf_slice(&w->shadow[i])));
+							show_typed(w->s->type, buf_slice(&w->c.node[i])),
+							show_typed(w->s->type, buf_slice(&w->c.shadow[i])));
 		else
 			for (int j = 0; j < NODES; j++)
-				ok &= CHECK_MSG(order_of(w, buf_slice(&w->node[i]), buf_slice(&w->node[j])) ==
-								order_of(w, buf_slice(&w->shadow[i]), buf_slice(&w->shadow[j])),
+				ok &= CHECK_MSG(order_of(w, buf_slice(&w->c.node[i]), buf_slice(&w->c.node[j])) ==
+								order_of(w, buf_slice(&w->c.shadow[i]), buf_slice(&w->c.shadow[j])),
 								"vclock after %s: nodes %d and %d compare unlike their shadows", after, i, j);
 	}
 	return ok;
-}
-
-static void
-heal(Mesh *w)
-{
-	for (int round = 0; round < 2; round++)
-		for (int i = 0; i < NODES; i++)
-			for (int j = 0; j < NODES; j++)
-				receive(w, i, buf_slice(&w->node[j]), buf_slice(&w->shadow[j]));
 }
 
 /*
@@ -284,13 +298,13 @@ compact_group(Mesh *w, Rng *rng, int first, int last, const char *name)
 		int			i = (int) rng_below(rng, NODES);
 
 		w->retired[k] = true;
-		buf_reset(&w->tmp);
+		buf_reset(&w->c.tmp);
 		if (rng_percent(rng, 70) &&
-			CHECK_OK(crdt_retire(w->s->shape, buf_slice(&w->node[i]), w->id[k].data, w->id[k].len,
-								 w->id[IDS - 1].data, w->id[IDS - 1].len, &w->tmp, &err), &err))
-			buf_take(&w->node[i], &w->tmp);
+			CHECK_OK(crdt_retire(w->s->shape, buf_slice(&w->c.node[i]), w->id[k].data, w->id[k].len,
+								 w->id[IDS - 1].data, w->id[IDS - 1].len, &w->c.tmp, &err), &err))
+			buf_take(&w->c.node[i], &w->c.tmp);
 	}
-	heal(w);
+	heal_all(w, &w->c, receive);
 	g->name = name;
 	g->n = 0;
 	for (int k = first; k < last; k++)
@@ -299,7 +313,7 @@ compact_group(Mesh *w, Rng *rng, int first, int last, const char *name)
 		w->compacted[k] = true;
 	}
 	w->groups++;
-	(void) lift(w, &w->node[rng_below(rng, NODES)], NULL);
+	(void) lift(w, &w->c.node[rng_below(rng, NODES)], NULL);
 }
 
 static void
@@ -317,22 +331,22 @@ mesh_step(Mesh *w, Rng *rng)
 		write_at(w, rng, k % NODES, k);
 	}
 	else if (what < 65)
-		receive(w, i, buf_slice(&w->node[j]), buf_slice(&w->shadow[j]));
+		receive(w, i, buf_slice(&w->c.node[j]), buf_slice(&w->c.shadow[j]));
 	else if (what < 85)
 	{
 		/* a late copy, perhaps from before every retirement; or twice */
 		int			o = (int) rng_below(rng, OLD);
 
-		receive(w, i, buf_slice(&w->old[j][o]), buf_slice(&w->old_shadow[j][o]));
+		receive(w, i, buf_slice(&w->c.old[j][o]), buf_slice(&w->c.old_shadow[j][o]));
 		if (rng_percent(rng, 30))
-			receive(w, i, buf_slice(&w->old[j][o]), buf_slice(&w->old_shadow[j][o]));
+			receive(w, i, buf_slice(&w->c.old[j][o]), buf_slice(&w->c.old_shadow[j][o]));
 	}
 	else
 		keep_old(w, rng, i);
 }
 
 static void
-mesh_run(const Sub *s, Rng *rng, long index)
+mesh_run(const RetireSubject *s, Rng *rng, long index)
 {
 	Mesh		w;
 	bool		ok = true;
@@ -354,7 +368,7 @@ mesh_run(const Sub *s, Rng *rng, long index)
 			compact_group(&w, rng, 4, 6, "~2");
 		ok = ok && mesh_check(&w, "a compaction");
 	}
-	heal(&w);
+	heal_all(&w, &w.c, receive);
 	ok = ok && mesh_check(&w, "the heal");
 	for (int i = 0; ok && i < NODES; i++)
 	{
@@ -362,10 +376,10 @@ mesh_run(const Sub *s, Rng *rng, long index)
 		CrdtSlice	body;
 		CrdtError	err;
 
-		CHECK_MSG(slice_equal(buf_slice(&w.node[i]), buf_slice(&w.node[0])), "%s: node %d did not converge",
+		CHECK_MSG(slice_equal(buf_slice(&w.c.node[i]), buf_slice(&w.c.node[0])), "%s: node %d did not converge",
 				  s->type->name, i);
 		/* no retired id is left, as an entry or a marker: only the groups */
-		if (!CHECK_OK(crdt_retire_split(s->shape, buf_slice(&w.node[i]), &markers, &body, &err), &err))
+		if (!CHECK_OK(crdt_retire_split(s->shape, buf_slice(&w.c.node[i]), &markers, &body, &err), &err))
 			break;
 		for (int k = 0; k < 6; k++)
 		{
@@ -382,17 +396,17 @@ mesh_run(const Sub *s, Rng *rng, long index)
 		}
 	}
 	if (ok && s->shape->kind != CRDT_VCLOCK)
-		CHECK_MSG(value_of(&w, buf_slice(&w.node[0])) == w.issued, "%s: value %lld, issued %lld",
-				  s->type->name, (long long) value_of(&w, buf_slice(&w.node[0])), (long long) w.issued);
+		CHECK_MSG(value_of(&w, buf_slice(&w.c.node[0])) == w.issued, "%s: value %lld, issued %lld",
+				  s->type->name, (long long) value_of(&w, buf_slice(&w.c.node[0])), (long long) w.issued);
 	if (unit_run.failures > 0)
 		unit_note("%s compaction case %ld; reproduce with CRDT_TEST_SEED=%llu", s->type->name, index,
 				  (unsigned long long) unit_run.seed);
-	mesh_close(&w);
+	copies_close(&w.c);
 }
 
 /* Pointwise: on copies that hold the final entries of the group's ids. */
 static void
-compact_laws(const Sub *s, Rng *rng)
+compact_laws(const RetireSubject *s, Rng *rng)
 {
 	Mesh		w;
 	CrdtBuf		a;
@@ -413,12 +427,12 @@ compact_laws(const Sub *s, Rng *rng)
 	}
 	for (int k = 0; k < 3; k++)
 		w.retired[k] = true;
-	heal(&w);
+	heal_all(&w, &w.c, receive);
 	/* a and b: two copies that diverge in live entries only */
 	write_at(&w, rng, 5 % NODES, 5);
 	write_at(&w, rng, 6 % NODES, 6);
-	crdt_buf_put(&a, w.node[5 % NODES].data, w.node[5 % NODES].len);
-	crdt_buf_put(&b, w.node[6 % NODES].data, w.node[6 % NODES].len);
+	crdt_buf_put(&a, w.c.node[5 % NODES].data, w.c.node[5 % NODES].len);
+	crdt_buf_put(&b, w.c.node[6 % NODES].data, w.c.node[6 % NODES].len);
 	g = &w.group[0];
 	g->name = "~1";
 	g->n = 3;
@@ -503,28 +517,23 @@ compact_laws(const Sub *s, Rng *rng)
 									  &changed, &err), &err, CRDT_ERR_ARGUMENT, -1);
 	}
 	crdt_bufs_free(&a, &b, &x, &y, NULL);
-	mesh_close(&w);
+	copies_close(&w.c);
 }
 
 static void dmesh_run(const CrdtType *type, const CrdtRetireShape *shape, Rng *rng, long index);
 static long dmesh_refused;
 
+static void
+compact_case(const RetireSubject *s, Rng *rng, long index)
+{
+	mesh_run(s, rng, index);
+	compact_laws(s, rng);
+}
+
 void
 test_compact_laws(void)
 {
-	for (size_t t = 0; t < sizeof(subs) / sizeof(subs[0]); t++)
-	{
-		uint64_t	stream = rng_stream(subs[t].type->name) ^ rng_stream("compact");
-		long		cases = unit_cases_div(100);
-
-		for (long index = 0; index < cases; index++)
-		{
-			Rng			rng = rng_for_case(stream, (uint64_t) index);
-
-			mesh_run(&subs[t], &rng, index);
-			compact_laws(&subs[t], &rng);
-		}
-	}
+	retire_for_cases(RETIRE_COUNTERS, "compact", 100, compact_case);
 	dmesh_refused = 0;
 	for (long index = 0; index < unit_cases_div(50); index++)
 	{
@@ -548,11 +557,7 @@ typedef struct DMesh
 {
 	const CrdtType *type;
 	const CrdtRetireShape *shape;
-	CrdtBuf		node[NODES];
-	CrdtBuf		shadow[NODES];
-	CrdtBuf		old[NODES][OLD];
-	CrdtBuf		old_shadow[NODES][OLD];
-	CrdtBuf		tmp;
+	Copies		c;
 	CrdtSlice	ids[DIDS];
 	bool		retired[DIDS];
 	bool		grouped;		/* the registry lists ~1 */
@@ -576,11 +581,11 @@ dlift(DMesh *w, CrdtBuf *v, CrdtCompaction *res)
 	res->ready = true;
 	if (!w->grouped)
 		return true;
-	buf_reset(&w->tmp);
+	buf_reset(&w->c.tmp);
 	if (!CHECK_OK(crdt_dotted_compact(w->shape, buf_slice(v), (const uint8_t *) "~1", 2, w->ids, DGROUP,
-									  &w->tmp, res, &err), &err))
+									  &w->c.tmp, res, &err), &err))
 		return false;
-	buf_take(v, &w->tmp);
+	buf_take(v, &w->c.tmp);
 	return true;
 }
 
@@ -590,16 +595,16 @@ dlift(DMesh *w, CrdtBuf *v, CrdtCompaction *res)
  * the members' final writes would be renamed wrongly).
  */
 static void
-dreceive(DMesh *w, int i, CrdtSlice from, CrdtSlice from_shadow)
+dreceive(void *mesh, int i, CrdtSlice from, CrdtSlice from_shadow)
 {
+	DMesh	   *w = mesh;
 	CrdtBuf		arriving;
 	CrdtCompaction s;
 	CrdtCompaction c;
-	CrdtError	err;
 
 	crdt_buf_init(&arriving, &crdt_malloc_allocator, 0);
 	crdt_buf_put(&arriving, from.data, from.len);
-	if (dlift(w, &w->node[i], &s) && dlift(w, &arriving, &c))
+	if (dlift(w, &w->c.node[i], &s) && dlift(w, &arriving, &c))
 	{
 		if ((c.named || !c.ready) && (!c.ready || !s.ready || c.total != s.total))
 		{
@@ -607,15 +612,9 @@ dreceive(DMesh *w, int i, CrdtSlice from, CrdtSlice from_shadow)
 			w->diverged = true;
 		}
 		else
-		{
-			buf_reset(&w->tmp);
-			if (CHECK_OK(w->type->merge(buf_slice(&w->node[i]), buf_slice(&arriving), &w->tmp, &err), &err))
-				buf_take(&w->node[i], &w->tmp);
-		}
+			copies_merge(&w->c, w->type, &w->c.node[i], buf_slice(&arriving));
 	}
-	buf_reset(&w->tmp);
-	if (CHECK_OK(w->type->merge(buf_slice(&w->shadow[i]), from_shadow, &w->tmp, &err), &err))
-		buf_take(&w->shadow[i], &w->tmp);
+	copies_merge(&w->c, w->type, &w->c.shadow[i], from_shadow);
 	crdt_buf_free(&arriving);
 }
 
@@ -647,17 +646,17 @@ dwrite(DMesh *w, Rng *rng, int k)
 	else if (w->retired[k])
 		return;
 	crdt_buf_init(&b, &crdt_malloc_allocator, 0);
-	if (CHECK_OK(crdt_retire_writable(w->shape, buf_slice(&w->node[i]), did(k < 0 ? 4 : k).data,
+	if (CHECK_OK(crdt_retire_writable(w->shape, buf_slice(&w->c.node[i]), did(k < 0 ? 4 : k).data,
 									  did(k < 0 ? 4 : k).len, &markers, &body, &err), &err) &&
 		CHECK_OK(doperate(w, body, k, e, &b, &err), &err))
 	{
-		buf_reset(&w->tmp);
-		if (CHECK_OK(crdt_retire_rejoin(markers, buf_slice(&b), &w->tmp, &err), &err))
-			buf_take(&w->node[i], &w->tmp);
+		buf_reset(&w->c.tmp);
+		if (CHECK_OK(crdt_retire_rejoin(markers, buf_slice(&b), &w->c.tmp, &err), &err))
+			buf_take(&w->c.node[i], &w->c.tmp);
 	}
 	buf_reset(&b);
-	if (CHECK_OK(doperate(w, buf_slice(&w->shadow[i]), k, e, &b, &err), &err))
-		buf_take(&w->shadow[i], &b);
+	if (CHECK_OK(doperate(w, buf_slice(&w->c.shadow[i]), k, e, &b, &err), &err))
+		buf_take(&w->c.shadow[i], &b);
 	crdt_buf_free(&b);
 }
 
@@ -694,8 +693,8 @@ dcheck(DMesh *w, const char *after)
 	crdt_bufs_init(&crdt_malloc_allocator, &a, &b, NULL);
 	for (int i = 0; i < NODES && ok && !w->diverged; i++)
 	{
-		dkeys(w, buf_slice(&w->node[i]), &a);
-		dkeys(w, buf_slice(&w->shadow[i]), &b);
+		dkeys(w, buf_slice(&w->c.node[i]), &a);
+		dkeys(w, buf_slice(&w->c.shadow[i]), &b);
 		ok = CHECK_MSG(slice_equal(buf_slice(&a), buf_slice(&b)), "%s: node %d differs from its shadow after %s",
 					   w->type->name, i, after);
 	}
@@ -706,10 +705,7 @@ dcheck(DMesh *w, const char *after)
 static void
 dheal(DMesh *w)
 {
-	for (int round = 0; round < 2; round++)
-		for (int i = 0; i < NODES; i++)
-			for (int j = 0; j < NODES; j++)
-				dreceive(w, i, buf_slice(&w->node[j]), buf_slice(&w->shadow[j]));
+	heal_all(w, &w->c, dreceive);
 	w->diverged = false;
 }
 
@@ -724,16 +720,16 @@ dstep(DMesh *w, Rng *rng)
 	if (what < 45)
 		dwrite(w, rng, (int) rng_below(rng, DIDS));
 	else if (what < 70)
-		dreceive(w, i, buf_slice(&w->node[j]), buf_slice(&w->shadow[j]));
+		dreceive(w, i, buf_slice(&w->c.node[j]), buf_slice(&w->c.shadow[j]));
 	else if (what < 88)
 	{
 		/* a late copy, perhaps from before the members' last writes; or twice */
-		dreceive(w, i, buf_slice(&w->old[j][o]), buf_slice(&w->old_shadow[j][o]));
+		dreceive(w, i, buf_slice(&w->c.old[j][o]), buf_slice(&w->c.old_shadow[j][o]));
 		if (rng_percent(rng, 30))
-			dreceive(w, i, buf_slice(&w->old[j][o]), buf_slice(&w->old_shadow[j][o]));
+			dreceive(w, i, buf_slice(&w->c.old[j][o]), buf_slice(&w->c.old_shadow[j][o]));
 	}
 	else
-		snapshot(&w->old[i][o], &w->old_shadow[i][o], &w->node[i], &w->shadow[i]);
+		snapshot(&w->c.old[i][o], &w->c.old_shadow[i][o], &w->c.node[i], &w->c.shadow[i]);
 }
 
 /* After the heal: converged, the shadow's keys, no member id left. */
@@ -745,9 +741,9 @@ dfinal(DMesh *w, long index)
 
 	crdt_buf_init(&text, &crdt_malloc_allocator, 0);
 	for (int i = 0; i < NODES; i++)
-		CHECK_MSG(slice_equal(buf_slice(&w->node[i]), buf_slice(&w->node[0])), "%s: node %d did not converge",
+		CHECK_MSG(slice_equal(buf_slice(&w->c.node[i]), buf_slice(&w->c.node[0])), "%s: node %d did not converge",
 				  w->type->name, i);
-	if (CHECK_OK(crdt_marked_print(w->shape, buf_slice(&w->node[0]), &text, &err), &err))
+	if (CHECK_OK(crdt_marked_print(w->shape, buf_slice(&w->c.node[0]), &text, &err), &err))
 	{
 		crdt_buf_put_byte(&text, 0);
 		CHECK_MSG(strstr((const char *) text.data, "\"r-") == NULL, "%s: a member is left: %s", w->type->name,
@@ -769,21 +765,9 @@ dmesh_run(const CrdtType *type, const CrdtRetireShape *shape, Rng *rng, long ind
 	memset(&w, 0, sizeof(w));
 	w.type = type;
 	w.shape = shape;
-	crdt_buf_init(&w.tmp, &crdt_malloc_allocator, 0);
+	copies_open(&w.c, type);
 	for (int k = 0; k < DIDS; k++)
 		w.ids[k] = did(k);
-	for (int i = 0; i < NODES; i++)
-	{
-		crdt_bufs_init(&crdt_malloc_allocator, &w.node[i], &w.shadow[i], NULL);
-		type->write_empty(&w.node[i]);
-		type->write_empty(&w.shadow[i]);
-		for (int o = 0; o < OLD; o++)
-		{
-			crdt_bufs_init(&crdt_malloc_allocator, &w.old[i][o], &w.old_shadow[i][o], NULL);
-			type->write_empty(&w.old[i][o]);
-			type->write_empty(&w.old_shadow[i][o]);
-		}
-	}
 	for (int phase = 0; phase < 2 && ok; phase++)
 	{
 		int			steps = 10 + (int) rng_below(rng, 50);
@@ -801,30 +785,24 @@ dmesh_run(const CrdtType *type, const CrdtRetireShape *shape, Rng *rng, long ind
 			int			i = (int) rng_below(rng, NODES);
 
 			w.retired[k] = true;
-			buf_reset(&w.tmp);
+			buf_reset(&w.c.tmp);
 			if (rng_percent(rng, 70) &&
-				CHECK_OK(crdt_retire(shape, buf_slice(&w.node[i]), did(k).data, did(k).len,
-									 did(4).data, did(4).len, &w.tmp, &err), &err))
-				buf_take(&w.node[i], &w.tmp);
+				CHECK_OK(crdt_retire(shape, buf_slice(&w.c.node[i]), did(k).data, did(k).len,
+									 did(4).data, did(4).len, &w.c.tmp, &err), &err))
+				buf_take(&w.c.node[i], &w.c.tmp);
 		}
 		dheal(&w);
 		w.grouped = true;
 		{
 			CrdtCompaction res;
 
-			ok = dlift(&w, &w.node[rng_below(rng, NODES)], &res) && CHECK(res.ready);
+			ok = dlift(&w, &w.c.node[rng_below(rng, NODES)], &res) && CHECK(res.ready);
 		}
 	}
 	dheal(&w);
 	if (ok && dcheck(&w, "the heal"))
 		dfinal(&w, index);
-	for (int i = 0; i < NODES; i++)
-	{
-		crdt_bufs_free(&w.node[i], &w.shadow[i], NULL);
-		for (int o = 0; o < OLD; o++)
-			crdt_bufs_free(&w.old[i][o], &w.old_shadow[i][o], NULL);
-	}
-	crdt_buf_free(&w.tmp);
+	copies_close(&w.c);
 	dmesh_refused += w.refused;
 }
 

@@ -19,13 +19,7 @@
 #define FLEET 4
 #define IDS 6
 
-typedef struct Subject
-{
-	const CrdtType *type;
-	const CrdtRetireShape *shape;
-} Subject;
-
-static const Subject subjects[] = {
+const RetireSubject retire_subjects[RETIRE_SUBJECTS] = {
 	{&crdt_type_vclock, &crdt_shape_vclock},
 	{&crdt_type_gcounter, &crdt_shape_gcounter},
 	{&crdt_type_pncounter, &crdt_shape_pncounter},
@@ -35,7 +29,7 @@ static const Subject subjects[] = {
 
 typedef struct Fleet
 {
-	const Subject *s;
+	const RetireSubject *s;
 	CrdtBuf		node[FLEET];
 	CrdtBuf		shadow[FLEET];
 	CrdtBuf		old[FLEET];		/* an earlier value of each node: a late copy */
@@ -49,19 +43,19 @@ typedef struct Fleet
 } Fleet;
 
 static bool
-is_counter(const Subject *s)
+is_counter(const RetireSubject *s)
 {
 	return s->shape->amounts > 0;
 }
 
 static CrdtCounterKind
-counter_kind(const Subject *s)
+counter_kind(const RetireSubject *s)
 {
 	return s->shape->kind;
 }
 
 static void
-fleet_open(Fleet *f, const Subject *s, Rng *rng)
+fleet_open(Fleet *f, const RetireSubject *s, Rng *rng)
 {
 	size_t		picks[IDS];
 
@@ -104,7 +98,7 @@ fleet_close(Fleet *f)
 
 /* out = unfold(v) */
 static bool
-unfold(const Subject *s, CrdtSlice v, CrdtBuf *out)
+unfold(const RetireSubject *s, CrdtSlice v, CrdtBuf *out)
 {
 	CrdtError	err;
 
@@ -243,7 +237,7 @@ fleet_check(Fleet *f, const char *after)
  * writes are still in flight; then everyone exchanges with everyone.
  */
 static void
-fleet_run(const Subject *s, Rng *rng, long index)
+fleet_run(const RetireSubject *s, Rng *rng, long index)
 {
 	Fleet		f;
 	int			steps = 20 + (int) rng_below(rng, 60);
@@ -414,50 +408,63 @@ pointwise_laws(Fleet *f, Rng *rng)
 	crdt_bufs_free(&p.x, &p.y, &p.z, &q.x, &q.y, &q.z, &w, NULL);
 }
 
-void
-test_retire_laws(void)
+/* One case: the fleet run, then pointwise laws on the values of a fresh run. */
+static void
+retire_case(const RetireSubject *s, Rng *rng, long index)
 {
-	for (size_t t = 0; t < sizeof(subjects) / sizeof(subjects[0]); t++)
+	Fleet		f;
+
+	fleet_run(s, rng, index);
+	fleet_open(&f, s, rng);
+	for (int step = 0; step < 30; step++)
 	{
-		uint64_t	stream = rng_stream(subjects[t].type->name) ^ rng_stream("retire");
-		long		cases = unit_cases_div(100);
+		int			i = (int) rng_below(rng, FLEET);
+		int			j = (int) rng_below(rng, FLEET);
+		int			k = (int) rng_below(rng, IDS);
+
+		if (rng_percent(rng, 60))
+			fleet_write(&f, rng, k % FLEET, k);
+		else if (rng_percent(rng, 70))
+			merge_into(&f, &f.node[i], buf_slice(&f.node[j]), &f.shadow[i],
+					   buf_slice(&f.shadow[j]));
+		else
+		{
+			buf_reset(&f.old[i]);
+			crdt_buf_put(&f.old[i], f.node[i].data, f.node[i].len);
+		}
+	}
+	pointwise_laws(&f, rng);
+	fleet_close(&f);
+}
+
+void
+retire_for_cases(size_t n, const char *group, long divisor,
+				 void (*run) (const RetireSubject *s, Rng *rng, long index))
+{
+	for (size_t t = 0; t < n; t++)
+	{
+		uint64_t	stream = rng_stream(retire_subjects[t].type->name) ^ rng_stream(group);
+		long		cases = unit_cases_div(divisor);
 
 		for (long index = 0; index < cases; index++)
 		{
 			Rng			rng = rng_for_case(stream, (uint64_t) index);
-			Fleet		f;
 
-			fleet_run(&subjects[t], &rng, index);
-			/* pointwise laws on the values of a fresh run */
-			fleet_open(&f, &subjects[t], &rng);
-			for (int step = 0; step < 30; step++)
-			{
-				int			i = (int) rng_below(&rng, FLEET);
-				int			j = (int) rng_below(&rng, FLEET);
-
-				int			k = (int) rng_below(&rng, IDS);
-
-				if (rng_percent(&rng, 60))
-					fleet_write(&f, &rng, k % FLEET, k);
-				else if (rng_percent(&rng, 70))
-					merge_into(&f, &f.node[i], buf_slice(&f.node[j]), &f.shadow[i],
-							   buf_slice(&f.shadow[j]));
-				else
-				{
-					buf_reset(&f.old[i]);
-					crdt_buf_put(&f.old[i], f.node[i].data, f.node[i].len);
-				}
-			}
-			pointwise_laws(&f, &rng);
-			fleet_close(&f);
+			run(&retire_subjects[t], &rng, index);
 		}
 	}
+}
+
+void
+test_retire_laws(void)
+{
+	retire_for_cases(RETIRE_SUBJECTS, "retire", 100, retire_case);
 }
 
 /* Marked values from outside: every corruption is refused or canonical. */
 typedef struct HostileCtx
 {
-	const Subject *s;
+	const RetireSubject *s;
 	long		accepted;
 } HostileCtx;
 
@@ -487,13 +494,13 @@ retire_hostile_visit(void *ctx, CrdtSlice bad)
 void
 test_retire_hostile(void)
 {
-	for (size_t t = 0; t < sizeof(subjects) / sizeof(subjects[0]); t++)
+	for (size_t t = 0; t < RETIRE_SUBJECTS; t++)
 	{
 		Rng			rng = rng_for_case(rng_stream("retire hostile"), t);
 		Fleet		f;
-		HostileCtx	h = {&subjects[t], 0};
+		HostileCtx	h = {&retire_subjects[t], 0};
 
-		fleet_open(&f, &subjects[t], &rng);
+		fleet_open(&f, &retire_subjects[t], &rng);
 		for (int step = 0; step < 12; step++)
 			fleet_write(&f, &rng, 0, (int) rng_below(&rng, IDS));
 		fleet_retire(&f, 0, 0, 1);

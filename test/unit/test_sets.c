@@ -1179,178 +1179,134 @@ agg_check(AggCase *a, CrdtSlice got, const char *what)
  * An aggregate state driven as the glue drives it: rows absorbed, partial
  * states combined (as parallel workers do) or written and absorbed again
  * (serialize, deserialize), the final write.  CrdtSetRuns (gset, twopset)
- * and CrdtDotLog (orset, mvreg) alike.
+ * and CrdtDotLog (orset, mvreg) alike; a dot log has no combine of its
+ * own, so partial logs meet through the written value.
  */
 typedef struct AggState
 {
-	void	   *(*open) (int kind);
-	CrdtStatus	(*absorb) (void *state, CrdtSlice value, CrdtError *err);
-	/* src taken into state; NULL: through its written value */
-	CrdtStatus	(*combine) (void *state, const void *src, CrdtError *err);
-	CrdtStatus	(*write) (const void *state, CrdtBuf *out, CrdtError *err);
-	void		(*close) (void *state);
+	bool		dotted;			/* log, else runs */
+	CrdtSetRuns runs;
+	CrdtDotLog	log;
 } AggState;
 
-static void *
-runs_open(int kind)
-{
-	CrdtSetRuns *r = malloc(sizeof(*r));
-
-	if (r == NULL)
-		abort();
-	crdt_setruns_init(r, (CrdtSetKind) kind, &crdt_malloc_allocator);
-	return r;
-}
-
-static CrdtStatus
-runs_absorb_value(void *state, CrdtSlice value, CrdtError *err)
-{
-	return crdt_setruns_absorb(state, value, err);
-}
-
-static CrdtStatus
-runs_combine(void *state, const void *src, CrdtError *err)
-{
-	return crdt_setruns_absorb_runs(state, src, err);
-}
-
-static CrdtStatus
-runs_write(const void *state, CrdtBuf *out, CrdtError *err)
-{
-	return crdt_setruns_write(state, out, err);
-}
-
 static void
-runs_close(void *state)
-{
-	crdt_setruns_free(state);
-	free(state);
-}
-
-static const AggState runs_state = {runs_open, runs_absorb_value, runs_combine, runs_write, runs_close};
-
-static void
-dotlog_open(CrdtDotLog *log, CrdtDottedKind kind)
+state_open(AggState *s, bool dotted, int kind)
 {
 	CrdtError	err;
 
-	if (!CHECK_OK(crdt_dotlog_init(log, kind, &crdt_malloc_allocator, &err), &err))
+	s->dotted = dotted;
+	if (!dotted)
+		crdt_setruns_init(&s->runs, (CrdtSetKind) kind, &crdt_malloc_allocator);
+	else if (!CHECK_OK(crdt_dotlog_init(&s->log, (CrdtDottedKind) kind, &crdt_malloc_allocator, &err), &err))
 		abort();
 }
 
-static void *
-dotlog_new(int kind)
+static void
+state_close(AggState *s)
 {
-	CrdtDotLog *log = malloc(sizeof(*log));
-
-	if (log == NULL)
-		abort();
-	dotlog_open(log, (CrdtDottedKind) kind);
-	return log;
+	if (s->dotted)
+		crdt_dotlog_free(&s->log);
+	else
+		crdt_setruns_free(&s->runs);
 }
 
 static CrdtStatus
-dotlog_absorb_value(void *state, CrdtSlice value, CrdtError *err)
+state_put(AggState *s, CrdtSlice value, CrdtError *err)
 {
-	return crdt_dotlog_absorb(state, value, err);
+	return s->dotted ? crdt_dotlog_absorb(&s->log, value, err) : crdt_setruns_absorb(&s->runs, value, err);
 }
 
 static CrdtStatus
-dotlog_write(const void *state, CrdtBuf *out, CrdtError *err)
+state_write(const AggState *s, CrdtBuf *out, CrdtError *err)
 {
-	return crdt_dotlog_write(state, out, err);
+	return s->dotted ? crdt_dotlog_write(&s->log, out, err) : crdt_setruns_write(&s->runs, out, err);
 }
 
 static void
-dotlog_close(void *state)
-{
-	crdt_dotlog_free(state);
-	free(state);
-}
-
-static const AggState dotlog_state = {dotlog_new, dotlog_absorb_value, NULL, dotlog_write, dotlog_close};
-
-static void
-state_absorb(AggCase *a, const AggState *as, void *state, size_t from, size_t to)
+state_absorb(AggCase *a, AggState *state, size_t from, size_t to)
 {
 	CrdtError	err;
 
 	for (size_t k = from; k < to; k++)
-		CHECK_OK(as->absorb(state, buf_slice(&a->values[a->order[k]]), &err), &err);
+		CHECK_OK(state_put(state, buf_slice(&a->values[a->order[k]]), &err), &err);
 }
 
 static bool
-state_check(AggCase *a, const AggState *as, const void *state, const char *what)
+state_check(AggCase *a, const AggState *state, const char *what)
 {
 	CrdtError	err;
 
 	buf_reset(&a->out);
-	return CHECK_OK(as->write(state, &a->out, &err), &err) &&
+	return CHECK_OK(state_write(state, &a->out, &err), &err) &&
 		agg_check(a, buf_slice(&a->out), what);
 }
 
 static bool
-state_combine(AggCase *a, const AggState *as, void *state, const void *src)
+state_combine(AggCase *a, AggState *state, const AggState *src)
 {
 	CrdtError	err;
 
-	if (as->combine != NULL)
-		return CHECK_OK(as->combine(state, src, &err), &err);
+	if (!state->dotted)
+		return CHECK_OK(crdt_setruns_absorb_runs(&state->runs, &src->runs, &err), &err);
 	buf_reset(&a->tmp);
-	return CHECK_OK(as->write(src, &a->tmp, &err), &err) &&
-		CHECK_OK(as->absorb(state, buf_slice(&a->tmp), &err), &err);
+	return CHECK_OK(state_write(src, &a->tmp, &err), &err) &&
+		CHECK_OK(state_put(state, buf_slice(&a->tmp), &err), &err);
 }
 
 static void
-state_case(AggCase *a, const AggState *as, int kind, Rng *rng)
+state_case(AggCase *a, bool dotted, int kind, Rng *rng)
 {
-	void	   *whole = as->open(kind);
-	void	   *left = as->open(kind);
-	void	   *right = as->open(kind);
-	void	   *restored = as->open(kind);
+	AggState	whole;
+	AggState	left;
+	AggState	right;
+	AggState	restored;
 	CrdtError	err;
 	size_t		split = (size_t) rng_below(rng, a->n + 1);
 
-	state_absorb(a, as, whole, 0, a->n);
-	if (state_check(a, as, whole, "absorb all"))
-		state_check(a, as, whole, "write again");
+	state_open(&whole, dotted, kind);
+	state_open(&left, dotted, kind);
+	state_open(&right, dotted, kind);
+	state_open(&restored, dotted, kind);
+	state_absorb(a, &whole, 0, a->n);
+	if (state_check(a, &whole, "absorb all"))
+		state_check(a, &whole, "write again");
 	/* everything again changes nothing */
-	state_absorb(a, as, whole, 0, a->n);
-	state_check(a, as, whole, "absorb twice");
+	state_absorb(a, &whole, 0, a->n);
+	state_check(a, &whole, "absorb twice");
 
 	/* partial states combined either way round */
-	state_absorb(a, as, left, 0, split);
-	state_absorb(a, as, right, split, a->n);
-	if (state_combine(a, as, left, right))
-		state_check(a, as, left, "combine left");
-	if (state_combine(a, as, right, left))
-		state_check(a, as, right, "combine right");
+	state_absorb(a, &left, 0, split);
+	state_absorb(a, &right, split, a->n);
+	if (state_combine(a, &left, &right))
+		state_check(a, &left, "combine left");
+	if (state_combine(a, &right, &left))
+		state_check(a, &right, "combine right");
 
 	/* a written state read back, combined with the rest */
 	buf_reset(&a->tmp);
-	if (CHECK_OK(as->write(left, &a->tmp, &err), &err) &&
-		CHECK_OK(as->absorb(restored, buf_slice(&a->tmp), &err), &err))
+	if (CHECK_OK(state_write(&left, &a->tmp, &err), &err) &&
+		CHECK_OK(state_put(&restored, buf_slice(&a->tmp), &err), &err))
 	{
-		state_check(a, as, restored, "serialize");
-		if (state_combine(a, as, restored, whole))
-			state_check(a, as, restored, "serialize, combine");
+		state_check(a, &restored, "serialize");
+		if (state_combine(a, &restored, &whole))
+			state_check(a, &restored, "serialize, combine");
 	}
-	as->close(whole);
-	as->close(left);
-	as->close(right);
-	as->close(restored);
+	state_close(&whole);
+	state_close(&left);
+	state_close(&right);
+	state_close(&restored);
 }
 
 /* random cases for the kinds first..last, whose types are types[] */
 static void
-state_test(const char *name, const AggState *as, int first, int last, const CrdtType *const *types)
+state_test(const char *name, bool dotted, int first, int last, const CrdtType *const *types)
 {
 	uint64_t	stream = rng_stream(name);
 
 	for (int kind = first; kind <= last; kind++)
 	{
 		AggCase		a;
-		void	   *empty = as->open(kind);
+		AggState	empty;
 
 		agg_open(&a, types[kind - first]);
 		/* nothing absorbed: the empty value */
@@ -1358,15 +1314,16 @@ state_test(const char *name, const AggState *as, int first, int last, const Crdt
 		a.index = -1;
 		buf_reset(&a.fold);
 		a.type->write_empty(&a.fold);
-		state_check(&a, as, empty, "empty");
-		as->close(empty);
+		state_open(&empty, dotted, kind);
+		state_check(&a, &empty, "empty");
+		state_close(&empty);
 
 		for (long i = 0; i < unit_cases_div(100); i++)
 		{
 			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) i);
 
 			agg_make(&a, &rng, i);
-			state_case(&a, as, kind, &rng);
+			state_case(&a, dotted, kind, &rng);
 		}
 		agg_close(&a);
 	}
@@ -1377,7 +1334,7 @@ test_sets_runs(void)
 {
 	static const CrdtType *const types[] = {&crdt_type_gset, &crdt_type_twopset};
 
-	state_test("sets runs", &runs_state, CRDT_GSET, CRDT_TWOPSET, types);
+	state_test("sets runs", false, CRDT_GSET, CRDT_TWOPSET, types);
 }
 
 /*
@@ -1435,7 +1392,7 @@ test_sets_runs_growth(void)
 	{
 		Rng			rng = rng_for_case(rng_stream("sets runs growth"), (uint64_t) kind);
 		AggCase		a;
-		CrdtSetRuns runs;
+		AggState	st;
 		CrdtBuf		e;
 		CrdtError	err;
 		bool		added[GROWTH_ELEMENTS] = {false};
@@ -1446,7 +1403,7 @@ test_sets_runs_growth(void)
 
 		agg_open(&a, kind == CRDT_GSET ? &crdt_type_gset : &crdt_type_twopset);
 		buf_open(&e);
-		crdt_setruns_init(&runs, (CrdtSetKind) kind, &crdt_malloc_allocator);
+		state_open(&st, false, kind);
 		a.index = kind;
 		a.n = 1;
 		a.order[0] = 0;
@@ -1477,20 +1434,20 @@ test_sets_runs_growth(void)
 				removed[n] |= !add && present;
 			}
 			/* absorbing appends: the runs shrink only when merged early */
-			last = runs.lists[0].len + runs.lists[1].len;
-			CHECK_OK(crdt_setruns_absorb(&runs, buf_slice(v), &err), &err);
-			if (runs.lists[0].len + runs.lists[1].len < last)
+			last = st.runs.lists[0].len + st.runs.lists[1].len;
+			CHECK_OK(crdt_setruns_absorb(&st.runs, buf_slice(v), &err), &err);
+			if (st.runs.lists[0].len + st.runs.lists[1].len < last)
 			{
 				early++;
 				growth_expected(&a, (CrdtSetKind) kind, added, removed, &e);
-				state_check(&a, &runs_state, &runs, "right after an early merge");
+				state_check(&a, &st, "right after an early merge");
 			}
 		}
 		CHECK_MSG(early >= GROWTH_EARLY, "%s: the runs were merged early %zu times",
 				  a.type->name, early);
 		growth_expected(&a, (CrdtSetKind) kind, added, removed, &e);
-		state_check(&a, &runs_state, &runs, "end of many rows");
-		crdt_setruns_free(&runs);
+		state_check(&a, &st, "end of many rows");
+		state_close(&st);
 		crdt_buf_free(&e);
 		agg_close(&a);
 	}
@@ -1560,7 +1517,7 @@ test_sets_dotlog(void)
 {
 	static const CrdtType *const types[] = {&crdt_type_orset, &crdt_type_mvreg};
 
-	state_test("sets dotlog", &dotlog_state, CRDT_ORSET, CRDT_MVREG, types);
+	state_test("sets dotlog", true, CRDT_ORSET, CRDT_MVREG, types);
 }
 
 /*
@@ -1582,14 +1539,14 @@ test_sets_dotlog_compaction(void)
 		{
 			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) run);
 			AggCase		a;
-			CrdtDotLog	log;
+			AggState	st;
 			CrdtError	err;
 			size_t		early = 0;
 			size_t		last = 0;
 			long		failures = unit_run.failures;
 
 			agg_open(&a, kind == CRDT_ORSET ? &crdt_type_orset : &crdt_type_mvreg);
-			dotlog_open(&log, (CrdtDottedKind) kind);
+			state_open(&st, true, kind);
 			a.index = run;
 			a.n = 1;
 			a.order[0] = 0;
@@ -1608,21 +1565,21 @@ test_sets_dotlog_compaction(void)
 				{
 					world_pick(&a.world, &rng, &a.values[0]);
 					/* absorbing appends: the log shrinks only when merged early */
-					last = log.values.len;
-					CHECK_OK(crdt_dotlog_absorb(&log, buf_slice(&a.values[0]), &err), &err);
+					last = st.log.values.len;
+					CHECK_OK(crdt_dotlog_absorb(&st.log, buf_slice(&a.values[0]), &err), &err);
 					buf_reset(&a.tmp);
 					CHECK_OK(a.type->merge(buf_slice(&a.fold), buf_slice(&a.values[0]), &a.tmp,
 										   &err), &err);
 					buf_take(&a.fold, &a.tmp);
 					/* right after each early merge, and now and then */
-					if ((log.values.len < last && ++early > 0) || (s % 500 == 0 && r == 0))
-						state_check(&a, &dotlog_state, &log, "long run");
+					if ((st.log.values.len < last && ++early > 0) || (s % 500 == 0 && r == 0))
+						state_check(&a, &st, "long run");
 				}
 			}
 			CHECK_MSG(early >= COMPACTION_EARLY, "%s: the log was merged early %zu times",
 					  a.type->name, early);
-			state_check(&a, &dotlog_state, &log, "end of the long run");
-			crdt_dotlog_free(&log);
+			state_check(&a, &st, "end of the long run");
+			state_close(&st);
 			agg_close(&a);
 		}
 }

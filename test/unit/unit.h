@@ -246,6 +246,25 @@ void		world_operate(World *w, Rng *rng, int r);
 /* A state of the run into out (reset first): a replica's, an old one, a merge or a delta. */
 void		world_pick(World *w, Rng *rng, CrdtBuf *out);
 
+/*
+ * The types with replica metadata, each with its retirement shape
+ * (test_retire.c): the clocks and counters first (RETIRE_COUNTERS of them,
+ * which test_compact.c compacts), then orset and mvreg.
+ */
+typedef struct RetireSubject
+{
+	const CrdtType *type;
+	const CrdtRetireShape *shape;
+} RetireSubject;
+
+#define RETIRE_COUNTERS 3
+#define RETIRE_SUBJECTS 5
+extern const RetireSubject retire_subjects[RETIRE_SUBJECTS];
+/* run for each of the first n subjects and each of unit_cases_div(divisor)
+ * cases, a case's rng from the subject's name, group and the case index */
+void		retire_for_cases(size_t n, const char *group, long divisor,
+							 void (*run) (const RetireSubject *s, Rng *rng, long index));
+
 /* ------------------------------------------------------------ groups */
 
 void		test_retire_laws(void);
