@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(crdt_node crdt_node_with crdt_mesh subscribe_mesh isolate_node converge_nodes retired_in_dots);
+our @EXPORT = qw(crdt_node crdt_node_with crdt_mesh subscribe_mesh isolate_node converge_nodes retired_in_dots compact_everywhere);
 
 # A started node ready for logical replication, crdt.replica_id set to its
 # name, the extension created; extra lines go to postgresql.conf.
@@ -117,6 +117,27 @@ sub retired_in_dots
 SELECT count(*) FROM $table, LATERAL (SELECT unnest($markers)
 $named) x(replica)
 WHERE x.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)});
+}
+
+# compact_replicas() on every node of %$nodes, once a second, until none
+# of them waits for anything and every retired replica the first node
+# registers is in a compaction group, at most max_rounds times; returns
+# what they still waited for ('' once done) and the rounds run.
+sub compact_everywhere
+{
+	my ($nodes, $max_rounds) = @_;
+	my @names = sort keys %$nodes;
+	my ($waiting, $rounds) = ('not run', 0);
+	while ($waiting ne '' && $rounds++ < $max_rounds)
+	{
+		$waiting = join('', map { $nodes->{$_}->safe_psql('postgres',
+			q{SELECT coalesce(string_agg(waiting_for, '; '), '') FROM crdt_reconcile.compact_replicas() WHERE step = 'waiting'})
+		} @names);
+		$waiting .= 'unassigned' if $nodes->{$names[0]}->safe_psql('postgres',
+			'SELECT count(*) FROM crdt_reconcile.retired_replicas WHERE compacted_into IS NULL') ne '0';
+		sleep 1 if $waiting ne '';
+	}
+	return ($waiting, $rounds);
 }
 
 1;

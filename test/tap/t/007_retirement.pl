@@ -167,17 +167,7 @@ my $old_hits = $node{n2}->safe_psql('postgres', 'SELECT hits FROM work WHERE k =
 my $old_tags = $node{n2}->safe_psql('postgres', 'SELECT tags FROM work WHERE k = 2');
 
 # compaction proper: every node runs compact_replicas until none waits
-my $rounds = 0;
-my $waiting = 'not run';
-while ($waiting ne '' && $rounds++ < 40)
-{
-	$waiting = join('', map { $node{$_}->safe_psql('postgres',
-		q{SELECT coalesce(string_agg(waiting_for, '; '), '') FROM crdt_reconcile.compact_replicas() WHERE step = 'waiting'})
-	} @names);
-	$waiting .= 'unassigned' if $node{n1}->safe_psql('postgres',
-		'SELECT count(*) FROM crdt_reconcile.retired_replicas WHERE compacted_into IS NULL') ne '0';
-	sleep 1 if $waiting ne '';
-}
+my ($waiting, $rounds) = compact_everywhere(\%node, 40);
 is($waiting, '', "compaction completed on every node after the heal ($rounds rounds)");
 diag("still waiting for: $waiting") if $waiting ne '';
 converge('markers dropped');

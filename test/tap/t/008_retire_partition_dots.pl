@@ -134,16 +134,9 @@ is(dots_of('n3', 1, 'apple'), '[["live-3", 1]]', 'n3: apple added again by live-
 
 isolate_node(\%node, 'n3', 'ENABLE');
 converge('partition healed');
-my $rounds = 0;
-my $waiting = 'not run';
-while ($waiting ne '' && $rounds++ < 30)
-{
-	$waiting = join('', map { $node{$_}->safe_psql('postgres',
-		q{SELECT coalesce(string_agg(waiting_for, '; '), '') FROM crdt_reconcile.compact_replicas() WHERE step = 'waiting'})
-	} @names);
-	sleep 1 if $waiting ne '';
-}
+my ($waiting, $rounds) = compact_everywhere(\%node, 30);
 is($waiting, '', "compact_replicas waits for nothing after the heal ($rounds rounds)");
+diag("still waiting for: $waiting") if $waiting ne '';
 converge('compacted everywhere');
 
 for my $name (@names)
