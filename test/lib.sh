@@ -122,3 +122,20 @@ psql_on() {
 	local var="PORT_$name"
 	as_server psql -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "${!var}" -U postgres -d postgres "$@"
 }
+
+# pgbench_run NAME DB SCRIPT CLIENTS SECONDS: one pgbench run of SCRIPT on
+# database DB of cluster NAME; prints "tps wal_bytes_per_transaction" (the
+# WAL position before and after the run: nothing else may write meanwhile).
+pgbench_run() {
+	local name=$1 db=$2 script=$3 clients=$4 seconds=$5 var="PORT_$1" before after out tps txns
+	before=$(psql_on "$name" -At -c "SELECT pg_current_wal_lsn()")
+	out=$(as_server pgbench -n -h "$WORK" -p "${!var}" -U postgres -c "$clients" -j "$clients" \
+		-T "$seconds" -f "$script" "$db")
+	after=$(psql_on "$name" -At -c "SELECT pg_current_wal_lsn()")
+	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")
+	txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+	psql_on "$name" -At -c "SELECT '$tps', round(pg_wal_lsn_diff('$after', '$before') / $txns, 1)" | tr '|' ' '
+}
+
+# The median of the numbers on stdin, one a line.
+median_of() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

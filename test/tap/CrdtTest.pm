@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(crdt_node crdt_node_with crdt_mesh subscribe_mesh isolate_node);
+our @EXPORT = qw(crdt_node crdt_node_with crdt_mesh subscribe_mesh isolate_node converge_nodes retired_in_dots compact_everywhere);
 
 # A started node ready for logical replication, crdt.replica_id set to its
 # name, the extension created; extra lines go to postgresql.conf.
@@ -76,6 +76,68 @@ sub isolate_node
 		$nodes->{$name}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${name}_from_$other $state");
 		$nodes->{$other}->safe_psql('postgres', "ALTER SUBSCRIPTION sub_${other}_from_$name $state");
 	}
+}
+
+# Passes once state->(name) is the same for every node of %$nodes twice
+# in a row, one second apart; fails after 180 s with every node's state.
+sub converge_nodes
+{
+	my ($nodes, $state, $what) = @_;
+	my @names = sort keys %$nodes;
+	my $deadline = time() + 180;
+	while (time() < $deadline)
+	{
+		my %distinct = map { $state->($_) => 1 } @names;
+		if (keys(%distinct) == 1)
+		{
+			sleep 1;
+			my %again = map { $state->($_) => 1 } @names;
+			if (keys(%again) == 1 && (keys %again)[0] eq (keys %distinct)[0])
+			{
+				Test::More::pass("$what: converged");
+				return;
+			}
+		}
+		sleep 1;
+	}
+	Test::More::fail("$what: converged");
+	Test::More::diag("$_: " . $state->($_)) for @names;
+}
+
+# How many times the orset and mvreg columns of table on node name a
+# registered retired replica, in their contexts or as markers: 0 once
+# compaction renamed them all (docs/RETIREMENT.md, "Compacting the dots").
+sub retired_in_dots
+{
+	my ($node, $table, @columns) = @_;
+	my $named = join("\n", map {
+		'UNION ALL SELECT k FROM crdt_reconcile.context_replicas(' . $_ . '::text) k' } @columns);
+	my $markers = join(' || ', map { "crdt_retired_ids($_)" } @columns);
+	return $node->safe_psql('postgres', qq{
+SELECT count(*) FROM $table, LATERAL (SELECT unnest($markers)
+$named) x(replica)
+WHERE x.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)});
+}
+
+# compact_replicas() on every node of %$nodes, once a second, until none
+# of them waits for anything and every retired replica the first node
+# registers is in a compaction group, at most max_rounds times; returns
+# what they still waited for ('' once done) and the rounds run.
+sub compact_everywhere
+{
+	my ($nodes, $max_rounds) = @_;
+	my @names = sort keys %$nodes;
+	my ($waiting, $rounds) = ('not run', 0);
+	while ($waiting ne '' && $rounds++ < $max_rounds)
+	{
+		$waiting = join('', map { $nodes->{$_}->safe_psql('postgres',
+			q{SELECT coalesce(string_agg(waiting_for, '; '), '') FROM crdt_reconcile.compact_replicas() WHERE step = 'waiting'})
+		} @names);
+		$waiting .= 'unassigned' if $nodes->{$names[0]}->safe_psql('postgres',
+			'SELECT count(*) FROM crdt_reconcile.retired_replicas WHERE compacted_into IS NULL') ne '0';
+		sleep 1 if $waiting ne '';
+	}
+	return ($waiting, $rounds);
 }
 
 1;

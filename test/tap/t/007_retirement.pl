@@ -66,25 +66,7 @@ FROM work});
 
 sub converge
 {
-	my ($what) = @_;
-	my $deadline = time() + 180;
-	while (time() < $deadline)
-	{
-		my %distinct = map { state_of($_) => 1 } @names;
-		if (keys(%distinct) == 1)
-		{
-			sleep 1;
-			my %again = map { state_of($_) => 1 } @names;
-			if (keys(%again) == 1 && (keys %again)[0] eq (keys %distinct)[0])
-			{
-				pass("$what: converged");
-				return;
-			}
-		}
-		sleep 1;
-	}
-	fail("$what: converged");
-	diag("$_: " . state_of($_)) for @names;
+	converge_nodes(\%node, \&state_of, @_);
 }
 
 # Waits until every node's subscribers have confirmed all its WAL: no
@@ -185,17 +167,7 @@ my $old_hits = $node{n2}->safe_psql('postgres', 'SELECT hits FROM work WHERE k =
 my $old_tags = $node{n2}->safe_psql('postgres', 'SELECT tags FROM work WHERE k = 2');
 
 # compaction proper: every node runs compact_replicas until none waits
-my $rounds = 0;
-my $waiting = 'not run';
-while ($waiting ne '' && $rounds++ < 40)
-{
-	$waiting = join('', map { $node{$_}->safe_psql('postgres',
-		q{SELECT coalesce(string_agg(waiting_for, '; '), '') FROM crdt_reconcile.compact_replicas() WHERE step = 'waiting'})
-	} @names);
-	$waiting .= 'unassigned' if $node{n1}->safe_psql('postgres',
-		'SELECT count(*) FROM crdt_reconcile.retired_replicas WHERE compacted_into IS NULL') ne '0';
-	sleep 1 if $waiting ne '';
-}
+my ($waiting, $rounds) = compact_everywhere(\%node, 40);
 is($waiting, '', "compaction completed on every node after the heal ($rounds rounds)");
 diag("still waiting for: $waiting") if $waiting ne '';
 converge('markers dropped');
@@ -240,11 +212,7 @@ SELECT count(*) FROM work, LATERAL (SELECT e.replica FROM crdt_entries(hits) e U
                                     UNION ALL SELECT unnest(crdt_retired_ids(hits) || crdt_retired_ids(net) || crdt_retired_ids(seen))) x
 WHERE x.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)}), '0',
 		"$name: no retired agent is left, as an entry or a marker");
-	is($node{$name}->safe_psql('postgres', q{
-SELECT count(*) FROM work, LATERAL (SELECT k FROM crdt_reconcile.context_replicas(tags::text) k
-                                    UNION ALL SELECT k FROM crdt_reconcile.context_replicas(mood::text) k
-                                    UNION ALL SELECT unnest(crdt_retired_ids(tags) || crdt_retired_ids(mood))) x(replica)
-WHERE x.replica IN (SELECT replica FROM crdt_reconcile.retired_replicas)}), '0',
+	is(retired_in_dots($node{$name}, 'work', qw(tags mood)), '0',
 		"$name: no retired agent is left in the orset and mvreg contexts or markers");
 	is($node{$name}->safe_psql('postgres', q{
 SELECT count(*) FROM work, LATERAL (SELECT tags::text UNION ALL SELECT mood::text) x(t)
