@@ -30,11 +30,7 @@
 # CRDT_PG_STAGE=DIR runs the server from a private PostgreSQL tree (see
 # test/lib.sh); BENCH_PORT=N puts it on that port instead of a random one.
 source "$(dirname "$0")/../test/lib.sh"
-[ -z "${BENCH_PORT:-}" ] || free_port() { echo "$BENCH_PORT"; }
-
-RUNS=${BENCH_RUNS:-5}
-SECONDS_PER_RUN=${BENCH_SECONDS:-15}
-CLIENTS=${BENCH_CLIENTS:-4}
+pgbench_settings
 KEYS=10000
 AGENTS=40
 ELEMENTS=50
@@ -132,8 +128,7 @@ paired_ratio() {
 printf '%-58s %8s %7s %7s %9s %9s %12s %16s\n' "upsert" "tps" "ratio" "paired" "/single" "paired" \
 	"WAL B/write" "bytes tags/mood"
 for name in $NAMES; do
-	tps=$(cut -d' ' -f1 "$WORK/$name.runs" | median_of)
-	wal=$(cut -d' ' -f2 "$WORK/$name.runs" | median_of)
+	read -r tps wal <<<"$(run_medians "$WORK/$name.runs")"
 	sizes=-
 	[ "$name" = plain ] || sizes=$(psql_on lifting -d "$(db_of "$name")" -At -c "SELECT round(avg(pg_column_size(tags)))
 		|| '/' || round(avg(pg_column_size(mood))) FROM $(script_of "$name")")

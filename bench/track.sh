@@ -12,11 +12,7 @@
 # CRDT_PG_STAGE=DIR runs the server from a private PostgreSQL tree (see
 # test/lib.sh); BENCH_PORT=N puts it on that port instead of a random one.
 source "$(dirname "$0")/../test/lib.sh"
-[ -z "${BENCH_PORT:-}" ] || free_port() { echo "$BENCH_PORT"; }
-
-RUNS=${BENCH_RUNS:-5}
-SECONDS_PER_RUN=${BENCH_SECONDS:-15}
-CLIENTS=${BENCH_CLIENTS:-4}
+pgbench_settings
 KEYS=10000
 
 ensure_packages
@@ -60,19 +56,7 @@ done
 chmod 644 "$WORK"/*.sql
 
 # run NAME: one pgbench run; appends "tps wal_bytes_per_increment" to $WORK/NAME.runs
-run() {
-	local name=$1 before after out tps txns
-	before=$(psql_on track -At -c "SELECT pg_current_wal_lsn()")
-	out=$(as_server pgbench -n -h "$WORK" -p "$PORT_track" -U postgres -c "$CLIENTS" -j "$CLIENTS" \
-		-T "$SECONDS_PER_RUN" -f "$WORK/$name.sql" postgres)
-	after=$(psql_on track -At -c "SELECT pg_current_wal_lsn()")
-	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")
-	txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
-	psql_on track -At -c "SELECT '$tps', round(pg_wal_lsn_diff('$after', '$before') / $txns, 1)" \
-		| tr '|' ' ' >> "$WORK/$name.runs"
-}
-
-median_of() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+run() { pgbench_run track postgres "$WORK/$1.sql" "$CLIENTS" "$SECONDS_PER_RUN" >> "$WORK/$1.runs"; }
 
 log "pgbench: $RUNS interleaved runs of ${SECONDS_PER_RUN}s each, $CLIENTS clients, $KEYS keys"
 for i in $(seq "$RUNS"); do
@@ -84,8 +68,7 @@ done
 plain_tps=$(cut -d' ' -f1 "$WORK/plain.runs" | median_of)
 printf '%-44s %10s %8s %14s\n' "upsert" "tps" "ratio" "WAL B/incr"
 for name in plain tracked_counts clocked_counts history_plain_counts history_counts; do
-	tps=$(cut -d' ' -f1 "$WORK/$name.runs" | median_of)
-	wal=$(cut -d' ' -f2 "$WORK/$name.runs" | median_of)
+	read -r tps wal <<<"$(run_medians "$WORK/$name.runs")"
 	case $name in
 		plain) label="bigint, untracked (baseline)" ;;
 		tracked_counts) label="gcounter, tracked" ;;

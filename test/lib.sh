@@ -137,5 +137,17 @@ pgbench_run() {
 	psql_on "$name" -At -c "SELECT '$tps', round(pg_wal_lsn_diff('$after', '$before') / $txns, 1)" | tr '|' ' '
 }
 
+# The pgbench benchmarks' settings: RUNS, SECONDS_PER_RUN and CLIENTS from
+# BENCH_RUNS, BENCH_SECONDS and BENCH_CLIENTS; BENCH_PORT=N a fixed port.
+pgbench_settings() {
+	RUNS=${BENCH_RUNS:-5}
+	SECONDS_PER_RUN=${BENCH_SECONDS:-15}
+	CLIENTS=${BENCH_CLIENTS:-4}
+	[ -z "${BENCH_PORT:-}" ] || free_port() { echo "$BENCH_PORT"; }
+}
+
 # The median of the numbers on stdin, one a line.
 median_of() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# run_medians FILE: of pgbench_run's lines in FILE, the median tps and WAL bytes per write.
+run_medians() { echo "$(cut -d' ' -f1 "$1" | median_of) $(cut -d' ' -f2 "$1" | median_of)"; }
