@@ -252,6 +252,15 @@ UPDATE board SET status = 'one more' WHERE id = 1;
 UPDATE board SET status = 'refused' WHERE id = 1;
 SELECT status FROM board WHERE id = 1;
 DROP INDEX crdt_reconcile.history_kind_lower, crdt_reconcile.history_resolves, crdt_reconcile.history_one_more;
+-- an exclusion constraint (its message names the relation by OID: terse)
+SELECT max(id) AS last_id FROM crdt_reconcile.history \gset
+\set VERBOSITY terse
+ALTER TABLE crdt_reconcile.history ADD CONSTRAINT history_one_write EXCLUDE USING btree (relation WITH =) WHERE (id > :last_id);
+UPDATE board SET status = 'excluded once' WHERE id = 1;
+UPDATE board SET status = 'excluded twice' WHERE id = 1;
+SELECT status FROM board WHERE id = 1;
+\set VERBOSITY default
+ALTER TABLE crdt_reconcile.history DROP CONSTRAINT history_one_write;
 
 -- ---------------------------------------------------------------- turning it off
 SELECT crdt_reconcile.set_history('board', false);

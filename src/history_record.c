@@ -262,7 +262,9 @@ change_of(HistoryTable *h, TupleDesc desc, RowJson *old, RowJson *change, const 
 /*
  * The history table's indexes, kept with h (an index added or dropped
  * invalidates the table, and h with it).  CREATE EXTENSION makes one
- * hash index on a column; an administrator may add others.
+ * hash index on a column; an administrator may add others: one with
+ * expressions, a predicate or an exclusion constraint, or one still being
+ * built concurrently, sends every record through the executor.
  */
 static void
 read_indexes(HistoryTable *h, Relation rel)
@@ -283,7 +285,7 @@ read_indexes(HistoryTable *h, Relation rel)
 		h->index_oids[i] = lfirst_oid(lc);
 		h->index_info[i] = BuildIndexInfo(index);
 		if (h->index_info[i]->ii_Expressions != NIL || h->index_info[i]->ii_Predicate != NIL ||
-			!index->rd_index->indisready)
+			h->index_info[i]->ii_ExclusionOps != NULL || !index->rd_index->indisready)
 			h->indexes_on_columns = false;
 		index_close(index, RowExclusiveLock);
 		i++;
