@@ -15,7 +15,6 @@
 
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -176,7 +175,6 @@ group_cmp(const void *a, const void *b)
 static void
 groups_load(void)
 {
-	Oid			schema = get_namespace_oid("crdt_reconcile", true);
 	Relation	rel;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
@@ -192,7 +190,7 @@ groups_load(void)
 	ngroups = 0;
 	all_ids = NULL;
 	nall_ids = 0;
-	registry_relid = OidIsValid(schema) ? get_relname_relid("retired_replicas", schema) : InvalidOid;
+	registry_relid = crdt_retired_registry();
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(groups_invalidate, (Datum) 0);

@@ -71,6 +71,8 @@ CrdtReplica crdt_resolve_replica(FunctionCallInfo fcinfo, int argno);
 /* retire.c: a replica that writes (ERROR 55000 when the registry retired it). */
 CrdtReplica crdt_resolve_writer(FunctionCallInfo fcinfo, int argno);
 void		crdt_refuse_retired(FunctionCallInfo fcinfo, CrdtReplica replica);
+/* crdt_reconcile.retired_replicas, by OID (InvalidOid: not installed) */
+Oid			crdt_retired_registry(void);
 /* The marker layer of the type called name, NULL for a type without replica metadata. */
 const CrdtRetireShape *crdt_retire_shape_named(const char *name);
 /* A value as readers see it: retirement markers unfolded (shape NULL: as is). */

@@ -1,8 +1,9 @@
 /*
  * retired_registry.c — whether crdt_reconcile.retired_replicas lists a
- * replica: every mutator asks before it writes for one (crdt_refuse_retired),
- * so the question is answered once per snapshot and the registry's OIDs are
- * kept until its relcache entry is invalidated.
+ * replica: every mutator asks before it writes for one (crdt_refuse_retired).
+ * The registry's OIDs, and that it is empty, are kept until its relcache
+ * entry is invalidated; otherwise a replica is looked up once per snapshot.
+ * compact.c finds the registry here too.
  */
 #include "crdt_reconcile.h"
 
@@ -76,6 +77,12 @@ registry_oids(void)
 	if (!OidIsValid(registry.index))
 		registry.table = InvalidOid;
 	return &registry;
+}
+
+Oid
+crdt_retired_registry(void)
+{
+	return registry_oids()->table;
 }
 
 /*
