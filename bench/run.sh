@@ -54,10 +54,8 @@ median_ms() {
 	for run in $(seq "$2"); do
 		times+=("$(exec_ms "$1")")
 	done
-	printf '%s\n' "${times[@]}" | median
+	printf '%s\n' "${times[@]}" | median_of
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # compare LABEL CRDT_SQL BASE_SQL: RUNS runs of each, interleaved; median
 # CPU times, their ratio, and the ratio of the median execution times.
@@ -75,10 +73,10 @@ compare() {
 		base_wall+=("$wall")
 	done
 	local cc bc cw bw
-	cc=$(printf '%s\n' "${crdt_cpu[@]}" | median)
-	bc=$(printf '%s\n' "${base_cpu[@]}" | median)
-	cw=$(printf '%s\n' "${crdt_wall[@]}" | median)
-	bw=$(printf '%s\n' "${base_wall[@]}" | median)
+	cc=$(printf '%s\n' "${crdt_cpu[@]}" | median_of)
+	bc=$(printf '%s\n' "${base_cpu[@]}" | median_of)
+	cw=$(printf '%s\n' "${crdt_wall[@]}" | median_of)
+	bw=$(printf '%s\n' "${base_wall[@]}" | median_of)
 	printf '%-40s %10.1f ms %10.1f ms %8.2fx %8.2fx\n' "$label" "$cc" "$bc" \
 		"$(awk "BEGIN { print $cc / $bc }")" "$(awk "BEGIN { print $cw / $bw }")"
 }
