@@ -178,8 +178,13 @@ END
 $gen$;
 RESET ROLE;
 
-SELECT count(*) AS planted_operators FROM pg_operator WHERE oprowner = 'crdt_sec_mallory'::regrole;
-SELECT count(*) AS planted_functions FROM pg_proc WHERE proowner = 'crdt_sec_mallory'::regrole;
+-- What a role planted: counted the same way after each phase's planting.
+CREATE FUNCTION pg_temp.planted(role name, OUT planted_operators bigint, OUT planted_functions bigint)
+LANGUAGE sql SET search_path = pg_catalog AS $$
+	SELECT (SELECT count(*) FROM pg_operator WHERE oprowner = role::text::regrole),
+	       (SELECT count(*) FROM pg_proc WHERE proowner = role::text::regrole)
+$$;
+SELECT * FROM pg_temp.planted('crdt_sec_mallory');
 SELECT last_value AS trap_calls, is_called FROM public.trap_count;
 
 -- ============================================================ phase 1: in public
@@ -209,6 +214,23 @@ $$;
 SELECT * FROM pg_temp.bound_to_planted('crdt_sec_mallory');
 SELECT last_value AS trap_calls, is_called FROM public.trap_count;
 
+-- Both phases track the two tables alike; the invariants name crdt_value
+-- through ext, the extension's schema as the phase must write it.  No
+-- search_path of its own: track() runs under the caller's, public first.
+CREATE FUNCTION pg_temp.track_sec_tables(ext text) RETURNS TABLE (relation regclass, shape text, invariant text,
+	log_merges boolean, replica_column name)
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY SELECT t.relation, t.shape, t.invariant, t.log_merges, t.replica_column
+	FROM crdt_reconcile.track('sec_inv', clock_column => 'clk', writer_column => 'writer',
+	                          invariant => pg_catalog.concat(ext, 'crdt_value(stock) OPERATOR(pg_catalog.>=) 0'),
+	                          log_merges => true) t;
+	RETURN QUERY SELECT t.relation, t.shape, t.invariant, t.log_merges, t.replica_column
+	FROM crdt_reconcile.track('sec_rows', shape => 'replica_rows', clock_column => 'clk', replica_column => 'replica',
+	                          invariant => pg_catalog.concat(ext, 'crdt_value(n) OPERATOR(pg_catalog.<) 100')) t;
+END
+$$;
+
 -- Every trigger path, with public first in search_path.  The test's own
 -- statements qualify their operators: they are not under review.
 SET search_path = public, pg_catalog;
@@ -217,14 +239,9 @@ SET application_name = 'security';
 SET ROLE crdt_sec_owner;
 CREATE TABLE sec_inv (sku text PRIMARY KEY, stock pncounter, tags orset, seen gset, gone twopset,
                       price numeric, note lwwreg, plan mvreg, clk vclock, writer lwwreg);
-SELECT relation, shape, invariant, log_merges
-FROM crdt_reconcile.track('sec_inv', clock_column => 'clk', writer_column => 'writer',
-                          invariant => 'crdt_value(stock) OPERATOR(pg_catalog.>=) 0', log_merges => true);
 CREATE TABLE sec_rows (k text, replica text, n gcounter, plan mvreg, price numeric, clk vclock,
                        PRIMARY KEY (k, replica));
-SELECT relation, shape, replica_column
-FROM crdt_reconcile.track('sec_rows', shape => 'replica_rows', clock_column => 'clk', replica_column => 'replica',
-                          invariant => 'crdt_value(n) OPERATOR(pg_catalog.<) 100');
+SELECT * FROM pg_temp.track_sec_tables('');
 GRANT SELECT, INSERT, UPDATE ON sec_inv, sec_rows TO crdt_sec_writer;
 RESET ROLE;
 
@@ -266,28 +283,44 @@ RESET session_replication_role;
 SET search_path = pg_catalog;
 SELECT kind, column_name, resolution, status, count(*)
 FROM crdt_reconcile.conflicts GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
-SELECT id AS c_price FROM crdt_reconcile.conflicts WHERE column_name = 'price' AND kind = 'concurrent_update'
-  AND relation::text = 'public.sec_inv' ORDER BY id LIMIT 1 \gset
-SELECT id AS c_note FROM crdt_reconcile.conflicts WHERE column_name = 'note' ORDER BY id LIMIT 1 \gset
-SELECT id AS c_stale FROM crdt_reconcile.conflicts WHERE kind = 'stale_update' ORDER BY id LIMIT 1 \gset
-SELECT id AS c_plan FROM crdt_reconcile.conflicts WHERE kind = 'multi_value' AND relation::text = 'public.sec_inv' \gset
-SELECT id AS c_row FROM crdt_reconcile.conflicts WHERE kind = 'invariant_violation' AND relation::text = 'public.sec_inv' \gset
-SELECT id AS c_rows_price FROM crdt_reconcile.conflicts WHERE column_name = 'price' AND relation::text = 'public.sec_rows'
-ORDER BY id LIMIT 1 \gset
-SELECT id AS c_rows_n FROM crdt_reconcile.conflicts WHERE kind = 'invariant_violation' AND relation::text = 'public.sec_rows' \gset
+-- The conflicts each phase arbitrates (a scalar subquery fails, as \gset
+-- did, where a kind matched more than one record).
+CREATE FUNCTION pg_temp.sec_conflicts(OUT c_price bigint, OUT c_note bigint, OUT c_stale bigint, OUT c_plan bigint,
+	OUT c_row bigint, OUT c_rows_price bigint, OUT c_rows_n bigint)
+LANGUAGE sql SET search_path = pg_catalog AS $$
+	SELECT (SELECT id FROM crdt_reconcile.conflicts WHERE column_name = 'price' AND kind = 'concurrent_update'
+	          AND relation::text = 'public.sec_inv' ORDER BY id LIMIT 1),
+	       (SELECT id FROM crdt_reconcile.conflicts WHERE column_name = 'note' ORDER BY id LIMIT 1),
+	       (SELECT id FROM crdt_reconcile.conflicts WHERE kind = 'stale_update' ORDER BY id LIMIT 1),
+	       (SELECT id FROM crdt_reconcile.conflicts WHERE kind = 'multi_value' AND relation::text = 'public.sec_inv'),
+	       (SELECT id FROM crdt_reconcile.conflicts WHERE kind = 'invariant_violation' AND relation::text = 'public.sec_inv'),
+	       (SELECT id FROM crdt_reconcile.conflicts WHERE column_name = 'price' AND relation::text = 'public.sec_rows'
+	          ORDER BY id LIMIT 1),
+	       (SELECT id FROM crdt_reconcile.conflicts WHERE kind = 'invariant_violation' AND relation::text = 'public.sec_rows')
+$$;
+SELECT * FROM pg_temp.sec_conflicts() \gset
 SELECT last_value AS trap_calls, is_called FROM public.trap_count;
 
+-- The same arbitrations in both phases, one resolve() after the other.  No
+-- search_path of its own: resolve() runs under the caller's, public first.
+CREATE FUNCTION pg_temp.arbitrate(c_price bigint, c_note bigint, c_plan bigint, c_stale bigint, c_row bigint,
+	c_rows_price bigint, c_rows_n bigint) RETURNS TABLE (conflict text, status text, resolution text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY SELECT 'price', r.status, r.resolution FROM crdt_reconcile.resolve(c_price, '6.5'::jsonb, 'by phone') r;
+	RETURN QUERY SELECT 'note', r.status, r.resolution FROM crdt_reconcile.resolve(c_note, '"final"') r;
+	RETURN QUERY SELECT 'plan', r.status, r.resolution FROM crdt_reconcile.resolve(c_plan, '"C"') r;
+	RETURN QUERY SELECT 'stale', r.status, r.resolution FROM crdt_reconcile.resolve(c_stale, 'keep') r;
+	RETURN QUERY SELECT 'row', r.status, r.resolution
+	FROM crdt_reconcile.resolve(c_row, '{"stock": 20, "tags": ["red", "zebra"], "seen": ["x", "z", "q"], "gone": ["v"]}') r;
+	RETURN QUERY SELECT 'rows price', r.status, r.resolution FROM crdt_reconcile.resolve(c_rows_price, '3'::jsonb) r;
+	RETURN QUERY SELECT 'rows n', r.status, r.resolution FROM crdt_reconcile.resolve(c_rows_n, '{"n": 600}') r;
+END
+$$;
 -- arbitration by the writer, with public first
 SET search_path = public, pg_catalog;
 SET ROLE crdt_sec_writer;
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_price, '6.5'::jsonb, 'by phone');
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_note, '"final"');
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_plan, '"C"');
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_stale, 'keep');
-SELECT status, resolution
-FROM crdt_reconcile.resolve(:c_row, '{"stock": 20, "tags": ["red", "zebra"], "seen": ["x", "z", "q"], "gone": ["v"]}');
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_rows_price, '3'::jsonb);
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_rows_n, '{"n": 600}');
+SELECT * FROM pg_temp.arbitrate(:c_price, :c_note, :c_plan, :c_stale, :c_row, :c_rows_price, :c_rows_n);
 SELECT sku, crdt_value(stock) AS stock, crdt_value(tags) AS tags, crdt_value(seen) AS seen, crdt_value(gone) AS gone,
        price, crdt_value(note) AS note, crdt_value(plan) AS plan
 FROM sec_inv;
@@ -413,8 +446,7 @@ BEGIN
 END
 $gen$;
 RESET ROLE;
-SELECT count(*) AS planted_operators FROM pg_operator WHERE oprowner = 'crdt_sec_mallory'::regrole;
-SELECT count(*) AS planted_functions FROM pg_proc WHERE proowner = 'crdt_sec_mallory'::regrole;
+SELECT * FROM pg_temp.planted('crdt_sec_mallory');
 SELECT * FROM pg_temp.bound_to_planted('crdt_sec_mallory');
 
 -- The same paths again, public first, the extension behind it.
@@ -424,14 +456,9 @@ SET ROLE crdt_sec_owner;
 CREATE TABLE sec_inv (sku text PRIMARY KEY, stock crdt_ext.pncounter, tags crdt_ext.orset, seen crdt_ext.gset,
                       gone crdt_ext.twopset, price numeric, note crdt_ext.lwwreg, plan crdt_ext.mvreg,
                       clk crdt_ext.vclock, writer crdt_ext.lwwreg);
-SELECT relation, shape, invariant, log_merges
-FROM crdt_reconcile.track('sec_inv', clock_column => 'clk', writer_column => 'writer',
-                          invariant => 'crdt_ext.crdt_value(stock) OPERATOR(pg_catalog.>=) 0', log_merges => true);
 CREATE TABLE sec_rows (k text, replica text, n crdt_ext.gcounter, plan crdt_ext.mvreg, price numeric,
                        clk crdt_ext.vclock, PRIMARY KEY (k, replica));
-SELECT relation, shape, replica_column
-FROM crdt_reconcile.track('sec_rows', shape => 'replica_rows', clock_column => 'clk', replica_column => 'replica',
-                          invariant => 'crdt_ext.crdt_value(n) OPERATOR(pg_catalog.<) 100');
+SELECT * FROM pg_temp.track_sec_tables('crdt_ext.');
 GRANT SELECT, INSERT, UPDATE ON sec_inv, sec_rows TO crdt_sec_writer;
 RESET ROLE;
 
@@ -468,26 +495,11 @@ RESET session_replication_role;
 SET search_path = pg_catalog, crdt_ext;
 SELECT kind, column_name, resolution, status, count(*)
 FROM crdt_reconcile.conflicts GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
-SELECT id AS c_price FROM crdt_reconcile.conflicts WHERE column_name = 'price' AND kind = 'concurrent_update'
-  AND relation::text = 'public.sec_inv' ORDER BY id LIMIT 1 \gset
-SELECT id AS c_note FROM crdt_reconcile.conflicts WHERE column_name = 'note' ORDER BY id LIMIT 1 \gset
-SELECT id AS c_stale FROM crdt_reconcile.conflicts WHERE kind = 'stale_update' ORDER BY id LIMIT 1 \gset
-SELECT id AS c_plan FROM crdt_reconcile.conflicts WHERE kind = 'multi_value' AND relation::text = 'public.sec_inv' \gset
-SELECT id AS c_row FROM crdt_reconcile.conflicts WHERE kind = 'invariant_violation' AND relation::text = 'public.sec_inv' \gset
-SELECT id AS c_rows_price FROM crdt_reconcile.conflicts WHERE column_name = 'price' AND relation::text = 'public.sec_rows'
-ORDER BY id LIMIT 1 \gset
-SELECT id AS c_rows_n FROM crdt_reconcile.conflicts WHERE kind = 'invariant_violation' AND relation::text = 'public.sec_rows' \gset
+SELECT * FROM pg_temp.sec_conflicts() \gset
 
 SET search_path = public, crdt_ext, pg_catalog;
 SET ROLE crdt_sec_writer;
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_price, '6.5'::jsonb, 'by phone');
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_note, '"final"');
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_plan, '"C"');
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_stale, 'keep');
-SELECT status, resolution
-FROM crdt_reconcile.resolve(:c_row, '{"stock": 20, "tags": ["red", "zebra"], "seen": ["x", "z", "q"], "gone": ["v"]}');
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_rows_price, '3'::jsonb);
-SELECT status, resolution FROM crdt_reconcile.resolve(:c_rows_n, '{"n": 600}');
+SELECT * FROM pg_temp.arbitrate(:c_price, :c_note, :c_plan, :c_stale, :c_row, :c_rows_price, :c_rows_n);
 SELECT sku, crdt_ext.crdt_value(stock) AS stock, crdt_ext.crdt_value(tags) AS tags, crdt_ext.crdt_value(seen) AS seen,
        crdt_ext.crdt_value(gone) AS gone, price, crdt_ext.crdt_value(note) AS note, crdt_ext.crdt_value(plan) AS plan
 FROM sec_inv;

@@ -331,7 +331,6 @@ DECLARE
 	frontier pg_catalog.int8[] := '{0}';
 	compared pg_catalog.int8;
 	differing pg_catalog.int8;
-	connected pg_catalog.bool;
 BEGIN
 	IF NOT EXISTS (SELECT FROM crdt_reconcile.tracked t WHERE t.relation = rel) THEN
 		RAISE EXCEPTION 'table % is not tracked', rel USING ERRCODE = 'invalid_parameter_value',
@@ -344,11 +343,8 @@ BEGIN
 	SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO remote_name
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
 
-	EXECUTE pg_catalog.format('SELECT %1$L OPERATOR(pg_catalog.=) ANY (%2$I.dblink_get_connections())', conn, db)
-		INTO connected;
-	IF connected THEN
-		EXECUTE pg_catalog.format('SELECT %I.dblink_disconnect(%L)', db, conn);
-	END IF;
+	-- whatever repair this session still had under way ends here
+	PERFORM crdt_reconcile.repair_finish(rel);
 	-- (the connection string, which may hold a password, is passed as a
 	-- parameter so that it does not appear in the statement's text)
 	EXECUTE pg_catalog.format('SELECT %I.dblink_connect($1, $2)', db) USING conn, peer_conninfo;
@@ -361,19 +357,10 @@ BEGIN
 		INTO rows_peer;
 	EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %I.dblink_get_result(%L) AS r(n pg_catalog.int8)', db, conn);
 
-	IF pg_catalog.to_regclass('pg_temp.crdt_reconcile_leaves') IS NOT NULL THEN
-		DROP TABLE pg_temp.crdt_reconcile_leaves;
-	END IF;
 	CREATE TEMPORARY TABLE crdt_reconcile_leaves (bits pg_catalog.int4, node pg_catalog.int8,
 		local_rows pg_catalog.int8, remote_rows pg_catalog.int8, batch pg_catalog.int4);
-	IF pg_catalog.to_regclass('pg_temp.crdt_reconcile_level') IS NOT NULL THEN
-		DROP TABLE pg_temp.crdt_reconcile_level;
-	END IF;
 	CREATE TEMPORARY TABLE crdt_reconcile_level (node pg_catalog.int8, local_rows pg_catalog.int8,
 		remote_rows pg_catalog.int8, differs pg_catalog.bool, leaf pg_catalog.bool);
-	IF pg_catalog.to_regclass('pg_temp.crdt_reconcile_here') IS NOT NULL THEN
-		DROP TABLE pg_temp.crdt_reconcile_here;
-	END IF;
 	CREATE TEMPORARY TABLE crdt_reconcile_here (node pg_catalog.int8, rows pg_catalog.int8, hash pg_catalog.int8);
 
 	levels := 0;
