@@ -70,14 +70,6 @@ TAP_TESTS = 1
 PROVE_TESTS = test/tap/t/*.pl
 
 PG_CPPFLAGS = -I$(srcdir)/src
-# Our functions call one another within the library and nothing outside is
-# meant to replace them: calls bind inside it (-Bsymbolic, no PLT) and gcc
-# may inline a global function into its callers in the same file
-# (-fno-semantic-interposition).  Every row of a merge aggregate crosses
-# several of them: 13-20% of gcounter's and pncounter's CPU time
-# (bench/RESULTS.md, 2026-12-01).
-PG_CFLAGS = -fno-semantic-interposition
-SHLIB_LINK = -Wl,-Bsymbolic
 EXTRA_CLEAN = test/unit/run_unit output_iso tmp_check
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
