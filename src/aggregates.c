@@ -491,8 +491,8 @@ static Datum
 agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char *name,
 		  const CrdtRetireShape *shape)
 {
-	MemoryContext cxt = aggregate_context(fcinfo, "crdt_merge transition");
 	void	   *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
+	CrdtSlice	value;
 	CrdtError	err;
 
 	if (PG_ARGISNULL(1))
@@ -501,10 +501,17 @@ agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(state);
 	}
+	/*
+	 * A state exists only within an aggregate (nothing else makes one): the
+	 * context is asked for when the first row makes it, not on every row.
+	 */
 	if (state == NULL)
-		state = family->create(cxt, kind);
+		state = family->create(aggregate_context(fcinfo, "crdt_merge transition"), kind);
+	value = CRDT_GETARG_SLICE(1);
 	/* retirement markers unfolded: the same value, so the same merge (RETIREMENT.md) */
-	if (family->absorb(state, crdt_readable(CRDT_GETARG_SLICE(1), shape), &err) != CRDT_OK)
+	if (shape != NULL && crdt_value_marked(value))
+		value = crdt_readable(value, shape);
+	if (family->absorb(state, value, &err) != CRDT_OK)
 		crdt_report(&err, name, NULL, 0);
 	PG_RETURN_POINTER(state);
 }

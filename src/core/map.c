@@ -145,7 +145,7 @@ crdt_map_writer_init(CrdtMapWriter *w, CrdtBuf *out)
 }
 
 /* Appends an entry whose id shares exactly "shared" bytes with the last. */
-static void
+static inline void
 append_entry(CrdtMapWriter *w, const uint8_t *id, size_t len, size_t shared,
 			 uint64_t count)
 {
@@ -158,13 +158,13 @@ append_entry(CrdtMapWriter *w, const uint8_t *id, size_t len, size_t shared,
 	p = out->data + out->len;
 	*p++ = (uint8_t) (len - shared);
 	*p++ = (uint8_t) shared;
-	memcpy(p, id + shared, len - shared);
+	crdt_copy_short(p, id + shared, len - shared);
 	p += len - shared;
 	w->last_count_at = (size_t) (p - out->data);
 	w->last_count = count;
 	p += crdt_varint_encode(p, count);
 	out->len = (size_t) (p - out->data);
-	memcpy(w->prev + shared, id + shared, len - shared);
+	crdt_copy_short(w->prev + shared, id + shared, len - shared);
 	w->prev_len = len;
 	w->entries++;
 }

@@ -80,14 +80,20 @@ chunk_used(const CrdtCounterTable *t, const CrdtTableChunk *c)
  * Room for an entry of up to need bytes at pos: in the last chunk, or a
  * new one twice its size.  The log stays under 4 GB (its sizes are 32-bit).
  */
-static inline bool
+static bool log_add_chunk(CrdtCounterTable *t, size_t need);
+
+static CRDT_ALWAYS_INLINE bool
 log_reserve(CrdtCounterTable *t, size_t need)
+{
+	return t->room >= need || log_add_chunk(t, need);
+}
+
+static bool
+log_add_chunk(CrdtCounterTable *t, size_t need)
 {
 	size_t		size;
 	CrdtTableChunk *c;
 
-	if (t->room >= need)
-		return true;
 	size = t->last == NULL ? CHUNK_FIRST
 		: 2 * (offsetof(CrdtTableChunk, data) + t->last->cap);
 	if (size > CHUNK_MAX)
@@ -164,7 +170,7 @@ entry_room(const CrdtCounterTable *t, size_t len, size_t shared)
  * pos, entry_room being free: both lengths are at most 64, one varint
  * byte each; then the counts, 0 for a map without the id.
  */
-static inline void
+static CRDT_ALWAYS_INLINE void
 append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
 			 const uint64_t count[2])
 {
@@ -173,7 +179,7 @@ append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
 
 	*p++ = (uint8_t) (len - shared);
 	*p++ = (uint8_t) shared;
-	memcpy(p, id + shared, len - shared);
+	crdt_copy_short(p, id + shared, len - shared);
 	p += len - shared;
 	counts = p;
 	p += crdt_varint_encode(p, count[0]);
@@ -186,7 +192,7 @@ append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
 	t->len += (uint32_t) (p - t->pos);
 	t->room -= (uint32_t) (p - t->pos);
 	t->pos = p;
-	memcpy(t->prev + shared, id + shared, len - shared);
+	crdt_copy_short(t->prev + shared, id + shared, len - shared);
 	t->prev_len = (uint8_t) len;
 }
 
@@ -228,7 +234,7 @@ raise_last(CrdtCounterTable *t, const uint64_t count[2])
 static CrdtStatus fold(CrdtCounterTable *t, CrdtError *err);
 
 /* Merges (id, counts) into the log: what every input row costs. */
-static inline CrdtStatus
+static CRDT_ALWAYS_INLINE CrdtStatus
 log_put(CrdtCounterTable *t, const uint8_t *id, size_t len, const uint64_t count[2],
 		CrdtError *err)
 {
@@ -654,7 +660,7 @@ typedef struct SingleEntry
 	uint64_t	count;
 } SingleEntry;
 
-static bool
+static CRDT_ALWAYS_INLINE bool
 decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 {
 	const uint8_t *p = value.data;
@@ -713,9 +719,10 @@ absorb_pairs(CrdtCounterTable *t, CrdtSlice value, CrdtError *err)
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
-bool
-crdt_table_absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
-						 CrdtStatus *st, CrdtError *err)
+/* crdt_table_absorb_single, inlined into crdt_table_absorb too */
+static CRDT_ALWAYS_INLINE bool
+absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtStatus *st,
+			  CrdtError *err)
 {
 	SingleEntry single[2];
 	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
@@ -744,9 +751,16 @@ crdt_table_absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice va
 	return true;
 }
 
-CrdtStatus
-crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
-				  CrdtError *err)
+bool
+crdt_table_absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
+						 CrdtStatus *st, CrdtError *err)
+{
+	return absorb_single(t, kind, value, st, err);
+}
+
+/* Any other value, entry after entry (kept out of line: the fast path stays small). */
+static CrdtStatus
+absorb_entries(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtError *err)
 {
 	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
 	CrdtCounterReader r;
@@ -755,8 +769,6 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 	int			half;
 	int			rc;
 
-	if (crdt_table_absorb_single(t, kind, value, &st, err))
-		return st;
 	if (halves == 2 && t->maps == 2)
 	{
 		/* validated first, so that errors are found where validate finds them */
@@ -775,6 +787,17 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 			return st;
 	}
 	return rc < 0 ? err->status : CRDT_OK;
+}
+
+CrdtStatus
+crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
+				  CrdtError *err)
+{
+	CrdtStatus	st;
+
+	if (absorb_single(t, kind, value, &st, err))
+		return st;
+	return absorb_entries(t, kind, value, err);
 }
 
 CrdtStatus
