@@ -219,25 +219,32 @@ CrdtStatus	crdt_check_replica_argument(const uint8_t *id, size_t len, CrdtError 
  * bytes at a time: a word passes when no byte has the top bit set, none
  * is below 0x20 and none is 0x7F.  Anything else takes the exact path.
  */
-static inline const char *
-crdt_replica_id_check(const uint8_t *id, size_t len)
+static inline bool
+crdt_printable_word(const uint8_t *bytes)
 {
 	const uint64_t ones = UINT64_C(0x0101010101010101);
 	const uint64_t highs = UINT64_C(0x8080808080808080);
+	uint64_t	w;
+	uint64_t	del;
+
+	memcpy(&w, bytes, 8);		/* byte order does not matter here */
+	del = w ^ (ones * 0x7f);
+	return ((w | ((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & highs) == 0;
+}
+
+static inline const char *
+crdt_replica_id_check(const uint8_t *id, size_t len)
+{
 	size_t		i = 0;
 
 	if (len == 0 || len > CRDT_REPLICA_ID_MAX)
 		return crdt_replica_id_problem(id, len);
 	for (; i + 8 <= len; i += 8)
-	{
-		uint64_t	w;
-		uint64_t	del;
-
-		memcpy(&w, id + i, 8);	/* byte order does not matter here */
-		del = w ^ (ones * 0x7f);
-		if (((w | ((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & highs) != 0)
+		if (!crdt_printable_word(id + i))
 			return crdt_replica_id_problem(id, len);
-	}
+	/* the last bytes of an id of 8 or more: its last word, again in part */
+	if (i < len && len >= 8)
+		return crdt_printable_word(id + len - 8) ? NULL : crdt_replica_id_problem(id, len);
 	for (; i < len; i++)
 		if (id[i] < 0x20 || id[i] >= 0x7f)
 			return crdt_replica_id_problem(id, len);
@@ -271,39 +278,35 @@ crdt_common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return n;
 }
 
+static CRDT_ALWAYS_INLINE void
+crdt_copy_ends(uint8_t *dst, const uint8_t *src, size_t n, size_t width)
+{
+	uint64_t	first;
+	uint64_t	last;
+
+	/* width <= n <= 2 * width, a constant once inlined: plain loads and stores */
+	memcpy(&first, src, width);
+	memcpy(&last, src + n - width, width);
+	memcpy(dst, &first, width);
+	memcpy(dst + n - width, &last, width);
+}
+
 /*
  * memcpy for the few bytes of an id's suffix: up to 16 in two overlapping
- * fixed-size moves, no call; more through memcpy.
+ * fixed-size moves, no call or loop; more through memcpy.
  */
 static CRDT_ALWAYS_INLINE void
 crdt_copy_short(uint8_t *dst, const uint8_t *src, size_t n)
 {
 	if (n >= 8 && n <= 16)
-	{
-		uint64_t	a;
-		uint64_t	b;
-
-		memcpy(&a, src, 8);
-		memcpy(&b, src + n - 8, 8);
-		memcpy(dst, &a, 8);
-		memcpy(dst + n - 8, &b, 8);
-	}
+		crdt_copy_ends(dst, src, n, 8);
 	else if (n >= 4 && n < 8)
-	{
-		uint32_t	a;
-		uint32_t	b;
-
-		memcpy(&a, src, 4);
-		memcpy(&b, src + n - 4, 4);
-		memcpy(dst, &a, 4);
-		memcpy(dst + n - 4, &b, 4);
-	}
-	else if (n < 4)
-	{
-		for (size_t i = 0; i < n; i++)
-			dst[i] = src[i];
-	}
-	else
+		crdt_copy_ends(dst, src, n, 4);
+	else if (n >= 2 && n < 4)
+		crdt_copy_ends(dst, src, n, 2);
+	else if (n == 1)
+		dst[0] = src[0];
+	else if (n != 0)
 		memcpy(dst, src, n);
 }
 
