@@ -4,6 +4,7 @@
 #   make test    the same set-up, then core tests (ASan/UBSan) and pg_regress
 #   make bench   the benchmark against sum(bigint); see bench/RESULTS.md
 #   make bench-track  the tracked-table trigger under pgbench upserts
+#   make bench-instructions  crdt_merge's instructions per row against sum(bigint) (callgrind)
 #   make bench-lifting  orset/mvreg upserts with retired, compacted replicas in the registry
 #   make bench-repair anti-entropy repair of 200,000 rows, 1% differing, between two nodes
 #   make bench-sequences  merging two edited copies of a 50k..400k-character rtext
@@ -108,7 +109,7 @@ $(UPGRADE_BUILT): src/sql/upgrade.sh src/sql/upgrade--$(PREVVERSION)--$(EXTVERSI
 	$(SHELL) src/sql/upgrade.sh crdt_reconcile--$(EXTVERSION).sql src/sql/upgrade--$(PREVVERSION)--$(EXTVERSION).sql.in > $@.tmp
 	mv $@.tmp $@
 
-.PHONY: unit test demo bench bench-track bench-lifting bench-repair bench-sequences print-regress
+.PHONY: unit test demo bench bench-track bench-instructions bench-lifting bench-repair bench-sequences print-regress
 unit: test/unit/run_unit
 	test/unit/run_unit
 
@@ -123,6 +124,9 @@ bench:
 
 bench-track:
 	bench/track.sh
+
+bench-instructions:
+	bench/instructions.sh
 
 bench-lifting:
 	bench/lifting.sh

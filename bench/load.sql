@@ -1,36 +1,6 @@
--- bench/load.sql: the data set for bench/run.sh (deterministic, no random()).
-CREATE EXTENSION crdt_reconcile;
-
--- 10,000 keys x 100 replicas named like agent-042; v is the same amount as
--- the gcounter entry, so sum(v) and crdt_merge(c) do comparable work.
-CREATE TABLE replica_rows (
-	key int,
-	replica text,
-	v bigint,
-	c gcounter,
-	clock vclock,
-	budget pncounter,
-	bounded bcounter
-);
-INSERT INTO replica_rows
-SELECT k, r.name, amount,
-       crdt_increment('{}'::gcounter, amount, r.name),
-       crdt_tick('{}'::vclock, r.name),
-       crdt_decrement(crdt_increment('{}'::pncounter, 2 * amount, r.name), amount, r.name),
-       crdt_decrement(crdt_increment('{}'::bcounter, 2 * amount, r.name), amount, r.name)
-FROM generate_series(1, 10000) k,
-     LATERAL (SELECT i, 'agent-' || lpad(i::text, 3, '0') AS name FROM generate_series(0, 99) i) r,
-     LATERAL (SELECT 1 + (k * 7919 + r.i * 104729) % 1000 AS amount) a;
-
--- The same rows in the order replicas write them: replica after replica,
--- each over every key (for r in replicas: for k in keys), so that every
--- row lands in another group — with the replicas writing in id order, and
--- in an order unrelated to their ids (as hostnames or uuids would be).
-CREATE TABLE interleaved_rows AS SELECT * FROM replica_rows ORDER BY replica, key;
-CREATE TABLE interleaved_unsorted_rows AS SELECT * FROM replica_rows ORDER BY md5(replica), key;
-
--- The same rows in a random (but fixed) physical order, as UPDATEs leave them.
-CREATE TABLE shuffled_rows AS SELECT * FROM replica_rows ORDER BY md5(key || '/' || replica);
+-- bench/load.sql: the data set for bench/run.sh (deterministic, no random()),
+-- run after bench/load_counters.sql (which makes the extension and the
+-- counter tables).
 
 -- One key, N rows: every row a new replica (in id order, or in random
 -- order), or 100 replicas over and over; the benchmark reads the first N.

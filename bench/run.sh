@@ -31,7 +31,7 @@ start_cluster bench "shared_buffers = '2GB'" "work_mem = '1GB'" "jit = off" \
 	"max_parallel_workers_per_gather = 0" "autovacuum = off"
 
 log "loading 1,000,000 replica rows"
-psql_on bench < "$ROOT/bench/load.sql"
+cat "$ROOT/bench/load_counters.sql" "$ROOT/bench/load.sql" | psql_on bench -v keys=10000
 
 # exec_times SQL: one run in a session that has already loaded the
 # extension and its catalog entries: the backend's CPU time for it (user +
