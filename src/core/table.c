@@ -76,12 +76,12 @@ chunk_used(const CrdtCounterTable *t, const CrdtTableChunk *c)
 	return c == t->last ? (size_t) (t->pos - c->data) : c->used;
 }
 
+static bool log_add_chunk(CrdtCounterTable *t, size_t need);
+
 /*
  * Room for an entry of up to need bytes at pos: in the last chunk, or a
  * new one twice its size.  The log stays under 4 GB (its sizes are 32-bit).
  */
-static bool log_add_chunk(CrdtCounterTable *t, size_t need);
-
 static CRDT_ALWAYS_INLINE bool
 log_reserve(CrdtCounterTable *t, size_t need)
 {
