@@ -455,7 +455,6 @@ static void *
 bc_create(MemoryContext cxt, int kind)
 {
 	BcAggState *s = MemoryContextAlloc(cxt, sizeof(BcAggState));
-	MemoryContext old = MemoryContextSwitchTo(cxt);
 	CrdtError	err;
 
 	(void) kind;
@@ -463,7 +462,6 @@ bc_create(MemoryContext cxt, int kind)
 	crdt_bclog_init(&s->transfers, &s->alloc);
 	if (crdt_table_init(&s->pd, CRDT_PNCOUNTER, &s->alloc, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
-	MemoryContextSwitchTo(old);
 	return s;
 }
 
@@ -541,7 +539,6 @@ agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char
 		  const CrdtRetireShape *shape)
 {
 	void	   *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
-	CrdtSlice	value;
 	CrdtError	err;
 
 	if (PG_ARGISNULL(1))
@@ -556,11 +553,8 @@ agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char
 	 */
 	if (state == NULL)
 		state = family->create(aggregate_context(fcinfo, "crdt_merge transition"), kind);
-	value = CRDT_GETARG_SLICE(1);
 	/* retirement markers unfolded: the same value, so the same merge (RETIREMENT.md) */
-	if (shape != NULL && crdt_value_marked(value))
-		value = crdt_readable(value, shape);
-	if (family->absorb(state, value, &err) != CRDT_OK)
+	if (family->absorb(state, crdt_readable(CRDT_GETARG_SLICE(1), shape), &err) != CRDT_OK)
 		crdt_report(&err, name, NULL, 0);
 	PG_RETURN_POINTER(state);
 }

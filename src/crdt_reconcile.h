@@ -76,7 +76,16 @@ Oid			crdt_retired_registry(void);
 /* The marker layer of the type called name, NULL for a type without replica metadata. */
 const CrdtRetireShape *crdt_retire_shape_named(const char *name);
 /* A value as readers see it: retirement markers unfolded (shape NULL: as is). */
-CrdtSlice	crdt_readable(CrdtSlice value, const CrdtRetireShape *shape);
+CrdtSlice	crdt_unfold_markers(CrdtSlice value, const CrdtRetireShape *shape);
+
+static inline CrdtSlice
+crdt_readable(CrdtSlice value, const CrdtRetireShape *shape)
+{
+	/* most values have no markers: answered here, on every aggregate row */
+	if (shape == NULL || !crdt_value_marked(value))
+		return value;
+	return crdt_unfold_markers(value, shape);
+}
 /* The body a mutator for replica changes (55000 if value marks it retired) ... */
 CrdtSlice	crdt_writable(CrdtSlice state, const CrdtRetireShape *shape, const uint8_t *replica,
 						  size_t len, CrdtSlice *markers);

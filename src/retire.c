@@ -34,14 +34,13 @@ crdt_retire_shape_named(const char *name)
 	return NULL;
 }
 
+/* A marked value unfolded, in a new palloc'd buffer (crdt_readable's slow path). */
 CrdtSlice
-crdt_readable(CrdtSlice value, const CrdtRetireShape *shape)
+crdt_unfold_markers(CrdtSlice value, const CrdtRetireShape *shape)
 {
 	CrdtBuf		buf;
 	CrdtError	err;
 
-	if (shape == NULL || !crdt_value_marked(value))
-		return value;
 	crdt_buf_init(&buf, &crdt_palloc_allocator, 0);
 	if (crdt_retire_unfold(shape, value, &buf, &err) != CRDT_OK)
 		crdt_report(&err, shape->plain->name, NULL, 0);
