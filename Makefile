@@ -41,7 +41,7 @@ DATA_built = $(RELEASED) crdt_reconcile--$(EXTVERSION).sql $(UPGRADE_BUILT)
 # in the order they are written out; *.type.sql.in and *.family.sql.in are
 # expanded per type and per aggregate family of src/sql/types.list
 SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sql.in replica.sql \
-	vclock.sql counters.sql counter_steps.type.sql.in bcounter.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql \
+	vclock.sql counters.sql counter_increment.type.sql.in counter_decrement.type.sql.in bcounter.sql sets.sql set.type.sql.in registers.sql sequences.sql tracked.sql audit.sql lifecycle.sql \
 	tombstone_gc.sql telemetry.sql antientropy.sql publications.sql history.sql retire.type.sql.in compact.type.sql.in retire.sql rights.sql)
 
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \

@@ -15,6 +15,14 @@ SELECT crdt_increment('{}'::gcounter) AS by_one,
        crdt_increment('{"agent-1":4}'::gcounter, 3, 'agent-2') AS other_replica,
        crdt_increment(NULL::gcounter, 5) AS from_null;
 
+-- by and replica are optional as overloads: named by works, and no
+-- counter step stores a default (which every call would read back).
+SELECT crdt_increment(counter => '{}'::gcounter, by => 2) AS named_by,
+       crdt_decrement('{}'::pncounter, by => 2, replica => 'agent-2') AS named_all;
+SELECT p.oid::regprocedure AS step_with_defaults
+FROM pg_proc p
+WHERE p.proname IN ('crdt_increment', 'crdt_decrement') AND p.pronargdefaults > 0;
+
 -- The increment must be positive, and not NULL (a NULL would erase the state).
 SELECT crdt_increment('{}'::gcounter, 0);
 SELECT crdt_increment('{}'::gcounter, -1);

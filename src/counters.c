@@ -46,10 +46,15 @@ crdt_counter_add_datum(FunctionCallInfo fcinfo, CrdtCounterKind kind, int64 delt
 	PG_RETURN_DATUM(crdt_rejoined_datum(markers, &buf));
 }
 
-/* The "by" argument: never NULL, since a NULL would silently lose the state. */
+/*
+ * The "by" argument: 1 when the overload without it was called; never
+ * NULL, since a NULL would silently lose the state.
+ */
 int64
 crdt_amount_argument(FunctionCallInfo fcinfo, int argno)
 {
+	if (PG_NARGS() <= argno)
+		return 1;
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -5,12 +5,6 @@ CREATE FUNCTION @extschema@.crdt_value(@extschema@.gcounter) RETURNS pg_catalog.
 CREATE FUNCTION @extschema@.crdt_value(@extschema@.pncounter) RETURNS pg_catalog.int8
 	AS 'MODULE_PATHNAME', 'pncounter_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- Defaults are typed constants ('1', not 1): an int4 literal is stored as a
--- cast, which every call's parse and plan read back and fold again.
-CREATE FUNCTION @extschema@.crdt_increment(counter @extschema@.gcounter, by pg_catalog.int8 DEFAULT '1',
-		replica pg_catalog.text DEFAULT NULL)
-	RETURNS @extschema@.gcounter
-	AS 'MODULE_PATHNAME', 'gcounter_increment' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION @extschema@.crdt_get(counter @extschema@.gcounter, replica pg_catalog.text) RETURNS pg_catalog.int8
 	AS 'MODULE_PATHNAME', 'gcounter_get' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.crdt_entries(counter @extschema@.gcounter,
