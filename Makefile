@@ -91,7 +91,8 @@ UNIT_SRCS = test/unit/main.c test/unit/test_codec.c test/unit/test_text.c \
 	test/unit/test_assign.c test/unit/test_table_log.c \
 	test/unit/test_sequence.c test/unit/test_retire.c test/unit/test_compact.c test/unit/test_bcounter.c
 
-test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h
+test/unit/run_unit: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h) test/unit/unit.h \
+	test/order_laws.h
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/core -Itest/unit -o $@ $(UNIT_SRCS) $(CORE_SRCS)
 
 # rebuilt when a part changes
@@ -175,7 +176,7 @@ $(FUZZ_BUILD)/fuzz_common.o: test/fuzz/fuzz_common.c test/fuzz/fuzz_common.h $(w
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/core -c -o $@ $<
 
 $(FUZZ_BINS): $(FUZZ_BUILD)/%: test/fuzz/%.c $(FUZZ_BUILD)/fuzz_common.o $(FUZZ_CORE_OBJS) \
-	test/fuzz/fuzz_common.h $(wildcard src/core/*.h)
+	test/fuzz/fuzz_common.h test/order_laws.h $(wildcard src/core/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc/core -o $@ $< $(FUZZ_BUILD)/fuzz_common.o $(FUZZ_CORE_OBJS)
 
 # The corpus generator is a plain program (no libFuzzer), linked with the core.

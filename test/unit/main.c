@@ -860,6 +860,32 @@ model_random(Model *m, Rng *rng, size_t max_entries)
 	}
 }
 
+void
+counter_for_cases(const char *group, long cases, CounterCaseFn run, void *ctx)
+{
+	uint64_t	stream = rng_stream(group);
+	CrdtBuf		value;
+
+	buf_open(&value);
+	for (int kind = CRDT_VCLOCK; kind <= CRDT_PNCOUNTER; kind++)
+	{
+		Model		m;
+
+		model_init(&m, (CrdtCounterKind) kind, 64);
+		for (long index = 0; index < cases; index++)
+		{
+			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) index);
+
+			model_random(&m, &rng, 12);
+			buf_reset(&value);
+			model_encode(&m, &value);
+			run(ctx, &m, buf_slice(&value), &rng, index);
+		}
+		model_free(&m);
+	}
+	crdt_buf_free(&value);
+}
+
 /* An encoder of its own (not the core's): continuation bytes from the last. */
 size_t
 utf8_put(uint8_t *out, uint32_t cp)

@@ -1027,9 +1027,10 @@ typedef struct HostileCtx
 	CrdtSlice	good;			/* a valid value of that kind */
 	CrdtBuf		out;
 	CrdtBuf		again;
+	CrdtBuf		value;			/* the one corrupted */
 	Model		model;
-	long		accepted;
-	long		rejected;
+	long		accepted[CRDT_PNCOUNTER + 1];	/* by the kind of the corrupted value */
+	long		rejected[CRDT_PNCOUNTER + 1];
 } HostileCtx;
 
 /* Accepted bytes must be the one canonical form of their state. */
@@ -1117,7 +1118,7 @@ hostile_visit(void *arg, CrdtSlice bad)
 		if (st == CRDT_OK)
 		{
 			check_canonical(h, (CrdtCounterKind) kind, bad);
-			h->accepted++;
+			h->accepted[h->kind]++;
 		}
 		else
 		{
@@ -1126,53 +1127,38 @@ hostile_visit(void *arg, CrdtSlice bad)
 				unit_note("validate(%s, [%s]) gave %s at %ld: %s",
 						  crdt_counter_kind_name((CrdtCounterKind) kind), show_hex(bad),
 						  unit_status_name(st), err.position, err.message);
-			h->rejected++;
+			h->rejected[h->kind]++;
 		}
 	}
 	check_ops_survive(h, h->kind, bad);
 }
 
+/* the case's value is the valid one the corrupted values are combined with */
+static void
+codec_hostile_case(void *arg, Model *m, CrdtSlice value, Rng *rng, long index)
+{
+	HostileCtx *h = arg;
+
+	(void) index;
+	h->kind = m->kind;
+	h->good = value;
+	model_random(m, rng, 12);
+	buf_reset(&h->value);
+	model_encode(m, &h->value);
+	hostile_each(buf_slice(&h->value), rng, 200, hostile_visit, h);
+}
+
 void
 test_codec_hostile(void)
 {
-	long		values = unit_cases_div(2000);
-	HostileCtx	h;
-	uint64_t	stream = rng_stream("hostile binary");
+	HostileCtx	h = {0};
 
-	buf_open(&h.out);
-	buf_open(&h.again);
+	crdt_bufs_init(&crdt_malloc_allocator, &h.out, &h.again, &h.value, NULL);
 	model_init(&h.model, CRDT_VCLOCK, 64);
+	counter_for_cases("hostile binary", unit_cases_div(2000), codec_hostile_case, &h);
+	/* the corruptions of each kind reach both outcomes */
 	for (int kind = CRDT_VCLOCK; kind <= CRDT_PNCOUNTER; kind++)
-	{
-		Model		m;
-		CrdtBuf		value;
-		CrdtBuf		good;
-
-		model_init(&m, (CrdtCounterKind) kind, 64);
-		buf_open(&value);
-		buf_open(&good);
-		h.kind = (CrdtCounterKind) kind;
-		h.accepted = h.rejected = 0;
-		for (long i = 0; i < values; i++)
-		{
-			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) i);
-
-			model_random(&m, &rng, 12);
-			buf_reset(&good);
-			model_encode(&m, &good);
-			h.good = buf_slice(&good);
-			model_random(&m, &rng, 12);
-			buf_reset(&value);
-			model_encode(&m, &value);
-			hostile_each(buf_slice(&value), &rng, 200, hostile_visit, &h);
-		}
-		/* the corruptions reach both outcomes */
-		CHECK(h.accepted > 0 && h.rejected > 0);
-		model_free(&m);
-		crdt_buf_free(&value);
-		crdt_buf_free(&good);
-	}
+		CHECK(h.accepted[kind] > 0 && h.rejected[kind] > 0);
 	model_free(&h.model);
-	crdt_buf_free(&h.out);
-	crdt_buf_free(&h.again);
+	crdt_bufs_free(&h.out, &h.again, &h.value, NULL);
 }

@@ -11,10 +11,12 @@
  * equal bytes.
  */
 #include "unit.h"
+#include "../order_laws.h"
 
 #include <string.h>
 
 typedef struct LawCase LawCase;
+typedef struct ModelFamily ModelFamily;
 
 typedef struct LawSubject
 {
@@ -23,6 +25,8 @@ typedef struct LawSubject
 	void		(*generate) (LawCase *c, Rng *rng, CrdtBuf *out);
 	/* laws of this type alone; may be NULL */
 	void		(*extra) (LawCase *c);
+	/* the model merge and delta must agree with (model_laws); may be NULL */
+	const ModelFamily *model;
 	CrdtCounterKind kind;		/* for the counter family's generator and laws */
 	/* run once per case before generating; may be NULL */
 	void		(*prepare) (LawCase *c, Rng *rng);
@@ -201,10 +205,14 @@ text_laws(LawCase *c)
 		law_eq(c, "parse(print(a)) = a", buf_slice(bytes), c->a);
 }
 
-/* the type's total order (for btree), checked to be one of -1, 0, 1 */
+/*
+ * the type's total order (for btree), checked to be one of -1, 0, 1; ctx is
+ * the LawCase (also order_laws.h's compare hook)
+ */
 static int
-total_order(LawCase *c, CrdtSlice x, CrdtSlice y)
+total_order(void *ctx, CrdtSlice x, CrdtSlice y)
 {
+	LawCase    *c = ctx;
 	CrdtError	err;
 	int			r = 2;
 
@@ -214,20 +222,19 @@ total_order(LawCase *c, CrdtSlice x, CrdtSlice y)
 	return r;
 }
 
+/* order_laws.h's law hook */
+static void
+order_law(void *c, bool holds, const char *name)
+{
+	law(c, holds, name);
+}
+
 static void
 order_laws(LawCase *c)
 {
-	int			ab = total_order(c, c->a, c->b);
-	int			bc = total_order(c, c->b, c->c);
-	int			ac = total_order(c, c->a, c->c);
+	OrderLaws	o = {total_order, order_law, c};
 
-	law(c, total_order(c, c->a, c->a) == 0, "compare(a,a) = 0");
-	law(c, total_order(c, c->b, c->a) == -ab, "compare(b,a) = -compare(a,b)");
-	law(c, (ab == 0) == slice_equal(c->a, c->b), "compare(a,b) = 0 exactly when a = b");
-	if (ab <= 0 && bc <= 0)
-		law(c, ac <= 0, "a <= b <= c implies a <= c");
-	if (ab >= 0 && bc >= 0)
-		law(c, ac >= 0, "a >= b >= c implies a >= c");
+	order_laws_check(&o, c->a, c->b, c->c, c->empty);
 }
 
 /* ------------------------------------------------------------ counter family */
@@ -268,7 +275,6 @@ counter_laws(LawCase *c)
 					 "a delta entry is b's count and exceeds a's"))
 				unit_note("entry %s", show_text((const char *) e->id, e->len));
 		}
-	law(c, total_order(c, c->empty, c->a) <= 0, "the empty value sorts first");
 
 	/* and every entry where b is ahead is in it */
 	for (int h = 0; h < 2; h++)
@@ -409,13 +415,6 @@ show_interned(const Intern *t, int i)
 	return show_text((const char *) t->bytes.data + t->at[i], t->at[i + 1] - t->at[i]);
 }
 
-/* The empty value is the smallest: btree puts never-written rows first. */
-static void
-empty_first_law(LawCase *c)
-{
-	law(c, total_order(c, c->empty, c->a) <= 0, "the empty value sorts first");
-}
-
 /*
  * gset and twopset as bit sets over the case's elements: list[0] present,
  * list[1] removed.  Merge and delta are restated on them from the
@@ -426,9 +425,65 @@ typedef struct SetModel
 	uint64_t	list[2];
 } SetModel;
 
-static bool
-set_model_read(LawCase *c, CrdtSetKind kind, CrdtSlice v, SetModel *m)
+/*
+ * orset and mvreg: per replica the counters its context has seen, per key
+ * and replica the counters of its dots, as bit sets (counter c is bit
+ * c - 1; runs are short, so counters stay small).
+ */
+#define DM_REPLICAS 8
+#define DM_KEYS 8
+
+typedef struct DotModel
 {
+	uint64_t	seen[DM_REPLICAS];
+	uint64_t	dots[DM_KEYS][DM_REPLICAS];
+} DotModel;
+
+/*
+ * The laws of both: the core's merge and delta of a and b read back as the
+ * model's.  A family reads its model from a value (false: no verdict),
+ * restates merge and delta on it, and shows where two models differ.
+ */
+typedef union ModelOf
+{
+	SetModel	set;
+	DotModel	dot;
+} ModelOf;
+
+struct ModelFamily
+{
+	bool		(*read) (LawCase *c, CrdtSlice v, ModelOf *m);
+	/* the models of merge(a, b) and delta(b, a) */
+	void		(*expect) (const ModelOf *a, const ModelOf *b, ModelOf *merged, ModelOf *delta);
+	void		(*law) (LawCase *c, const char *name, const ModelOf *got, const ModelOf *want);
+};
+
+static void
+model_laws(LawCase *c, const ModelFamily *f)
+{
+	ModelOf		a,
+				b,
+				ab,
+				d,
+				merged,
+				delta;
+
+	intern_clear(&c->keys);
+	intern_clear(&c->ids);
+	if (!f->read(c, c->a, &a) || !f->read(c, c->b, &b) ||
+		!f->read(c, buf_slice(&c->r[R_AB]), &ab) ||
+		!f->read(c, buf_slice(&c->r[R_DELTA]), &d))
+		return;
+	f->expect(&a, &b, &merged, &delta);
+	f->law(c, "merge is the model's", &ab, &merged);
+	f->law(c, "delta is the model's", &d, &delta);
+}
+
+static bool
+set_model_read(LawCase *c, CrdtSlice v, ModelOf *model)
+{
+	SetModel   *m = &model->set;
+	CrdtSetKind kind = c->s->type == &crdt_type_gset ? CRDT_GSET : CRDT_TWOPSET;
 	CrdtSlice	lists[2];
 	CrdtKeyReader r;
 	CrdtError	err;
@@ -458,9 +513,28 @@ set_model_read(LawCase *c, CrdtSetKind kind, CrdtSlice v, SetModel *m)
 	return true;
 }
 
+/*
+ * merge: removed is the union; present the union of the present, minus the
+ * removed.  delta(b, a): what a lacks and would keep.
+ */
 static void
-set_model_law(LawCase *c, const char *name, const SetModel *got, const SetModel *want)
+set_model_expect(const ModelOf *a_model, const ModelOf *b_model, ModelOf *merged, ModelOf *delta)
 {
+	const SetModel *a = &a_model->set;
+	const SetModel *b = &b_model->set;
+
+	merged->set.list[1] = a->list[1] | b->list[1];
+	merged->set.list[0] = (a->list[0] | b->list[0]) & ~merged->set.list[1];
+	delta->set.list[1] = b->list[1] & ~a->list[1];
+	delta->set.list[0] = b->list[0] & ~a->list[0] & ~a->list[1];
+}
+
+static void
+set_model_law(LawCase *c, const char *name, const ModelOf *got_model, const ModelOf *want_model)
+{
+	const SetModel *got = &got_model->set;
+	const SetModel *want = &want_model->set;
+
 	if (law(c, got->list[0] == want->list[0] && got->list[1] == want->list[1], name))
 		return;
 	for (int k = 0; k < c->keys.n; k++)
@@ -471,47 +545,9 @@ set_model_law(LawCase *c, const char *name, const SetModel *got, const SetModel 
 						  want->list[i] >> k & 1 ? "present" : "absent");
 }
 
-static void
-set_laws(LawCase *c)
-{
-	CrdtSetKind kind = c->s->type == &crdt_type_gset ? CRDT_GSET : CRDT_TWOPSET;
-	SetModel	a,
-				b,
-				ab,
-				d,
-				want;
-
-	empty_first_law(c);
-	intern_clear(&c->keys);
-	if (!set_model_read(c, kind, c->a, &a) || !set_model_read(c, kind, c->b, &b) ||
-		!set_model_read(c, kind, buf_slice(&c->r[R_AB]), &ab) ||
-		!set_model_read(c, kind, buf_slice(&c->r[R_DELTA]), &d))
-		return;
-
-	/* removed: the union; present: the union of the present, minus the removed */
-	want.list[1] = a.list[1] | b.list[1];
-	want.list[0] = (a.list[0] | b.list[0]) & ~want.list[1];
-	set_model_law(c, "merge is the model's", &ab, &want);
-
-	/* delta(b, a): what a lacks and would keep */
-	want.list[1] = b.list[1] & ~a.list[1];
-	want.list[0] = b.list[0] & ~a.list[0] & ~a.list[1];
-	set_model_law(c, "delta is the model's", &d, &want);
-}
-
-/*
- * orset and mvreg: per replica the counters its context has seen, per key
- * and replica the counters of its dots, as bit sets (counter c is bit
- * c - 1; runs are short, so counters stay small).
- */
-#define DM_REPLICAS 8
-#define DM_KEYS 8
-
-typedef struct DotModel
-{
-	uint64_t	seen[DM_REPLICAS];
-	uint64_t	dots[DM_KEYS][DM_REPLICAS];
-} DotModel;
+static const ModelFamily set_family = {
+	set_model_read, set_model_expect, set_model_law
+};
 
 static bool
 read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -521,8 +557,10 @@ read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 
 /* Reads the layout of crdt_types.h; false (with no verdict) past the model's limits. */
 static bool
-dot_model_read(LawCase *c, CrdtDottedKind kind, CrdtSlice v, DotModel *m)
+dot_model_read(LawCase *c, CrdtSlice v, ModelOf *model)
 {
+	DotModel   *m = &model->dot;
+	CrdtDottedKind kind = c->s->type == &crdt_type_orset ? CRDT_ORSET : CRDT_MVREG;
 	CrdtKeyReader r;
 	CrdtError	err;
 	const uint8_t *key;
@@ -587,9 +625,41 @@ dot_model_read(LawCase *c, CrdtDottedKind kind, CrdtSlice v, DotModel *m)
 	return CHECK_MSG(ok && rc == 0, "%s: cannot read the keys", c->s->type->name);
 }
 
+/*
+ * merge: contexts unite; a dot stays if both have it or the other has not
+ * seen it.  delta(b, a): b's dots a has not seen; as context what a has not
+ * seen, plus a's dots that b has seen and dropped (so that a drops them too).
+ */
 static void
-dot_model_law(LawCase *c, const char *name, const DotModel *got, const DotModel *want)
+dot_model_expect(const ModelOf *a_model, const ModelOf *b_model, ModelOf *merged, ModelOf *delta)
 {
+	const DotModel *a = &a_model->dot;
+	const DotModel *b = &b_model->dot;
+	DotModel   *m = &merged->dot;
+	DotModel   *d = &delta->dot;
+
+	memset(m, 0, sizeof(*m));
+	memset(d, 0, sizeof(*d));
+	for (int i = 0; i < DM_REPLICAS; i++)
+	{
+		m->seen[i] = a->seen[i] | b->seen[i];
+		d->seen[i] = b->seen[i] & ~a->seen[i];
+		for (int k = 0; k < DM_KEYS; k++)
+		{
+			m->dots[k][i] = (a->dots[k][i] & b->dots[k][i]) | (a->dots[k][i] & ~b->seen[i]) |
+				(b->dots[k][i] & ~a->seen[i]);
+			d->dots[k][i] = b->dots[k][i] & ~a->seen[i];
+			d->seen[i] |= a->dots[k][i] & b->seen[i] & ~b->dots[k][i];
+		}
+	}
+}
+
+static void
+dot_model_law(LawCase *c, const char *name, const ModelOf *got_model, const ModelOf *want_model)
+{
+	const DotModel *got = &got_model->dot;
+	const DotModel *want = &want_model->dot;
+
 	if (law(c, memcmp(got, want, sizeof(DotModel)) == 0, name))
 		return;
 	for (int i = 0; i < c->ids.n && i < DM_REPLICAS; i++)
@@ -607,51 +677,9 @@ dot_model_law(LawCase *c, const char *name, const DotModel *got, const DotModel 
 	}
 }
 
-static void
-dotted_laws(LawCase *c)
-{
-	CrdtDottedKind kind = c->s->type == &crdt_type_orset ? CRDT_ORSET : CRDT_MVREG;
-	DotModel	a,
-				b,
-				ab,
-				d,
-				want;
-
-	empty_first_law(c);
-	intern_clear(&c->keys);
-	intern_clear(&c->ids);
-	if (!dot_model_read(c, kind, c->a, &a) || !dot_model_read(c, kind, c->b, &b) ||
-		!dot_model_read(c, kind, buf_slice(&c->r[R_AB]), &ab) ||
-		!dot_model_read(c, kind, buf_slice(&c->r[R_DELTA]), &d))
-		return;
-
-	/* merge: contexts unite; a dot stays if both have it or the other has not seen it */
-	memset(&want, 0, sizeof(want));
-	for (int i = 0; i < DM_REPLICAS; i++)
-	{
-		want.seen[i] = a.seen[i] | b.seen[i];
-		for (int k = 0; k < DM_KEYS; k++)
-			want.dots[k][i] = (a.dots[k][i] & b.dots[k][i]) | (a.dots[k][i] & ~b.seen[i]) |
-				(b.dots[k][i] & ~a.seen[i]);
-	}
-	dot_model_law(c, "merge is the model's", &ab, &want);
-
-	/*
-	 * delta(b, a): b's dots a has not seen; as context what a has not seen,
-	 * plus a's dots that b has seen and dropped (so that a drops them too)
-	 */
-	memset(&want, 0, sizeof(want));
-	for (int i = 0; i < DM_REPLICAS; i++)
-	{
-		want.seen[i] = b.seen[i] & ~a.seen[i];
-		for (int k = 0; k < DM_KEYS; k++)
-		{
-			want.dots[k][i] = b.dots[k][i] & ~a.seen[i];
-			want.seen[i] |= a.dots[k][i] & b.seen[i] & ~b.dots[k][i];
-		}
-	}
-	dot_model_law(c, "delta is the model's", &d, &want);
-}
+static const ModelFamily dot_family = {
+	dot_model_read, dot_model_expect, dot_model_law
+};
 
 /* The lwwreg order restated: empty lowest, then (at, replica, value) bytes. */
 static int
@@ -687,7 +715,6 @@ lww_laws(LawCase *c)
 	CrdtError	err;
 	int			order;
 
-	empty_first_law(c);
 	if (!CHECK_OK(crdt_lww_read(c->a, &a, &err), &err) ||
 		!CHECK_OK(crdt_lww_read(c->b, &b, &err), &err))
 		return;
@@ -699,17 +726,17 @@ lww_laws(LawCase *c)
 }
 
 static const LawSubject subjects[] = {
-	{&crdt_type_vclock, generate_counter, vclock_laws, CRDT_VCLOCK, NULL, 0, NULL},
-	{&crdt_type_gcounter, generate_counter, counter_laws, CRDT_GCOUNTER, NULL, 0, NULL},
-	{&crdt_type_pncounter, generate_counter, counter_laws, CRDT_PNCOUNTER, NULL, 0, NULL},
-	{&crdt_type_gset, generate_world, set_laws, CRDT_VCLOCK, prepare_world, 0, NULL},
-	{&crdt_type_twopset, generate_world, set_laws, CRDT_VCLOCK, prepare_world, 0, NULL},
+	{&crdt_type_vclock, generate_counter, vclock_laws, NULL, CRDT_VCLOCK, NULL, 0, NULL},
+	{&crdt_type_gcounter, generate_counter, counter_laws, NULL, CRDT_GCOUNTER, NULL, 0, NULL},
+	{&crdt_type_pncounter, generate_counter, counter_laws, NULL, CRDT_PNCOUNTER, NULL, 0, NULL},
+	{&crdt_type_gset, generate_world, NULL, &set_family, CRDT_VCLOCK, prepare_world, 0, NULL},
+	{&crdt_type_twopset, generate_world, NULL, &set_family, CRDT_VCLOCK, prepare_world, 0, NULL},
 	/* each case runs ~35 merges and deltas of dotted stores, ~20 us each under ASan */
-	{&crdt_type_orset, generate_world, dotted_laws, CRDT_VCLOCK, prepare_world, 4,
+	{&crdt_type_orset, generate_world, NULL, &dot_family, CRDT_VCLOCK, prepare_world, 4,
 	"orset (1/4 cases)"},
-	{&crdt_type_mvreg, generate_world, dotted_laws, CRDT_VCLOCK, prepare_world, 4,
+	{&crdt_type_mvreg, generate_world, NULL, &dot_family, CRDT_VCLOCK, prepare_world, 4,
 	"mvreg (1/4 cases)"},
-	{&crdt_type_lwwreg, generate_world, lww_laws, CRDT_VCLOCK, prepare_world, 0, NULL},
+	{&crdt_type_lwwreg, generate_world, lww_laws, NULL, CRDT_VCLOCK, prepare_world, 0, NULL},
 };
 
 int
@@ -806,6 +833,8 @@ test_laws(int index)
 		order_laws(&c);
 		if (c.s->extra != NULL)
 			c.s->extra(&c);
+		if (c.s->model != NULL)
+			model_laws(&c, c.s->model);
 	}
 
 	model_free(&c.ma);

@@ -479,32 +479,22 @@ table_hostile_visit(void *arg, CrdtSlice bad)
 	crdt_table_free(&t);
 }
 
+static void
+table_hostile_case(void *arg, Model *m, CrdtSlice value, Rng *rng, long index)
+{
+	TableHostile *h = arg;
+
+	(void) index;
+	h->kind = m->kind;
+	hostile_each(value, rng, 200, table_hostile_visit, h);
+}
+
 void
 test_table_hostile(void)
 {
-	uint64_t	stream = rng_stream("table hostile");
+	TableHostile h;
 
-	for (int kind = CRDT_VCLOCK; kind <= CRDT_PNCOUNTER; kind++)
-	{
-		TableHostile h;
-		Model		m;
-		CrdtBuf		value;
-
-		h.kind = (CrdtCounterKind) kind;
-		buf_open(&h.out);
-		buf_open(&value);
-		model_init(&m, h.kind, 64);
-		for (long i = 0; i < unit_cases_div(2000); i++)
-		{
-			Rng			rng = rng_for_case(stream + (uint64_t) kind, (uint64_t) i);
-
-			model_random(&m, &rng, 12);
-			buf_reset(&value);
-			model_encode(&m, &value);
-			hostile_each(buf_slice(&value), &rng, 200, table_hostile_visit, &h);
-		}
-		model_free(&m);
-		crdt_buf_free(&h.out);
-		crdt_buf_free(&value);
-	}
+	buf_open(&h.out);
+	counter_for_cases("table hostile", unit_cases_div(2000), table_hostile_case, &h);
+	crdt_buf_free(&h.out);
 }

@@ -179,6 +179,14 @@ bool		model_decode(Model *m, CrdtSlice value, CrdtError *err);
 /* 0..max_entries random entries per half from a small, overlapping id pool. */
 void		model_random(Model *m, Rng *rng, size_t max_entries);
 
+/*
+ * For each counter kind and each of cases indexes: run with a random model
+ * of that kind (model_random, 12), its bytes, and the case's rng after
+ * drawing it, from group, kind and index.  m is the run's to change.
+ */
+typedef void (*CounterCaseFn) (void *ctx, Model *m, CrdtSlice value, Rng *rng, long index);
+void		counter_for_cases(const char *group, long cases, CounterCaseFn run, void *ctx);
+
 /* A valid replica id: usually from the pool, sometimes random UTF-8. */
 void		random_replica_id(Rng *rng, uint8_t *id, size_t *len);
 /* Mostly small, sometimes huge or near INT64_MAX. */
