@@ -658,6 +658,7 @@ typedef struct SingleEntry
 	const uint8_t *id;
 	size_t		len;
 	uint64_t	count;
+	bool		same_id;		/* N's entry: the id of P's entry */
 } SingleEntry;
 
 static CRDT_ALWAYS_INLINE bool
@@ -673,6 +674,7 @@ decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 		SingleEntry *e = &found[h];
 
 		e->count = 0;
+		e->same_id = false;
 		if (p < end && *p == 0)
 		{
 			p++;				/* empty map */
@@ -686,9 +688,9 @@ decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 		e->id = p + 2;
 		p += 2 + e->len;
 		/* a pncounter row's N entry is usually its P entry's replica */
-		if ((h == 0 || found[0].count == 0 || e->len != found[0].len ||
-			 crdt_common_prefix(e->id, e->len, found[0].id, e->len) != e->len) &&
-			crdt_replica_id_check(e->id, e->len) != NULL)
+		e->same_id = h == 1 && found[0].count != 0 && e->len == found[0].len &&
+			crdt_common_prefix(e->id, e->len, found[0].id, e->len) == e->len;
+		if (!e->same_id && crdt_replica_id_check(e->id, e->len) != NULL)
 			return false;
 		if (crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
 			e->count == 0 || e->count > (uint64_t) INT64_MAX ||
@@ -732,10 +734,7 @@ absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtSt
 		return false;
 	count[0] = single[0].count;
 	count[1] = 0;
-	if (halves == 2 && t->maps == 2 && single[0].count != 0 && single[1].count != 0 &&
-		single[0].len == single[1].len &&
-		crdt_common_prefix(single[0].id, single[0].len, single[1].id, single[1].len) ==
-		single[0].len)
+	if (halves == 2 && t->maps == 2 && single[1].count != 0 && single[1].same_id)
 	{
 		/* one replica's P and N: one entry */
 		count[1] = single[1].count;
