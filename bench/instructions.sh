@@ -10,6 +10,11 @@
 # functions).  Prints instructions per row and their ratio to sum(bigint)
 # for each counter type and row layout.  What the ratio leaves out: cache
 # misses, which the time ratios of `make bench` include.
+#
+# Then the write path of `make bench-track`: instructions per upsert
+# statement, parse to commit (the whole backend, 2,500 statements less
+# 500, so that start-up cancels out), for the bigint upsert and the tracked
+# gcounter upserts without and with history, random keys over 10,000 rows.
 source "$(dirname "$0")/../test/lib.sh"
 KEYS=${BENCH_KEYS:-1000}
 ROWS=$((KEYS * 100))
@@ -24,17 +29,57 @@ make_workdir
 start_cluster instr "jit = off" "max_parallel_workers_per_gather = 0" "work_mem = '1GB'" "autovacuum = off"
 log "loading $ROWS replica rows"
 psql_on instr -v keys="$KEYS" < "$ROOT/bench/load_counters.sql"
+psql_on instr <<'SQL'
+SET crdt.replica_id = 'bench';
+CREATE TABLE plain_counts (k int PRIMARY KEY, n bigint NOT NULL);
+CREATE TABLE tracked_counts (k int PRIMARY KEY, n gcounter);
+CREATE TABLE history_counts (k int PRIMARY KEY, n gcounter);
+SELECT crdt_reconcile.track('tracked_counts');
+SELECT crdt_reconcile.track('history_counts', history => true);
+INSERT INTO plain_counts SELECT k, 0 FROM generate_series(1, 10000) k;
+INSERT INTO tracked_counts SELECT k, '{}' FROM generate_series(1, 10000) k;
+INSERT INTO history_counts SELECT k, '{}' FROM generate_series(1, 10000) k;
+SQL
 psql_on instr -c "VACUUM FREEZE ANALYZE"
 as_server pg_ctl -D "$WORK/instr" -m fast -w stop >/dev/null
 
-# per_row SQL: instructions executed under standard_ExecutorRun, per input row
-per_row() {
-	echo "$1" | as_server valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
-		--toggle-collect=standard_ExecutorRun "$PG_BIN/postgres" --single -D "$WORK/instr" \
+# collected [CALLGRIND OPTION]: the statements on stdin in a single-user
+# backend under callgrind; prints the instructions it counted
+collected() {
+	as_server valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" "$@" \
+		"$PG_BIN/postgres" --single -D "$WORK/instr" \
 		-c jit=off -c max_parallel_workers_per_gather=0 -c work_mem=1GB postgres \
 		>/dev/null 2>"$WORK/callgrind.err"
-	! grep -q ERROR: "$WORK/callgrind.err" || { cat "$WORK/callgrind.err" >&2; die "the query failed"; }
-	awk -v rows="$ROWS" '/Collected :/ { printf "%.0f\n", $NF / rows }' "$WORK/callgrind.err"
+	! grep -q ERROR: "$WORK/callgrind.err" || { cat "$WORK/callgrind.err" >&2; die "a statement failed"; }
+	awk '/Collected :/ { print $NF }' "$WORK/callgrind.err"
+}
+
+# per_row SQL: instructions executed under standard_ExecutorRun, per input row
+per_row() {
+	echo "$1" | collected --toggle-collect=standard_ExecutorRun | awk -v rows="$ROWS" '{ printf "%.0f\n", $1 / rows }'
+}
+
+# upserts TABLE N: N upserts of bench/track.sh's kind into TABLE, keys from a fixed seed
+upserts() {
+	awk -v t="$1" -v n="$2" 'BEGIN {
+		srand(7)
+		for (i = 0; i < n; i++) {
+			k = 1 + int(rand() * 10000)
+			if (t == "plain_counts")
+				printf "INSERT INTO plain_counts AS t (k, n) VALUES (%d, 1) ON CONFLICT (k) DO UPDATE SET n = t.n + 1\n", k
+			else
+				printf "INSERT INTO %s AS t (k, n) VALUES (%d, crdt_increment(NULL::gcounter, 1)) " \
+					"ON CONFLICT (k) DO UPDATE SET n = crdt_increment(t.n, 1)\n", t, k
+		}
+	}'
+}
+
+# per_statement TABLE: instructions per upsert statement, parse to commit
+per_statement() {
+	local few many
+	few=$({ echo "SET crdt.replica_id = 'bench'"; upserts "$1" 500; } | collected)
+	many=$({ echo "SET crdt.replica_id = 'bench'"; upserts "$1" 2500; } | collected)
+	awk -v a="$few" -v b="$many" 'BEGIN { printf "%.0f\n", (b - a) / 2000 }'
 }
 
 echo
@@ -46,4 +91,13 @@ for table in replica_rows interleaved_rows interleaved_unsorted_rows shuffled_ro
 		ours=$(per_row "SELECT count(m) FROM (SELECT key, crdt_merge(${col%%:*}) AS m FROM $table GROUP BY key) s")
 		printf '%-36s %12s %12s %7.3fx\n' "${col#*:}, $table" "$ours" "$base" "$(awk "BEGIN { print $ours / $base }")"
 	done
+done
+
+echo
+echo "upserts of make bench-track, instructions per statement (parse to commit), callgrind"
+printf '%-36s %12s %12s %8s\n' "INSERT ... ON CONFLICT DO UPDATE" "statement" "bigint" "ratio"
+base=$(per_statement plain_counts)
+for table in tracked_counts:"gcounter, tracked" history_counts:"gcounter, tracked, history on"; do
+	ours=$(per_statement "${table%%:*}")
+	printf '%-36s %12s %12s %7.3fx\n' "${table#*:}" "$ours" "$base" "$(awk "BEGIN { print $ours / $base }")"
 done
