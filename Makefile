@@ -54,7 +54,7 @@ GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c 
 	src/registers.c src/aggregates.c src/tracked.c src/track_rows.c src/track_columns.c src/track_lifecycle.c src/audit.c \
 	src/track_trigger.c \
 	src/merge_stats.c src/antientropy.c \
-	src/history.c src/history_record.c src/sequences.c src/retire.c src/retired_registry.c src/compact.c src/bcounter.c
+	src/history.c src/history_record.c src/printed_jsonb.c src/sequences.c src/retire.c src/retired_registry.c src/compact.c src/bcounter.c
 OBJS = $(CORE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 REGRESS = setup upgrade vclock gcounter pncounter bcounter bcounter_track sets orset registers io_roundtrip merge_laws \

@@ -133,6 +133,21 @@ SELECT bool_and(g::text::gset = g AND t::text::twopset = t AND o::text::orset = 
                 AND l::json::lwwreg = l AND m::json::mvreg = m) AS json_round_trip
 FROM samples2 WHERE id < 4;
 
+-- The jsonb cast reads the printed text itself (jsonb_in only for what it
+-- leaves: \u escapes, deep nesting); both must build the same jsonb.
+SELECT count(*) AS values_checked,
+       count(*) FILTER (WHERE direct::text <> via_text::text OR pg_column_size(direct) <> pg_column_size(via_text)) AS differing
+FROM (SELECT g, t, o, l, m FROM samples2 WHERE id < 4
+      UNION ALL
+      SELECT '["a\\b/c\"d\u0001e", "\n\r\t\b\f"]', NULL, NULL,
+             crdt_set_at('{}'::lwwreg, v, '2026-11-26 10:00:00+00', 'agent-1'), crdt_set('{}'::mvreg, v, 'agent-1')
+      FROM (VALUES ('[0, -0, -0.0, 2.50, 1e5, 1E-3, -7, 123456789012345678, -1234567890123456789, 99999999999999999999]'::jsonb),
+                   ('{"deep": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}'),
+                   ('[true, false, null, "", {}, [], {"": ""}, "\u00e9\u20ac"]')) n(v)) s,
+     LATERAL (VALUES (g::jsonb, g::text::jsonb), (t::jsonb, t::text::jsonb), (o::jsonb, o::text::jsonb),
+                     (l::jsonb, l::text::jsonb), (m::jsonb, m::text::jsonb)) x(direct, via_text)
+WHERE direct IS NOT NULL;
+
 \set binfile2 :abs_builddir '/results/io_roundtrip2.bin'
 SELECT pg_temp.binary_copy('samples2', 'samples2_copy', :'binfile2');
 

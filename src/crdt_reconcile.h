@@ -109,6 +109,12 @@ Datum		crdt_type_sort_le(FunctionCallInfo fcinfo, const CrdtType *type);
 Datum		crdt_type_sort_ge(FunctionCallInfo fcinfo, const CrdtType *type);
 Datum		crdt_type_sort_gt(FunctionCallInfo fcinfo, const CrdtType *type);
 
+/*
+ * The jsonb of a value's printed text (printed_jsonb.c), or (Datum) 0 when
+ * that text is to go through jsonb_in.
+ */
+Datum		crdt_jsonb_of_printed(const char *text, size_t len);
+
 /* The state argument (0), or the type's empty state when it is NULL (as for every mutator). */
 CrdtSlice	crdt_state_or_empty(FunctionCallInfo fcinfo, const CrdtType *type);
 

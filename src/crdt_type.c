@@ -151,7 +151,10 @@ Datum
 crdt_type_to_jsonb(FunctionCallInfo fcinfo, const CrdtType *type)
 {
 	char	   *text = print_value(type, CRDT_GETARG_SLICE(0));
+	Datum		direct = crdt_jsonb_of_printed(text, strlen(text));
 
+	if (direct != (Datum) 0)
+		PG_RETURN_DATUM(direct);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 }
 

@@ -349,7 +349,7 @@ write_record(HistoryTable *h, Datum *values, bool *nulls)
 			(void) index_insert(index, key, key_null, &tuple->t_self, rel,
 								index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
 								false, info);
-			index_close(index, RowExclusiveLock);
+			index_close(index, NoLock); /* held to the end, as the executor holds it */
 		}
 	table_close(rel, NoLock);
 }
