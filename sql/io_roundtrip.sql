@@ -147,6 +147,29 @@ FROM (SELECT g, t, o, l, m FROM samples2 WHERE id < 4
      LATERAL (VALUES (g::jsonb, g::text::jsonb), (t::jsonb, t::text::jsonb), (o::jsonb, o::text::jsonb),
                      (l::jsonb, l::text::jsonb), (m::jsonb, m::text::jsonb)) x(direct, via_text)
 WHERE direct IS NOT NULL;
+-- ... and for random values: nested arrays and objects, keys and strings
+-- with escapes, numbers in every form, as register values and set elements
+CREATE FUNCTION pg_temp.random_json(depth int) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+	IF depth = 0 OR random() < 0.4 THEN
+		RETURN (ARRAY['0', '-0', '1.50', '-7', '1e5', '2E-3', '123456789012345678', '-9223372036854775808',
+		              '99999999999999999999', 'true', 'false', 'null', '""', '"a\\b"', '"q\"uote"', '"tab\there"',
+		              '"\u00e9"', '"\u0001"', '"/"'])[1 + floor(random() * 19)::int]::jsonb;
+	ELSIF random() < 0.5 THEN
+		RETURN (SELECT coalesce(jsonb_agg(pg_temp.random_json(depth - 1)), '[]')
+		        FROM generate_series(1, floor(random() * 4)::int));
+	END IF;
+	RETURN (SELECT coalesce(jsonb_object_agg(i || chr(32 + floor(random() * 95)::int), pg_temp.random_json(depth - 1)), '{}')
+	        FROM generate_series(1, floor(random() * 4)::int) i);
+END
+$$;
+SELECT setseed(0.42);
+SELECT count(*) AS values_checked,
+       count(*) FILTER (WHERE direct::text <> via_text::text OR pg_column_size(direct) <> pg_column_size(via_text)) AS differing
+FROM (SELECT crdt_set_at('{}'::lwwreg, pg_temp.random_json(5), '2026-11-26 10:00:00+00', 'agent-1') AS l,
+             crdt_add('{}'::gset, pg_temp.random_json(2)::text) AS g
+      FROM generate_series(1, 500)) s,
+     LATERAL (VALUES (l::jsonb, l::text::jsonb), (g::jsonb, g::text::jsonb)) x(direct, via_text);
 
 \set binfile2 :abs_builddir '/results/io_roundtrip2.bin'
 SELECT pg_temp.binary_copy('samples2', 'samples2_copy', :'binfile2');
