@@ -29,6 +29,9 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
+/* JSON's escapes other than \u: each letter after the backslash, then what it stands for */
+static const char short_escapes[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+
 /* A string at *pp (its opening quote), without \u escapes. */
 static bool
 read_string(const char **pp, const char *end, JsonbValue *v)
@@ -65,36 +68,19 @@ read_string(const char **pp, const char *end, JsonbValue *v)
 	out = palloc(p - start);
 	for (const char *q = start; q < p; q++)
 	{
+		const char *e;
+
 		if (*q != '\\')
 		{
 			out[n++] = *q;
 			continue;
 		}
-		switch (*++q)
-		{
-			case '"':
-			case '\\':
-			case '/':
-				out[n++] = *q;
-				break;
-			case 'b':
-				out[n++] = '\b';
-				break;
-			case 'f':
-				out[n++] = '\f';
-				break;
-			case 'n':
-				out[n++] = '\n';
-				break;
-			case 'r':
-				out[n++] = '\r';
-				break;
-			case 't':
-				out[n++] = '\t';
-				break;
-			default:
-				return false;
-		}
+		q++;
+		for (e = short_escapes; *e != '\0' && *e != *q; e += 2)
+			;
+		if (*e == '\0')
+			return false;
+		out[n++] = e[1];
 	}
 	v->val.string.val = out;
 	v->val.string.len = n;
