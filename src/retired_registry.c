@@ -111,8 +111,9 @@ replica_is_retired(const uint8_t *id, size_t len, Snapshot snapshot)
 	scan = systable_beginscan_ordered(rel, index, snapshot, len > 0 ? 1 : 0, &key);
 	found = HeapTupleIsValid(systable_getnext_ordered(scan, ForwardScanDirection));
 	systable_endscan_ordered(scan);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	/* the locks are kept to the end of the transaction, as a query keeps them */
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
 	return found;
 }
 

@@ -57,8 +57,9 @@ tombstones_exist(TrackedTable *t)
 	scan = systable_beginscan(rel, t->tombstones_key, true, GetActiveSnapshot(), 1, &key);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
-	index_close(irel, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	/* the locks are kept to the end of the transaction, as a query keeps them */
+	index_close(irel, NoLock);
+	table_close(rel, NoLock);
 	return found;
 }
 
