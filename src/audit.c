@@ -41,13 +41,25 @@ decision_connect(Decision *d)
 	d->spi = true;
 }
 
-/* Who wrote: the replication origin, or the replica and application. */
-char *
+/*
+ * Who wrote: the replication origin, or the replica and application.  The
+ * last text made from the settings is kept: every history record asks,
+ * and a session's settings rarely change.
+ */
+const char *
 origin_text(bool applied)
 {
+	static struct
+	{
+		char	   *text;			/* in TopMemoryContext; NULL before the first */
+		bool		applied;
+		char		replica[CRDT_REPLICA_ID_MAX + 1];
+		char		app[NAMEDATALEN];
+	}			last;
 	const char *app = application_name != NULL && application_name[0] != '\0' ? application_name : "-";
 	const char *replica = crdt_replica_id_setting != NULL && crdt_replica_id_setting[0] != '\0'
 		? crdt_replica_id_setting : "-";
+	char	   *text;
 
 	if (replorigin_session_origin != InvalidRepOriginId)
 	{
@@ -56,7 +68,20 @@ origin_text(bool applied)
 		if (replorigin_by_oid(replorigin_session_origin, true, &name) && name != NULL)
 			return psprintf("origin %s", name);
 	}
-	return psprintf("%s write, replica %s, application %s", applied ? "replicated" : "local", replica, app);
+	if (last.text != NULL && last.applied == applied && strcmp(last.replica, replica) == 0 &&
+		strcmp(last.app, app) == 0)
+		return last.text;
+	text = psprintf("%s write, replica %s, application %s", applied ? "replicated" : "local", replica, app);
+	if (strlen(replica) < sizeof(last.replica) && strlen(app) < sizeof(last.app))
+	{
+		if (last.text != NULL)
+			pfree(last.text);
+		last.text = MemoryContextStrdup(TopMemoryContext, text);
+		last.applied = applied;
+		strcpy(last.replica, replica);
+		strcpy(last.app, app);
+	}
+	return text;
 }
 
 /*
@@ -182,7 +207,7 @@ close_settled(Decision *d, Row *result, const bool *settled, bool invariant_hold
 	int			n = 0;
 	Datum		args[8];
 	char		nulls[8] = "        ";
-	char	   *origin;
+	const char *origin;
 	int			rc;
 
 	if (!d->applied)

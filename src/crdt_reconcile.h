@@ -17,6 +17,7 @@
 
 /* The GUC crdt.replica_id; "" when unset. */
 extern char *crdt_replica_id_setting;
+extern char *crdt_resolving_setting;
 
 /* palloc in CurrentMemoryContext. */
 extern const CrdtAllocator crdt_palloc_allocator;

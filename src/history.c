@@ -254,7 +254,7 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 static char *
 resolving_conflict(HistoryTable *h, Decision *d)
 {
-	const char *value = GetConfigOption("crdt_reconcile.resolving", true, false);
+	const char *value = crdt_resolving_setting;
 	char	   *end;
 	long long	conflict;
 	SwitchedIdentity id = {0};
@@ -308,7 +308,7 @@ history_of_write(Decision *d, HistoryTable *h, TriggerData *td)
 {
 	bool		applied = d->applied;
 	const char *prefix = applied ? "applied" : "local";
-	char	   *origin = origin_text(applied);
+	const char *origin = origin_text(applied);
 	Row			old;
 	Row			new;
 	char	   *conflict;

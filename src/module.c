@@ -16,6 +16,7 @@
 PG_MODULE_MAGIC;
 
 char	   *crdt_replica_id_setting = NULL;
+char	   *crdt_resolving_setting = NULL;
 
 void		_PG_init(void);
 
@@ -60,6 +61,15 @@ _PG_init(void)
 							   0,
 							   check_replica_id, NULL, NULL);
 	MarkGUCPrefixReserved("crdt");
+	/* read on every history record: a variable here, not a lookup by name */
+	DefineCustomStringVariable("crdt_reconcile.resolving",
+							   "The conflict crdt_reconcile.resolve() is writing (set by it, for history).",
+							   NULL,
+							   &crdt_resolving_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 
 	/* core temporaries in palloc memory; JSON values canonical as jsonb prints them */
 	crdt_set_default_allocator(&crdt_palloc_allocator);

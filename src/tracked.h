@@ -216,7 +216,7 @@ typedef struct ConflictRecord
 void		record_conflict(Decision *d, const ConflictRecord *rec);
 void		rows_to_jsonb(Decision *d, Row *rows[4], Datum out[4], bool isnull[4]);
 int			execute_as_auditor(Decision *d, TrackedPlan which, Datum *args, const char *nulls, bool read_only);
-char	   *origin_text(bool applied);
+const char *origin_text(bool applied);
 
 /* compact.c: value lifted through the registry's compaction groups; true when it changed. */
 bool		crdt_lift_compacted(const CrdtType *type, Datum *value);
