@@ -262,6 +262,23 @@ SELECT status FROM board WHERE id = 1;
 \set VERBOSITY default
 ALTER TABLE crdt_reconcile.history DROP CONSTRAINT history_one_write;
 
+-- ---------------------------------------------------------------- deltas as jsonb
+-- a CRDT column's delta is recorded as its jsonb cast makes it: pushed
+-- straight from its text, or through jsonb_in where the text has a \u
+-- escape (row 2)
+CREATE TABLE labels (id int PRIMARY KEY, tags gset, note lwwreg);
+SELECT relation FROM crdt_reconcile.track('labels', history => true);
+INSERT INTO labels VALUES
+	(1, '["plain", "quo\"te", "back\\slash", "tab\tx", "é"]',
+	    crdt_set_at('{}'::lwwreg, '{"n": [1.50, -0, 12345678901234567890, "\u00e9"]}', '2026-11-26 10:00:00+00', 'n1')),
+	(2, '["ctl\u0001x"]', NULL);
+UPDATE labels SET tags = crdt_add(tags, E'new\nline');
+SELECT h.row_key, h.kind, h.change FROM crdt_reconcile.history h WHERE h.relation = 'labels'::regclass ORDER BY h.id;
+SELECT bool_and(h.change -> 'tags' -> 'd' = crdt_add('{}'::gset, E'new\nline')::jsonb) AS update_deltas_as_cast,
+       count(*) AS updates
+FROM crdt_reconcile.history h WHERE h.relation = 'labels'::regclass AND h.kind = 'local_update';
+DROP TABLE labels;
+
 -- ---------------------------------------------------------------- turning it off
 SELECT crdt_reconcile.set_history('board', false);
 UPDATE board SET status = 'unrecorded';

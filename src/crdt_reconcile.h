@@ -115,6 +115,11 @@ Datum		crdt_type_sort_gt(FunctionCallInfo fcinfo, const CrdtType *type);
  * that text is to go through jsonb_in.
  */
 Datum		crdt_jsonb_of_printed(const char *text, size_t len);
+/* ... or pushes it into a jsonb being built; false, pushing nothing, for jsonb_in */
+struct JsonbParseState;
+bool		crdt_push_printed(struct JsonbParseState **st, const char *text, size_t len);
+/* A value's jsonb form pushed so (crdt_type.c): false, pushing nothing, when it needs jsonb_in. */
+bool		crdt_type_push_printed(struct JsonbParseState **st, const CrdtType *type, Datum value);
 
 /* The state argument (0), or the type's empty state when it is NULL (as for every mutator). */
 CrdtSlice	crdt_state_or_empty(FunctionCallInfo fcinfo, const CrdtType *type);

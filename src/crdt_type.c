@@ -158,6 +158,14 @@ crdt_type_to_jsonb(FunctionCallInfo fcinfo, const CrdtType *type)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 }
 
+bool
+crdt_type_push_printed(JsonbParseState **st, const CrdtType *type, Datum value)
+{
+	char	   *text = print_value(type, crdt_slice_of(PG_DETOAST_DATUM_PACKED(value)));
+
+	return crdt_push_printed(st, text, strlen(text));
+}
+
 /*
  * jsonb has already folded duplicate keys (the last one wins, as in any
  * jsonb); everything else is checked exactly as text input is.

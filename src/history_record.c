@@ -221,6 +221,21 @@ push_field(JsonbParseState **st, const char *key, JsonbValue value)
 	(void) pushJsonbValue(st, WJB_VALUE, &value);
 }
 
+/*
+ * A CRDT column's value pushed after its key: straight from its printed
+ * text where it can be (no jsonb made and taken apart again).
+ */
+static void
+push_crdt_column(JsonbParseState **st, HistoryTable *h, TupleDesc desc, RowJson *r, int i)
+{
+	JsonbValue	v;
+
+	if (r->converted == NULL && !r->row->nulls[i] && crdt_type_push_printed(st, h->tt.type[i], r->row->values[i]))
+		return;
+	v = column_value(h, desc, r, i);
+	(void) pushJsonbValue(st, WJB_VALUE, &v);
+}
+
 /* {"key": value, ...} of the primary key's columns. */
 static Jsonb *
 row_key_of(HistoryTable *h, TupleDesc desc, RowJson *r)
@@ -247,7 +262,10 @@ change_of(HistoryTable *h, TupleDesc desc, RowJson *old, RowJson *change, const 
 		push_key(&st, NameStr(TupleDescAttr(desc, i)->attname));
 		(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 		if (h->tt.type[i] != NULL)
-			push_field(&st, "d", column_value(h, desc, change, i));
+		{
+			push_key(&st, "d");
+			push_crdt_column(&st, h, desc, change, i);
+		}
 		else
 		{
 			if (old != NULL)

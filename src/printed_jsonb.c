@@ -5,13 +5,15 @@
  * That text is this extension's own canonical JSON, so a short reader can
  * push it into a JsonbParseState itself instead of having jsonb_in run
  * the server's JSON parser over it: the cast to jsonb then costs about
- * half as much, and history pays it on every record.  Whatever the reader
- * does not expect (a \u escape, which every non-ASCII character is in a
+ * half as much, and a history record pushes a delta into the record's
+ * change without making a jsonb of it first.  Whatever the reader does
+ * not expect (a \u escape, which every non-ASCII character is in a
  * database that is not UTF8; a value that is not an object or an array;
- * nesting deeper than it tracks; anything malformed) makes it give up, and
- * the caller hands the whole text to jsonb_in, which builds the same jsonb
- * or raises the error it always raised.  Numbers are converted as jsonb_in
- * converts them (numeric_in), integers of up to 18 digits directly.
+ * nesting deeper than it tracks; anything malformed) makes it give up,
+ * and the caller hands the whole text to jsonb_in, which builds the same
+ * jsonb or raises the error it always raised.  Numbers are converted as
+ * jsonb_in converts them (numeric_in), integers of up to 18 digits
+ * directly.
  */
 #include "crdt_reconcile.h"
 
@@ -29,10 +31,11 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
-/* JSON's escapes other than \u: each letter after the backslash, then what it stands for */
-static const char short_escapes[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+/* JSON's escapes other than \u: the letters after the backslash, and what each stands for */
+static const char escape_letters[] = "\"\\/bfnrt";
+static const char escaped_chars[] = "\"\\/\b\f\n\r\t";
 
-/* A string at *pp (its opening quote), without \u escapes. */
+/* A string at *pp (its opening quote), without \u escapes; into v unless v is NULL. */
 static bool
 read_string(const char **pp, const char *end, JsonbValue *v)
 {
@@ -51,13 +54,15 @@ read_string(const char **pp, const char *end, JsonbValue *v)
 		if (*p == '\\')
 		{
 			escaped = true;
-			if (++p >= end || *p == 'u')
+			if (++p >= end || *p == '\0' || strchr(escape_letters, *p) == NULL)
 				return false;
 		}
 	}
 	if (p - start > JENTRY_OFFLENMASK)
 		return false;
 	*pp = p + 1;
+	if (v == NULL)
+		return true;
 	v->type = jbvString;
 	if (!escaped)
 	{
@@ -67,21 +72,7 @@ read_string(const char **pp, const char *end, JsonbValue *v)
 	}
 	out = palloc(p - start);
 	for (const char *q = start; q < p; q++)
-	{
-		const char *e;
-
-		if (*q != '\\')
-		{
-			out[n++] = *q;
-			continue;
-		}
-		q++;
-		for (e = short_escapes; *e != '\0' && *e != *q; e += 2)
-			;
-		if (*e == '\0')
-			return false;
-		out[n++] = e[1];
-	}
+		out[n++] = *q != '\\' ? *q : escaped_chars[strchr(escape_letters, *++q) - escape_letters];
 	v->val.string.val = out;
 	v->val.string.len = n;
 	return true;
@@ -95,7 +86,7 @@ skip_digits(const char *p, const char *end)
 	return p;
 }
 
-/* A number at *pp, in JSON's grammar. */
+/* A number at *pp, in JSON's grammar; into v unless v is NULL. */
 static bool
 read_number(const char **pp, const char *end, JsonbValue *v)
 {
@@ -128,6 +119,8 @@ read_number(const char **pp, const char *end, JsonbValue *v)
 		p = skip_digits(p, end);
 	}
 	*pp = p;
+	if (v == NULL)
+		return true;
 	v->type = jbvNumeric;
 	if (integer && p - digits <= 18)
 	{
@@ -156,20 +149,24 @@ read_literal(const char **pp, const char *end, const char *word)
 	return true;
 }
 
-/* A value that is no object or array, at *pp. */
+/* A value that is no object or array, at *pp; into v unless v is NULL. */
 static bool
 read_scalar(const char **pp, const char *end, JsonbValue *v)
 {
+	JsonbValue	unused;
+
 	switch (**pp)
 	{
 		case '"':
 			return read_string(pp, end, v);
 		case 't':
 		case 'f':
+			v = v != NULL ? v : &unused;
 			v->type = jbvBool;
 			v->val.boolean = **pp == 't';
 			return read_literal(pp, end, v->val.boolean ? "true" : "false");
 		case 'n':
+			v = v != NULL ? v : &unused;
 			v->type = jbvNull;
 			return read_literal(pp, end, "null");
 		default:
@@ -177,15 +174,29 @@ read_scalar(const char **pp, const char *end, JsonbValue *v)
 	}
 }
 
+/* What the reader does with what it reads: pushes it into *st, or only checks it. */
+typedef struct Reading
+{
+	JsonbParseState **st;		/* NULL: only checking */
+	JsonbValue *done;			/* the outer value, once pushed and closed */
+} Reading;
+
+static void
+push(Reading *r, JsonbIteratorToken token, JsonbValue *v)
+{
+	if (r->st != NULL)
+		r->done = pushJsonbValue(r->st, token, v);
+}
+
 /* An object's key and its ':', leaving *pp at the value. */
 static bool
-read_key(const char **pp, const char *end, JsonbParseState **st)
+read_key(const char **pp, const char *end, Reading *r)
 {
 	JsonbValue	key;
 
-	if (*pp >= end || **pp != '"' || !read_string(pp, end, &key))
+	if (*pp >= end || **pp != '"' || !read_string(pp, end, r->st != NULL ? &key : NULL))
 		return false;
-	(void) pushJsonbValue(st, WJB_KEY, &key);
+	push(r, WJB_KEY, &key);
 	*pp = skip_ws(*pp, end);
 	if (*pp >= end || **pp != ':')
 		return false;
@@ -194,36 +205,35 @@ read_key(const char **pp, const char *end, JsonbParseState **st)
 }
 
 /*
- * The jsonb of JSON text whose outer value is an object or an array, or
- * (Datum) 0 when the text holds something this reader leaves to jsonb_in.
+ * Reads JSON text whose outer value is an object or an array; false where
+ * it holds something this reader leaves to jsonb_in.
  */
-Datum
-crdt_jsonb_of_printed(const char *text, size_t len)
+static bool
+read_printed(const char *text, size_t len, Reading *r)
 {
 	const char *p = skip_ws(text, text + len);
 	const char *end = text + len;
-	JsonbParseState *st = NULL;
 	bool		in_object[READER_MAX_DEPTH];
 	int			depth = 0;
 
 	if (p >= end || (*p != '{' && *p != '['))
-		return (Datum) 0;
+		return false;
 	for (;;)
 	{
 		/* p is at a value */
 		if (p >= end)
-			return (Datum) 0;
+			return false;
 		if (*p == '{' || *p == '[')
 		{
 			if (depth == READER_MAX_DEPTH)
-				return (Datum) 0;
+				return false;
 			in_object[depth++] = *p == '{';
-			(void) pushJsonbValue(&st, *p == '{' ? WJB_BEGIN_OBJECT : WJB_BEGIN_ARRAY, NULL);
+			push(r, *p == '{' ? WJB_BEGIN_OBJECT : WJB_BEGIN_ARRAY, NULL);
 			p = skip_ws(p + 1, end);
 			if (p < end && *p != (in_object[depth - 1] ? '}' : ']'))
 			{
-				if (in_object[depth - 1] && !read_key(&p, end, &st))
-					return (Datum) 0;
+				if (in_object[depth - 1] && !read_key(&p, end, r))
+					return false;
 				continue;
 			}
 		}
@@ -231,25 +241,56 @@ crdt_jsonb_of_printed(const char *text, size_t len)
 		{
 			JsonbValue	v;
 
-			if (!read_scalar(&p, end, &v))
-				return (Datum) 0;
-			(void) pushJsonbValue(&st, in_object[depth - 1] ? WJB_VALUE : WJB_ELEM, &v);
+			if (!read_scalar(&p, end, r->st != NULL ? &v : NULL))
+				return false;
+			push(r, in_object[depth - 1] ? WJB_VALUE : WJB_ELEM, &v);
 			p = skip_ws(p, end);
 		}
 		/* after a value, or at once after an empty container's opening */
 		while (p < end && *p == (in_object[depth - 1] ? '}' : ']'))
 		{
-			JsonbValue *done = pushJsonbValue(&st, in_object[depth - 1] ? WJB_END_OBJECT : WJB_END_ARRAY,
-											  NULL);
-
+			push(r, in_object[depth - 1] ? WJB_END_OBJECT : WJB_END_ARRAY, NULL);
 			p = skip_ws(p + 1, end);
 			if (--depth == 0)
-				return p == end ? JsonbPGetDatum(JsonbValueToJsonb(done)) : (Datum) 0;
+				return p == end;
 		}
 		if (p >= end || *p != ',')
-			return (Datum) 0;
+			return false;
 		p = skip_ws(p + 1, end);
-		if (in_object[depth - 1] && !read_key(&p, end, &st))
-			return (Datum) 0;
+		if (in_object[depth - 1] && !read_key(&p, end, r))
+			return false;
 	}
+}
+
+/*
+ * The jsonb of printed text, or (Datum) 0 when the text is to go through
+ * jsonb_in.  One reading: what it pushed before giving up is dropped with
+ * its own parse state.
+ */
+Datum
+crdt_jsonb_of_printed(const char *text, size_t len)
+{
+	JsonbParseState *st = NULL;
+	Reading		r = {&st, NULL};
+
+	if (!read_printed(text, len, &r))
+		return (Datum) 0;
+	return JsonbPGetDatum(JsonbValueToJsonb(r.done));
+}
+
+/*
+ * Pushes printed text into *st as one value (after a key, or as an
+ * element); false, having pushed nothing, when the text is to go through
+ * jsonb_in.  It is checked whole before anything is pushed.
+ */
+bool
+crdt_push_printed(JsonbParseState **st, const char *text, size_t len)
+{
+	Reading		check = {NULL, NULL};
+	Reading		r = {st, NULL};
+
+	if (!read_printed(text, len, &check))
+		return false;
+	(void) read_printed(text, len, &r);
+	return true;
 }
