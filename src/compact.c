@@ -50,21 +50,6 @@ ids_argument(ArrayType *arr, int *n)
 }
 
 /*
- * value compacted into group (counters: crdt_retire_compact; orset and
- * mvreg: crdt_dotted_compact, whose res says whether it was ready).
- */
-static CrdtStatus
-compact_value(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t *group, size_t group_len,
-			  const CrdtSlice *ids, size_t n, CrdtBuf *out, CrdtCompaction *res, CrdtError *err)
-{
-	if (shape->amounts == 0)
-		return crdt_dotted_compact(shape, value, group, group_len, ids, n, out, res, err);
-	memset(res, 0, sizeof(*res));
-	res->ready = true;
-	return crdt_retire_compact(shape, value, group, group_len, ids, n, out, &res->changed, err);
-}
-
-/*
  * crdt_compact(value, replicas text[], into text); with status, the
  * crdt_compact_status answer instead: 'unchanged', 'ready' or 'waiting'
  * (an orset or mvreg whose members' contexts are not final: see
@@ -83,8 +68,8 @@ compact_datum(FunctionCallInfo fcinfo, const CrdtRetireShape *shape, bool status
 	CrdtCompaction res;
 
 	crdt_varlena_buf(&buf);
-	if (compact_value(shape, CRDT_GETARG_SLICE(0), (const uint8_t *) g, glen, ids, (size_t) n, &buf, &res,
-					  &err) != CRDT_OK)
+	if (crdt_retire_compact(shape, CRDT_GETARG_SLICE(0), (const uint8_t *) g, glen, ids, (size_t) n, &buf,
+							&res, &err) != CRDT_OK)
 		crdt_report(&err, shape->plain->name, NULL, 0);
 	if (status)
 		PG_RETURN_TEXT_P(cstring_to_text(!res.ready ? "waiting" : res.changed ? "ready" : "unchanged"));
@@ -285,8 +270,9 @@ lift_group(const CrdtType *type, const CrdtRetireShape *shape, Datum value, int 
 	CrdtError	err;
 
 	crdt_varlena_buf(&buf);
-	if (compact_value(shape, slice_of_datum(value), (const uint8_t *) groups[g].name, groups[g].name_len,
-					  groups[g].ids, (size_t) groups[g].n, &buf, res, &err) != CRDT_OK)
+	if (crdt_retire_compact(shape, slice_of_datum(value), (const uint8_t *) groups[g].name,
+							groups[g].name_len, groups[g].ids, (size_t) groups[g].n, &buf, res,
+							&err) != CRDT_OK)
 		crdt_report(&err, type->name, NULL, 0);
 	return res->changed ? crdt_varlena_datum(&buf) : value;
 }

@@ -58,20 +58,29 @@ CrdtStatus	crdt_retire(const CrdtRetireShape *shape, CrdtSlice value,
 						CrdtBuf *out, CrdtError *err);
 
 /*
- * Compaction (docs/RETIREMENT.md, "Dropping the markers"): the markers and
- * entries of the retired ids replaced by one marker group -> "~" holding
- * the sum of their amounts.  Exact only once every copy that may meet the
- * result holds the final amounts of ids, or is compacted the same way
- * first; a value that already has the group's marker just drops what it
- * names of ids.  *changed tells whether value named any of ids.  Counters
- * and clocks only (CRDT_ERR_ARGUMENT for the dotted types, bad ids, or a
- * group among its own ids).
+ * Compaction of a value into group, whose members are ids; res->changed
+ * tells whether the value changed.  Counters and clocks (docs/RETIREMENT.md,
+ * "Dropping the markers"): the markers and entries of ids replaced by one
+ * marker group -> "~" holding the sum of their amounts; res->ready is
+ * always true.  Exact only once every copy that may meet the result holds
+ * the final amounts of ids, or is compacted the same way first; a value
+ * that already has the group's marker just drops what it names of ids.
+ * orset and mvreg: see crdt_dotted_compact.  CRDT_ERR_ARGUMENT for bad ids
+ * or a group among its own ids.
  */
 #define CRDT_GROUP_SUCCESSOR "~"
+typedef struct CrdtCompaction
+{
+	bool		changed;
+	bool		ready;
+	bool		named;
+	uint64_t	total;
+} CrdtCompaction;
+
 CrdtStatus	crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value,
 								const uint8_t *group, size_t group_len,
 								const CrdtSlice *ids, size_t n, CrdtBuf *out,
-								bool *changed, CrdtError *err);
+								CrdtCompaction *res, CrdtError *err);
 
 /* CRDT_ERR_ARGUMENT for a bad group or member id, or a group among its own members. */
 CrdtStatus	crdt_retire_check_group(const uint8_t *group, size_t group_len, const CrdtSlice *ids,
@@ -88,29 +97,23 @@ CrdtStatus	crdt_retire_regroup(const CrdtRetireShape *shape, CrdtSlice markers,
 								CrdtError *err);
 
 /*
- * Compaction of an orset or mvreg value (docs/RETIREMENT.md, "Compacting
- * the dots"): with R1 < ... < Rm the members of group by bytes and c_i the
- * value's context counter of Ri, every dot (Ri, k) becomes (group,
- * c_1 + ... + c_(i-1) + k), the members' context entries become the one
- * entry group: 1..(c_1 + ... + c_m), their markers the group's marker.
- * Exact once the counters are final (every copy then renames alike).
- * ready is false, and the value left as it is, when a member's or the
- * group's context is not contiguous from 1, or the value holds both the
- * group and a member (a merge of a compacted and an uncompacted copy that
- * was not lifted first).  total: the group's counter in the result (the
- * members' sum when named); named: a member had a context entry.
+ * crdt_retire_compact of an orset or mvreg value, checked and split into
+ * markers and body (docs/RETIREMENT.md, "Compacting the dots"): with
+ * R1 < ... < Rm the members of group by bytes and c_i the value's context
+ * counter of Ri, every dot (Ri, k) becomes (group, c_1 + ... + c_(i-1) + k),
+ * the members' context entries become the one entry group:
+ * 1..(c_1 + ... + c_m), their markers the group's marker.  Exact once the
+ * counters are final (every copy then renames alike).  ready is false, and
+ * the value left as it is, when a member's or the group's context is not
+ * contiguous from 1, or the value holds both the group and a member (a
+ * merge of a compacted and an uncompacted copy that was not lifted first).
+ * total: the group's counter in the result (the members' sum when named);
+ * named: a member had a context entry.
  */
-typedef struct CrdtCompaction
-{
-	bool		changed;
-	bool		ready;
-	bool		named;
-	uint64_t	total;
-} CrdtCompaction;
-
-CrdtStatus	crdt_dotted_compact(const CrdtRetireShape *shape, CrdtSlice value,
-								const uint8_t *group, size_t group_len, const CrdtSlice *ids,
-								size_t n, CrdtBuf *out, CrdtCompaction *res, CrdtError *err);
+CrdtStatus	crdt_dotted_compact(const CrdtRetireShape *shape, CrdtSlice value, CrdtSlice markers,
+								CrdtSlice body, const uint8_t *group, size_t group_len,
+								const CrdtSlice *ids, size_t n, CrdtBuf *out, CrdtCompaction *res,
+								CrdtError *err);
 
 /* Whether a dotted body's context names any of ids (sorted by bytes). */
 CrdtStatus	crdt_dotted_names_any(const CrdtRetireShape *shape, CrdtSlice body,

@@ -1,7 +1,7 @@
 /*
- * dotted_compact.c — compaction of orset and mvreg values
- * (crdt_dotted_compact in crdt_retire.h, docs/RETIREMENT.md "Compacting
- * the dots").
+ * dotted_compact.c — compaction of orset and mvreg values, the dotted
+ * part of crdt_retire_compact (crdt_dotted_compact in crdt_retire.h,
+ * docs/RETIREMENT.md "Compacting the dots").
  *
  * The members R1 < ... < Rm (by bytes) of a group ~N are renamed in one
  * value: with c_i the value's context counter of Ri (its final counter,
@@ -152,12 +152,10 @@ rename_body(DottedReader *r, const Plan *p, const uint8_t *group, size_t group_l
 }
 
 CrdtStatus
-crdt_dotted_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t *group,
-					size_t group_len, const CrdtSlice *ids, size_t n, CrdtBuf *out,
-					CrdtCompaction *res, CrdtError *err)
+crdt_dotted_compact(const CrdtRetireShape *shape, CrdtSlice value, CrdtSlice markers,
+					CrdtSlice body, const uint8_t *group, size_t group_len, const CrdtSlice *ids,
+					size_t n, CrdtBuf *out, CrdtCompaction *res, CrdtError *err)
 {
-	CrdtSlice	markers;
-	CrdtSlice	body;
 	CrdtSlice  *sorted = NULL;
 	CrdtBuf		sorted_buf;
 	CrdtBuf		renamed;
@@ -166,13 +164,6 @@ crdt_dotted_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t
 	bool		marked = false;
 	CrdtStatus	st;
 
-	memset(res, 0, sizeof(*res));
-	if (shape->amounts != 0)
-		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "only orset and mvreg values are renamed");
-	if ((st = crdt_retire_check_group(group, group_len, ids, n, err)) != CRDT_OK ||
-		(st = crdt_marked_validate(shape, value, err)) != CRDT_OK ||
-		(st = crdt_retire_split(shape, value, &markers, &body, err)) != CRDT_OK)
-		return st;
 	crdt_bufs_init(out->alloc, &sorted_buf, &renamed, &p.member, &p.base, NULL);
 	p.group_at = -1;
 	p.group_total = p.members_total = 0;

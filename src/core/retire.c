@@ -463,13 +463,12 @@ crdt_retire_regroup(const CrdtRetireShape *shape, CrdtSlice markers, const uint8
 	return st;
 }
 
-CrdtStatus
-crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t *group,
-					size_t group_len, const CrdtSlice *ids, size_t n, CrdtBuf *out,
-					bool *changed, CrdtError *err)
+/* crdt_retire_compact of a counter or clock, split into markers and body. */
+static CrdtStatus
+compact_amounts(const CrdtRetireShape *shape, CrdtSlice value, CrdtSlice markers, CrdtSlice body,
+				const uint8_t *group, size_t group_len, const CrdtSlice *ids, size_t n,
+				CrdtBuf *out, bool *changed, CrdtError *err)
 {
-	CrdtSlice	markers;
-	CrdtSlice	body;
 	MarkerSet	s;
 	CrdtBuf		absorbed;
 	uint64_t	sum[2];
@@ -477,12 +476,6 @@ crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t
 	CrdtStatus	st;
 
 	*changed = false;
-	if (shape->amounts == 0)
-		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "only counters and clocks are compacted");
-	if ((st = crdt_retire_check_group(group, group_len, ids, n, err)) != CRDT_OK ||
-		(st = crdt_marked_validate(shape, value, err)) != CRDT_OK ||
-		(st = crdt_retire_split(shape, value, &markers, &body, err)) != CRDT_OK)
-		return st;
 	set_init(&s);
 	crdt_buf_init(&absorbed, crdt_default_allocator(), 0);
 	if ((st = set_add_list(&s, shape, markers, err)) != CRDT_OK)
@@ -515,6 +508,26 @@ done:
 	crdt_buf_free(&absorbed);
 	crdt_buf_free(&s.items);
 	return st;
+}
+
+CrdtStatus
+crdt_retire_compact(const CrdtRetireShape *shape, CrdtSlice value, const uint8_t *group,
+					size_t group_len, const CrdtSlice *ids, size_t n, CrdtBuf *out,
+					CrdtCompaction *res, CrdtError *err)
+{
+	CrdtSlice	markers;
+	CrdtSlice	body;
+	CrdtStatus	st;
+
+	memset(res, 0, sizeof(*res));
+	if ((st = crdt_retire_check_group(group, group_len, ids, n, err)) != CRDT_OK ||
+		(st = crdt_marked_validate(shape, value, err)) != CRDT_OK ||
+		(st = crdt_retire_split(shape, value, &markers, &body, err)) != CRDT_OK)
+		return st;
+	if (shape->amounts == 0)
+		return crdt_dotted_compact(shape, value, markers, body, group, group_len, ids, n, out, res, err);
+	res->ready = true;
+	return compact_amounts(shape, value, markers, body, group, group_len, ids, n, out, &res->changed, err);
 }
 
 CrdtStatus

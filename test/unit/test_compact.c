@@ -143,16 +143,16 @@ lift(Mesh *w, CrdtBuf *v, int *named)
 	for (int g = 0; g < w->groups; g++)
 	{
 		CrdtError	err;
-		bool		changed;
+		CrdtCompaction res;
 
 		buf_reset(&w->c.tmp);
 		if (!CHECK_OK(crdt_retire_compact(w->s->shape, buf_slice(v), (const uint8_t *) w->group[g].name,
 										  strlen(w->group[g].name), w->group[g].ids, w->group[g].n,
-										  &w->c.tmp, &changed, &err), &err))
+										  &w->c.tmp, &res, &err), &err))
 			return false;
 		buf_take(v, &w->c.tmp);
 		if (named != NULL)
-			*named += changed;
+			*named += res.changed;
 	}
 	return true;
 }
@@ -414,7 +414,7 @@ compact_laws(const RetireSubject *s, Rng *rng)
 	CrdtBuf		x;
 	CrdtBuf		y;
 	CrdtError	err;
-	bool		changed;
+	CrdtCompaction res;
 	Group	   *g;
 
 	mesh_open(&w, s, rng);
@@ -447,9 +447,10 @@ compact_laws(const RetireSubject *s, Rng *rng)
 		CHECK_MSG(value_of(&w, buf_slice(&x)) == value_of(&w, buf_slice(&a)), "%s: compaction changed the value",
 				  s->type->name);
 	buf_reset(&y);
-	CHECK_OK(crdt_retire_compact(s->shape, buf_slice(&x), (const uint8_t *) "~1", 2, g->ids, g->n, &y, &changed,
+	CHECK_OK(crdt_retire_compact(s->shape, buf_slice(&x), (const uint8_t *) "~1", 2, g->ids, g->n, &y, &res,
 								 &err), &err);
-	CHECK_MSG(!changed && slice_equal(buf_slice(&x), buf_slice(&y)), "%s: compaction not idempotent", s->type->name);
+	CHECK_MSG(!res.changed && slice_equal(buf_slice(&x), buf_slice(&y)), "%s: compaction not idempotent", s->type->name);
+	CHECK_MSG(res.ready, "%s: a counter or clock is always ready for compaction", s->type->name);
 	/* the quick test the trigger runs first agrees: a compacted value names none of them, a that had them does */
 	{
 		CrdtSlice	sorted[3];
@@ -461,9 +462,10 @@ compact_laws(const RetireSubject *s, Rng *rng)
 		CHECK_MSG(!named, "%s: a compacted value still names a grouped id", s->type->name);
 		CHECK_OK(crdt_retire_names_any(s->shape, buf_slice(&a), sorted, 3, &named, &err), &err);
 		buf_reset(&y);
-		CHECK_OK(crdt_retire_compact(s->shape, buf_slice(&a), (const uint8_t *) "~1", 2, g->ids, g->n, &y, &changed,
+		CHECK_OK(crdt_retire_compact(s->shape, buf_slice(&a), (const uint8_t *) "~1", 2, g->ids, g->n, &y, &res,
 									 &err), &err);
-		CHECK_MSG(named == changed, "%s: names_any says %d, compaction changed %d", s->type->name, named, changed);
+		CHECK_MSG(named == res.changed, "%s: names_any says %d, compaction changed %d", s->type->name, named,
+				  res.changed);
 	}
 
 	/* compact(a) || lift(b) = lift(b) || compact(a) = compact(a || b): folds on different nodes agree */
@@ -504,17 +506,15 @@ compact_laws(const RetireSubject *s, Rng *rng)
 		crdt_bufs_free(&ab, &ba, &xy, NULL);
 	}
 
-	/* argument errors; the dotted types are not compacted */
+	/* argument errors */
 	{
 		CrdtSlice	self[1] = {slice_of((const uint8_t *) "~1", 2)};
 		CrdtSlice	bad[1] = {slice_of((const uint8_t *) "a\001", 2)};
 
-		CHECK_ERR(crdt_retire_compact(s->shape, buf_slice(&a), (const uint8_t *) "~1", 2, self, 1, &y, &changed,
+		CHECK_ERR(crdt_retire_compact(s->shape, buf_slice(&a), (const uint8_t *) "~1", 2, self, 1, &y, &res,
 									  &err), &err, CRDT_ERR_ARGUMENT, -1);
-		CHECK_ERR(crdt_retire_compact(s->shape, buf_slice(&a), (const uint8_t *) "~1", 2, bad, 1, &y, &changed,
+		CHECK_ERR(crdt_retire_compact(s->shape, buf_slice(&a), (const uint8_t *) "~1", 2, bad, 1, &y, &res,
 									  &err), &err, CRDT_ERR_ARGUMENT, -1);
-		CHECK_ERR(crdt_retire_compact(&crdt_shape_orset, buf_slice(&a), (const uint8_t *) "~1", 2, g->ids, 1, &y,
-									  &changed, &err), &err, CRDT_ERR_ARGUMENT, -1);
 	}
 	crdt_bufs_free(&a, &b, &x, &y, NULL);
 	copies_close(&w.c);
@@ -582,7 +582,7 @@ dlift(DMesh *w, CrdtBuf *v, CrdtCompaction *res)
 	if (!w->grouped)
 		return true;
 	buf_reset(&w->c.tmp);
-	if (!CHECK_OK(crdt_dotted_compact(w->shape, buf_slice(v), (const uint8_t *) "~1", 2, w->ids, DGROUP,
+	if (!CHECK_OK(crdt_retire_compact(w->shape, buf_slice(v), (const uint8_t *) "~1", 2, w->ids, DGROUP,
 									  &w->c.tmp, res, &err), &err))
 		return false;
 	buf_take(v, &w->c.tmp);
@@ -816,7 +816,7 @@ test_compact_size(void)
 	CrdtSlice	ids[90];
 	char		names[100][12];
 	CrdtError	err;
-	bool		changed;
+	CrdtCompaction res;
 
 	crdt_bufs_init(&crdt_malloc_allocator, &all, &live, &out, NULL);
 	crdt_type_gcounter.write_empty(&all);
@@ -840,8 +840,8 @@ test_compact_size(void)
 	}
 	buf_reset(&out);
 	CHECK_OK(crdt_retire_compact(&crdt_shape_gcounter, buf_slice(&all), (const uint8_t *) "~1", 2, ids, 90, &out,
-								 &changed, &err), &err);
-	CHECK(changed);
+								 &res, &err), &err);
+	CHECK(res.changed);
 	CHECK_MSG(out.len <= live.len + 16, "compacted: %zu bytes, live replicas only: %zu", out.len, live.len);
 	crdt_bufs_free(&all, &live, &out, NULL);
 }
