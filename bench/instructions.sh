@@ -14,7 +14,8 @@
 # Then the write path of `make bench-track`: instructions per upsert
 # statement, parse to commit (the whole backend, 2,500 statements less
 # 500, so that start-up cancels out), for the bigint upsert and the tracked
-# gcounter upserts without and with history, random keys over 10,000 rows.
+# gcounter upserts (without and with a row clock, without and with
+# history), random keys over 10,000 rows.
 source "$(dirname "$0")/../test/lib.sh"
 KEYS=${BENCH_KEYS:-1000}
 ROWS=$((KEYS * 100))
@@ -34,11 +35,17 @@ SET crdt.replica_id = 'bench';
 CREATE TABLE plain_counts (k int PRIMARY KEY, n bigint NOT NULL);
 CREATE TABLE tracked_counts (k int PRIMARY KEY, n gcounter);
 CREATE TABLE history_counts (k int PRIMARY KEY, n gcounter);
+CREATE TABLE clocked_counts (k int PRIMARY KEY, n gcounter, clk vclock);
+CREATE TABLE clocked_history_counts (k int PRIMARY KEY, n gcounter, clk vclock);
 SELECT crdt_reconcile.track('tracked_counts');
 SELECT crdt_reconcile.track('history_counts', history => true);
+SELECT crdt_reconcile.track('clocked_counts', clock_column => 'clk');
+SELECT crdt_reconcile.track('clocked_history_counts', clock_column => 'clk', history => true);
 INSERT INTO plain_counts SELECT k, 0 FROM generate_series(1, 10000) k;
 INSERT INTO tracked_counts SELECT k, '{}' FROM generate_series(1, 10000) k;
 INSERT INTO history_counts SELECT k, '{}' FROM generate_series(1, 10000) k;
+INSERT INTO clocked_counts SELECT k, '{}', '{}' FROM generate_series(1, 10000) k;
+INSERT INTO clocked_history_counts SELECT k, '{}', '{}' FROM generate_series(1, 10000) k;
 SQL
 psql_on instr -c "VACUUM FREEZE ANALYZE"
 as_server pg_ctl -D "$WORK/instr" -m fast -w stop >/dev/null
@@ -97,7 +104,8 @@ echo
 echo "upserts of make bench-track, instructions per statement (parse to commit), callgrind"
 printf '%-36s %12s %12s %8s\n' "INSERT ... ON CONFLICT DO UPDATE" "statement" "bigint" "ratio"
 base=$(per_statement plain_counts)
-for table in tracked_counts:"gcounter, tracked" history_counts:"gcounter, tracked, history on"; do
+for table in tracked_counts:"gcounter, tracked" clocked_counts:"gcounter, tracked, row clock ticked" \
+	history_counts:"gcounter, tracked, history on" clocked_history_counts:"row clock and history"; do
 	ours=$(per_statement "${table%%:*}")
 	printf '%-36s %12s %12s %7.3fx\n' "${table#*:}" "$ours" "$base" "$(awk "BEGIN { print $ours / $base }")"
 done
