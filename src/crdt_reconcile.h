@@ -17,6 +17,7 @@
 
 /* The GUC crdt.replica_id; "" when unset. */
 extern char *crdt_replica_id_setting;
+/* crdt_reconcile.resolving: the conflict resolve() is writing, "" otherwise (history.c checks it) */
 extern char *crdt_resolving_setting;
 
 /* palloc in CurrentMemoryContext. */
