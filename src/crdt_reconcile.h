@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 
 #include "core/crdt_core.h"
@@ -117,10 +118,11 @@ Datum		crdt_type_sort_gt(FunctionCallInfo fcinfo, const CrdtType *type);
  */
 Datum		crdt_jsonb_of_printed(const char *text, size_t len);
 /* ... or pushes it into a jsonb being built; false, pushing nothing, for jsonb_in */
-struct JsonbParseState;
-bool		crdt_push_printed(struct JsonbParseState **st, const char *text, size_t len);
-/* A value's jsonb form pushed so (crdt_type.c): false, pushing nothing, when it needs jsonb_in. */
-bool		crdt_type_push_printed(struct JsonbParseState **st, const CrdtType *type, Datum value);
+bool		crdt_push_printed(JsonbParseState **st, const char *text, size_t len);
+/* A value's jsonb form pushed as the value of the key just pushed (crdt_type.c). */
+void		crdt_type_push_jsonb(JsonbParseState **st, const CrdtType *type, Datum value);
+/* A jsonb as something pushJsonbValue takes: its scalar, or its container. */
+JsonbValue	crdt_jsonb_as_value(Jsonb *j);
 
 /* The state argument (0), or the type's empty state when it is NULL (as for every mutator). */
 CrdtSlice	crdt_state_or_empty(FunctionCallInfo fcinfo, const CrdtType *type);

@@ -158,12 +158,32 @@ crdt_type_to_jsonb(FunctionCallInfo fcinfo, const CrdtType *type)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 }
 
-bool
-crdt_type_push_printed(JsonbParseState **st, const CrdtType *type, Datum value)
+JsonbValue
+crdt_jsonb_as_value(Jsonb *j)
+{
+	JsonbValue	v;
+
+	if (JB_ROOT_IS_SCALAR(j))
+		(void) JsonbExtractScalar(&j->root, &v);
+	else
+	{
+		v.type = jbvBinary;
+		v.val.binary.data = &j->root;
+		v.val.binary.len = VARSIZE(j) - VARHDRSZ;
+	}
+	return v;
+}
+
+void
+crdt_type_push_jsonb(JsonbParseState **st, const CrdtType *type, Datum value)
 {
 	char	   *text = print_value(type, crdt_slice_of(PG_DETOAST_DATUM_PACKED(value)));
+	JsonbValue	v;
 
-	return crdt_push_printed(st, text, strlen(text));
+	if (crdt_push_printed(st, text, strlen(text)))
+		return;
+	v = crdt_jsonb_as_value(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text))));
+	(void) pushJsonbValue(st, WJB_VALUE, &v);
 }
 
 /*

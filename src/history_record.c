@@ -109,23 +109,6 @@ column_delta(const CrdtType *type, Datum new, Datum old, bool old_null)
 	return crdt_varlena_datum(&buf);
 }
 
-/* A jsonb value as something pushJsonbValue takes. */
-static JsonbValue
-value_of_jsonb(Jsonb *j)
-{
-	JsonbValue	v;
-
-	if (JB_ROOT_IS_SCALAR(j))
-		(void) JsonbExtractScalar(&j->root, &v);
-	else
-	{
-		v.type = jbvBinary;
-		v.val.binary.data = &j->root;
-		v.val.binary.len = VARSIZE(j) - VARHDRSZ;
-	}
-	return v;
-}
-
 /* A value of a column whose jsonb form is a scalar made here (h->scalar). */
 static JsonbValue
 scalar_value(Oid type, Datum value)
@@ -167,7 +150,7 @@ crdt_value(const CrdtType *type, Datum value)
 	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
 	fcinfo->args[0].value = value;
 	fcinfo->args[0].isnull = false;
-	return value_of_jsonb(DatumGetJsonbP(crdt_type_to_jsonb(fcinfo, type)));
+	return crdt_jsonb_as_value(DatumGetJsonbP(crdt_type_to_jsonb(fcinfo, type)));
 }
 
 /* The jsonb values of some columns of one row: converted here, or picked from the row's to_jsonb. */
@@ -195,7 +178,7 @@ column_value(HistoryTable *h, TupleDesc desc, RowJson *r, int i)
 			return scalar_value(h->scalar[i], r->row->values[i]);
 		if (h->tt.type[i] != NULL)
 			return crdt_value(h->tt.type[i], r->row->values[i]);
-		return value_of_jsonb(DatumGetJsonbP(FunctionCall1(&h->to_jsonb[i], r->row->values[i])));
+		return crdt_jsonb_as_value(DatumGetJsonbP(FunctionCall1(&h->to_jsonb[i], r->row->values[i])));
 	}
 	found = getKeyJsonValueFromContainer(&r->converted->root, name, strlen(name), NULL);
 	if (found == NULL)
@@ -223,15 +206,19 @@ push_field(JsonbParseState **st, const char *key, JsonbValue value)
 
 /*
  * A CRDT column's value pushed after its key: straight from its printed
- * text where it can be (no jsonb made and taken apart again).
+ * text (no jsonb made and taken apart again) unless it is NULL or the row
+ * was converted as a whole.
  */
 static void
 push_crdt_column(JsonbParseState **st, HistoryTable *h, TupleDesc desc, RowJson *r, int i)
 {
 	JsonbValue	v;
 
-	if (r->converted == NULL && !r->row->nulls[i] && crdt_type_push_printed(st, h->tt.type[i], r->row->values[i]))
+	if (r->converted == NULL && !r->row->nulls[i])
+	{
+		crdt_type_push_jsonb(st, h->tt.type[i], r->row->values[i]);
 		return;
+	}
 	v = column_value(h, desc, r, i);
 	(void) pushJsonbValue(st, WJB_VALUE, &v);
 }
