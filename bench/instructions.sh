@@ -11,6 +11,9 @@
 # for each counter type and row layout.  What the ratio leaves out: cache
 # misses, which the time ratios of `make bench` include.
 #
+# Then the jsonb cast of a gcounter against the same jsonb made through
+# text and jsonb_in, per row of the same scan.
+#
 # Then the write path of `make bench-track`: instructions per upsert
 # statement, parse to commit (the whole backend, 2,500 statements less
 # 500, so that start-up cancels out), for the bigint upsert and the tracked
@@ -99,6 +102,12 @@ for table in replica_rows interleaved_rows interleaved_unsorted_rows shuffled_ro
 		printf '%-36s %12s %12s %7.3fx\n' "${col#*:}, $table" "$ours" "$base" "$(awk "BEGIN { print $ours / $base }")"
 	done
 done
+
+echo
+echo "the jsonb cast, instructions per row (a one-entry gcounter), against the same jsonb through text and jsonb_in"
+ours=$(per_row "SELECT count(c::jsonb) FROM replica_rows")
+base=$(per_row "SELECT count(c::text::jsonb) FROM replica_rows")
+printf '%-36s %12s %12s %7.3fx\n' "c::jsonb vs c::text::jsonb" "$ours" "$base" "$(awk "BEGIN { print $ours / $base }")"
 
 echo
 echo "upserts of make bench-track, instructions per statement (parse to commit), callgrind"
