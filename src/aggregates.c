@@ -533,8 +533,12 @@ static const AggFamily bcounter_family = {
 
 /* ------------------------------------------- the aggregate support functions */
 
-/* NULL inputs are skipped; no non-NULL input leaves the state NULL. */
-static Datum
+/*
+ * NULL inputs are skipped; no non-NULL input leaves the state NULL.
+ * Inlined into each type's transition function, so that its family's
+ * absorb is a direct call.
+ */
+static pg_attribute_always_inline Datum
 agg_trans(FunctionCallInfo fcinfo, const AggFamily *family, int kind, const char *name,
 		  const CrdtRetireShape *shape)
 {

@@ -103,9 +103,12 @@ bool		crdt_buf_grow(CrdtBuf *buf, size_t extra);
 #define CRDT_SENTINEL __attribute__((sentinel))
 /* for what every input row of an aggregate runs: no call, whatever the size */
 #define CRDT_ALWAYS_INLINE inline __attribute__((always_inline))
+/* for a slow path that would otherwise weigh on its fast caller's frame */
+#define CRDT_NOINLINE __attribute__((noinline))
 #else
 #define CRDT_SENTINEL
 #define CRDT_ALWAYS_INLINE inline
+#define CRDT_NOINLINE
 #endif
 
 /*
@@ -255,22 +258,44 @@ crdt_replica_id_check(const uint8_t *id, size_t len)
 bool		crdt_utf8_valid(const uint8_t *bytes, size_t len);
 
 /* Byte order used everywhere: memcmp, then shorter first. */
-/* Length of the common prefix of a and b, a word at a time while it can. */
+
+/*
+ * Where two 8-byte words loaded from memory (memcpy) first differ, given
+ * their XOR, nonzero: a count of trailing or leading zero bits, by the
+ * machine's byte order; -1 where that is not known (then bytes compare).
+ */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CRDT_WORD_DIFF_BYTE(x) ((int) (__builtin_ctzll(x) / 8))
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define CRDT_WORD_DIFF_BYTE(x) ((int) (__builtin_clzll(x) / 8))
+#else
+#define CRDT_WORD_DIFF_BYTE(x) ((void) (x), -1)
+#endif
+
+/*
+ * Length of the common prefix of a and b, a word at a time: the last
+ * word of a prefix of 8 bytes or more is read where it ends, overlapping.
+ */
 static CRDT_ALWAYS_INLINE size_t
 crdt_common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	size_t		limit = alen < blen ? alen : blen;
 	size_t		n = 0;
+	uint64_t	wa;
+	uint64_t	wb;
 
 	while (n + 8 <= limit)
 	{
-		uint64_t	wa;
-		uint64_t	wb;
-
 		memcpy(&wa, a + n, 8);
 		memcpy(&wb, b + n, 8);
 		if (wa != wb)
+		{
+			int			d = CRDT_WORD_DIFF_BYTE(wa ^ wb);
+
+			if (d >= 0)
+				return n + (size_t) d;
 			break;
+		}
 		n += 8;
 	}
 	while (n < limit && a[n] == b[n])

@@ -233,18 +233,19 @@ raise_last(CrdtCounterTable *t, const uint64_t count[2])
 
 static CrdtStatus fold(CrdtCounterTable *t, CrdtError *err);
 
-/* Merges (id, counts) into the log: what every input row costs. */
+/*
+ * Merges (id, counts) into the log, shared being the length of the prefix
+ * id has in common with the last id: what every input row costs.
+ */
 static CRDT_ALWAYS_INLINE CrdtStatus
-log_put(CrdtCounterTable *t, const uint8_t *id, size_t len, const uint64_t count[2],
-		CrdtError *err)
+log_put_shared(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
+			   const uint64_t count[2], CrdtError *err)
 {
-	size_t		shared;
 	bool		in_order = t->sorted_len == t->len;
 	uint32_t	tail;
 
 	if (count[0] == 0 && count[1] == 0)
 		return CRDT_OK;			/* max with 0 changes nothing */
-	shared = crdt_common_prefix(t->prev, t->prev_len, id, len);
 	if (shared == len && len == t->prev_len && t->len > 0)
 	{
 		raise_last(t, count);
@@ -273,6 +274,34 @@ log_put(CrdtCounterTable *t, const uint8_t *id, size_t len, const uint64_t count
 	return CRDT_OK;
 }
 
+static CRDT_ALWAYS_INLINE CrdtStatus
+log_put(CrdtCounterTable *t, const uint8_t *id, size_t len, const uint64_t count[2],
+		CrdtError *err)
+{
+	return log_put_shared(t, id, len, crdt_common_prefix(t->prev, t->prev_len, id, len),
+						  count, err);
+}
+
+/*
+ * Whether id (1 to 64 bytes) is a valid replica id, given the length of
+ * the prefix it shares with the last id of the log.  Every id in the log
+ * was checked on its way in, so when that prefix ends in an ASCII byte it
+ * is whole UTF-8 without controls, and only the rest needs reading: the
+ * byte or two in which replica ids like agent-041 and agent-042 differ.
+ */
+static CRDT_ALWAYS_INLINE bool
+id_valid_after_last(const CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared)
+{
+	if (shared > 0 && t->prev[shared - 1] < 0x80 && len - shared <= 8)
+	{
+		for (size_t i = shared; i < len; i++)
+			if (id[i] < 0x20 || id[i] >= 0x7f)
+				return crdt_replica_id_check(id, len) == NULL;
+		return true;
+	}
+	return crdt_replica_id_check(id, len) == NULL;
+}
+
 /* --------------------------------------------------------- the merged log */
 
 /*
@@ -297,11 +326,15 @@ typedef struct Merged
 static inline size_t
 zero_bytes_above(uint64_t d)
 {
+#if defined(__GNUC__)
+	return (size_t) __builtin_clzll(d) / 8;
+#else
 	size_t		n = 0;
 
 	for (; (d >> 56) == 0; d <<= 8)
 		n++;
 	return n;
+#endif
 }
 
 /*
@@ -485,38 +518,93 @@ fold(CrdtCounterTable *t, CrdtError *err)
 
 /* ------------------------------------------------------------- writing */
 
+/* The prefix two items' ids share: from their integers while it can (ids hold no NUL). */
+static inline size_t
+items_shared(const CrdtTableItem *a, const CrdtTableItem *b, const uint8_t *arena)
+{
+	size_t		limit = a->len < b->len ? a->len : b->len;
+	size_t		n;
+
+	if (a->w0 != b->w0)
+		n = zero_bytes_above(a->w0 ^ b->w0);
+	else if (a->w1 != b->w1)
+		n = 8 + zero_bytes_above(a->w1 ^ b->w1);
+	else if (limit > 16)
+		n = 16 + crdt_common_prefix(arena + a->rest, a->len - 16, arena + b->rest, b->len - 16);
+	else
+		n = limit;
+	return n < limit ? n : limit;
+}
+
+/* One map of a merged log, written entry by entry (the map's format, as map.c writes it). */
+typedef struct ItemMapWriter
+{
+	CrdtBuf    *out;
+	CrdtTableItem last;			/* the last item written */
+	size_t		entries;
+} ItemMapWriter;
+
+static CRDT_ALWAYS_INLINE void
+item_map_add(ItemMapWriter *w, const CrdtTableItem *it, const uint8_t *id,
+			 const uint8_t *arena, uint64_t count)
+{
+	size_t		shared;
+	uint8_t    *p;
+
+	if (count == 0)
+		return;
+	shared = w->entries == 0 ? 0 : items_shared(&w->last, it, arena);
+	/* both lengths are at most 64, so each is one varint byte */
+	if (!crdt_buf_reserve(w->out, 2 + (it->len - shared) + CRDT_VARINT_MAX))
+		return;
+	p = w->out->data + w->out->len;
+	*p++ = (uint8_t) (it->len - shared);
+	*p++ = (uint8_t) shared;
+	crdt_copy_short(p, id + shared, it->len - shared);
+	p += it->len - shared;
+	p += crdt_varint_encode(p, count);
+	w->out->len = (size_t) (p - w->out->data);
+	w->last.w0 = it->w0;		/* what items_shared reads */
+	w->last.w1 = it->w1;
+	w->last.len = it->len;
+	w->last.rest = it->rest;
+	w->entries++;
+}
+
 /*
  * The maps (one, or P and N) of a log with an unsorted tail, in one walk
- * of its merged entries: each id is rebuilt once for both maps; P (or the
- * one map) goes into out, N into a buffer of its own appended after it.
- * False past the entry limit.
+ * of its merged entries: each id is rebuilt once for both maps, and the
+ * prefix it shares with the one before found from the items' integers; P
+ * (or the one map) goes into out, N into a buffer of its own appended
+ * after it.  False past the entry limit.
  */
 static bool
 write_merged(const CrdtCounterTable *t, Merged *m, int maps, CrdtBuf *out)
 {
-	CrdtMapWriter w[2];
+	ItemMapWriter w[2] = {{.out = out}, {.entries = 0}};
 	CrdtBuf		n_map;
 	CrdtTableItem it;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 
 	memset(&n_map, 0, sizeof(n_map));
 	n_map.alloc = t->alloc;
+	w[1].out = &n_map;
+	/* the merged maps take no more than the log: one reservation each */
+	(void) crdt_buf_reserve(out, t->len + 16);
 	if (maps == 2)
 		(void) crdt_buf_reserve(&n_map, t->len / 2 + 16);	/* grows if it must */
-	crdt_map_writer_init(&w[0], out);
-	crdt_map_writer_init(&w[1], &n_map);
 	m->i = m->j = 0;
 	while (merged_next(m, &it))
 	{
 		crdt_table_item_id(&it, m->arena.data, id);
-		crdt_map_writer_add(&w[0], id, it.len, it.count[0]);
+		item_map_add(&w[0], &it, id, m->arena.data, it.count[0]);
 		if (maps == 2)
-			crdt_map_writer_add(&w[1], id, it.len, it.count[1]);
+			item_map_add(&w[1], &it, id, m->arena.data, it.count[1]);
 	}
-	crdt_map_writer_finish(&w[0]);
+	crdt_buf_put_byte(out, 0);
 	if (maps == 2)
 	{
-		crdt_map_writer_finish(&w[1]);
+		crdt_buf_put_byte(&n_map, 0);
 		if (n_map.failed)
 			out->failed = true;
 		else
@@ -638,7 +726,8 @@ crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half,
 {
 	uint64_t	counts[2] = {0, 0};
 
-	if (len == 0 || len > CRDT_REPLICA_ID_MAX || half < 0 || half > 1)
+	/* the log holds valid ids only: absorbing relies on its last one */
+	if (crdt_replica_id_check(id, len) != NULL || half < 0 || half > 1)
 		return crdt_fail(err, CRDT_ERR_ARGUMENT, -1, "invalid table entry");
 	if (half >= t->maps)
 		return CRDT_OK;			/* a vclock or gcounter has no N map */
@@ -657,12 +746,14 @@ typedef struct SingleEntry
 {
 	const uint8_t *id;
 	size_t		len;
+	size_t		shared;			/* P's entry: its prefix in common with t's last id */
 	uint64_t	count;
 	bool		same_id;		/* N's entry: the id of P's entry */
 } SingleEntry;
 
 static CRDT_ALWAYS_INLINE bool
-decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
+decode_single_entries(const CrdtCounterTable *t, CrdtSlice value, int halves,
+					  SingleEntry found[2])
 {
 	const uint8_t *p = value.data;
 	const uint8_t *end = value.data + value.len;
@@ -674,6 +765,7 @@ decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 		SingleEntry *e = &found[h];
 
 		e->count = 0;
+		e->shared = 0;
 		e->same_id = false;
 		if (p < end && *p == 0)
 		{
@@ -690,7 +782,13 @@ decode_single_entries(CrdtSlice value, int halves, SingleEntry found[2])
 		/* a pncounter row's N entry is usually its P entry's replica */
 		e->same_id = h == 1 && found[0].count != 0 && e->len == found[0].len &&
 			crdt_common_prefix(e->id, e->len, found[0].id, e->len) == e->len;
-		if (!e->same_id && crdt_replica_id_check(e->id, e->len) != NULL)
+		if (h == 0)
+		{
+			e->shared = crdt_common_prefix(t->prev, t->prev_len, e->id, e->len);
+			if (!id_valid_after_last(t, e->id, e->len, e->shared))
+				return false;
+		}
+		else if (!e->same_id && crdt_replica_id_check(e->id, e->len) != NULL)
 			return false;
 		if (crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
 			e->count == 0 || e->count > (uint64_t) INT64_MAX ||
@@ -730,7 +828,7 @@ absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtSt
 	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
 	uint64_t	count[2];
 
-	if (!decode_single_entries(value, halves, single))
+	if (!decode_single_entries(t, value, halves, single))
 		return false;
 	count[0] = single[0].count;
 	count[1] = 0;
@@ -738,10 +836,11 @@ absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtSt
 	{
 		/* one replica's P and N: one entry */
 		count[1] = single[1].count;
-		*st = log_put(t, single[0].id, single[0].len, count, err);
+		*st = log_put_shared(t, single[0].id, single[0].len, single[0].shared, count, err);
 		return true;
 	}
-	if ((*st = log_put(t, single[0].id, single[0].len, count, err)) != CRDT_OK ||
+	if ((*st = log_put_shared(t, single[0].id, single[0].len, single[0].shared, count,
+							  err)) != CRDT_OK ||
 		halves == 1 || t->maps == 1 || single[1].count == 0)
 		return true;
 	count[0] = 0;
@@ -754,11 +853,13 @@ bool
 crdt_table_absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 						 CrdtStatus *st, CrdtError *err)
 {
-	return absorb_single(t, kind, value, st, err);
+	/* as in crdt_table_absorb: one inlined copy per number of maps */
+	return kind == CRDT_PNCOUNTER ? absorb_single(t, CRDT_PNCOUNTER, value, st, err)
+		: absorb_single(t, kind, value, st, err);
 }
 
 /* Any other value, entry after entry (kept out of line: the fast path stays small). */
-static CrdtStatus
+static CRDT_NOINLINE CrdtStatus
 absorb_entries(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtError *err)
 {
 	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
@@ -794,7 +895,9 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 {
 	CrdtStatus	st;
 
-	if (absorb_single(t, kind, value, &st, err))
+	/* one inlined copy per number of maps, each with its constants folded */
+	if (kind == CRDT_PNCOUNTER ? absorb_single(t, CRDT_PNCOUNTER, value, &st, err)
+		: absorb_single(t, kind, value, &st, err))
 		return st;
 	return absorb_entries(t, kind, value, err);
 }

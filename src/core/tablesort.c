@@ -161,21 +161,35 @@ radix_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, uint64_t varying, const
 	CrdtTableKey    *dst = tmp;
 	uint32_t	count[RADIX_PASSES][256];
 	unsigned	shifts[RADIX_PASSES];
+	unsigned	low[RADIX_PASSES];
+	unsigned	high[RADIX_PASSES];
 	int			passes = 0;
 
 	for (unsigned shift = 0; shift < 64 && passes < RADIX_PASSES; shift += 8)
 		if (((varying >> shift) & 0xff) != 0)
 			shifts[passes++] = shift;
-	/* every pass's counts in one read of the keys (n < 2^32: item is 32-bit) */
-	memset(count, 0, sizeof(count));
+	/*
+	 * Every pass's counts in one read of the keys (n < 2^32: item is
+	 * 32-bit), and the range of its digits, the only ones summed: ids
+	 * like agent-042 vary over ten digits of the 256.
+	 */
+	memset(count, 0, (size_t) passes * sizeof(count[0]));
+	for (int p = 0; p < passes; p++)
+		low[p] = high[p] = (unsigned) (src[0].key >> shifts[p]) & 0xff;
 	for (size_t k = 0; k < n; k++)
 		for (int p = 0; p < passes; p++)
-			count[p][(src[k].key >> shifts[p]) & 0xff]++;
+		{
+			unsigned	d = (unsigned) (src[k].key >> shifts[p]) & 0xff;
+
+			count[p][d]++;
+			low[p] = d < low[p] ? d : low[p];
+			high[p] = d > high[p] ? d : high[p];
+		}
 	for (int p = 0; p < passes; p++)
 	{
 		uint32_t	sum = 0;
 
-		for (size_t d = 0; d < 256; d++)
+		for (unsigned d = low[p]; d <= high[p]; d++)
 		{
 			uint32_t	c = count[p][d];
 

@@ -1185,6 +1185,7 @@ list_groups(void)
 		{"table growth", test_table_growth},
 		{"ops model", test_ops_model},
 		{"table hostile", test_table_hostile},
+		{"table id after last", test_table_id_after_last},
 		{"table fold", test_table_fold},
 		{"table log", test_table_log},
 		{"table log huge", test_table_log_huge},

@@ -308,6 +308,7 @@ void		test_laws(int index);
 void		test_table_fold(void);
 void		test_table_growth(void);
 void		test_table_hostile(void);
+void		test_table_id_after_last(void);
 void		test_table_log(void);
 void		test_table_log_huge(void);
 void		test_table_log_sorts(void);
