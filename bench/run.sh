@@ -58,7 +58,9 @@ median_ms() {
 }
 
 # compare LABEL CRDT_SQL BASE_SQL: RUNS runs of each, interleaved; median
-# CPU times, their ratio, and the ratio of the median execution times.
+# CPU times, their ratio, the ratio of the median execution times, and the
+# median of the runs' own CPU ratios (each against the baseline run after
+# it: the machine's speed drifts less between two runs than over them all).
 compare() {
 	local label=$1 crdt_sql=$2 base_sql=$3
 	local crdt_cpu=() base_cpu=() crdt_wall=() base_wall=() run cpu wall
@@ -72,18 +74,23 @@ compare() {
 		base_cpu+=("$cpu")
 		base_wall+=("$wall")
 	done
-	local cc bc cw bw
+	local cc bc cw bw paired
 	cc=$(printf '%s\n' "${crdt_cpu[@]}" | median_of)
 	bc=$(printf '%s\n' "${base_cpu[@]}" | median_of)
 	cw=$(printf '%s\n' "${crdt_wall[@]}" | median_of)
 	bw=$(printf '%s\n' "${base_wall[@]}" | median_of)
-	printf '%-40s %10.1f ms %10.1f ms %8.2fx %8.2fx\n' "$label" "$cc" "$bc" \
-		"$(awk "BEGIN { print $cc / $bc }")" "$(awk "BEGIN { print $cw / $bw }")"
+	# each run's CPU time ratio against the baseline run right after it
+	paired=$(for run in "${!crdt_cpu[@]}"; do
+		awk "BEGIN { print ${crdt_cpu[$run]} / ${base_cpu[$run]} }"
+	done | median_of)
+	printf '%-40s %10.1f ms %10.1f ms %8.2fx %8.2fx %8.2fx\n' "$label" "$cc" "$bc" \
+		"$(awk "BEGIN { print $cc / $bc }")" "$(awk "BEGIN { print $cw / $bw }")" "$paired"
 }
 
 echo
 echo "crdt_reconcile benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL $($PG_CONFIG --version | awk '{print $2}'), median of $RUNS interleaved runs, serial"
-echo "times: the backend's CPU time per statement (user + system); ratio by wall: of the medians of EXPLAIN ANALYZE execution times"
+echo "times: the backend's CPU time per statement (user + system); ratio: of the median CPU times;"
+echo "by wall: of the medians of EXPLAIN ANALYZE execution times; paired: the median of each run's CPU ratio"
 
 # The tables holding the same 1,000,000 rows in each layout, with labels.
 LAYOUTS=(replica_rows interleaved_rows interleaved_unsorted_rows shuffled_rows)
@@ -98,7 +105,7 @@ if section counters; then
 	echo
 	echo "rows: in (key, replica) order; keys interleaved as replicas write them (replica after"
 	echo "replica, replicas in id order, or in an order unrelated to their ids); in random order"
-	printf '%-40s %13s %13s %9s %9s\n' "1,000,000 rows, GROUP BY 10,000 keys" "crdt_merge" "sum(bigint)" "ratio" "by wall"
+	printf '%-40s %13s %13s %9s %9s %9s\n' "1,000,000 rows, GROUP BY 10,000 keys" "crdt_merge" "sum(bigint)" "ratio" "by wall" "paired"
 	for col in c:gcounter clock:vclock budget:pncounter bounded:bcounter; do
 		for table in "${LAYOUTS[@]}"; do
 			compare "${col#*:}, ${LAYOUT_LABEL[$table]}" \
