@@ -438,7 +438,7 @@ item_cmp(const CrdtTableItem *a, const CrdtTableItem *b, const uint8_t *arena)
 }
 
 /* The next id into *out, with its largest counts; false after the last. */
-static inline bool
+static CRDT_ALWAYS_INLINE bool
 merged_next(Merged *m, CrdtTableItem *out)
 {
 	const CrdtTableItem *next;
