@@ -47,7 +47,7 @@ SQL_PARTS = $(addprefix src/sql/,header.sql aggregate.family.sql.in crdt.type.sq
 CORE_SRCS = src/core/base.c src/core/hash.c src/core/map.c src/core/keys.c src/core/counters.c \
 	src/core/jsonlex.c src/core/sets.c src/core/dotted.c src/core/dotted_merge.c \
 	src/core/dotted_build.c src/core/dotted_text.c src/core/dotted_mutate.c src/core/dotted_log.c \
-	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/tablesort.c \
+	src/core/lww.c src/core/keyset.c src/core/runs.c src/core/json.c src/core/table.c src/core/table_merge.c src/core/tablesort.c \
 	src/core/sequence.c src/core/sequence_ops.c src/core/sequence_edit.c src/core/sequence_text.c src/core/sequence_log.c src/core/retire.c src/core/dotted_compact.c \
 	src/core/bcounter.c src/core/bcounter_log.c src/core/bcounter_text.c
 GLUE_SRCS = src/module.c src/crdt_type.c src/vclock.c src/counters.c src/sets.c \

@@ -8,9 +8,9 @@
  * entry): a repeat of the last id only raises its counts in place, and
  * writing is a copy.  An entry out of order is appended the same way,
  * starting an unsorted tail; the tail is sorted (tablesort.c), merged with
- * the sorted head and de-duplicated by maximum when the state is written,
- * and folded into the head in place once it outgrows both fold_min bytes
- * and the head.  That keeps the log within about twice the merged log plus
+ * the sorted head and de-duplicated by maximum (table_merge.c) when the
+ * state is written, and folded into the head in place once it outgrows
+ * both fold_min bytes and the head.  That keeps the log within about twice the merged log plus
  * fold_min bytes (its chunks within twice that), and the cost O(n log n)
  * in the entries absorbed, in any order.
  *
@@ -21,23 +21,15 @@
  * outgrew, as many bytes again as they hold.  An entry is never split
  * between chunks, so a chunk is a run of whole entries.
  */
-#include "crdt_core.h"
+#include "table_log.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 /* an unsorted tail of up to this many bytes is sorted only when written */
 #define LOG_FOLD_MIN 1024
 /* palloc sizes of chunks, header included: the first, and the largest */
 #define CHUNK_FIRST 64
 #define CHUNK_MAX 65536
-
-static CrdtStatus
-too_many(CrdtError *err)
-{
-	return crdt_fail(err, CRDT_ERR_TOO_LARGE, -1,
-					 "more than %d entries in one map", CRDT_MAX_ENTRIES);
-}
 
 CrdtStatus
 crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind, const CrdtAllocator *alloc,
@@ -69,27 +61,8 @@ crdt_table_free(CrdtCounterTable *t)
 
 /* ------------------------------------------------------------- the log */
 
-/* Bytes of entries in chunk c (the last one's end at pos). */
-static inline size_t
-chunk_used(const CrdtCounterTable *t, const CrdtTableChunk *c)
-{
-	return c == t->last ? (size_t) (t->pos - c->data) : c->used;
-}
-
-static bool log_add_chunk(CrdtCounterTable *t, size_t need);
-
-/*
- * Room for an entry of up to need bytes at pos: in the last chunk, or a
- * new one twice its size.  The log stays under 4 GB (its sizes are 32-bit).
- */
-static CRDT_ALWAYS_INLINE bool
-log_reserve(CrdtCounterTable *t, size_t need)
-{
-	return t->room >= need || log_add_chunk(t, need);
-}
-
-static bool
-log_add_chunk(CrdtCounterTable *t, size_t need)
+bool
+crdt_table_add_chunk(CrdtCounterTable *t, size_t need)
 {
 	size_t		size;
 	CrdtTableChunk *c;
@@ -121,91 +94,6 @@ log_add_chunk(CrdtCounterTable *t, size_t need)
 	return true;
 }
 
-/* Walks a log's entries, chunk after chunk. */
-typedef struct LogWalk
-{
-	const CrdtCounterTable *t;
-	const CrdtTableChunk *c;
-	const uint8_t *p;			/* the next entry */
-	const uint8_t *end;			/* of c's entries */
-} LogWalk;
-
-static inline void
-walk_start(LogWalk *w, const CrdtCounterTable *t)
-{
-	w->t = t;
-	w->c = t->first;
-	w->p = w->end = NULL;
-	if (w->c != NULL)
-	{
-		w->p = w->c->data;
-		w->end = w->p + chunk_used(t, w->c);
-	}
-}
-
-/* True with w->p at the next entry, false after the last. */
-static inline bool
-walk_more(LogWalk *w)
-{
-	while (w->p == w->end)
-	{
-		if (w->c == NULL || w->c->next == NULL)
-			return false;
-		w->c = w->c->next;
-		w->p = w->c->data;
-		w->end = w->p + chunk_used(w->t, w->c);
-	}
-	return true;
-}
-
-/* An entry's size at most, its counts at their longest (raise_last needs that room). */
-static inline size_t
-entry_room(const CrdtCounterTable *t, size_t len, size_t shared)
-{
-	return 2 + (len - shared) + (size_t) t->maps * CRDT_VARINT_MAX;
-}
-
-/*
- * Appends an entry sharing exactly "shared" bytes with the last one, at
- * pos, entry_room being free: both lengths are at most 64, one varint
- * byte each; then the counts, 0 for a map without the id.
- */
-static CRDT_ALWAYS_INLINE void
-append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
-			 const uint64_t count[2])
-{
-	uint8_t    *p = t->pos;
-	uint8_t    *counts;
-
-	*p++ = (uint8_t) (len - shared);
-	*p++ = (uint8_t) shared;
-	crdt_copy_short(p, id + shared, len - shared);
-	p += len - shared;
-	counts = p;
-	p += crdt_varint_encode(p, count[0]);
-	if (t->maps == 2)
-	{
-		p += crdt_varint_encode(p, count[1]);
-		t->absent |= (uint8_t) ((count[0] == 0) | (count[1] == 0) << 1);
-	}
-	t->counts_back = (uint8_t) (p - counts);
-	t->len += (uint32_t) (p - t->pos);
-	t->room -= (uint32_t) (p - t->pos);
-	t->pos = p;
-	crdt_copy_short(t->prev + shared, id + shared, len - shared);
-	t->prev_len = (uint8_t) len;
-}
-
-/* Reads the counts at *p (written by append_entry) and steps over them. */
-static inline void
-read_counts(const uint8_t **p, const uint8_t *end, int maps, uint64_t count[2])
-{
-	count[1] = 0;
-	(void) crdt_varint_decode(p, end, &count[0]);
-	if (maps == 2)
-		(void) crdt_varint_decode(p, end, &count[1]);
-}
-
 /* The last entry's id is the id: keep the larger counts, in place. */
 static void
 raise_last(CrdtCounterTable *t, const uint64_t count[2])
@@ -231,8 +119,6 @@ raise_last(CrdtCounterTable *t, const uint64_t count[2])
 		t->sorted_len = t->len;
 }
 
-static CrdtStatus fold(CrdtCounterTable *t, CrdtError *err);
-
 /*
  * Merges (id, counts) into the log, shared being the length of the prefix
  * id has in common with the last id: what every input row costs.
@@ -257,7 +143,7 @@ log_put_shared(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared
 		in_order = false;
 	/* each map is checked exactly when written; this only bounds memory */
 	if (in_order && t->sorted_entries >= (uint32_t) t->maps * CRDT_MAX_ENTRIES)
-		return too_many(err);
+		return table_too_many(err);
 	if (!log_reserve(t, entry_room(t, len, shared)))
 		return crdt_nomem(err);
 	append_entry(t, id, len, shared, count);
@@ -270,7 +156,7 @@ log_put_shared(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared
 	t->tail_entries++;
 	tail = t->len - t->sorted_len;
 	if (tail > t->fold_min && tail > t->sorted_len)
-		return fold(t, err);
+		return crdt_table_fold(t, err);
 	return CRDT_OK;
 }
 
@@ -300,422 +186,6 @@ id_valid_after_last(const CrdtCounterTable *t, const uint8_t *id, size_t len, si
 		return true;
 	}
 	return crdt_replica_id_check(id, len) == NULL;
-}
-
-/* --------------------------------------------------------- the merged log */
-
-/*
- * A log with an unsorted tail, decoded: the head's items (sorted and
- * distinct) and the tail's, sorted; merged_next yields every id once, in
- * order, with its largest counts.
- */
-typedef struct Merged
-{
-	const CrdtTableItem *head;
-	size_t		nh;
-	const CrdtTableItem *tail;	/* in log order */
-	const CrdtTableKey *order;	/* the tail's, sorted */
-	size_t		nt;
-	size_t		i;				/* the next head item */
-	size_t		j;				/* the next tail key */
-	CrdtTableItem *block;
-	CrdtBuf		arena;			/* bytes 16.. of longer ids */
-} Merged;
-
-/* Leading zero bytes of a nonzero word. */
-static inline size_t
-zero_bytes_above(uint64_t d)
-{
-#if defined(__GNUC__)
-	return (size_t) __builtin_clzll(d) / 8;
-#else
-	size_t		n = 0;
-
-	for (; (d >> 56) == 0; d <<= 8)
-		n++;
-	return n;
-#endif
-}
-
-/*
- * How many bytes the ids of n items share at their start: where their
- * first 16 bytes (zero-padded, no NUL in an id) first differ, from the
- * integers; past those, byte by byte.
- */
-static size_t
-items_common(const CrdtTableItem *items, size_t n, const uint8_t *arena)
-{
-	uint64_t	d0 = 0;
-	uint64_t	d1 = 0;
-	size_t		common = n > 0 ? items[0].len : 0;
-
-	for (size_t k = 1; k < n; k++)
-	{
-		d0 |= items[k].w0 ^ items[0].w0;
-		d1 |= items[k].w1 ^ items[0].w1;
-	}
-	if (d0 != 0)
-		return zero_bytes_above(d0);
-	if (d1 != 0)
-		return 8 + zero_bytes_above(d1);
-	/* the same first 16 bytes: the same length if under 16 (zero padding) */
-	for (size_t k = 1; k < n && common > 16; k++)
-		common = items[k].len <= 16 ? 16
-			: 16 + crdt_common_prefix(arena + items[0].rest, common - 16,
-									  arena + items[k].rest, items[k].len - 16);
-	return common;
-}
-
-/*
- * Decodes the log's entries into items, in log order; returns how many
- * bytes all the tail's ids share at their start.
- */
-static size_t
-decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
-{
-	uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
-	size_t		n = 0;
-	LogWalk		w;
-
-	for (walk_start(&w, t); walk_more(&w); n++)
-	{
-		const uint8_t *p = w.p;
-		size_t		suffix = p[0];
-		size_t		shared = p[1];
-		size_t		len = shared + suffix;
-
-		memcpy(id + shared, p + 2, suffix);
-		if (len < 16)
-			memset(id + len, 0, 16 - len);	/* zero padding for the integers */
-		p += 2 + suffix;
-		read_counts(&p, w.end, t->maps, items[n].count);
-		crdt_table_item_set(&items[n], id, len, arena);
-		w.p = p;
-	}
-	if (arena->failed)
-		return 0;				/* the caller reports it */
-	return items_common(items + t->sorted_entries, n - t->sorted_entries, arena->data);
-}
-
-static CrdtStatus
-merge_log(const CrdtCounterTable *t, Merged *m, CrdtError *err)
-{
-	const CrdtAllocator *alloc = t->alloc;
-	size_t		nh = t->sorted_entries;
-	size_t		nt = t->tail_entries;
-	size_t		common;
-
-	memset(m, 0, sizeof(*m));
-	m->arena.alloc = alloc;		/* allocated only for long ids */
-	/* the items, then the tail's keys and the sort's scratch keys */
-	m->block = alloc->alloc(alloc->ctx,
-							(nh + nt) * sizeof(CrdtTableItem) + 2 * nt * sizeof(CrdtTableKey));
-	if (m->block == NULL)
-		return crdt_nomem(err);
-	common = decode_items(t, m->block, &m->arena);
-	if (m->arena.failed)
-		return crdt_nomem(err);
-	m->head = m->block;
-	m->nh = nh;
-	m->tail = m->block + nh;
-	m->nt = nt;
-	m->order = crdt_table_sort(m->tail, nt, (CrdtTableKey *) (m->block + nh + nt),
-							   m->arena.data, common);
-	return CRDT_OK;
-}
-
-/* crdt_table_item_cmp, inline while the first 16 bytes decide */
-static inline int
-item_cmp(const CrdtTableItem *a, const CrdtTableItem *b, const uint8_t *arena)
-{
-	if (a->w0 != b->w0)
-		return a->w0 < b->w0 ? -1 : 1;
-	if (a->w1 != b->w1)
-		return a->w1 < b->w1 ? -1 : 1;
-	if (a->len <= 16 || b->len <= 16)
-		return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
-	return crdt_table_item_cmp(a, b, arena);
-}
-
-/* The next id into *out, with its largest counts; false after the last. */
-static CRDT_ALWAYS_INLINE bool
-merged_next(Merged *m, CrdtTableItem *out)
-{
-	const CrdtTableItem *next;
-
-	if (m->i >= m->nh && m->j >= m->nt)
-		return false;
-	/* the head is distinct: a tail item equal to one comes after it */
-	if (m->j >= m->nt ||
-		(m->i < m->nh &&
-		 item_cmp(&m->head[m->i], &m->tail[m->order[m->j].item], m->arena.data) <= 0))
-		next = &m->head[m->i++];
-	else
-		next = &m->tail[m->order[m->j++].item];
-	*out = *next;
-	for (; m->j < m->nt; m->j++)
-	{
-		const CrdtTableItem *same = &m->tail[m->order[m->j].item];
-
-		if (item_cmp(out, same, m->arena.data) != 0)
-			break;
-		for (int h = 0; h < 2; h++)
-			if (same->count[h] > out->count[h])
-				out->count[h] = same->count[h];
-	}
-	return true;
-}
-
-static void
-merged_free(const CrdtAllocator *alloc, Merged *m)
-{
-	if (m->block != NULL)
-		alloc->release(alloc->ctx, m->block);
-	crdt_buf_free(&m->arena);
-}
-
-/* Replaces the log by its merged form: sorted, each id once. */
-static CrdtStatus
-fold(CrdtCounterTable *t, CrdtError *err)
-{
-	CrdtCounterTable folded = *t;
-	Merged		m;
-	CrdtTableItem it;
-	CrdtStatus	st;
-	uint8_t		id[CRDT_REPLICA_ID_MAX];
-
-	folded.first = folded.last = NULL;
-	folded.pos = NULL;
-	folded.room = folded.len = folded.sorted_entries = folded.tail_entries = 0;
-	folded.prev_len = 0;
-	folded.absent = 0;
-	if ((st = merge_log(t, &m, err)) == CRDT_OK)
-		while (merged_next(&m, &it))
-		{
-			size_t		shared;
-
-			crdt_table_item_id(&it, m.arena.data, id);
-			shared = crdt_common_prefix(folded.prev, folded.prev_len, id, it.len);
-			if (!log_reserve(&folded, entry_room(&folded, it.len, shared)))
-			{
-				st = crdt_nomem(err);
-				break;
-			}
-			append_entry(&folded, id, it.len, shared, it.count);
-			folded.sorted_entries++;
-		}
-	merged_free(t->alloc, &m);
-	if (st != CRDT_OK)
-	{
-		crdt_table_free(&folded);
-		return st;
-	}
-	folded.sorted_len = folded.len;
-	crdt_table_free(t);
-	*t = folded;
-	return CRDT_OK;
-}
-
-/* ------------------------------------------------------------- writing */
-
-/* The prefix two items' ids share: from their integers while it can (ids hold no NUL). */
-static inline size_t
-items_shared(const CrdtTableItem *a, const CrdtTableItem *b, const uint8_t *arena)
-{
-	size_t		limit = a->len < b->len ? a->len : b->len;
-	size_t		n;
-
-	if (a->w0 != b->w0)
-		n = zero_bytes_above(a->w0 ^ b->w0);
-	else if (a->w1 != b->w1)
-		n = 8 + zero_bytes_above(a->w1 ^ b->w1);
-	else if (limit > 16)
-		n = 16 + crdt_common_prefix(arena + a->rest, a->len - 16, arena + b->rest, b->len - 16);
-	else
-		n = limit;
-	return n < limit ? n : limit;
-}
-
-/* One map of a merged log, written entry by entry (the map's format, as map.c writes it). */
-typedef struct ItemMapWriter
-{
-	CrdtBuf    *out;
-	CrdtTableItem last;			/* the last item written */
-	size_t		entries;
-} ItemMapWriter;
-
-static CRDT_ALWAYS_INLINE void
-item_map_add(ItemMapWriter *w, const CrdtTableItem *it, const uint8_t *id,
-			 const uint8_t *arena, uint64_t count)
-{
-	size_t		shared;
-	uint8_t    *p;
-
-	if (count == 0)
-		return;
-	shared = w->entries == 0 ? 0 : items_shared(&w->last, it, arena);
-	/* both lengths are at most 64, so each is one varint byte */
-	if (!crdt_buf_reserve(w->out, 2 + (it->len - shared) + CRDT_VARINT_MAX))
-		return;
-	p = w->out->data + w->out->len;
-	*p++ = (uint8_t) (it->len - shared);
-	*p++ = (uint8_t) shared;
-	crdt_copy_short(p, id + shared, it->len - shared);
-	p += it->len - shared;
-	p += crdt_varint_encode(p, count);
-	w->out->len = (size_t) (p - w->out->data);
-	w->last.w0 = it->w0;		/* what items_shared reads */
-	w->last.w1 = it->w1;
-	w->last.len = it->len;
-	w->last.rest = it->rest;
-	w->entries++;
-}
-
-/*
- * The maps (one, or P and N) of a log with an unsorted tail, in one walk
- * of its merged entries: each id is rebuilt once for both maps, and the
- * prefix it shares with the one before found from the items' integers; P
- * (or the one map) goes into out, N into a buffer of its own appended
- * after it.  False past the entry limit.
- */
-static bool
-write_merged(const CrdtCounterTable *t, Merged *m, int maps, CrdtBuf *out)
-{
-	ItemMapWriter w[2] = {{.out = out}, {.entries = 0}};
-	CrdtBuf		n_map;
-	CrdtTableItem it;
-	uint8_t		id[CRDT_REPLICA_ID_MAX];
-
-	memset(&n_map, 0, sizeof(n_map));
-	n_map.alloc = t->alloc;
-	w[1].out = &n_map;
-	/* the merged maps take no more than the log: one reservation each */
-	(void) crdt_buf_reserve(out, t->len + 16);
-	if (maps == 2)
-		(void) crdt_buf_reserve(&n_map, t->len / 2 + 16);	/* grows if it must */
-	m->i = m->j = 0;
-	while (merged_next(m, &it))
-	{
-		crdt_table_item_id(&it, m->arena.data, id);
-		item_map_add(&w[0], &it, id, m->arena.data, it.count[0]);
-		if (maps == 2)
-			item_map_add(&w[1], &it, id, m->arena.data, it.count[1]);
-	}
-	crdt_buf_put_byte(out, 0);
-	if (maps == 2)
-	{
-		crdt_buf_put_byte(&n_map, 0);
-		if (n_map.failed)
-			out->failed = true;
-		else
-			crdt_buf_put(out, n_map.data, n_map.len);
-	}
-	crdt_buf_free(&n_map);
-	return w[0].entries <= CRDT_MAX_ENTRIES && w[1].entries <= CRDT_MAX_ENTRIES;
-}
-
-/* Map h of a sorted log of two maps, each entry through a map writer. */
-static bool
-write_sorted_map(const CrdtCounterTable *t, int h, CrdtBuf *out)
-{
-	CrdtMapWriter w;
-	LogWalk		walk;
-	uint8_t		id[CRDT_REPLICA_ID_MAX];
-	uint64_t	count[2];
-
-	crdt_map_writer_init(&w, out);
-	for (walk_start(&walk, t); walk_more(&walk);)
-	{
-		const uint8_t *p = walk.p;
-		size_t		suffix = p[0];
-		size_t		shared = p[1];
-
-		memcpy(id + shared, p + 2, suffix);
-		p += 2 + suffix;
-		read_counts(&p, walk.end, 2, count);
-		walk.p = p;
-		if (count[h] != 0)
-			crdt_map_writer_add(&w, id, shared + suffix, count[h]);
-	}
-	crdt_map_writer_finish(&w);
-	return w.entries <= CRDT_MAX_ENTRIES;
-}
-
-/*
- * Both maps of a sorted log in which every entry has both counts, in one
- * pass: each entry copied twice with one of its counts (the same ids, so
- * the same shared prefixes), P's at the end of out, N's after room for
- * all of P, then moved down behind P.
- */
-static void
-write_sorted_both(const CrdtCounterTable *t, CrdtBuf *out)
-{
-	uint8_t    *o[2];
-	uint8_t    *n_start;
-	LogWalk		w;
-
-	if (!crdt_buf_reserve(out, 2 * (size_t) t->len + 2))
-		return;					/* out->failed says why */
-	o[0] = out->data + out->len;
-	o[1] = n_start = o[0] + t->len + 1;
-	for (walk_start(&w, t); walk_more(&w);)
-	{
-		size_t		head = 2 + w.p[0];
-		const uint8_t *c = w.p + head;
-
-		memcpy(o[0], w.p, head);
-		memcpy(o[1], w.p, head);
-		o[0] += head;
-		o[1] += head;
-		for (int k = 0; k < 2; k++)
-			do
-				*o[k]++ = *c;
-			while (*c++ & 0x80);
-		w.p = c;
-	}
-	*o[0]++ = 0;
-	*o[1]++ = 0;
-	memmove(o[0], n_start, (size_t) (o[1] - n_start));
-	out->len = (size_t) (o[0] - out->data) + (size_t) (o[1] - n_start);
-}
-
-/* Does not change t: a final function may run more than once per state. */
-CrdtStatus
-crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
-				 CrdtError *err)
-{
-	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
-	bool		fits = true;
-	Merged		m;
-	CrdtStatus	st = CRDT_OK;
-
-	crdt_buf_put_byte(out, CRDT_FORMAT_V1);
-	if (t->sorted_len != t->len)
-	{
-		if ((st = merge_log(t, &m, err)) == CRDT_OK)
-			fits = write_merged(t, &m, t->maps < halves ? t->maps : halves, out);
-		merged_free(t->alloc, &m);
-	}
-	else if (t->maps == 1)
-	{
-		/* the log is the map, chunk after chunk */
-		for (const CrdtTableChunk *c = t->first; c != NULL; c = c->next)
-			crdt_buf_put(out, c->data, chunk_used(t, c));
-		crdt_buf_put_byte(out, 0);
-	}
-	else if (halves == 2 && t->absent == 0 && t->len > 0)
-		write_sorted_both(t, out);	/* entries <= CRDT_MAX_ENTRIES: log_put */
-	else
-		for (int h = 0; h < halves; h++)
-			fits &= write_sorted_map(t, h, out);
-	if (st != CRDT_OK)
-		return st;
-	/* a vclock or gcounter table written as a pncounter: N is empty */
-	for (int h = t->maps; h < halves; h++)
-		crdt_buf_put_byte(out, 0);
-	if (!fits)
-		return too_many(err);
-	return out->failed ? crdt_nomem(err) : CRDT_OK;
 }
 
 /* ----------------------------------------------------------- absorbing */
