@@ -303,6 +303,26 @@ crdt_common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return n;
 }
 
+/* Whether a and b, len bytes each, are equal: two overlapping words for 8 to 16 bytes. */
+static CRDT_ALWAYS_INLINE bool
+crdt_bytes_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	if (len >= 8 && len <= 16)
+	{
+		uint64_t	a0;
+		uint64_t	a1;
+		uint64_t	b0;
+		uint64_t	b1;
+
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + len - 8, 8);
+		memcpy(&b1, b + len - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	return memcmp(a, b, len) == 0;
+}
+
 static CRDT_ALWAYS_INLINE void
 crdt_copy_ends(uint8_t *dst, const uint8_t *src, size_t n, size_t width)
 {

@@ -242,16 +242,26 @@ decode_single_entries(const CrdtCounterTable *t, CrdtSlice value, int halves,
 			p++;				/* empty map */
 			continue;
 		}
+		/* a pncounter row's N entry is usually its P entry's replica: one compare */
+		if (h == 1 && found[0].count != 0 && (size_t) (end - p) >= 3 + found[0].len &&
+			p[0] == found[0].len && p[1] == 0 &&
+			crdt_bytes_equal(p + 2, found[0].id, found[0].len))
+		{
+			e->len = found[0].len;
+			e->id = p + 2;
+			p += 2 + e->len;
+			e->same_id = true;
+		}
 		/* suffix length 1..64 and shared prefix 0, both one byte */
-		if (end - p < 3 || p[0] == 0 || p[0] > CRDT_REPLICA_ID_MAX || p[1] != 0 ||
-			(size_t) (end - p - 2) < p[0])
+		else if (end - p < 3 || p[0] == 0 || p[0] > CRDT_REPLICA_ID_MAX || p[1] != 0 ||
+				 (size_t) (end - p - 2) < p[0])
 			return false;
-		e->len = p[0];
-		e->id = p + 2;
-		p += 2 + e->len;
-		/* a pncounter row's N entry is usually its P entry's replica */
-		e->same_id = h == 1 && found[0].count != 0 && e->len == found[0].len &&
-			crdt_common_prefix(e->id, e->len, found[0].id, e->len) == e->len;
+		else
+		{
+			e->len = p[0];
+			e->id = p + 2;
+			p += 2 + e->len;
+		}
 		if (h == 0)
 		{
 			e->shared = crdt_common_prefix(t->prev, t->prev_len, e->id, e->len);

@@ -1186,6 +1186,7 @@ list_groups(void)
 		{"ops model", test_ops_model},
 		{"table hostile", test_table_hostile},
 		{"table id after last", test_table_id_after_last},
+		{"table pncounter rows", test_table_pncounter_rows},
 		{"table fold", test_table_fold},
 		{"table log", test_table_log},
 		{"table log huge", test_table_log_huge},

@@ -309,6 +309,7 @@ void		test_table_fold(void);
 void		test_table_growth(void);
 void		test_table_hostile(void);
 void		test_table_id_after_last(void);
+void		test_table_pncounter_rows(void);
 void		test_table_log(void);
 void		test_table_log_huge(void);
 void		test_table_log_sorts(void);
