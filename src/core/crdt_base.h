@@ -273,8 +273,8 @@ bool		crdt_utf8_valid(const uint8_t *bytes, size_t len);
 #endif
 
 /*
- * Length of the common prefix of a and b, a word at a time: the last
- * word of a prefix of 8 bytes or more is read where it ends, overlapping.
+ * Length of the common prefix of a and b, a word at a time; in the first
+ * word that differs, the byte is found from the XOR (bytes after it).
  */
 static CRDT_ALWAYS_INLINE size_t
 crdt_common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
