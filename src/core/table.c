@@ -299,13 +299,12 @@ absorb_pairs(CrdtCounterTable *t, CrdtSlice value, CrdtError *err)
 	return rc < 0 ? err->status : CRDT_OK;
 }
 
-/* crdt_table_absorb_single, inlined into crdt_table_absorb too */
+/* absorb_single for values of one map (halves 1) or two, a constant where it is inlined */
 static CRDT_ALWAYS_INLINE bool
-absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtStatus *st,
-			  CrdtError *err)
+absorb_single_halves(CrdtCounterTable *t, int halves, CrdtSlice value, CrdtStatus *st,
+					 CrdtError *err)
 {
 	SingleEntry single[2];
-	int			halves = kind == CRDT_PNCOUNTER ? 2 : 1;
 	uint64_t	count[2];
 
 	if (!decode_single_entries(t, value, halves, single))
@@ -329,13 +328,24 @@ absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtSt
 	return true;
 }
 
+/*
+ * crdt_table_absorb_single, inlined into crdt_table_absorb too: one copy
+ * per number of maps, each with its constants folded.
+ */
+static CRDT_ALWAYS_INLINE bool
+absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtStatus *st,
+			  CrdtError *err)
+{
+	if (kind == CRDT_PNCOUNTER)
+		return absorb_single_halves(t, 2, value, st, err);
+	return absorb_single_halves(t, 1, value, st, err);
+}
+
 bool
 crdt_table_absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 						 CrdtStatus *st, CrdtError *err)
 {
-	/* as in crdt_table_absorb: one inlined copy per number of maps */
-	return kind == CRDT_PNCOUNTER ? absorb_single(t, CRDT_PNCOUNTER, value, st, err)
-		: absorb_single(t, kind, value, st, err);
+	return absorb_single(t, kind, value, st, err);
 }
 
 /* Any other value, entry after entry (kept out of line: the fast path stays small). */
@@ -375,9 +385,7 @@ crdt_table_absorb(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value,
 {
 	CrdtStatus	st;
 
-	/* one inlined copy per number of maps, each with its constants folded */
-	if (kind == CRDT_PNCOUNTER ? absorb_single(t, CRDT_PNCOUNTER, value, &st, err)
-		: absorb_single(t, kind, value, &st, err))
+	if (absorb_single(t, kind, value, &st, err))
 		return st;
 	return absorb_entries(t, kind, value, err);
 }
