@@ -118,6 +118,31 @@ void		crdt_map_writer_add(CrdtMapWriter *w, const uint8_t *id, size_t len,
 								uint64_t count);
 
 /*
+ * Writes one entry of a map at the end of out: the length of its id past
+ * the "shared" bytes it has in common with the entry before, that shared
+ * length (both at most 64, one varint byte each), those bytes, the count.
+ * Returns where the count starts in out, or 0 when out could not grow.
+ */
+static CRDT_ALWAYS_INLINE size_t
+crdt_map_entry_put(CrdtBuf *out, const uint8_t *id, size_t len, size_t shared, uint64_t count)
+{
+	uint8_t    *p;
+	size_t		count_at;
+
+	if (!crdt_buf_reserve(out, 2 + (len - shared) + CRDT_VARINT_MAX))
+		return 0;
+	p = out->data + out->len;
+	*p++ = (uint8_t) (len - shared);
+	*p++ = (uint8_t) shared;
+	crdt_copy_short(p, id + shared, len - shared);
+	p += len - shared;
+	count_at = (size_t) (p - out->data);
+	p += crdt_varint_encode(p, count);
+	out->len = (size_t) (p - out->data);
+	return count_at;
+}
+
+/*
  * For building a map from entries that are usually in order: appends the
  * entry and returns 1 when id sorts after the last one; when id equals
  * it, keeps the larger count and returns 0; when id sorts before it,

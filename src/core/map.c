@@ -149,21 +149,12 @@ static inline void
 append_entry(CrdtMapWriter *w, const uint8_t *id, size_t len, size_t shared,
 			 uint64_t count)
 {
-	CrdtBuf    *out = w->out;
-	uint8_t    *p;
+	size_t		count_at = crdt_map_entry_put(w->out, id, len, shared, count);
 
-	/* both lengths are at most 64, so each is one varint byte */
-	if (!crdt_buf_reserve(out, 2 + (len - shared) + CRDT_VARINT_MAX))
-		return;
-	p = out->data + out->len;
-	*p++ = (uint8_t) (len - shared);
-	*p++ = (uint8_t) shared;
-	crdt_copy_short(p, id + shared, len - shared);
-	p += len - shared;
-	w->last_count_at = (size_t) (p - out->data);
+	if (count_at == 0)
+		return;					/* out->failed says why */
+	w->last_count_at = count_at;
 	w->last_count = count;
-	p += crdt_varint_encode(p, count);
-	out->len = (size_t) (p - out->data);
 	crdt_copy_short(w->prev + shared, id + shared, len - shared);
 	w->prev_len = len;
 	w->entries++;

@@ -242,35 +242,25 @@ items_shared(const CrdtTableItem *a, const CrdtTableItem *b, const uint8_t *aren
 	return n < limit ? n : limit;
 }
 
-/* One map of a merged log, written entry by entry (the map's format, as map.c writes it). */
-typedef struct ItemMapWriter
+/* One map of a merged log, written entry by entry. */
+typedef struct MergedMap
 {
 	CrdtBuf    *out;
-	CrdtTableItem last;			/* the last item written */
+	CrdtTableItem last;			/* the last item written: w0, w1, len, rest */
 	size_t		entries;
-} ItemMapWriter;
+} MergedMap;
 
+/* Adds an item, the prefix its id shares with the last one found from their integers. */
 static CRDT_ALWAYS_INLINE void
-item_map_add(ItemMapWriter *w, const CrdtTableItem *it, const uint8_t *id,
-			 const uint8_t *arena, uint64_t count)
+merged_map_add(MergedMap *w, const CrdtTableItem *it, const uint8_t *id,
+			   const uint8_t *arena, uint64_t count)
 {
-	size_t		shared;
-	uint8_t    *p;
-
-	if (count == 0)
-		return;
-	shared = w->entries == 0 ? 0 : items_shared(&w->last, it, arena);
-	/* both lengths are at most 64, so each is one varint byte */
-	if (!crdt_buf_reserve(w->out, 2 + (it->len - shared) + CRDT_VARINT_MAX))
-		return;
-	p = w->out->data + w->out->len;
-	*p++ = (uint8_t) (it->len - shared);
-	*p++ = (uint8_t) shared;
-	crdt_copy_short(p, id + shared, it->len - shared);
-	p += it->len - shared;
-	p += crdt_varint_encode(p, count);
-	w->out->len = (size_t) (p - w->out->data);
-	w->last.w0 = it->w0;		/* what items_shared reads */
+	if (count == 0 ||
+		crdt_map_entry_put(w->out, id, it->len,
+						   w->entries == 0 ? 0 : items_shared(&w->last, it, arena),
+						   count) == 0)
+		return;					/* out->failed says why */
+	w->last.w0 = it->w0;
 	w->last.w1 = it->w1;
 	w->last.len = it->len;
 	w->last.rest = it->rest;
@@ -287,7 +277,7 @@ item_map_add(ItemMapWriter *w, const CrdtTableItem *it, const uint8_t *id,
 static bool
 write_merged(const CrdtCounterTable *t, Merged *m, int maps, CrdtBuf *out)
 {
-	ItemMapWriter w[2] = {{.out = out}, {.entries = 0}};
+	MergedMap	w[2] = {{.out = out}, {.entries = 0}};
 	CrdtBuf		n_map;
 	CrdtTableItem it;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
@@ -303,9 +293,9 @@ write_merged(const CrdtCounterTable *t, Merged *m, int maps, CrdtBuf *out)
 	while (merged_next(m, &it))
 	{
 		crdt_table_item_id(&it, m->arena.data, id);
-		item_map_add(&w[0], &it, id, m->arena.data, it.count[0]);
+		merged_map_add(&w[0], &it, id, m->arena.data, it.count[0]);
 		if (maps == 2)
-			item_map_add(&w[1], &it, id, m->arena.data, it.count[1]);
+			merged_map_add(&w[1], &it, id, m->arena.data, it.count[1]);
 	}
 	crdt_buf_put_byte(out, 0);
 	if (maps == 2)
