@@ -22,7 +22,7 @@ typedef struct AggFamily
 	int			(*kind_of) (const void *state);
 	/* merge one input value of the state's type */
 	CrdtStatus	(*absorb) (void *state, CrdtSlice value, CrdtError *err);
-	/* merge another state of the same kind */
+	/* merge another state of the same kind (NULL: its merged value, absorbed) */
 	CrdtStatus	(*combine) (void *left, const void *right, CrdtError *err);
 	/* the merged value: of the state's type, or the serialized form */
 	CrdtStatus	(*write) (const void *state, bool serial, CrdtBuf *out, CrdtError *err);
@@ -268,20 +268,6 @@ dot_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
 	return crdt_dotlog_write(&((const DotAggState *) state)->log, out, err);
 }
 
-/* The right state's merged value goes into the left log like any input row. */
-static CrdtStatus
-dot_combine(void *left, const void *right, CrdtError *err)
-{
-	CrdtBuf		merged;
-	CrdtStatus	st;
-
-	crdt_buf_init(&merged, &crdt_palloc_allocator, 0);
-	if ((st = dot_write(right, true, &merged, err)) == CRDT_OK)
-		st = dot_absorb(left, (CrdtSlice) {merged.data, merged.len}, err);
-	crdt_buf_free(&merged);
-	return st;
-}
-
 static CrdtStatus
 dot_read_serial(void *state, CrdtSlice value, CrdtError *err)
 {
@@ -292,7 +278,7 @@ dot_read_serial(void *state, CrdtSlice value, CrdtError *err)
 }
 
 static const AggFamily dotted_family = {
-	dot_create, dot_kind, dot_absorb, dot_combine, dot_write, dot_read_serial
+	dot_create, dot_kind, dot_absorb, NULL, dot_write, dot_read_serial
 };
 
 /* ------------------------------------------------------------- sequence */
@@ -333,19 +319,6 @@ seq_write(const void *state, bool serial, CrdtBuf *out, CrdtError *err)
 }
 
 static CrdtStatus
-seq_combine(void *left, const void *right, CrdtError *err)
-{
-	CrdtBuf		merged;
-	CrdtStatus	st;
-
-	crdt_buf_init(&merged, &crdt_palloc_allocator, 0);
-	if ((st = seq_write(right, true, &merged, err)) == CRDT_OK)
-		st = seq_absorb(left, (CrdtSlice) {merged.data, merged.len}, err);
-	crdt_buf_free(&merged);
-	return st;
-}
-
-static CrdtStatus
 seq_read_serial(void *state, CrdtSlice value, CrdtError *err)
 {
 	SeqAggState *s = state;
@@ -355,7 +328,7 @@ seq_read_serial(void *state, CrdtSlice value, CrdtError *err)
 }
 
 static const AggFamily sequence_family = {
-	seq_create, seq_kind, seq_absorb, seq_combine, seq_write, seq_read_serial
+	seq_create, seq_kind, seq_absorb, NULL, seq_write, seq_read_serial
 };
 
 /* --------------------------------------------------------------- lwwreg */
@@ -578,6 +551,20 @@ agg_final(FunctionCallInfo fcinfo, const AggFamily *family, const char *name)
 	PG_RETURN_DATUM(crdt_varlena_datum(&buf));
 }
 
+/* The right state's merged value goes into the left state like any input row. */
+static CrdtStatus
+combine_by_value(const AggFamily *family, void *left, const void *right, CrdtError *err)
+{
+	CrdtBuf		merged;
+	CrdtStatus	st;
+
+	crdt_buf_init(&merged, &crdt_palloc_allocator, 0);
+	if ((st = family->write(right, true, &merged, err)) == CRDT_OK)
+		st = family->absorb(left, (CrdtSlice) {merged.data, merged.len}, err);
+	crdt_buf_free(&merged);
+	return st;
+}
+
 /* The right state may live in another context: its contents are merged in. */
 static Datum
 agg_combine(FunctionCallInfo fcinfo, const AggFamily *family)
@@ -595,7 +582,8 @@ agg_combine(FunctionCallInfo fcinfo, const AggFamily *family)
 	}
 	if (left == NULL)
 		left = family->create(cxt, family->kind_of(right));
-	if (family->combine(left, right, &err) != CRDT_OK)
+	if ((family->combine != NULL ? family->combine(left, right, &err)
+		 : combine_by_value(family, left, right, &err)) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	PG_RETURN_POINTER(left);
 }

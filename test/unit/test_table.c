@@ -541,6 +541,59 @@ single_entry_value(CrdtBuf *out, const uint8_t *id, size_t len, uint64_t count)
 	crdt_buf_put(out, (const uint8_t *) "", 1);
 }
 
+/*
+ * A table holding "last" absorbs a row of id, which shares a prefix with
+ * it: accepted exactly when the id is valid (and validate agrees), and
+ * then the table holds both entries.
+ */
+static void
+check_id_after_last(Rng *rng, CrdtBuf *value, CrdtBuf *out)
+{
+	uint8_t		last[CRDT_REPLICA_ID_MAX + 16];
+	uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
+	size_t		last_len = id_random_valid(rng, last);
+	size_t		keep = (size_t) rng_below(rng, last_len + 1);
+	size_t		len = keep + 1 + (size_t) rng_below(rng, 9);
+	CrdtCounterKind kind = rng_percent(rng, 50) ? CRDT_GCOUNTER : CRDT_VCLOCK;
+	CrdtCounterTable t;
+	CrdtError	err;
+	CrdtError	verr;
+	CrdtStatus	st;
+	CrdtStatus	vst;
+	bool		valid;
+
+	memcpy(id, last, keep);
+	for (size_t k = keep; k < len; k++)
+		id[k] = rng_percent(rng, 60) ? (uint8_t) ('a' + rng_below(rng, 26))
+			: id_tail_bytes[rng_below(rng, sizeof(id_tail_bytes))];
+	valid = crdt_replica_id_problem(id, len) == NULL;
+	table_open(&t, kind);
+	single_entry_value(value, last, last_len, 1);
+	CHECK_OK(crdt_table_absorb(&t, kind, buf_slice(value), &err), &err);
+	single_entry_value(value, id, len, 2);
+	st = crdt_table_absorb(&t, kind, buf_slice(value), &err);
+	vst = crdt_counter_validate(kind, buf_slice(value), &verr);
+	if (!CHECK_MSG((st == CRDT_OK) == valid && st == vst,
+				   "absorb gives %s, validate %s, id %s", unit_status_name(st),
+				   unit_status_name(vst), valid ? "valid" : "invalid"))
+		unit_note("last [%s] id [%s]", show_hex(slice_of(last, last_len)),
+				  show_hex(slice_of(id, len)));
+	else if (valid)
+	{
+		/* the table holds both entries */
+		CrdtBuf		first;
+
+		buf_open(&first);
+		single_entry_value(&first, last, last_len, 1);
+		buf_reset(out);
+		CHECK_OK(crdt_counter_merge(kind, buf_slice(&first), buf_slice(value), out, &err),
+				 &err);
+		check_table_writes(&t, kind, buf_slice(out), &first, "id after last");
+		crdt_buf_free(&first);
+	}
+	crdt_table_free(&t);
+}
+
 void
 test_table_id_after_last(void)
 {
@@ -553,49 +606,8 @@ test_table_id_after_last(void)
 	for (long index = 0; index < cases; index++)
 	{
 		Rng			rng = rng_for_case(rng_stream("table id after last"), (uint64_t) index);
-		uint8_t		last[CRDT_REPLICA_ID_MAX + 16];
-		uint8_t		id[CRDT_REPLICA_ID_MAX + 16];
-		size_t		last_len = id_random_valid(&rng, last);
-		size_t		keep = (size_t) rng_below(&rng, last_len + 1);
-		size_t		len = keep + 1 + (size_t) rng_below(&rng, 9);
-		CrdtCounterKind kind = rng_percent(&rng, 50) ? CRDT_GCOUNTER : CRDT_VCLOCK;
-		CrdtCounterTable t;
-		CrdtError	err;
-		CrdtError	verr;
-		CrdtStatus	st;
-		CrdtStatus	vst;
-		bool		valid;
 
-		memcpy(id, last, keep);
-		for (size_t k = keep; k < len; k++)
-			id[k] = rng_percent(&rng, 60) ? (uint8_t) ('a' + rng_below(&rng, 26))
-				: id_tail_bytes[rng_below(&rng, sizeof(id_tail_bytes))];
-		valid = crdt_replica_id_problem(id, len) == NULL;
-		table_open(&t, kind);
-		single_entry_value(&value, last, last_len, 1);
-		CHECK_OK(crdt_table_absorb(&t, kind, buf_slice(&value), &err), &err);
-		single_entry_value(&value, id, len, 2);
-		st = crdt_table_absorb(&t, kind, buf_slice(&value), &err);
-		vst = crdt_counter_validate(kind, buf_slice(&value), &verr);
-		if (!CHECK_MSG((st == CRDT_OK) == valid && st == vst,
-					   "absorb gives %s, validate %s, id %s", unit_status_name(st),
-					   unit_status_name(vst), valid ? "valid" : "invalid"))
-			unit_note("last [%s] id [%s]", show_hex(slice_of(last, last_len)),
-					  show_hex(slice_of(id, len)));
-		else if (valid)
-		{
-			/* the table holds both entries */
-			CrdtBuf		first;
-
-			buf_open(&first);
-			single_entry_value(&first, last, last_len, 1);
-			buf_reset(&out);
-			CHECK_OK(crdt_counter_merge(kind, buf_slice(&first), buf_slice(&value), &out, &err),
-					 &err);
-			check_table_writes(&t, kind, buf_slice(&out), &first, "id after last");
-			crdt_buf_free(&first);
-		}
-		crdt_table_free(&t);
+		check_id_after_last(&rng, &value, &out);
 	}
 	crdt_buf_free(&value);
 	crdt_buf_free(&out);
