@@ -250,21 +250,28 @@ typedef struct MergedMap
 	size_t		entries;
 } MergedMap;
 
-/* Adds an item, the prefix its id shares with the last one found from their integers. */
+/* Adds an item whose id shares "shared" bytes with the last one's. */
 static CRDT_ALWAYS_INLINE void
-merged_map_add(MergedMap *w, const CrdtTableItem *it, const uint8_t *id,
-			   const uint8_t *arena, uint64_t count)
+merged_map_put(MergedMap *w, const CrdtTableItem *it, const uint8_t *id, size_t shared,
+			   uint64_t count)
 {
-	if (count == 0 ||
-		crdt_map_entry_put(w->out, id, it->len,
-						   w->entries == 0 ? 0 : items_shared(&w->last, it, arena),
-						   count) == 0)
+	if (crdt_map_entry_put(w->out, id, it->len, shared, count) == 0)
 		return;					/* out->failed says why */
 	w->last.w0 = it->w0;
 	w->last.w1 = it->w1;
 	w->last.len = it->len;
 	w->last.rest = it->rest;
 	w->entries++;
+}
+
+/* Adds an item, the prefix its id shares with the last one found from their integers. */
+static CRDT_ALWAYS_INLINE void
+merged_map_add(MergedMap *w, const CrdtTableItem *it, const uint8_t *id,
+			   const uint8_t *arena, uint64_t count)
+{
+	if (count != 0)
+		merged_map_put(w, it, id, w->entries == 0 ? 0 : items_shared(&w->last, it, arena),
+					   count);
 }
 
 /*
@@ -293,6 +300,16 @@ write_merged(const CrdtCounterTable *t, Merged *m, int maps, CrdtBuf *out)
 	while (merged_next(m, &it))
 	{
 		crdt_table_item_id(&it, m->arena.data, id);
+		if (maps == 2 && t->absent == 0)
+		{
+			/* every entry has both counts: both maps have the same ids */
+			size_t		shared = w[0].entries == 0 ? 0
+				: items_shared(&w[0].last, &it, m->arena.data);
+
+			merged_map_put(&w[0], &it, id, shared, it.count[0]);
+			merged_map_put(&w[1], &it, id, shared, it.count[1]);
+			continue;
+		}
 		merged_map_add(&w[0], &it, id, m->arena.data, it.count[0]);
 		if (maps == 2)
 			merged_map_add(&w[1], &it, id, m->arena.data, it.count[1]);
