@@ -43,43 +43,29 @@ aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 /* ------------------------------------------------------------- counters */
 
 /*
- * The table alone, 128 bytes (it records its kind).  States are cut from
- * blocks of their context at cache-line boundaries: a chunk of its own
- * would take 144 bytes and often straddle two lines, and a row reads the
- * state's first 35 bytes and its last id.  The tables allocate through an
- * allocator bound to that context, so that a row needs no context switch
- * (nor a read of a chunk header).  One arena per memory context (the
- * aggregate's, or a deserialized state's per-row one), found in a short
- * list and dropped from it when its context is reset or deleted.
+ * The tables allocate through an allocator bound to the state's memory
+ * context, so that a row needs no context switch (nor a read of a chunk
+ * header): one per context (the aggregate's, or a deserialized state's
+ * per-row one), found in a short list and dropped from it when its
+ * context is reset or deleted.  The states themselves are ordinary
+ * chunks of that context, each next to its first log chunk: cut instead
+ * from blocks of their own at cache-line boundaries, they cost rows in
+ * random order 7-11% more time (bench/RESULTS.md, seventh session).
  */
-typedef struct CounterAggState
-{
-	CrdtCounterTable table;
-} CounterAggState;
-
-#define STATE_LINE 64
-#define ARENA_BLOCK_MAX 64		/* states per block, from 4 up */
-
-StaticAssertDecl(sizeof(CounterAggState) % STATE_LINE == 0,
-				 "counter states must tile cache lines");
-
-typedef struct CounterArena
+typedef struct ContextAllocator
 {
 	MemoryContext cxt;
 	CrdtAllocator alloc;		/* allocates in cxt */
-	char	   *next;			/* the next free state, STATE_LINE-aligned */
-	char	   *end;
-	size_t		block_states;	/* states in the next block */
 	MemoryContextCallback forget;
-	struct CounterArena *older;
-} CounterArena;
+	struct ContextAllocator *older;
+} ContextAllocator;
 
-static CounterArena *counter_arenas;
+static ContextAllocator *context_allocators;
 
 static void
-forget_arena(void *arg)
+forget_allocator(void *arg)
 {
-	for (CounterArena **a = &counter_arenas; *a != NULL; a = &(*a)->older)
+	for (ContextAllocator **a = &context_allocators; *a != NULL; a = &(*a)->older)
 		if (*a == arg)
 		{
 			*a = (*a)->older;
@@ -87,46 +73,38 @@ forget_arena(void *arg)
 		}
 }
 
-static CounterArena *
-arena_of(MemoryContext cxt)
+static const CrdtAllocator *
+allocator_of(MemoryContext cxt)
 {
-	CounterArena *a;
+	ContextAllocator *a;
 
-	for (a = counter_arenas; a != NULL; a = a->older)
+	for (a = context_allocators; a != NULL; a = a->older)
 		if (a->cxt == cxt)
-			return a;
-	a = MemoryContextAllocZero(cxt, sizeof(CounterArena));
+			return &a->alloc;
+	a = MemoryContextAllocZero(cxt, sizeof(ContextAllocator));
 	a->cxt = cxt;
 	crdt_context_allocator(&a->alloc, cxt);
-	a->block_states = 4;
-	a->forget.func = forget_arena;
+	a->forget.func = forget_allocator;
 	a->forget.arg = a;
 	MemoryContextRegisterResetCallback(cxt, &a->forget);
-	a->older = counter_arenas;
-	counter_arenas = a;
-	return a;
+	a->older = context_allocators;
+	context_allocators = a;
+	return &a->alloc;
 }
+
+/* A counter's state: the table alone (it records its kind). */
+typedef struct CounterAggState
+{
+	CrdtCounterTable table;
+} CounterAggState;
 
 static void *
 counter_create(MemoryContext cxt, int kind)
 {
-	CounterArena *a = arena_of(cxt);
-	CounterAggState *s;
+	CounterAggState *s = MemoryContextAlloc(cxt, sizeof(CounterAggState));
 	CrdtError	err;
 
-	if (a->next == a->end)
-	{
-		size_t		size = a->block_states * sizeof(CounterAggState);
-		char	   *block = MemoryContextAlloc(cxt, size + STATE_LINE - 1);
-
-		a->next = (char *) TYPEALIGN(STATE_LINE, block);
-		a->end = a->next + size;
-		if (a->block_states < ARENA_BLOCK_MAX)
-			a->block_states *= 2;
-	}
-	s = (CounterAggState *) a->next;
-	a->next += sizeof(CounterAggState);
-	if (crdt_table_init(&s->table, (CrdtCounterKind) kind, &a->alloc, &err) != CRDT_OK)
+	if (crdt_table_init(&s->table, (CrdtCounterKind) kind, allocator_of(cxt), &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	return s;
 }
@@ -419,8 +397,7 @@ static const AggFamily lww_family = {
  */
 typedef struct BcAggState
 {
-	CrdtCounterTable pd;		/* first: what a row touches starts at the chunk's start */
-	CrdtAllocator alloc;
+	CrdtCounterTable pd;
 	CrdtBcLog	transfers;
 } BcAggState;
 
@@ -428,12 +405,12 @@ static void *
 bc_create(MemoryContext cxt, int kind)
 {
 	BcAggState *s = MemoryContextAlloc(cxt, sizeof(BcAggState));
+	const CrdtAllocator *alloc = allocator_of(cxt);
 	CrdtError	err;
 
 	(void) kind;
-	crdt_context_allocator(&s->alloc, cxt);
-	crdt_bclog_init(&s->transfers, &s->alloc);
-	if (crdt_table_init(&s->pd, CRDT_PNCOUNTER, &s->alloc, &err) != CRDT_OK)
+	crdt_bclog_init(&s->transfers, alloc);
+	if (crdt_table_init(&s->pd, CRDT_PNCOUNTER, alloc, &err) != CRDT_OK)
 		crdt_report(&err, "crdt_merge state", NULL, 0);
 	return s;
 }
