@@ -50,7 +50,7 @@ aggregate_context(FunctionCallInfo fcinfo, const char *fn)
  * context is reset or deleted.  The states themselves are ordinary
  * chunks of that context, each next to its first log chunk: cut instead
  * from blocks of their own at cache-line boundaries, they cost rows in
- * random order 7-11% more time (bench/RESULTS.md, seventh session).
+ * random order 4-8% more time (bench/RESULTS.md, seventh session).
  */
 typedef struct ContextAllocator
 {

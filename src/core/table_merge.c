@@ -285,6 +285,8 @@ static bool
 write_merged(const CrdtCounterTable *t, Merged *m, int maps, CrdtBuf *out)
 {
 	MergedMap	w[2] = {{.out = out}, {.entries = 0}};
+	/* every entry has both counts: both maps have the same ids */
+	bool		same_ids = maps == 2 && t->absent == 0;
 	CrdtBuf		n_map;
 	CrdtTableItem it;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
@@ -300,9 +302,9 @@ write_merged(const CrdtCounterTable *t, Merged *m, int maps, CrdtBuf *out)
 	while (merged_next(m, &it))
 	{
 		crdt_table_item_id(&it, m->arena.data, id);
-		if (maps == 2 && t->absent == 0)
+		if (same_ids)
 		{
-			/* every entry has both counts: both maps have the same ids */
+			/* one shared prefix for both */
 			size_t		shared = w[0].entries == 0 ? 0
 				: items_shared(&w[0].last, &it, m->arena.data);
 
