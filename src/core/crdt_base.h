@@ -105,10 +105,13 @@ bool		crdt_buf_grow(CrdtBuf *buf, size_t extra);
 #define CRDT_ALWAYS_INLINE inline __attribute__((always_inline))
 /* for a slow path that would otherwise weigh on its fast caller's frame */
 #define CRDT_NOINLINE __attribute__((noinline))
+/* asks for the line at p, to be written soon (never faults, whatever p is) */
+#define CRDT_PREFETCH_WRITE(p) __builtin_prefetch((p), 1, 3)
 #else
 #define CRDT_SENTINEL
 #define CRDT_ALWAYS_INLINE inline
 #define CRDT_NOINLINE
+#define CRDT_PREFETCH_WRITE(p) ((void) (p))
 #endif
 
 /*

@@ -307,6 +307,11 @@ absorb_single_halves(CrdtCounterTable *t, int halves, CrdtSlice value, CrdtStatu
 	SingleEntry single[2];
 	uint64_t	count[2];
 
+	/*
+	 * The entry goes to pos, a line that rows in random order find cold:
+	 * asked for while the value is decoded (bench/RESULTS.md, eighth session).
+	 */
+	CRDT_PREFETCH_WRITE(t->pos);
 	if (!decode_single_entries(t, value, halves, single))
 		return false;
 	count[0] = single[0].count;
