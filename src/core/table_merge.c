@@ -90,9 +90,8 @@ decode_items(const CrdtCounterTable *t, CrdtTableItem *items, CrdtBuf *arena)
 		size_t		shared = p[1];
 		size_t		len = shared + suffix;
 
-		memcpy(id + shared, p + 2, suffix);
-		if (len < 16)
-			memset(id + len, 0, 16 - len);	/* zero padding for the integers */
+		crdt_copy_short(id + shared, p + 2, suffix);
+		memset(id + len, 0, 16);	/* zero padding for the integers (id has room) */
 		p += 2 + suffix;
 		read_counts(&p, w.end, t->maps, items[n].count);
 		crdt_table_item_set(&items[n], id, len, arena);
@@ -345,7 +344,7 @@ write_sorted_map(const CrdtCounterTable *t, int h, CrdtBuf *out)
 		size_t		suffix = p[0];
 		size_t		shared = p[1];
 
-		memcpy(id + shared, p + 2, suffix);
+		crdt_copy_short(id + shared, p + 2, suffix);
 		p += 2 + suffix;
 		read_counts(&p, walk.end, 2, count);
 		walk.p = p;

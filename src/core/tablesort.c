@@ -150,24 +150,26 @@ sort_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, const KeyOrder *o)
 
 /*
  * Sorts keys by key (a stable radix sort, least significant byte first,
- * over the key bytes that vary); then each run of equal keys whose ids go
- * on past their keys is sorted by the whole ids.  Returns where the
- * result is.
+ * over the "passes" key bytes that vary); then, when some id goes on past
+ * its key, each run of equal keys is sorted by the whole ids.  Returns
+ * where the result is.  Inlined once per number of passes, a constant
+ * that unrolls its loops.
  */
-static CrdtTableKey *
-radix_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, uint64_t varying, const KeyOrder *o)
+static CRDT_ALWAYS_INLINE CrdtTableKey *
+radix_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, uint64_t varying, int passes,
+		   bool long_ids_seen, const KeyOrder *o)
 {
 	CrdtTableKey    *src = a;
 	CrdtTableKey    *dst = tmp;
 	uint32_t	count[RADIX_PASSES][256];
-	unsigned	shifts[RADIX_PASSES];
+	unsigned	shifts[RADIX_PASSES] = {0};
 	unsigned	low[RADIX_PASSES];
 	unsigned	high[RADIX_PASSES];
-	int			passes = 0;
+	int			found = 0;
 
-	for (unsigned shift = 0; shift < 64 && passes < RADIX_PASSES; shift += 8)
+	for (unsigned shift = 0; shift < 64 && found < passes; shift += 8)
 		if (((varying >> shift) & 0xff) != 0)
-			shifts[passes++] = shift;
+			shifts[found++] = shift;
 	/*
 	 * Every pass's counts in one read of the keys (n < 2^32: item is
 	 * 32-bit), and the range of its digits, the only ones summed: ids
@@ -204,7 +206,7 @@ radix_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, uint64_t varying, const
 		src = dst;
 		dst = src == a ? tmp : a;
 	}
-	for (size_t lo = 0; lo < n;)
+	for (size_t lo = 0; long_ids_seen && lo < n;)
 	{
 		size_t		hi = lo + 1;
 		bool		long_ids = src[lo].len > o->key_end;
@@ -239,6 +241,7 @@ crdt_table_sort(const CrdtTableItem *items, size_t n, CrdtTableKey *keys,
 	size_t		from = common < CRDT_REPLICA_ID_MAX - 8 ? common : CRDT_REPLICA_ID_MAX - 8;
 	unsigned	shift = (unsigned) (8 * from);
 	uint64_t	varying = 0;
+	uint32_t	longest = 0;
 	int			passes = 0;
 	KeyOrder	o;
 
@@ -264,12 +267,23 @@ crdt_table_sort(const CrdtTableItem *items, size_t n, CrdtTableKey *keys,
 		keys[k].len = it->len;
 		keys[k].item = (uint32_t) k;
 		varying |= keys[k].key ^ keys[0].key;
+		longest = it->len > longest ? it->len : longest;
 	}
 	for (uint64_t v = varying; v != 0; v >>= 8)
 		passes += (v & 0xff) != 0;
-	if (n >= RADIX_MIN && passes <= RADIX_PASSES)
-		return radix_keys(keys, keys + n, n, varying, &o);
-	return sort_keys(keys, keys + n, n, &o);
+	if (n < RADIX_MIN || passes > RADIX_PASSES)
+		return sort_keys(keys, keys + n, n, &o);
+	switch (passes)
+	{
+		case 0:
+			return radix_keys(keys, keys + n, n, varying, 0, longest > o.key_end, &o);
+		case 1:
+			return radix_keys(keys, keys + n, n, varying, 1, longest > o.key_end, &o);
+		case 2:
+			return radix_keys(keys, keys + n, n, varying, 2, longest > o.key_end, &o);
+		default:
+			return radix_keys(keys, keys + n, n, varying, 3, longest > o.key_end, &o);
+	}
 }
 
 void
