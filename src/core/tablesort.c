@@ -150,26 +150,21 @@ sort_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, const KeyOrder *o)
 
 /*
  * Sorts keys by key (a stable radix sort, least significant byte first,
- * over the "passes" key bytes that vary); then, when some id goes on past
- * its key, each run of equal keys is sorted by the whole ids.  Returns
- * where the result is.  Inlined once per number of passes, a constant
- * that unrolls its loops.
+ * over the "passes" key bytes that vary, at shifts); then, when some id
+ * goes on past its key, each run of equal keys is sorted by the whole
+ * ids.  Returns where the result is.  Inlined once per number of passes,
+ * a constant that unrolls its loops.
  */
 static CRDT_ALWAYS_INLINE CrdtTableKey *
-radix_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, uint64_t varying, int passes,
+radix_keys(CrdtTableKey *a, CrdtTableKey *tmp, size_t n, const unsigned *shifts, int passes,
 		   bool long_ids_seen, const KeyOrder *o)
 {
 	CrdtTableKey    *src = a;
 	CrdtTableKey    *dst = tmp;
 	uint32_t	count[RADIX_PASSES][256];
-	unsigned	shifts[RADIX_PASSES] = {0};
 	unsigned	low[RADIX_PASSES];
 	unsigned	high[RADIX_PASSES];
-	int			found = 0;
 
-	for (unsigned shift = 0; shift < 64 && found < passes; shift += 8)
-		if (((varying >> shift) & 0xff) != 0)
-			shifts[found++] = shift;
 	/*
 	 * Every pass's counts in one read of the keys (n < 2^32: item is
 	 * 32-bit), and the range of its digits, the only ones summed: ids
@@ -242,7 +237,9 @@ crdt_table_sort(const CrdtTableItem *items, size_t n, CrdtTableKey *keys,
 	unsigned	shift = (unsigned) (8 * from);
 	uint64_t	varying = 0;
 	uint32_t	longest = 0;
+	unsigned	shifts[RADIX_PASSES];	/* of the first key bytes that vary */
 	int			passes = 0;
+	bool		long_ids;
 	KeyOrder	o;
 
 	o.items = items;
@@ -269,20 +266,22 @@ crdt_table_sort(const CrdtTableItem *items, size_t n, CrdtTableKey *keys,
 		varying |= keys[k].key ^ keys[0].key;
 		longest = it->len > longest ? it->len : longest;
 	}
-	for (uint64_t v = varying; v != 0; v >>= 8)
-		passes += (v & 0xff) != 0;
+	for (unsigned at = 0; at < 64 && (varying >> at) != 0; at += 8)
+		if (((varying >> at) & 0xff) != 0 && passes++ < RADIX_PASSES)
+			shifts[passes - 1] = at;
 	if (n < RADIX_MIN || passes > RADIX_PASSES)
 		return sort_keys(keys, keys + n, n, &o);
+	long_ids = longest > o.key_end;
 	switch (passes)
 	{
 		case 0:
-			return radix_keys(keys, keys + n, n, varying, 0, longest > o.key_end, &o);
+			return radix_keys(keys, keys + n, n, shifts, 0, long_ids, &o);
 		case 1:
-			return radix_keys(keys, keys + n, n, varying, 1, longest > o.key_end, &o);
+			return radix_keys(keys, keys + n, n, shifts, 1, long_ids, &o);
 		case 2:
-			return radix_keys(keys, keys + n, n, varying, 2, longest > o.key_end, &o);
+			return radix_keys(keys, keys + n, n, shifts, 2, long_ids, &o);
 		default:
-			return radix_keys(keys, keys + n, n, varying, 3, longest > o.key_end, &o);
+			return radix_keys(keys, keys + n, n, shifts, 3, long_ids, &o);
 	}
 }
 
