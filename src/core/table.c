@@ -210,7 +210,8 @@ crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half,
  * nearly every replica row, which carries only its own replica's entry —
  * checking exactly what the general reader checks.  Returns false, having
  * changed nothing, for any other shape or for invalid bytes, so the
- * general path runs and reports the error.
+ * general path runs and reports the error.  (A pncounter row with its
+ * replica's P and N entries takes absorb_own_pn_row first.)
  */
 typedef struct SingleEntry
 {
@@ -218,7 +219,6 @@ typedef struct SingleEntry
 	size_t		len;
 	size_t		shared;			/* P's entry: its prefix in common with t's last id */
 	uint64_t	count;
-	bool		same_id;		/* N's entry: the id of P's entry */
 } SingleEntry;
 
 static CRDT_ALWAYS_INLINE bool
@@ -236,24 +236,13 @@ decode_single_entries(const CrdtCounterTable *t, CrdtSlice value, int halves,
 
 		e->count = 0;
 		e->shared = 0;
-		e->same_id = false;
 		if (p < end && *p == 0)
 		{
 			p++;				/* empty map */
 			continue;
 		}
-		/* a pncounter row's N entry is usually its P entry's replica: one compare */
-		if (h == 1 && found[0].count != 0 && (size_t) (end - p) >= 3 + found[0].len &&
-			p[0] == found[0].len && p[1] == 0 &&
-			crdt_bytes_equal(p + 2, found[0].id, found[0].len))
-		{
-			e->len = found[0].len;
-			e->id = p + 2;
-			p += 2 + e->len;
-			e->same_id = true;
-		}
 		/* suffix length 1..64 and shared prefix 0, both one byte */
-		else if (end - p < 3 || p[0] == 0 || p[0] > CRDT_REPLICA_ID_MAX || p[1] != 0 ||
+		if (end - p < 3 || p[0] == 0 || p[0] > CRDT_REPLICA_ID_MAX || p[1] != 0 ||
 				 (size_t) (end - p - 2) < p[0])
 			return false;
 		else
@@ -268,7 +257,7 @@ decode_single_entries(const CrdtCounterTable *t, CrdtSlice value, int halves,
 			if (!id_valid_after_last(t, e->id, e->len, e->shared))
 				return false;
 		}
-		else if (!e->same_id && crdt_replica_id_check(e->id, e->len) != NULL)
+		else if (crdt_replica_id_check(e->id, e->len) != NULL)
 			return false;
 		if (crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
 			e->count == 0 || e->count > (uint64_t) INT64_MAX ||
@@ -276,6 +265,56 @@ decode_single_entries(const CrdtCounterTable *t, CrdtSlice value, int halves,
 			return false;
 	}
 	return p == end;
+}
+
+/*
+ * A count of an entry that decode_single_entries accepts (a varint from 1
+ * to INT64_MAX) followed by its map's end, at *p, stepped over.
+ */
+static CRDT_ALWAYS_INLINE bool
+read_single_count(const uint8_t **p, const uint8_t *end, uint64_t *count)
+{
+	if (crdt_varint_decode(p, end, count) != CRDT_VARINT_OK ||
+		*count == 0 || *count > (uint64_t) INT64_MAX || *p >= end || **p != 0)
+		return false;
+	(*p)++;
+	return true;
+}
+
+/*
+ * The shape of a pncounter replica row after a decrement: its replica's
+ * P entry and N entry, [1][len][0][id][P][0] [len][0][id][N][0], read in
+ * one pass (the general reader's checks, in the same order of bytes) and
+ * put as one entry.  False, having changed nothing, for any other shape.
+ */
+static CRDT_ALWAYS_INLINE bool
+absorb_own_pn_row(CrdtCounterTable *t, CrdtSlice value, CrdtStatus *st, CrdtError *err)
+{
+	const uint8_t *v = value.data;
+	const uint8_t *end = v + value.len;
+	const uint8_t *id = v + 3;
+	const uint8_t *p;
+	size_t		len = value.len >= 3 ? v[1] : 0;
+	size_t		shared;
+	uint64_t	count[2];
+
+	CRDT_PREFETCH_WRITE(t->pos);	/* as in absorb_single_halves */
+	if (len == 0 || len > CRDT_REPLICA_ID_MAX || v[0] != CRDT_FORMAT_V1 || v[2] != 0 ||
+		value.len < 9 + 2 * len)
+		return false;
+	p = id + len;
+	if (!read_single_count(&p, end, &count[0]) ||
+		(size_t) (end - p) < 3 + len || p[0] != len || p[1] != 0 ||
+		!crdt_bytes_equal(p + 2, id, len))
+		return false;
+	p += 2 + len;
+	if (!read_single_count(&p, end, &count[1]) || p != end)
+		return false;
+	shared = crdt_common_prefix(t->prev, t->prev_len, id, len);
+	if (!id_valid_after_last(t, id, len, shared))
+		return false;
+	*st = log_put_shared(t, id, len, shared, count, err);
+	return true;
 }
 
 /* A valid pncounter value into a table of two maps: both maps walked together. */
@@ -316,13 +355,6 @@ absorb_single_halves(CrdtCounterTable *t, int halves, CrdtSlice value, CrdtStatu
 		return false;
 	count[0] = single[0].count;
 	count[1] = 0;
-	if (halves == 2 && t->maps == 2 && single[1].count != 0 && single[1].same_id)
-	{
-		/* one replica's P and N: one entry */
-		count[1] = single[1].count;
-		*st = log_put_shared(t, single[0].id, single[0].len, single[0].shared, count, err);
-		return true;
-	}
 	if ((*st = log_put_shared(t, single[0].id, single[0].len, single[0].shared, count,
 							  err)) != CRDT_OK ||
 		halves == 1 || t->maps == 1 || single[1].count == 0)
@@ -342,7 +374,8 @@ absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtSt
 			  CrdtError *err)
 {
 	if (kind == CRDT_PNCOUNTER)
-		return absorb_single_halves(t, 2, value, st, err);
+		return (t->maps == 2 && absorb_own_pn_row(t, value, st, err)) ||
+			absorb_single_halves(t, 2, value, st, err);
 	return absorb_single_halves(t, 1, value, st, err);
 }
 

@@ -614,10 +614,11 @@ test_table_id_after_last(void)
 }
 
 /*
- * A replica's own pncounter row (P and N entries of one id) takes the
- * single-entry path, N's id compared with P's at once: every byte of such
- * a row replaced, and every truncation, is accepted or rejected exactly
- * as validate does, into an empty table and after another row.
+ * A replica's own pncounter row (P and N entries of one id) takes a path
+ * of its own (absorb_own_pn_row): every byte of such a row replaced, a
+ * byte of its id replaced in both copies, every truncation and a byte
+ * appended are accepted or rejected exactly as validate does, into an
+ * empty table and after another row.
  */
 static void
 pn_row_value(CrdtBuf *out, const uint8_t *id, size_t len, uint64_t p, uint64_t n)
@@ -678,6 +679,9 @@ test_table_pncounter_rows(void)
 		size_t		other_len = id_random_valid(&rng, other);
 		uint64_t	p = 1 + rng_below(&rng, rng_percent(&rng, 50) ? 100 : 1000000);
 		uint64_t	n = 1 + rng_below(&rng, p);
+		uint8_t		varint[CRDT_VARINT_MAX];
+		/* where N's id starts: after P's entry, its map's end and N's two length bytes */
+		size_t		n_id = 3 + len + crdt_varint_encode(varint, p) + 3;
 
 		pn_row_value(&row, id, len, p, n);
 		pn_row_value(&before, other, other_len, 5, 3);
@@ -692,8 +696,26 @@ test_table_pncounter_rows(void)
 				bad.data[at] = replacements[r];
 				check_pn_row(&before, buf_slice(&bad), &scratch);
 			}
+		/* a byte of the id replaced in both of its copies: N's id still matches P's */
+		for (size_t at = 0; at < len; at++)
+			for (size_t r = 0; r < sizeof(replacements); r++)
+			{
+				buf_reset(&bad);
+				crdt_buf_put(&bad, row.data, row.len);
+				bad.data[3 + at] = replacements[r];
+				bad.data[n_id + at] = replacements[r];
+				check_pn_row(&before, buf_slice(&bad), &scratch);
+			}
 		for (size_t cut = 0; cut < row.len; cut++)
 			check_pn_row(&before, slice_of(row.data, cut), &scratch);
+		/* a byte after the end */
+		for (size_t r = 0; r < sizeof(replacements); r++)
+		{
+			buf_reset(&bad);
+			crdt_buf_put(&bad, row.data, row.len);
+			crdt_buf_put(&bad, &replacements[r], 1);
+			check_pn_row(&before, buf_slice(&bad), &scratch);
+		}
 	}
 	crdt_buf_free(&row);
 	crdt_buf_free(&bad);
