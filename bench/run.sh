@@ -2,8 +2,8 @@
 # make bench — crdt_merge against sum(bigint) on the same rows.
 #
 # Loads 1,000,000 replica rows (10,000 keys x 100 replicas), then times,
-# serially and interleaved, GROUP BY key with crdt_merge and with sum(v),
-# and prints the median ratio for each counter type and each row layout:
+# serially, GROUP BY key with crdt_merge and with sum(v), in rounds that
+# run every cell once, and prints the median ratio for each counter type and each row layout:
 # (key, replica) order as loaded; keys interleaved as replicas write them
 # (replica after replica), with the replicas in id order and in another
 # order; and random physical order.  Then the hash aggregate's memory per
@@ -15,8 +15,8 @@
 # ratios also by execution time (EXPLAIN ANALYZE, TIMING OFF).
 #
 # BENCH_SECTIONS picks sections (default: all of
-# "counters memory spill scaling sets"); BENCH_RUNS and BENCH_SET_RUNS
-# set the number of interleaved runs.
+# "counters memory spill scaling sets"); BENCH_RUNS (rounds of the
+# counters) and BENCH_SET_RUNS set the number of runs.
 source "$(dirname "$0")/../test/lib.sh"
 
 RUNS=${BENCH_RUNS:-11}
@@ -57,38 +57,49 @@ median_ms() {
 	printf '%s\n' "${times[@]}" | median_of
 }
 
-# compare LABEL CRDT_SQL BASE_SQL: RUNS runs of each, interleaved; median
-# CPU times, their ratio, the ratio of the median execution times, and the
-# median of the runs' own CPU ratios (each against the baseline run after
-# it: the machine's speed drifts less between two runs than over them all).
-compare() {
-	local label=$1 crdt_sql=$2 base_sql=$3
-	local crdt_cpu=() base_cpu=() crdt_wall=() base_wall=() run cpu wall
-	exec_times "$crdt_sql" >/dev/null
-	exec_times "$base_sql" >/dev/null
-	for run in $(seq "$RUNS"); do
-		read -r cpu wall <<<"$(exec_times "$crdt_sql")"
-		crdt_cpu+=("$cpu")
-		crdt_wall+=("$wall")
-		read -r cpu wall <<<"$(exec_times "$base_sql")"
-		base_cpu+=("$cpu")
-		base_wall+=("$wall")
+# The counters section's cells: a label, a crdt_merge query and its baseline.
+CELL_LABEL=() CELL_CRDT=() CELL_BASE=()
+add_cell() { CELL_LABEL+=("$1"); CELL_CRDT+=("$2"); CELL_BASE+=("$3"); }
+
+# compare_cells: RUNS rounds, each running every cell once (its crdt_merge
+# query, then its baseline), so that a cell's runs are spread over the
+# whole section: a burst of load from the machine's other guests then falls
+# on one round of every cell, not on every run of one cell.  For each cell:
+# the median CPU times, their ratio, the ratio of the median execution
+# times, and the median of the runs' own CPU ratios (each against the
+# baseline run right after it).
+compare_cells() {
+	local n=${#CELL_LABEL[@]} run c cpu wall
+	local -a crdt_cpu base_cpu crdt_wall base_wall paired
+	for c in $(seq 0 $((n - 1))); do
+		exec_times "${CELL_CRDT[$c]}" >/dev/null
+		exec_times "${CELL_BASE[$c]}" >/dev/null
 	done
-	local cc bc cw bw paired
-	cc=$(printf '%s\n' "${crdt_cpu[@]}" | median_of)
-	bc=$(printf '%s\n' "${base_cpu[@]}" | median_of)
-	cw=$(printf '%s\n' "${crdt_wall[@]}" | median_of)
-	bw=$(printf '%s\n' "${base_wall[@]}" | median_of)
-	# each run's CPU time ratio against the baseline run right after it
-	paired=$(for run in "${!crdt_cpu[@]}"; do
-		awk "BEGIN { print ${crdt_cpu[$run]} / ${base_cpu[$run]} }"
-	done | median_of)
-	printf '%-40s %10.1f ms %10.1f ms %8.2fx %8.2fx %8.2fx\n' "$label" "$cc" "$bc" \
-		"$(awk "BEGIN { print $cc / $bc }")" "$(awk "BEGIN { print $cw / $bw }")" "$paired"
+	for run in $(seq "$RUNS"); do
+		for c in $(seq 0 $((n - 1))); do
+			read -r cpu wall <<<"$(exec_times "${CELL_CRDT[$c]}")"
+			crdt_cpu[c]+=" $cpu"
+			crdt_wall[c]+=" $wall"
+			read -r cpu wall <<<"$(exec_times "${CELL_BASE[$c]}")"
+			base_cpu[c]+=" $cpu"
+			base_wall[c]+=" $wall"
+			paired[c]+=" $(awk "BEGIN { print ${crdt_cpu[c]##* } / $cpu }")"
+		done
+	done
+	local cc bc cw bw pr
+	for c in $(seq 0 $((n - 1))); do
+		cc=$(tr ' ' '\n' <<<"${crdt_cpu[c]# }" | median_of)
+		bc=$(tr ' ' '\n' <<<"${base_cpu[c]# }" | median_of)
+		cw=$(tr ' ' '\n' <<<"${crdt_wall[c]# }" | median_of)
+		bw=$(tr ' ' '\n' <<<"${base_wall[c]# }" | median_of)
+		pr=$(tr ' ' '\n' <<<"${paired[c]# }" | median_of)
+		printf '%-40s %10.1f ms %10.1f ms %8.2fx %8.2fx %8.2fx\n' "${CELL_LABEL[$c]}" "$cc" "$bc" \
+			"$(awk "BEGIN { print $cc / $bc }")" "$(awk "BEGIN { print $cw / $bw }")" "$pr"
+	done
 }
 
 echo
-echo "crdt_reconcile benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL $($PG_CONFIG --version | awk '{print $2}'), median of $RUNS interleaved runs, serial"
+echo "crdt_reconcile benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL $($PG_CONFIG --version | awk '{print $2}'), median of $RUNS rounds (each runs every cell once), serial"
 echo "times: the backend's CPU time per statement (user + system); ratio: of the median CPU times;"
 echo "by wall: of the medians of EXPLAIN ANALYZE execution times; paired: the median of each run's CPU ratio"
 
@@ -108,13 +119,14 @@ if section counters; then
 	printf '%-40s %13s %13s %9s %9s %9s\n' "1,000,000 rows, GROUP BY 10,000 keys" "crdt_merge" "sum(bigint)" "ratio" "by wall" "paired"
 	for col in c:gcounter clock:vclock budget:pncounter bounded:bcounter; do
 		for table in "${LAYOUTS[@]}"; do
-			compare "${col#*:}, ${LAYOUT_LABEL[$table]}" \
+			add_cell "${col#*:}, ${LAYOUT_LABEL[$table]}" \
 				"SELECT key, crdt_merge(${col%%:*}) FROM $table GROUP BY key" \
 				"SELECT key, sum(v) FROM $table GROUP BY key"
 		done
 	done
-	compare "gcounter, one group (no GROUP BY)" "SELECT crdt_merge(c) FROM replica_rows" \
+	add_cell "gcounter, one group (no GROUP BY)" "SELECT crdt_merge(c) FROM replica_rows" \
 		"SELECT sum(v) FROM replica_rows"
+	compare_cells
 
 	# The merged states are the same bytes whatever the layout.
 	prints=$(for table in "${LAYOUTS[@]}"; do
