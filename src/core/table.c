@@ -243,14 +243,11 @@ decode_single_entries(const CrdtCounterTable *t, CrdtSlice value, int halves,
 		}
 		/* suffix length 1..64 and shared prefix 0, both one byte */
 		if (end - p < 3 || p[0] == 0 || p[0] > CRDT_REPLICA_ID_MAX || p[1] != 0 ||
-				 (size_t) (end - p - 2) < p[0])
+			(size_t) (end - p - 2) < p[0])
 			return false;
-		else
-		{
-			e->len = p[0];
-			e->id = p + 2;
-			p += 2 + e->len;
-		}
+		e->len = p[0];
+		e->id = p + 2;
+		p += 2 + e->len;
 		if (h == 0)
 		{
 			e->shared = crdt_common_prefix(t->prev, t->prev_len, e->id, e->len);
