@@ -206,6 +206,20 @@ crdt_table_put(CrdtCounterTable *t, const uint8_t *id, size_t len, int half,
 }
 
 /*
+ * The count of a single-entry map's entry (a varint from 1 to INT64_MAX)
+ * and the map's end, at *p, stepped over.
+ */
+static CRDT_ALWAYS_INLINE bool
+read_single_count(const uint8_t **p, const uint8_t *end, uint64_t *count)
+{
+	if (crdt_varint_decode(p, end, count) != CRDT_VARINT_OK ||
+		*count == 0 || *count > (uint64_t) INT64_MAX || *p >= end || **p != 0)
+		return false;
+	(*p)++;
+	return true;
+}
+
+/*
  * Decodes a value whose maps hold at most one entry each — the shape of
  * nearly every replica row, which carries only its own replica's entry —
  * checking exactly what the general reader checks.  Returns false, having
@@ -256,26 +270,10 @@ decode_single_entries(const CrdtCounterTable *t, CrdtSlice value, int halves,
 		}
 		else if (crdt_replica_id_check(e->id, e->len) != NULL)
 			return false;
-		if (crdt_varint_decode(&p, end, &e->count) != CRDT_VARINT_OK ||
-			e->count == 0 || e->count > (uint64_t) INT64_MAX ||
-			p >= end || *p++ != 0)
+		if (!read_single_count(&p, end, &e->count))
 			return false;
 	}
 	return p == end;
-}
-
-/*
- * A count of an entry that decode_single_entries accepts (a varint from 1
- * to INT64_MAX) followed by its map's end, at *p, stepped over.
- */
-static CRDT_ALWAYS_INLINE bool
-read_single_count(const uint8_t **p, const uint8_t *end, uint64_t *count)
-{
-	if (crdt_varint_decode(p, end, count) != CRDT_VARINT_OK ||
-		*count == 0 || *count > (uint64_t) INT64_MAX || *p >= end || **p != 0)
-		return false;
-	(*p)++;
-	return true;
 }
 
 /*
@@ -295,7 +293,6 @@ absorb_own_pn_row(CrdtCounterTable *t, CrdtSlice value, CrdtStatus *st, CrdtErro
 	size_t		shared;
 	uint64_t	count[2];
 
-	CRDT_PREFETCH_WRITE(t->pos);	/* as in absorb_single_halves */
 	if (len == 0 || len > CRDT_REPLICA_ID_MAX || v[0] != CRDT_FORMAT_V1 || v[2] != 0 ||
 		value.len < 9 + 2 * len)
 		return false;
@@ -343,11 +340,6 @@ absorb_single_halves(CrdtCounterTable *t, int halves, CrdtSlice value, CrdtStatu
 	SingleEntry single[2];
 	uint64_t	count[2];
 
-	/*
-	 * The entry goes to pos, a line that rows in random order find cold:
-	 * asked for while the value is decoded (bench/RESULTS.md, eighth session).
-	 */
-	CRDT_PREFETCH_WRITE(t->pos);
 	if (!decode_single_entries(t, value, halves, single))
 		return false;
 	count[0] = single[0].count;
@@ -370,6 +362,11 @@ static CRDT_ALWAYS_INLINE bool
 absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtStatus *st,
 			  CrdtError *err)
 {
+	/*
+	 * The entry goes to pos, a line that rows in random order find cold:
+	 * asked for while the value is decoded (bench/RESULTS.md, eighth session).
+	 */
+	CRDT_PREFETCH_WRITE(t->pos);
 	if (kind == CRDT_PNCOUNTER)
 		return (t->maps == 2 && absorb_own_pn_row(t, value, st, err)) ||
 			absorb_single_halves(t, 2, value, st, err);
