@@ -3,14 +3,14 @@
 #
 # Loads 1,000,000 replica rows (10,000 keys x 100 replicas), then times,
 # serially, GROUP BY key with crdt_merge and with sum(v), in rounds that
-# run every cell once, and prints the median ratio for each counter type and each row layout:
-# (key, replica) order as loaded; keys interleaved as replicas write them
-# (replica after replica), with the replicas in id order and in another
-# order; and random physical order.  Then the hash aggregate's memory per
-# group, a spill check (1,000,000 groups under a small work_mem, serial
-# and parallel, against sorted grouping), the stored size of a 100-replica
-# gcounter, how merging N rows into one key scales, and the set aggregates
-# against array_agg(DISTINCT).
+# run every cell once, and prints the median ratio for each counter type
+# and each row layout: (key, replica) order as loaded; keys interleaved
+# as replicas write them (replica after replica), with the replicas in id
+# order and in another order; and random physical order.  Then the hash
+# aggregate's memory per group, a spill check (1,000,000 groups under a
+# small work_mem, serial and parallel, against sorted grouping), the
+# stored size of a 100-replica gcounter, how merging N rows into one key
+# scales, and the set aggregates against array_agg(DISTINCT).
 # Times are the backend's CPU time per statement (log_executor_stats), the
 # ratios also by execution time (EXPLAIN ANALYZE, TIMING OFF).
 #
