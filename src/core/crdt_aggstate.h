@@ -23,10 +23,18 @@
  * merged and de-duplicated (by maximum) when written, or folded into the
  * sorted head once it outgrows both fold_min bytes and the head: the log
  * stays within about twice the merged log plus fold_min and the cost
- * O(n log n), whatever the order.  It is kept in chunks of doubling size
- * that are never moved, so groups growing side by side leave no buffers
- * behind.
+ * O(n log n), whatever the order.  Its last entries are kept in the table
+ * itself, the rest in chunks of doubling size that are never moved, so
+ * groups growing side by side leave no buffers behind.
  */
+
+/*
+ * Bytes of the log kept in the table itself: a row writes its entry next
+ * to the fields it reads, and the chunks are written a stage at a time
+ * (bench/RESULTS.md, tenth session).  At least the largest entry; the
+ * table is then 256 bytes.
+ */
+#define CRDT_TABLE_STAGE 128
 
 /* A piece of a table's log: whole entries, never moved. */
 typedef struct CrdtTableChunk
@@ -39,10 +47,8 @@ typedef struct CrdtTableChunk
 
 typedef struct CrdtCounterTable
 {
-	/* what every row reads, first: a row out of order touches one cache line of it */
-	uint8_t    *pos;			/* where the next entry goes, in last */
-	uint32_t	room;			/* bytes free at pos */
-	uint32_t	len;			/* bytes of entries */
+	/* what every row reads, first */
+	uint32_t	len;			/* bytes of entries, the staged ones included */
 	uint32_t	sorted_len;		/* the head: bytes of strictly increasing entries */
 	uint32_t	sorted_entries; /* entries in the head */
 	uint32_t	tail_entries;	/* entries after it */
@@ -50,18 +56,23 @@ typedef struct CrdtCounterTable
 	uint8_t		kind;			/* CrdtCounterKind */
 	uint8_t		maps;			/* counts per entry: 1, or 2 for a pncounter */
 	uint8_t		absent;			/* bit h: an entry has no count in map h */
-	uint8_t		counts_back;	/* the last entry's counts start this far before pos */
+	uint8_t		counts_back;	/* the last entry's counts start this far before its end */
 	uint8_t		prev_len;
+	uint8_t		staged;			/* bytes of entries in stage */
 	uint8_t		prev[CRDT_REPLICA_ID_MAX];	/* the last entry's id */
-	/* read when a chunk is added */
-	CrdtTableChunk *first;		/* the log */
+	/* the log's last entries, the last one among them unless the log is empty */
+	uint8_t		stage[CRDT_TABLE_STAGE];
+	/* read when the stage is moved to the chunks */
+	uint8_t    *pos;			/* the end of the chunks' entries, in last */
+	uint32_t	room;			/* bytes free at pos */
+	CrdtTableChunk *first;		/* the log before the stage */
 	CrdtTableChunk *last;
 	const CrdtAllocator *alloc;
 } CrdtCounterTable;
 
 /*
  * A table for values of kind (and their serialized form, a pncounter
- * value: a vclock or gcounter table ignores its N map).  128 bytes.
+ * value: a vclock or gcounter table ignores its N map).
  */
 CrdtStatus	crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind,
 							const CrdtAllocator *alloc, CrdtError *err);

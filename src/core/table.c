@@ -14,12 +14,15 @@
  * fold_min bytes (its chunks within twice that), and the cost O(n log n)
  * in the entries absorbed, in any order.
  *
- * The log is a list of chunks, each twice the size of the one before (64
- * bytes, then 128, up to 64 kB), none ever moved or freed until the log
- * is: groups that grow side by side (rows in random order, or keys
- * interleaved) would otherwise leave behind every smaller buffer they
- * outgrew, as many bytes again as they hold.  An entry is never split
- * between chunks, so a chunk is a run of whole entries.
+ * The log's last entries are kept in the table itself, its stage, where
+ * a row writes next to the fields it has just read; when an entry does
+ * not fit, the stage is moved to the end of the chunks in one copy.  The
+ * chunks each hold twice the bytes of the one before (up to 64 kB), none
+ * ever moved or freed until the log is: groups that grow side by side
+ * (rows in random order, or keys interleaved) would otherwise leave
+ * behind every smaller buffer they outgrew, as many bytes again as they
+ * hold.  An entry is never split between chunks or the stage, so each is
+ * a run of whole entries.
  */
 #include "table_log.h"
 
@@ -27,9 +30,15 @@
 
 /* an unsorted tail of up to this many bytes is sorted only when written */
 #define LOG_FOLD_MIN 1024
-/* palloc sizes of chunks, header included: the first, and the largest */
-#define CHUNK_FIRST 64
+/* palloc sizes of chunks, header included: the first (a stage fits), and the largest */
+#define CHUNK_FIRST 256
 #define CHUNK_MAX 65536
+
+/* an empty stage takes any entry, its size fits staged, and a first chunk takes a stage */
+typedef char stage_size_fits[CRDT_TABLE_STAGE >= 2 + CRDT_REPLICA_ID_MAX + 2 * CRDT_VARINT_MAX &&
+							 CRDT_TABLE_STAGE <= UINT8_MAX &&
+							 CHUNK_FIRST - offsetof(CrdtTableChunk, data) >= CRDT_TABLE_STAGE
+							 ? 1 : -1];
 
 CrdtStatus
 crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind, const CrdtAllocator *alloc,
@@ -55,7 +64,7 @@ crdt_table_free(CrdtCounterTable *t)
 	t->first = t->last = NULL;
 	t->pos = NULL;
 	t->room = t->len = t->sorted_len = t->sorted_entries = t->tail_entries = 0;
-	t->prev_len = 0;
+	t->prev_len = t->staged = 0;
 	t->absent = 0;
 }
 
@@ -94,17 +103,34 @@ crdt_table_add_chunk(CrdtCounterTable *t, size_t need)
 	return true;
 }
 
-/* The last entry's id is the id: keep the larger counts, in place. */
+bool
+crdt_table_unstage(CrdtCounterTable *t)
+{
+	if (t->room < t->staged && !crdt_table_add_chunk(t, t->staged))
+		return false;
+	memcpy(t->pos, t->stage, t->staged);
+	t->pos += t->staged;
+	t->room -= t->staged;
+	t->staged = 0;
+	return true;
+}
+
+/*
+ * The last entry's id is the id: keep the larger counts, in place.  The
+ * last entry is in the stage: only stage_reserve empties it, right before
+ * an append.
+ */
 static void
 raise_last(CrdtCounterTable *t, const uint64_t count[2])
 {
-	uint8_t    *counts = t->pos - t->counts_back;
+	uint8_t    *end = t->stage + t->staged;
+	uint8_t    *counts = end - t->counts_back;
 	const uint8_t *p = counts;
 	uint64_t	last[2];
 	bool		in_head = t->sorted_len == t->len;
 	uint8_t    *w = counts;
 
-	read_counts(&p, t->pos, t->maps, last);
+	read_counts(&p, end, t->maps, last);
 	if (count[0] <= last[0] && count[1] <= last[1])
 		return;
 	/* room for the longest counts: entry_room left it */
@@ -112,9 +138,8 @@ raise_last(CrdtCounterTable *t, const uint64_t count[2])
 	if (t->maps == 2)
 		w += crdt_varint_encode(w, count[1] > last[1] ? count[1] : last[1]);
 	t->len = t->len - t->counts_back + (uint32_t) (w - counts);
-	t->room = t->room + t->counts_back - (uint32_t) (w - counts);
 	t->counts_back = (uint8_t) (w - counts);
-	t->pos = w;
+	t->staged = (uint8_t) (w - t->stage);
 	if (in_head)
 		t->sorted_len = t->len;
 }
@@ -144,7 +169,7 @@ log_put_shared(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared
 	/* each map is checked exactly when written; this only bounds memory */
 	if (in_order && t->sorted_entries >= (uint32_t) t->maps * CRDT_MAX_ENTRIES)
 		return table_too_many(err);
-	if (!log_reserve(t, entry_room(t, len, shared)))
+	if (!stage_reserve(t, entry_room(t, len, shared)))
 		return crdt_nomem(err);
 	append_entry(t, id, len, shared, count);
 	if (in_order)
@@ -363,10 +388,10 @@ absorb_single(CrdtCounterTable *t, CrdtCounterKind kind, CrdtSlice value, CrdtSt
 			  CrdtError *err)
 {
 	/*
-	 * The entry goes to pos, a line that rows in random order find cold:
-	 * asked for while the value is decoded (bench/RESULTS.md, eighth session).
+	 * The entry goes to the stage, maybe in a line of the table that this
+	 * row has not read yet: asked for while the value is decoded.
 	 */
-	CRDT_PREFETCH_WRITE(t->pos);
+	CRDT_PREFETCH_WRITE(t->stage + t->staged);
 	if (kind == CRDT_PNCOUNTER)
 		return (t->maps == 2 && absorb_own_pn_row(t, value, st, err)) ||
 			absorb_single_halves(t, 2, value, st, err);

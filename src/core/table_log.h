@@ -18,7 +18,7 @@ table_too_many(CrdtError *err)
 					 "more than %d entries in one map", CRDT_MAX_ENTRIES);
 }
 
-/* Bytes of entries in chunk c (the last one's end at pos). */
+/* Bytes of entries in chunk c (the last one's end at pos); the stage's follow the last. */
 static inline size_t
 chunk_used(const CrdtCounterTable *t, const CrdtTableChunk *c)
 {
@@ -31,23 +31,27 @@ bool		crdt_table_add_chunk(CrdtCounterTable *t, size_t need);
 /* Replaces the log by its merged form: sorted, each id once (table_merge.c). */
 CrdtStatus	crdt_table_fold(CrdtCounterTable *t, CrdtError *err);
 
+/* Moves the stage's entries to the chunks (false: out of memory or past 4 GB). */
+bool		crdt_table_unstage(CrdtCounterTable *t);
+
 /*
- * Room for an entry of up to need bytes at pos: in the last chunk, or a
- * new one twice its size.  The log stays under 4 GB (its sizes are 32-bit).
+ * Room for an entry of up to need bytes (at most the stage) at the end of
+ * the stage, which is emptied into the chunks when short of it.
  */
 static CRDT_ALWAYS_INLINE bool
-log_reserve(CrdtCounterTable *t, size_t need)
+stage_reserve(CrdtCounterTable *t, size_t need)
 {
-	return t->room >= need || crdt_table_add_chunk(t, need);
+	return CRDT_TABLE_STAGE - t->staged >= need || crdt_table_unstage(t);
 }
 
-/* Walks a log's entries, chunk after chunk. */
+/* Walks a log's entries: chunk after chunk, then the stage. */
 typedef struct LogWalk
 {
 	const CrdtCounterTable *t;
 	const CrdtTableChunk *c;
+	bool		in_stage;
 	const uint8_t *p;			/* the next entry */
-	const uint8_t *end;			/* of c's entries */
+	const uint8_t *end;			/* of c's entries, or the stage's */
 } LogWalk;
 
 static inline void
@@ -55,6 +59,7 @@ walk_start(LogWalk *w, const CrdtCounterTable *t)
 {
 	w->t = t;
 	w->c = t->first;
+	w->in_stage = false;
 	w->p = w->end = NULL;
 	if (w->c != NULL)
 	{
@@ -69,11 +74,18 @@ walk_more(LogWalk *w)
 {
 	while (w->p == w->end)
 	{
-		if (w->c == NULL || w->c->next == NULL)
+		if (w->in_stage)
 			return false;
-		w->c = w->c->next;
-		w->p = w->c->data;
-		w->end = w->p + chunk_used(w->t, w->c);
+		if (w->c != NULL && w->c->next != NULL)
+		{
+			w->c = w->c->next;
+			w->p = w->c->data;
+			w->end = w->p + chunk_used(w->t, w->c);
+			continue;
+		}
+		w->in_stage = true;
+		w->p = w->t->stage;
+		w->end = w->p + w->t->staged;
 	}
 	return true;
 }
@@ -86,15 +98,17 @@ entry_room(const CrdtCounterTable *t, size_t len, size_t shared)
 }
 
 /*
- * Appends an entry sharing exactly "shared" bytes with the last one, at
- * pos, entry_room being free: both lengths are at most 64, one varint
- * byte each; then the counts, 0 for a map without the id.
+ * Appends an entry sharing exactly "shared" bytes with the last one to
+ * the stage, entry_room being free there (stage_reserve): both lengths
+ * are at most 64, one varint byte each; then the counts, 0 for a map
+ * without the id.
  */
 static CRDT_ALWAYS_INLINE void
 append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
 			 const uint64_t count[2])
 {
-	uint8_t    *p = t->pos;
+	uint8_t    *start = t->stage + t->staged;
+	uint8_t    *p = start;
 	uint8_t    *counts;
 
 	*p++ = (uint8_t) (len - shared);
@@ -109,9 +123,8 @@ append_entry(CrdtCounterTable *t, const uint8_t *id, size_t len, size_t shared,
 		t->absent |= (uint8_t) ((count[0] == 0) | (count[1] == 0) << 1);
 	}
 	t->counts_back = (uint8_t) (p - counts);
-	t->len += (uint32_t) (p - t->pos);
-	t->room -= (uint32_t) (p - t->pos);
-	t->pos = p;
+	t->len += (uint32_t) (p - start);
+	t->staged = (uint8_t) (p - t->stage);
 	crdt_copy_short(t->prev + shared, id + shared, len - shared);
 	t->prev_len = (uint8_t) len;
 }

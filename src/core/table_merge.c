@@ -192,7 +192,7 @@ crdt_table_fold(CrdtCounterTable *t, CrdtError *err)
 	folded.first = folded.last = NULL;
 	folded.pos = NULL;
 	folded.room = folded.len = folded.sorted_entries = folded.tail_entries = 0;
-	folded.prev_len = 0;
+	folded.prev_len = folded.staged = 0;
 	folded.absent = 0;
 	if ((st = merge_log(t, &m, err)) == CRDT_OK)
 		while (merged_next(&m, &it))
@@ -201,7 +201,7 @@ crdt_table_fold(CrdtCounterTable *t, CrdtError *err)
 
 			crdt_table_item_id(&it, m.arena.data, id);
 			shared = crdt_common_prefix(folded.prev, folded.prev_len, id, it.len);
-			if (!log_reserve(&folded, entry_room(&folded, it.len, shared)))
+			if (!stage_reserve(&folded, entry_room(&folded, it.len, shared)))
 			{
 				st = crdt_nomem(err);
 				break;
@@ -415,6 +415,7 @@ crdt_table_write(const CrdtCounterTable *t, CrdtCounterKind kind, CrdtBuf *out,
 		/* the log is the map, chunk after chunk */
 		for (const CrdtTableChunk *c = t->first; c != NULL; c = c->next)
 			crdt_buf_put(out, c->data, chunk_used(t, c));
+		crdt_buf_put(out, t->stage, t->staged);
 		crdt_buf_put_byte(out, 0);
 	}
 	else if (halves == 2 && t->absent == 0 && t->len > 0)
