@@ -30,15 +30,13 @@
 
 /* an unsorted tail of up to this many bytes is sorted only when written */
 #define LOG_FOLD_MIN 1024
-/* palloc sizes of chunks, header included: the first (a stage fits), and the largest */
-#define CHUNK_FIRST 256
+/* palloc sizes of chunks, header included: the first, and the largest */
+#define CHUNK_FIRST 64
 #define CHUNK_MAX 65536
 
-/* an empty stage takes any entry, its size fits staged, and a first chunk takes a stage */
+/* an empty stage takes any entry, and its size fits staged */
 typedef char stage_size_fits[CRDT_TABLE_STAGE >= 2 + CRDT_REPLICA_ID_MAX + 2 * CRDT_VARINT_MAX &&
-							 CRDT_TABLE_STAGE <= UINT8_MAX &&
-							 CHUNK_FIRST - offsetof(CrdtTableChunk, data) >= CRDT_TABLE_STAGE
-							 ? 1 : -1];
+							 CRDT_TABLE_STAGE <= UINT8_MAX ? 1 : -1];
 
 CrdtStatus
 crdt_table_init(CrdtCounterTable *t, CrdtCounterKind kind, const CrdtAllocator *alloc,
@@ -103,14 +101,60 @@ crdt_table_add_chunk(CrdtCounterTable *t, size_t need)
 	return true;
 }
 
+/* Bytes of the stage's first entries, whole, that fit in limit (less than staged). */
+static size_t
+staged_within(const CrdtCounterTable *t, size_t limit)
+{
+	const uint8_t *p = t->stage;
+	size_t		fit = 0;
+
+	for (;;)
+	{
+		const uint8_t *next = p + 2 + p[0];
+
+		for (int m = 0; m < t->maps; m++)
+			while (*next++ & 0x80)
+				;
+		if ((size_t) (next - t->stage) > limit)
+			return fit;
+		fit = (size_t) (next - t->stage);
+		p = next;
+	}
+}
+
+static void
+chunk_put(CrdtCounterTable *t, const uint8_t *bytes, size_t n)
+{
+	memcpy(t->pos, bytes, n);
+	t->pos += n;
+	t->room -= (uint32_t) n;
+}
+
+/*
+ * The stage's entries fill the last chunk, whole, and the rest go to a
+ * new chunk: the chunks waste no room, and the log takes no more memory
+ * than without a stage.  Changes nothing when it fails.
+ */
 bool
 crdt_table_unstage(CrdtCounterTable *t)
 {
-	if (t->room < t->staged && !crdt_table_add_chunk(t, t->staged))
-		return false;
-	memcpy(t->pos, t->stage, t->staged);
-	t->pos += t->staged;
-	t->room -= t->staged;
+	if (t->room >= t->staged)
+		chunk_put(t, t->stage, t->staged);
+	else
+	{
+		CrdtTableChunk *full = t->last;
+		uint8_t    *full_end = t->pos;
+		size_t		head = staged_within(t, t->room);
+
+		if (!crdt_table_add_chunk(t, t->staged - head))
+			return false;
+		if (head > 0)
+		{
+			memcpy(full_end, t->stage, head);
+			full->used += (uint32_t) head;
+		}
+		chunk_put(t, t->stage + head, t->staged - head);
+	}
 	t->staged = 0;
 	return true;
 }
