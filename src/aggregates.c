@@ -48,9 +48,10 @@ aggregate_context(FunctionCallInfo fcinfo, const char *fn)
  * header): one per context (the aggregate's, or a deserialized state's
  * per-row one), found in a short list and dropped from it when its
  * context is reset or deleted.  The states themselves are ordinary
- * chunks of that context, each next to its first log chunk: cut instead
- * from blocks of their own at cache-line boundaries, they cost rows in
- * random order 4-8% more time (bench/RESULTS.md, seventh session).
+ * chunks of that context: cut instead from blocks of their own at
+ * cache-line boundaries, they cost rows in random order 4-8% more time
+ * (bench/RESULTS.md, seventh session, when a state was 128 bytes and its
+ * first log chunk came next to it).
  */
 typedef struct ContextAllocator
 {

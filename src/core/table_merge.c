@@ -377,8 +377,8 @@ write_sorted_both(const CrdtCounterTable *t, CrdtBuf *out)
 		size_t		head = 2 + w.p[0];
 		const uint8_t *c = w.p + head;
 
-		memcpy(o[0], w.p, head);
-		memcpy(o[1], w.p, head);
+		crdt_copy_short(o[0], w.p, head);
+		crdt_copy_short(o[1], w.p, head);
 		o[0] += head;
 		o[1] += head;
 		for (int k = 0; k < 2; k++)
