@@ -132,8 +132,8 @@ chunk_put(CrdtCounterTable *t, const uint8_t *bytes, size_t n)
 
 /*
  * The stage's entries fill the last chunk, whole, and the rest go to a
- * new chunk: the chunks waste no room, and the log takes no more memory
- * than without a stage.  Changes nothing when it fails.
+ * new chunk: a chunk is left with less than an entry's room unused, as
+ * when entries went to it one by one.  Changes nothing when it fails.
  */
 bool
 crdt_table_unstage(CrdtCounterTable *t)
