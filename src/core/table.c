@@ -59,11 +59,7 @@ crdt_table_free(CrdtCounterTable *t)
 		next = c->next;
 		t->alloc->release(t->alloc->ctx, c);
 	}
-	t->first = t->last = NULL;
-	t->pos = NULL;
-	t->room = t->len = t->sorted_len = t->sorted_entries = t->tail_entries = 0;
-	t->prev_len = t->staged = 0;
-	t->absent = 0;
+	log_forget(t);
 }
 
 /* ------------------------------------------------------------- the log */
@@ -111,10 +107,9 @@ staged_within(const CrdtCounterTable *t, size_t limit)
 	for (;;)
 	{
 		const uint8_t *next = p + 2 + p[0];
+		uint64_t	count[2];
 
-		for (int m = 0; m < t->maps; m++)
-			while (*next++ & 0x80)
-				;
+		read_counts(&next, t->stage + t->staged, t->maps, count);
 		if ((size_t) (next - t->stage) > limit)
 			return fit;
 		fit = (size_t) (next - t->stage);

@@ -31,6 +31,17 @@ bool		crdt_table_add_chunk(CrdtCounterTable *t, size_t need);
 /* Replaces the log by its merged form: sorted, each id once (table_merge.c). */
 CrdtStatus	crdt_table_fold(CrdtCounterTable *t, CrdtError *err);
 
+/* Empties t's log without freeing its chunks: freed already, or another table's. */
+static inline void
+log_forget(CrdtCounterTable *t)
+{
+	t->first = t->last = NULL;
+	t->pos = NULL;
+	t->room = t->len = t->sorted_len = t->sorted_entries = t->tail_entries = 0;
+	t->prev_len = t->staged = 0;
+	t->absent = 0;
+}
+
 /* Moves the stage's entries to the chunks (false: out of memory or past 4 GB). */
 bool		crdt_table_unstage(CrdtCounterTable *t);
 

@@ -189,11 +189,7 @@ crdt_table_fold(CrdtCounterTable *t, CrdtError *err)
 	CrdtStatus	st;
 	uint8_t		id[CRDT_REPLICA_ID_MAX];
 
-	folded.first = folded.last = NULL;
-	folded.pos = NULL;
-	folded.room = folded.len = folded.sorted_entries = folded.tail_entries = 0;
-	folded.prev_len = folded.staged = 0;
-	folded.absent = 0;
+	log_forget(&folded);			/* t's chunks stay t's until it is freed */
 	if ((st = merge_log(t, &m, err)) == CRDT_OK)
 		while (merged_next(&m, &it))
 		{
